@@ -1,0 +1,61 @@
+// The module's host ABI, shared by the lab module (asm/index.ts) and the kernel test
+// module (asm/tests/kernel.ts). Everything here is called per run or per page of trace, never
+// per event. Numbers that may exceed 2^31 cross as f64 (exact up to 2^53 ns = 104 days).
+import { now } from "./kernel/clock";
+import { nameCount, nameStr, nameFormat, nameCategory } from "./kernel/names";
+import {
+  knobCount, knobNameId, patchCount, patchNameId, scenarioCount, scenarioNameId,
+  setKnob, setPatch,
+} from "./kernel/config";
+import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "./kernel/trace";
+import { benchHeap } from "./kernel/events";
+import {
+  worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
+  evidenceJson, timeLimitNs,
+} from "./kernel/world";
+import { jPtr } from "./kernel/json";
+
+export function names_count(): i32 { return nameCount(); }
+export function name_ptr(id: i32): usize { return changetype<usize>(nameStr(id)); }
+export function name_len(id: i32): i32 { return nameStr(id).length; }
+export function name_fmt_ptr(id: i32): usize { return changetype<usize>(nameFormat(id)); }
+export function name_fmt_len(id: i32): i32 { return nameFormat(id).length; }
+export function name_category(id: i32): i32 { return nameCategory(id); }
+
+export function scenario_count(): i32 { return scenarioCount(); }
+export function scenario_name(s: i32): i32 { return scenarioNameId(s); }
+export function knob_count(): i32 { return knobCount(); }
+export function knob_name(k: i32): i32 { return knobNameId(k); }
+export function patch_count(): i32 { return patchCount(); }
+export function patch_name(p: i32): i32 { return patchNameId(p); }
+
+export function set_knob(k: i32, v: f64): void { setKnob(k, v); }
+export function set_patch(p: i32, on: i32): void { setPatch(p, on != 0); }
+
+export function world_init(scn: i32, seedLo: u32, seedHi: u32, traceCapacity: i32): void {
+  worldInit(scn, (<u64>seedHi << 32) | <u64>seedLo, traceCapacity);
+}
+
+export function run(maxEvents: f64, until: f64): i32 {
+  return worldRun(<i64>maxEvents, <i64>until);
+}
+
+export function now_ns(): f64 { return <f64>now; }
+export function time_limit_ns(): f64 { return <f64>timeLimitNs(); }
+export function events(): f64 { return <f64>eventCount(); }
+export function verdict(): i32 { return getVerdict(); }
+export function status(): i32 { return runStatus(); }
+export function finished(): i32 { return worldFinished() ? 1 : 0; }
+
+export function trace_buf(): usize { return traceBuf(); }
+export function trace_cap(): f64 { return <f64>traceCap(); }
+export function trace_written(): f64 { return <f64>traceWritten(); }
+export function trace_hash_hi(): u32 { return <u32>(traceHash() >> 32); }
+export function trace_hash_lo(): u32 { return <u32>traceHash(); }
+export function trace_first_anomaly(): f64 { return <f64>traceFirstAnomaly(); }
+
+export function json_ptr(): usize { return jPtr(); }
+export function snapshot(withEntities: i32): usize { return snapshotJson(withEntities != 0); }
+export function evidence(): usize { return evidenceJson(); }
+
+export function bench_heap(n: i32): f64 { return <f64>benchHeap(n); }

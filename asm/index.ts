@@ -1,0 +1,3 @@
+// The lab's WASM module: the host ABI and every scenario.
+export * from "./abi";
+import "./scenarios";

@@ -1,0 +1,166 @@
+// The event heap: a binary min-heap ordered by (time, sequence). The sequence number
+// is global and monotonic, so events at the same nanosecond run in the order they
+// were scheduled: determinism does not depend on heap layout.
+//
+// Events live in a slot pool; a heap entry names its slot. Timers are events that can
+// be cancelled: cancel marks the slot and the heap drops it lazily when it surfaces.
+// Everything is preallocated: scheduling and running an event allocate nothing.
+import { now, setNow } from "./clock";
+
+export const MAX_EVENTS: i32 = 1 << 16;
+const SLOT_BITS: i32 = 16;
+const SLOT_MASK: i32 = MAX_EVENTS - 1;
+
+// slot pool
+const evTime = new StaticArray<i64>(MAX_EVENTS);
+const evKind = new StaticArray<i32>(MAX_EVENTS);
+const evObj = new StaticArray<i32>(MAX_EVENTS);
+const evArg = new StaticArray<i32>(MAX_EVENTS);
+const evGen = new StaticArray<i32>(MAX_EVENTS);
+const evCancelled = new StaticArray<bool>(MAX_EVENTS);
+const freeSlots = new StaticArray<i32>(MAX_EVENTS);
+let nFree: i32 = 0;
+let nSlotsUsed: i32 = 0;
+
+// heap of (time, seq, slot)
+const hTime = new StaticArray<i64>(MAX_EVENTS);
+const hSeq = new StaticArray<u64>(MAX_EVENTS);
+const hSlot = new StaticArray<i32>(MAX_EVENTS);
+let hLen: i32 = 0;
+let seq: u64 = 0;
+
+// What the last popped event was.
+export let curKind: i32 = 0;
+export let curObj: i32 = 0;
+export let curArg: i32 = 0;
+
+@inline function less(i: i32, j: i32): bool {
+  const ti = unchecked(hTime[i]), tj = unchecked(hTime[j]);
+  return ti < tj || (ti == tj && unchecked(hSeq[i]) < unchecked(hSeq[j]));
+}
+
+@inline function swap(i: i32, j: i32): void {
+  const t = unchecked(hTime[i]); unchecked(hTime[i] = hTime[j]); unchecked(hTime[j] = t);
+  const s = unchecked(hSeq[i]); unchecked(hSeq[i] = hSeq[j]); unchecked(hSeq[j] = s);
+  const l = unchecked(hSlot[i]); unchecked(hSlot[i] = hSlot[j]); unchecked(hSlot[j] = l);
+}
+
+function siftUp(i: i32): void {
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!less(i, p)) break;
+    swap(i, p);
+    i = p;
+  }
+}
+
+function siftDown(i: i32): void {
+  while (true) {
+    const l = 2 * i + 1;
+    if (l >= hLen) break;
+    let m = l;
+    if (l + 1 < hLen && less(l + 1, l)) m = l + 1;
+    if (!less(m, i)) break;
+    swap(i, m);
+    i = m;
+  }
+}
+
+// Generations cycle through 1..0x7fff, so a live handle is never 0: models use 0
+// for "no timer armed".
+@inline function nextGen(slot: i32): i32 {
+  return unchecked(evGen[slot]) % 0x7fff + 1;
+}
+
+function allocSlot(): i32 {
+  if (nFree > 0) return unchecked(freeSlots[--nFree]);
+  assert(nSlotsUsed < MAX_EVENTS, "event pool exhausted: more than 65536 pending events");
+  return nSlotsUsed++;
+}
+
+// Schedules event `kind` on object `obj` at absolute time `at`; returns a handle that
+// `cancelEvent` accepts. Kinds below KIND_MODEL are the kernel's own.
+export function scheduleAt(at: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
+  if (at < now) at = now;
+  const slot = allocSlot();
+  const gen = nextGen(slot);
+  unchecked(evGen[slot] = gen);
+  unchecked(evTime[slot] = at);
+  unchecked(evKind[slot] = kind);
+  unchecked(evObj[slot] = obj);
+  unchecked(evArg[slot] = arg);
+  unchecked(evCancelled[slot] = false);
+  const i = hLen++;
+  unchecked(hTime[i] = at);
+  unchecked(hSeq[i] = seq++);
+  unchecked(hSlot[i] = slot);
+  siftUp(i);
+  return (gen << SLOT_BITS) | slot;
+}
+
+export function scheduleIn(delay: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
+  return scheduleAt(now + delay, kind, obj, arg);
+}
+
+// A handle is live until its event runs or is cancelled; a stale handle is ignored.
+export function eventPending(handle: i32): bool {
+  if (handle <= 0) return false;
+  const slot = handle & SLOT_MASK;
+  return unchecked(evGen[slot]) == (handle >>> SLOT_BITS) && !unchecked(evCancelled[slot]);
+}
+
+export function cancelEvent(handle: i32): bool {
+  if (!eventPending(handle)) return false;
+  unchecked(evCancelled[handle & SLOT_MASK] = true);
+  return true;
+}
+
+export function eventTime(handle: i32): i64 {
+  return unchecked(evTime[handle & SLOT_MASK]);
+}
+
+// Pops the next live event, advances the clock and fills curKind/curObj/curArg.
+// Returns false when nothing is left or the next event lies beyond `until`.
+export function popEvent(until: i64): bool {
+  while (hLen > 0) {
+    if (unchecked(hTime[0]) > until) return false;
+    const slot = unchecked(hSlot[0]);
+    setNow(unchecked(hTime[0]));
+    hLen--;
+    if (hLen > 0) {
+      unchecked(hTime[0] = hTime[hLen]);
+      unchecked(hSeq[0] = hSeq[hLen]);
+      unchecked(hSlot[0] = hSlot[hLen]);
+      siftDown(0);
+    }
+    const cancelled = unchecked(evCancelled[slot]);
+    curKind = unchecked(evKind[slot]);
+    curObj = unchecked(evObj[slot]);
+    curArg = unchecked(evArg[slot]);
+    // bump the generation so the handle goes stale, then recycle the slot
+    unchecked(evGen[slot] = nextGen(slot));
+    unchecked(freeSlots[nFree++] = slot);
+    if (!cancelled) return true;
+  }
+  return false;
+}
+
+export function pendingEvents(): i32 { return hLen; }
+export function nextEventTime(): i64 { return hLen > 0 ? unchecked(hTime[0]) : -1; }
+
+// The plain heap bound for `npm run bench`: n pushes then n pops with random times,
+// through the same arrays and comparisons, with no dispatch.
+export function benchHeap(n: i32): i64 {
+  let x: u64 = 0x12345678;
+  let sum: i64 = 0;
+  const base = now;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    scheduleAt(base + <i64>(x & 0xffffff), 0, i);
+    if (hLen >= MAX_EVENTS - 1) {
+      while (popEvent(i64.MAX_VALUE)) sum += curObj;
+    }
+  }
+  while (popEvent(i64.MAX_VALUE)) sum += curObj;
+  return sum;
+}

@@ -1,0 +1,229 @@
+// Entities, simulated threads and CPUs.
+//
+// An entity is anything the trace can name as an actor: a thread, an rpc_task, a
+// connection, a host. A thread is an entity that runs on a simulated CPU: it executes
+// one modelled step at a time, each step costing CPU time drawn from the "sched" PRNG
+// stream around the mean the model gave for it. The step's effects are applied when
+// the step completes (hookStep), so two CPUs' steps interleave by their drawn costs:
+// races emerge from timing, nothing is scripted.
+//
+// A CPU runs its current thread until it sleeps or exits; at each step boundary a
+// thread yields to the next runnable thread on that CPU (round-robin at step
+// granularity). Context switches are counted as the kernel's nvcsw+nivcsw are, for
+// khungtaskd.
+import { now } from "./clock";
+import { fn, name, CAT_SCHED } from "./names";
+import { randDuration, stream } from "./prng";
+import { trace } from "./trace";
+import { scheduleAt, scheduleIn, cancelEvent } from "./events";
+import { EV_STEP, EV_TIMEOUT, hookStep } from "./hooks";
+import { wqNew, wqAdd, wqPop, wqLen, wqRemove } from "./waitq";
+import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
+
+export const MAX_ENTS: i32 = 1 << 14;
+export const MAX_CPUS: i32 = 64;
+
+// Thread states, as in the kernel's task->state.
+export const TASK_RUNNING: i32 = 0;
+export const TASK_INTERRUPTIBLE: i32 = 1;
+export const TASK_UNINTERRUPTIBLE: i32 = 2;
+export const TASK_DEAD: i32 = 3;
+const NOT_A_THREAD: i32 = -1;
+
+const S_SCHED = stream("sched");
+export const N_thread = name("thread");
+const N_sleep = fn("schedule", "state=%d wchan=%n", CAT_SCHED);
+const N_wake = fn("try_to_wake_up", "cpu=%d", CAT_SCHED);
+const N_exit = fn("do_exit", "", CAT_SCHED);
+
+// entity table
+const entKind = new StaticArray<i32>(MAX_ENTS);
+const entComm = new StaticArray<i32>(MAX_ENTS);
+const entPid = new StaticArray<i32>(MAX_ENTS);
+let nEnts: i32 = 0;
+
+// thread fields (valid when thState != NOT_A_THREAD)
+const thState = new StaticArray<i32>(MAX_ENTS);
+const thCpu = new StaticArray<i32>(MAX_ENTS);
+const thAction = new StaticArray<i32>(MAX_ENTS);
+const thCost = new StaticArray<i64>(MAX_ENTS);
+const thSwitches = new StaticArray<u32>(MAX_ENTS);
+const thSince = new StaticArray<i64>(MAX_ENTS);
+const thWchan = new StaticArray<i32>(MAX_ENTS);
+const thBusy = new StaticArray<i64>(MAX_ENTS);
+const thTimer = new StaticArray<i32>(MAX_ENTS);
+const thTimedOut = new StaticArray<bool>(MAX_ENTS);
+const thOnCpu = new StaticArray<bool>(MAX_ENTS);
+const thStepStart = new StaticArray<i64>(MAX_ENTS);
+
+// CPUs
+const cpuCurr = new StaticArray<i32>(MAX_CPUS);
+const cpuRq = new StaticArray<i32>(MAX_CPUS);
+const cpuBusy = new StaticArray<i64>(MAX_CPUS);
+let nCpus: i32 = 0;
+const N_runqueue = name("runqueue");
+
+export function entNew(kindName: i32, comm: i32, pid: i32): i32 {
+  assert(nEnts < MAX_ENTS, "too many entities");
+  const e = nEnts++;
+  unchecked(entKind[e] = kindName);
+  unchecked(entComm[e] = comm);
+  unchecked(entPid[e] = pid);
+  unchecked(thState[e] = NOT_A_THREAD);
+  return e;
+}
+
+export function entCount(): i32 { return nEnts; }
+export function entPidOf(e: i32): i32 { return unchecked(entPid[e]); }
+export function entCommOf(e: i32): i32 { return unchecked(entComm[e]); }
+export function entKindOf(e: i32): i32 { return unchecked(entKind[e]); }
+export function entSetComm(e: i32, comm: i32): void { unchecked(entComm[e] = comm); }
+
+export function cpusInit(n: i32): void {
+  assert(n >= 1 && n <= MAX_CPUS, "CPU count out of range");
+  for (let c = nCpus; c < n; c++) {
+    unchecked(cpuCurr[c] = -1);
+    unchecked(cpuRq[c] = wqNew(N_runqueue));
+  }
+  nCpus = n;
+}
+
+export function cpuCount(): i32 { return nCpus; }
+export function cpuBusyNs(c: i32): i64 { return unchecked(cpuBusy[c]); }
+
+// Creates a thread, runnable on `cpu`, whose first step is `action` (mean cost ns).
+export function threadNew(comm: i32, pid: i32, cpu: i32, action: i32, meanNs: i64): i32 {
+  const t = entNew(N_thread, comm, pid);
+  unchecked(thState[t] = TASK_INTERRUPTIBLE);
+  unchecked(thCpu[t] = cpu % nCpus);
+  unchecked(thAction[t] = action);
+  unchecked(thCost[t] = meanNs);
+  unchecked(thSince[t] = now);
+  wakeUpProcess(t);
+  return t;
+}
+
+export function isThread(e: i32): bool { return unchecked(thState[e]) != NOT_A_THREAD; }
+export function threadState(t: i32): i32 { return unchecked(thState[t]); }
+export function threadAction(t: i32): i32 { return unchecked(thAction[t]); }
+export function threadCpu(t: i32): i32 { return unchecked(thCpu[t]); }
+export function threadSwitches(t: i32): u32 { return unchecked(thSwitches[t]); }
+export function threadSince(t: i32): i64 { return unchecked(thSince[t]); }
+export function threadWchan(t: i32): i32 { return unchecked(thWchan[t]); }
+export function threadBusyNs(t: i32): i64 { return unchecked(thBusy[t]); }
+// True when the thread's last sleep ended by its timeout rather than a wake-up.
+export function threadTimedOut(t: i32): bool { return unchecked(thTimedOut[t]); }
+
+// From inside a step: what the thread does next, and roughly how long it takes.
+export function threadNext(t: i32, action: i32, meanNs: i64): void {
+  unchecked(thAction[t] = action);
+  unchecked(thCost[t] = meanNs);
+}
+
+// From inside a step: block. When woken the thread resumes with `action`.
+export function threadSleep(t: i32, state: i32, wchan: i32, action: i32, meanNs: i64): void {
+  unchecked(thState[t] = state);
+  unchecked(thWchan[t] = wchan);
+  unchecked(thSince[t] = now);
+  unchecked(thAction[t] = action);
+  unchecked(thCost[t] = meanNs);
+  unchecked(thTimedOut[t] = false);
+  trace(t, N_sleep, state, wchan);
+}
+
+// schedule_timeout(): sleep at most `timeout` ns; threadTimedOut() tells which ended it.
+export function threadSleepTimeout(t: i32, state: i32, wchan: i32, timeout: i64, action: i32, meanNs: i64): void {
+  threadSleep(t, state, wchan, action, meanNs);
+  unchecked(thTimer[t] = scheduleIn(timeout, EV_TIMEOUT, t));
+}
+
+export function threadExit(t: i32): void {
+  unchecked(thState[t] = TASK_DEAD);
+  unchecked(thSince[t] = now);
+  cancelEvent(unchecked(thTimer[t]));
+  wqRemove(t);
+  trace(t, N_exit);
+}
+
+export function wakeUpProcess(t: i32): bool {
+  const st = unchecked(thState[t]);
+  if (st == TASK_RUNNING || st == TASK_DEAD || st == NOT_A_THREAD) return false;
+  cancelEvent(unchecked(thTimer[t]));
+  unchecked(thTimer[t] = 0);
+  unchecked(thState[t] = TASK_RUNNING);
+  unchecked(thSince[t] = now);
+  unchecked(thWchan[t] = 0);
+  const c = unchecked(thCpu[t]);
+  trace(t, N_wake, c);
+  if (!unchecked(thOnCpu[t])) {
+    wqAdd(unchecked(cpuRq[c]), t);
+    kick(c);
+  }
+  return true;
+}
+
+// The schedule_timeout timer of a sleeping thread fired.
+export function threadTimeout(t: i32): void {
+  unchecked(thTimer[t] = 0);
+  if (wakeUpProcess(t)) unchecked(thTimedOut[t] = true);
+}
+
+function startStep(c: i32, t: i32): void {
+  unchecked(cpuCurr[c] = t);
+  unchecked(thOnCpu[t] = true);
+  unchecked(thStepStart[t] = now);
+  scheduleAt(now + randDuration(S_SCHED, unchecked(thCost[t])), EV_STEP, t);
+}
+
+// Puts the next runnable thread on an idle CPU: a context switch.
+function kick(c: i32): void {
+  if (unchecked(cpuCurr[c]) >= 0) return;
+  const t = wqPop(unchecked(cpuRq[c]));
+  if (t < 0) return;
+  unchecked(thSwitches[t] += 1);
+  startStep(c, t);
+}
+
+// EV_STEP: thread t finished its step. Apply it, then decide who runs next.
+export function threadStepDone(t: i32): void {
+  const c = unchecked(thCpu[t]);
+  const spent = now - unchecked(thStepStart[t]);
+  unchecked(thBusy[t] += spent);
+  unchecked(cpuBusy[c] += spent);
+  hookStep(t);
+  if (unchecked(thState[t]) == TASK_RUNNING) {
+    if (wqLen(unchecked(cpuRq[c])) > 0) {
+      unchecked(thOnCpu[t] = false);
+      unchecked(cpuCurr[c] = -1);
+      wqAdd(unchecked(cpuRq[c]), t);
+      kick(c);
+    } else {
+      startStep(c, t);
+    }
+    return;
+  }
+  unchecked(thOnCpu[t] = false);
+  unchecked(cpuCurr[c] = -1);
+  kick(c);
+}
+
+export function entitiesJson(): void {
+  jArr();
+  for (let e = 0; e < nEnts; e++) {
+    jObj();
+    jKI("id", e);
+    jKName("kind", unchecked(entKind[e]));
+    jKName("comm", unchecked(entComm[e]));
+    jKI("pid", unchecked(entPid[e]));
+    if (isThread(e)) {
+      jKI("cpu", unchecked(thCpu[e]));
+      jKI("state", unchecked(thState[e]));
+      jKName("wchan", unchecked(thWchan[e]));
+      jKI("since", unchecked(thSince[e]));
+      jKI("busyNs", unchecked(thBusy[e]));
+      jKI("switches", unchecked(thSwitches[e]));
+    }
+    jEndObj();
+  }
+  jEndArr();
+}

@@ -1,0 +1,117 @@
+// The world: one run of one scenario. The host instantiates a fresh module per run
+// (so nothing needs resetting), selects a scenario, sets seed, knobs and patches,
+// builds, then runs in slices of events / simulated time until the run is done.
+import { now, setNow, NSEC_PER_SEC } from "./clock";
+import { prngSeed } from "./prng";
+import { traceInit } from "./trace";
+import { popEvent, curKind, curObj, curArg } from "./events";
+import {
+  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
+} from "./hooks";
+import { threadStepDone, threadTimeout, entitiesJson } from "./sched";
+import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
+import { scenarioBuildRun } from "./config";
+import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
+
+export const VERDICT_OK: i32 = 0;
+export const VERDICT_HANG: i32 = 1;
+export const VERDICT_CORRUPTION: i32 = 2;
+export const VERDICT_CRASH: i32 = 3;
+export const VERDICT_LEAK: i32 = 4;
+
+export const RUN_PAUSED: i32 = 0;   // a slice limit was reached; call run again
+export const RUN_DONE: i32 = 1;     // the model stopped, or nothing is left to run
+export const RUN_TIME_LIMIT: i32 = 2;  // the scenario's simulated-time limit was reached
+export const RUN_BUDGET: i32 = 3;   // the event budget ran out (a runaway model)
+
+let events: i64 = 0;
+let eventBudget: i64 = 200000000;
+let timeLimit: i64 = 3600 * NSEC_PER_SEC;
+let stopped: bool = false;
+let status: i32 = RUN_PAUSED;
+let finished: bool = false;
+let verdict: i32 = VERDICT_OK;
+let stopOnHung: bool = true;
+
+export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
+  prngSeed(seed);
+  traceInit(traceCapacity);
+  scenarioBuildRun(scn);
+}
+
+// The model's workload is complete (or a fatal condition was found): stop the run.
+export function worldStop(): void { stopped = true; }
+export function worldStopped(): bool { return stopped; }
+export function setTimeLimit(t: i64): void { timeLimit = t; }
+export function setEventBudget(n: i64): void { eventBudget = n; }
+export function setStopOnHung(on: bool): void { stopOnHung = on; }
+export function timeLimitNs(): i64 { return timeLimit; }
+export function eventCount(): i64 { return events; }
+export function runStatus(): i32 { return status; }
+
+export function setVerdict(v: i32): void { verdict = v; }
+export function getVerdict(): i32 { return verdict; }
+
+function dispatch(kind: i32, obj: i32, arg: i32): void {
+  if (kind >= KIND_MODEL) { hookEvent(kind, obj, arg); return; }
+  if (kind == EV_STEP) threadStepDone(obj);
+  else if (kind == EV_TIMEOUT) threadTimeout(obj);
+  else if (kind == EV_KHUNGTASKD) {
+    checkHungUninterruptibleTasks();
+    if (stopOnHung && hungReports() > 0) stopped = true;
+  }
+}
+
+// Runs at most `maxEvents` events, and none later than `until`. Returns the status.
+export function worldRun(maxEvents: i64, until: i64): i32 {
+  if (finished) return status;
+  const limit = until < timeLimit ? until : timeLimit;
+  let n: i64 = 0;
+  status = RUN_PAUSED;
+  while (true) {
+    if (stopped) { status = RUN_DONE; break; }
+    if (events >= eventBudget) { status = RUN_BUDGET; break; }
+    if (n >= maxEvents) return status;
+    if (!popEvent(limit)) {
+      if (limit == timeLimit) { status = RUN_TIME_LIMIT; break; }
+      // Nothing else happens before `until`: the clock moves there.
+      if (until > now) setNow(until);
+      return status;
+    }
+    events++;
+    n++;
+    dispatch(curKind, curObj, curArg);
+  }
+  finished = true;
+  // Default: the kernel's own detector. The model's finish hook refines it
+  // (corruption, crash, leak) from its own checks and writes the evidence.
+  verdict = hungReports() > 0 ? VERDICT_HANG : VERDICT_OK;
+  hookFinish();
+  return status;
+}
+
+export function worldFinished(): bool { return finished; }
+
+// {time, events, status, hung:[...], entities:[...], model:{...}} into the JSON buffer.
+export function snapshotJson(withEntities: bool): usize {
+  jReset();
+  jObj();
+  jKI("time", now);
+  jKI("events", events);
+  jKI("status", status);
+  jKB("finished", finished);
+  jKey("hung"); hungReportsJson();
+  if (withEntities) { jKey("entities"); entitiesJson(); }
+  jKey("model"); hookSnapshot();
+  jEndObj();
+  return jLen();
+}
+
+export function evidenceJson(): usize {
+  jReset();
+  jObj();
+  jKey("hung"); hungReportsJson();
+  jKey("model"); hookEvidence();
+  jEndObj();
+  return jLen();
+}

