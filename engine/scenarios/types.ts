@@ -44,9 +44,30 @@ export interface ExpectedOutcome {
   note: string;
 }
 
+// A piece of evidence the UI (Evidence view), the CLI (text output) and docs render
+// without knowing the scenario: preformatted lines (task dumps, syslog, tap-ctl list),
+// key/value facts, or a small graph (the wait-for chain).
+export interface EvidenceBlock {
+  id: string;
+  title: string;
+  lines?: string[];
+  kv?: Record<string, string | number | boolean>;
+  graph?: { nodes: Array<{ id: string; label: string }>; edges: Array<{ from: string; to: string; label: string }> };
+}
+
+// A time series for the Metrics view: points are [tNs, value] pairs.
+export interface Series {
+  id: string;
+  title: string;
+  unit: string;
+  points: Array<[number, number]>;
+}
+
+// evidence: the scenario's structured facts (tests assert on them), plus `blocks` and
+// optionally `series` for generic rendering.
 export interface Described {
   reason: string;
-  evidence: Record<string, unknown>;
+  evidence: Record<string, unknown> & { blocks: EvidenceBlock[]; series?: Series[] };
 }
 
 export interface DescribeContext {
@@ -72,4 +93,8 @@ export interface ScenarioSpec {
   expected: ExpectedOutcome[];
   views: string[];        // the workspace views that matter for this scenario
   describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described;
+  // The model's snapshot (state at the UI's cursor) as blocks: the State and Tasks views.
+  snapshotBlocks?(model: any, ctx: DescribeContext): EvidenceBlock[];
+  // Wire capture of the finished run (libpcap bytes), from the raw evidence.
+  pcap?(raw: any, ctx: DescribeContext): Uint8Array;
 }
