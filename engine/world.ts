@@ -6,7 +6,7 @@ import type { CoreExports, NameTable, Verdict } from "./wasm";
 import { knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
-import type { KnobValue, ScenarioSpec } from "./scenarios/types";
+import type { DescribeContext, KnobValue, ScenarioSpec } from "./scenarios/types";
 import { RECORD_BYTES } from "./trace";
 import type { EntityInfo, TracePage } from "./trace";
 
@@ -103,18 +103,25 @@ export class World {
     return readJson(this.x, this.x.snapshot(1));
   }
 
+  // The model's evidence object as written by its evidence hook (before describe()).
+  rawEvidence(): any {
+    return readJson(this.x, this.x.evidence());
+  }
+
+  describeContext(): DescribeContext {
+    return {
+      entities: this.entities(),
+      simTimeNs: this.x.now_ns(),
+      patches: this.config.patches,
+      knobs: this.config.knobs,
+    };
+  }
+
   result(): RunDetails {
     if (this.details) return this.details;
     if (!this.finished) throw new Error("the run has not finished");
     const verdict = VERDICTS[this.x.verdict()];
-    const raw = readJson(this.x, this.x.evidence());
-    const snap = this.snapshot();
-    const described = this.spec.describe(verdict, raw, {
-      entities: snap.entities,
-      simTimeNs: this.x.now_ns(),
-      patches: this.config.patches,
-      knobs: this.config.knobs,
-    });
+    const described = this.spec.describe(verdict, this.rawEvidence(), this.describeContext());
     this.details = {
       scenario: this.config.scenario,
       seed: this.config.seed,

@@ -1,0 +1,80 @@
+// npm run bench: every figure from one run on this machine, so ratios compare like with
+// like. Targets are stated beside the figures; nothing here fails a build.
+import { readFileSync, existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { performance } from "node:perf_hooks";
+import { loadModule, wasmPath } from "../node/load";
+import { instantiate } from "../wasm";
+import { SCENARIOS } from "../catalog";
+import { validateConfig } from "../config";
+import { World } from "../world";
+
+const fmt = (n: number) => n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
+const rows: Array<[string, string]> = [];
+const row = (k: string, v: string) => { rows.push([k, v]); console.log(`${k.padEnd(58)} ${v}`); };
+
+// 1. The bound: a plain binary heap, push + pop with random times, no dispatch.
+function heapBound(): number {
+  const n = 1 << 21;
+  let best = 0;
+  for (let rep = 0; rep < 5; rep++) {
+    const x = instantiate(loadModule());
+    const t0 = performance.now();
+    x.bench_heap(n);
+    const s = (performance.now() - t0) / 1000;
+    best = Math.max(best, n / s);
+  }
+  return best;
+}
+
+// 2. Each scenario: events/s of the whole core (dispatch, models, trace off), seeds/s,
+//    and simulated time per wall time, over a fixed set of seeds.
+function scenarioLoad(id: string, seeds: number, traceCapacity: number) {
+  const base = validateConfig({ scenario: id });
+  const mod = loadModule();
+  let events = 0, sim = 0;
+  const t0 = performance.now();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = World.create(mod, { ...base, seed }, { traceCapacity }).run();
+    events += r.events;
+    sim += r.simTimeNs;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return { eventsPerSec: events / wall, seedsPerSec: seeds / wall, simPerWall: sim / 1e9 / wall, eventsPerRun: events / seeds };
+}
+
+function initialJsGzip(): number | undefined {
+  const index = "dist/index.html";
+  if (!existsSync(index)) return undefined;
+  const html = readFileSync(index, "utf8");
+  const files = [...html.matchAll(/(?:src|href)="\/?(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  return files.reduce((sum, f) => sum + gzipSync(readFileSync("dist/" + f)).length, 0);
+}
+
+async function main() {
+  console.log(`iostack-lab bench — node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  const bound = heapBound();
+  row("raw heap push+pop (the bound)", `${fmt(bound)} events/s`);
+  for (const s of SCENARIOS) {
+    const warm = scenarioLoad(s.id, 5, 0);
+    const seeds = Math.max(20, Math.min(2000, Math.round(2e6 / Math.max(1, warm.eventsPerRun))));
+    const r = scenarioLoad(s.id, seeds, 0);
+    const traced = scenarioLoad(s.id, Math.max(5, seeds >> 2), 1 << 20);
+    row(`${s.id}: core events/s (trace off, ${seeds} seeds)`, `${fmt(r.eventsPerSec)}  = ${(100 * r.eventsPerSec / bound).toFixed(0)}% of the heap bound (target >= 25%)`);
+    row(`${s.id}: core events/s (trace on)`, `${fmt(traced.eventsPerSec)}`);
+    row(`${s.id}: seeds/s, one core`, `${fmt(r.seedsPerSec)}  (${fmt(r.eventsPerRun)} events per run)`);
+    row(`${s.id}: simulated time / wall time`, `${fmt(r.simPerWall)}x`);
+  }
+  const wasm = readFileSync(wasmPath());
+  row("iostack.wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gzipSync(wasm).length / 1024).toFixed(1)} KiB gzip`);
+  const js = initialJsGzip();
+  row("initial JS (gzip)", js === undefined ? "no dist/ (run npm run build)" : `${(js / 1024).toFixed(1)} KiB (target <= 120 KiB)`);
+  const browserBench = "engine/bench/browser.ts";
+  if (existsSync(browserBench)) {
+    const { browserBench: run } = await import("./browser");
+    const figures = await run();
+    for (const [k, v] of Object.entries(figures)) row(`browser: ${k}`, String(v));
+  }
+}
+
+await main();

@@ -1,0 +1,254 @@
+// iostack — the lab's command line, on the same WASM module as the browser.
+//   iostack list [--json]
+//   iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect V]
+//   iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--patch ...] [--knob ...] [--json]
+//   iostack merge FILE... [--json]
+//   iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] -o FILE
+// Bad arguments: one line on stderr naming the problem, exit code 2.
+import { readFileSync, writeFileSync } from "node:fs";
+import { loadModule } from "../node/load";
+import { sweepParallel } from "../node/sweep";
+import { SCENARIOS } from "../catalog";
+import { ConfigError, parseSeed, requireScenario, validateConfig } from "../config";
+import type { ConfigInput, RunConfig } from "../config";
+import { World, contractResult } from "../world";
+import type { RunDetails } from "../world";
+import { asSweepResult, mergeSweeps, shardRange } from "../sweep";
+import type { SweepResult } from "../sweep";
+import { VERDICTS } from "../wasm";
+import type { Verdict } from "../wasm";
+import type { EvidenceBlock } from "../scenarios/types";
+
+export class UsageError extends Error {}
+
+const USAGE = `usage:
+  iostack list [--json]
+  iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT]
+  iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--patch ...] [--knob ...] [--json]
+  iostack merge FILE... [--json]
+  iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] -o FILE`;
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+const VALUE_FLAGS = new Set(["--patch", "--knob", "--seed", "--preset", "--seeds", "--first", "--shard", "--jobs", "-o", "--out", "--expect"]);
+const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
+
+function parseArgs(argv: string[], allowed: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-")) { positional.push(a); continue; }
+    let [flag, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    if (!allowed.includes(flag)) throw new UsageError(`unknown option '${flag}' for this command`);
+    if (BOOL_FLAGS.has(flag)) {
+      if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
+      flags.set(flag, ["true"]);
+      continue;
+    }
+    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown option '${flag}'`);
+    const v = inline ?? argv[++i];
+    if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`option ${flag} needs a value`);
+    flags.set(flag, [...(flags.get(flag) ?? []), v]);
+  }
+  return { positional, flags };
+}
+
+const one = (p: Parsed, f: string) => p.flags.get(f)?.at(-1);
+
+// --patch/--knob/--seed/--preset → a validated RunConfig (ConfigError names the field).
+function configFrom(p: Parsed, scenario: string): RunConfig {
+  const spec = requireScenario(scenario);
+  const input: ConfigInput = { scenario, patches: {}, knobs: {} };
+  const presetId = one(p, "--preset");
+  if (presetId !== undefined) {
+    const preset = spec.presets.find((x) => x.id === presetId);
+    if (!preset) throw new ConfigError("preset", `unknown preset '${presetId}' for ${scenario}; presets: ${spec.presets.map((x) => x.id).join(", ") || "none"}`);
+    Object.assign(input.knobs!, preset.knobs);
+    Object.assign(input.patches!, preset.patches ?? {});
+    input.seed = preset.seed;
+  }
+  for (const arg of p.flags.get("--patch") ?? []) {
+    const [id, state = "on"] = arg.split("=");
+    if (!["on", "off"].includes(state)) throw new ConfigError(`patch ${id}`, `--patch ${arg}: the state must be 'on' or 'off'`);
+    input.patches![id] = state === "on";
+  }
+  for (const arg of p.flags.get("--knob") ?? []) {
+    const eq = arg.indexOf("=");
+    if (eq <= 0) throw new ConfigError("knob", `--knob ${arg}: expected name=value`);
+    input.knobs![arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  const seed = one(p, "--seed");
+  if (seed !== undefined) input.seed = parseSeed(seed, "--seed");
+  return validateConfig(input);
+}
+
+function needScenario(p: Parsed, cmd: string): string {
+  if (p.positional.length === 0) throw new UsageError(`${cmd}: which scenario? (iostack list shows them)`);
+  if (p.positional.length > 1) throw new UsageError(`${cmd}: unexpected argument '${p.positional[1]}'`);
+  return p.positional[0];
+}
+
+function printBlocks(blocks: EvidenceBlock[], out: (s: string) => void): void {
+  for (const b of blocks) {
+    out(`\n-- ${b.title}`);
+    for (const l of b.lines ?? []) out(l);
+    for (const [k, v] of Object.entries(b.kv ?? {})) out(`${k}: ${v}`);
+    for (const e of b.graph?.edges ?? []) {
+      const label = (id: string) => b.graph!.nodes.find((n) => n.id === id)?.label ?? id;
+      out(`${label(e.from)} --${e.label}--> ${label(e.to)}`);
+    }
+  }
+}
+
+function runCmd(p: Parsed, out: (s: string) => void): number {
+  const scenario = needScenario(p, "run");
+  const cfg = configFrom(p, scenario);
+  const expect = one(p, "--expect");
+  if (expect !== undefined && !VERDICTS.includes(expect as Verdict)) {
+    throw new ConfigError("expect", `--expect must be one of ${VERDICTS.join(", ")}, got '${expect}'`);
+  }
+  const r: RunDetails = World.create(loadModule(), cfg, { traceCapacity: 0 }).run();
+  if (one(p, "--json")) out(JSON.stringify(contractResult(r)));
+  else {
+    const on = Object.entries(r.patches).filter(([, v]) => v).map(([k]) => k);
+    out(`${r.scenario} seed=${r.seed} patches=${on.join(",") || "none"}`);
+    out(`verdict: ${r.verdict} — ${r.reason}`);
+    out(`simulated ${(r.simTimeNs / 1e9).toFixed(3)} s in ${r.events} events, trace ${r.traceHash}`);
+    printBlocks((r.evidence.blocks as EvidenceBlock[]) ?? [], out);
+  }
+  return expect !== undefined && expect !== r.verdict ? 1 : 0;
+}
+
+function intFlag(p: Parsed, f: string, def: number | undefined, min: number): number {
+  const v = one(p, f);
+  if (v === undefined) {
+    if (def === undefined) throw new UsageError(`${f} N is required`);
+    return def;
+  }
+  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
+    throw new ConfigError(f, `${f} must be a whole number >= ${min}, got '${v}'`);
+  }
+  return Number(v);
+}
+
+async function sweepCmd(p: Parsed, out: (s: string) => void): Promise<number> {
+  const scenario = needScenario(p, "sweep");
+  const cfg = configFrom(p, scenario);
+  let first = intFlag(p, "--first", 1, 0);
+  let count = intFlag(p, "--seeds", undefined, 1);
+  const shardArg = one(p, "--shard");
+  let shard: SweepResult["shard"];
+  if (shardArg !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardArg);
+    if (!m) throw new ConfigError("shard", `--shard must be K/N (e.g. 2/8), got '${shardArg}'`);
+    const [k, n] = [Number(m[1]), Number(m[2])];
+    ({ first, count } = shardRange(first, count, k, n));
+    shard = { index: k, of: n };
+  }
+  const jobs = one(p, "--jobs") !== undefined ? intFlag(p, "--jobs", 1, 1) : undefined;
+  const tty = process.stderr.isTTY;
+  const r = await sweepParallel(cfg, first, count, {
+    jobs,
+    onProgress: tty ? (done, total, c) => {
+      const bad = VERDICTS.filter((v) => v !== "ok" && c[v]).map((v) => `${v} ${c[v]}`).join(", ");
+      process.stderr.write(`\rsweep ${scenario}: ${done}/${total} seeds${bad ? " (" + bad + ")" : ""}   `);
+    } : undefined,
+  });
+  if (tty) process.stderr.write("\n");
+  if (shard) r.shard = shard;
+  printSweep(r, !!one(p, "--json"), out);
+  return 0;
+}
+
+function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): void {
+  if (json) { out(JSON.stringify(r)); return; }
+  const n = r.seeds.count;
+  out(`${r.scenario}: seeds ${r.seeds.first}..${r.seeds.first + n - 1} (${n})${r.shard ? ` shard ${r.shard.index}/${r.shard.of}` : ""}`);
+  for (const v of VERDICTS) out(`  ${v.padEnd(10)} ${String(r.counts[v]).padStart(7)}  ${n ? ((100 * r.counts[v]) / n).toFixed(1) : "0.0"}%`);
+  const show = r.failing.slice(0, 10);
+  if (show.length) out(`first failing seeds: ${show.map((f) => `${f.seed} (${f.verdict})`).join(", ")}`);
+}
+
+function mergeCmd(p: Parsed, out: (s: string) => void): number {
+  if (p.positional.length === 0) throw new UsageError("merge: give the sweep JSON files to combine");
+  const parts = p.positional.map((file) => {
+    let text: string;
+    try { text = readFileSync(file, "utf8"); } catch { throw new ConfigError("merge", `cannot read '${file}'`); }
+    let json: unknown;
+    try { json = JSON.parse(text); } catch { throw new ConfigError("merge", `${file}: not JSON`); }
+    const { shard: _shard, ...rest } = asSweepResult(json, file);
+    return rest;
+  });
+  printSweep(mergeSweeps(parts), !!one(p, "--json"), out);
+  return 0;
+}
+
+async function exportCmd(p: Parsed, out: (s: string) => void): Promise<number> {
+  const [format, scenario, extra] = p.positional;
+  if (!format || !["pcap", "perfetto"].includes(format)) throw new UsageError(`export: the format must be pcap or perfetto, got '${format ?? ""}'`);
+  if (!scenario) throw new UsageError("export: which scenario?");
+  if (extra) throw new UsageError(`export: unexpected argument '${extra}'`);
+  const file = one(p, "-o") ?? one(p, "--out");
+  if (!file) throw new UsageError("export: -o FILE is required");
+  const spec = requireScenario(scenario);
+  const cfg = configFrom(p, scenario);
+  const w = World.create(loadModule(), cfg);
+  w.run();
+  let bytes: Uint8Array;
+  if (format === "pcap") {
+    if (!spec.pcap) throw new ConfigError("format", `${scenario} has no wire capture to export (pcap)`);
+    bytes = spec.pcap(w.rawEvidence(), w.describeContext());
+  } else {
+    const { perfettoTrace } = await import("../export/perfetto");
+    bytes = new TextEncoder().encode(JSON.stringify(perfettoTrace(w)));
+  }
+  writeFileSync(file, bytes);
+  out(`wrote ${file} (${bytes.length} bytes)`);
+  return 0;
+}
+
+function listCmd(p: Parsed, out: (s: string) => void): number {
+  if (p.positional.length) throw new UsageError(`list: unexpected argument '${p.positional[0]}'`);
+  if (one(p, "--json")) {
+    out(JSON.stringify(SCENARIOS.map((s) => ({
+      id: s.id, title: s.title, subsystem: s.subsystem, year: s.year, symptom: s.symptom,
+      patches: s.patches.map((x) => ({ id: x.id, commit: x.commit, title: x.title, default: x.default })),
+      knobs: s.knobs.map(({ name, type, default: d, min, max, values, unit, group }) => ({ name, type, default: d, min, max, values, unit, group })),
+      presets: s.presets.map((x) => x.id),
+    }))));
+    return 0;
+  }
+  for (const s of SCENARIOS) {
+    out(`${s.id.padEnd(26)} ${s.subsystem.padEnd(14)} ${s.year}  ${s.symptom}`);
+    out(`${"".padEnd(26)} patches: ${s.patches.map((x) => x.id + (x.default ? " (on)" : "")).join(", ")}`);
+  }
+  return 0;
+}
+
+const COMMANDS: Record<string, { flags: string[]; run: (p: Parsed, out: (s: string) => void) => number | Promise<number> }> = {
+  list: { flags: ["--json"], run: listCmd },
+  run: { flags: ["--patch", "--knob", "--seed", "--preset", "--json", "--expect"], run: runCmd },
+  sweep: { flags: ["--patch", "--knob", "--preset", "--seeds", "--first", "--shard", "--jobs", "--json"], run: sweepCmd },
+  merge: { flags: ["--json"], run: mergeCmd },
+  export: { flags: ["--patch", "--knob", "--seed", "--preset", "-o", "--out"], run: exportCmd },
+};
+
+export async function main(argv: string[], out = (s: string) => console.log(s), err = (s: string) => console.error(s)): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") { out(USAGE); return cmd ? 0 : 2; }
+  const c = COMMANDS[cmd];
+  if (!c) { err(`iostack: unknown command '${cmd}'\n${USAGE}`); return 2; }
+  try {
+    const parsed = parseArgs(rest, [...c.flags, "--help", "-h"]);
+    if (parsed.flags.has("--help") || parsed.flags.has("-h")) { out(USAGE); return 0; }
+    return await c.run(parsed, out);
+  } catch (e) {
+    if (e instanceof UsageError) { err(`iostack ${cmd}: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof ConfigError) { err(`iostack ${cmd}: ${e.message}`); return 2; }
+    throw e;
+  }
+}
