@@ -122,6 +122,9 @@ export function threadNext(t: i32, action: i32, meanNs: i64): void {
 
 // From inside a step: block. When woken the thread resumes with `action`.
 export function threadSleep(t: i32, state: i32, wchan: i32, action: i32, meanNs: i64): void {
+  // Only a running thread can put itself to sleep: one still waiting on a runqueue would
+  // be dispatched while asleep.
+  assert(unchecked(thOnCpu[t]), "threadSleep outside the thread's own step");
   unchecked(thState[t] = state);
   unchecked(thWchan[t] = wchan);
   unchecked(thSince[t] = now);
