@@ -1,0 +1,31 @@
+// Ian Campbell's "tap:" instrumentation from seed 003: a short per-request log of every
+// step that touches one O_DIRECT request's pages (rpc_task steps, sendpage, the skb's
+// transmissions, the completion, the unmap), kept per request so the evidence can print
+// "tap: i/n at <t> <function> <a> <b>" for the victim request.
+import { now } from "../kernel/clock";
+
+const MAX_OWNERS: i32 = 4096;
+const PER_OWNER: i32 = 96;
+const tapT = new StaticArray<i64>(MAX_OWNERS * PER_OWNER);
+const tapName = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
+const tapA = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
+const tapB = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
+const tapN = new StaticArray<i32>(MAX_OWNERS);
+
+export function tap(owner: i32, nameId: i32, a: i32, b: i32): void {
+  if (owner < 0 || owner >= MAX_OWNERS) return;
+  const n = unchecked(tapN[owner]);
+  if (n >= PER_OWNER) return;
+  const k = owner * PER_OWNER + n;
+  unchecked(tapT[k] = now);
+  unchecked(tapName[k] = nameId);
+  unchecked(tapA[k] = a);
+  unchecked(tapB[k] = b);
+  unchecked(tapN[owner] = n + 1);
+}
+
+export function tapCount(owner: i32): i32 { return owner >= 0 && owner < MAX_OWNERS ? unchecked(tapN[owner]) : 0; }
+export function tapTime(owner: i32, i: i32): i64 { return unchecked(tapT[owner * PER_OWNER + i]); }
+export function tapNameAt(owner: i32, i: i32): i32 { return unchecked(tapName[owner * PER_OWNER + i]); }
+export function tapAAt(owner: i32, i: i32): i32 { return unchecked(tapA[owner * PER_OWNER + i]); }
+export function tapBAt(owner: i32, i: i32): i32 { return unchecked(tapB[owner * PER_OWNER + i]); }

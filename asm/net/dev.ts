@@ -1,0 +1,240 @@
+// The NIC and the link between the NFS client and the server, and the wire capture.
+//
+// dev_queue_xmit() puts an skb clone (or a pure ACK) on the NIC's TX ring; the driver's
+// start_xmit maps the fragments for DMA and the NIC reads the page bytes then: that is
+// the moment a zero-copy payload is fixed, and where reading an unmapped (Xen grant-
+// unmapped) page faults. On TX completion the clone is freed.
+//
+// The link carries a packet after its serialization time plus a one-way delay, in order
+// per direction; faults as in seed 003: every `stallPeriod` packets all traffic with the
+// server stalls for `stallLen` (packets in the stall are lost), plus random loss.
+import { now, NSEC_PER_SEC } from "../kernel/clock";
+import { fn, CAT_NET, CAT_ANOMALY } from "../kernel/names";
+import { trace, traceAnomaly } from "../kernel/trace";
+import { scheduleIn, scheduleAt } from "../kernel/events";
+import { KIND_MODEL } from "../kernel/hooks";
+import { stream, randChance, randDuration } from "../kernel/prng";
+import { pageMapped, pagePattern, pageKind } from "../mm/page";
+import {
+  MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbNrFrags, skbFrag,
+  skbFragLen, kfreeSkb, skbAddr, REC_NONE,
+} from "./skbuff";
+
+export const EV_NIC_TX_DONE: i32 = KIND_MODEL + 40;
+export const EV_LINK_RX: i32 = KIND_MODEL + 41;
+
+const S_NET = stream("net");
+
+// ---- capture: every packet the client's tcpdump would see, with the bytes read at DMA
+export const CAP_MAX: i32 = 1 << 15;
+export const FATE_DELIVERED: i32 = 0;
+export const FATE_STALL: i32 = 1;
+export const FATE_LOSS: i32 = 2;
+export const capTime = new StaticArray<i64>(CAP_MAX);
+export const capDir = new StaticArray<i32>(CAP_MAX);      // 0 client->server, 1 server->client
+export const capSeq = new StaticArray<u32>(CAP_MAX);
+export const capAck = new StaticArray<u32>(CAP_MAX);
+export const capLen = new StaticArray<i32>(CAP_MAX);
+export const capRecType = new StaticArray<i32>(CAP_MAX);
+export const capXid = new StaticArray<u32>(CAP_MAX);
+export const capRecA = new StaticArray<i32>(CAP_MAX);
+export const capRecB = new StaticArray<i32>(CAP_MAX);
+export const capNrFrags = new StaticArray<i32>(CAP_MAX);
+export const capFragPattern = new StaticArray<u32>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFragKind = new StaticArray<u8>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFragLen = new StaticArray<i32>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFate = new StaticArray<i32>(CAP_MAX);
+export const capRetrans = new StaticArray<bool>(CAP_MAX);
+let capWritten: i32 = 0;
+export function capCount(): i32 { return capWritten; }
+export function capFirst(): i32 { return capWritten > CAP_MAX ? capWritten - CAP_MAX : 0; }
+@inline export function capSlot(ci: i32): i32 { return ci & (CAP_MAX - 1); }
+
+// ---- NICs (one per host) and their TX rings
+const MAX_NICS: i32 = 2;
+const RING: i32 = 4096;
+const ringSkb = new StaticArray<i32>(MAX_NICS * RING);     // -1: a pure ACK
+const ringSk = new StaticArray<i32>(MAX_NICS * RING);
+const ringSeq = new StaticArray<u32>(MAX_NICS * RING);
+const ringRetrans = new StaticArray<bool>(MAX_NICS * RING);
+const ringHead = new StaticArray<i32>(MAX_NICS);
+const ringTail = new StaticArray<i32>(MAX_NICS);
+const nicBusy = new StaticArray<bool>(MAX_NICS);
+const nicDir = new StaticArray<i32>(MAX_NICS);
+const nicEnt = new StaticArray<i32>(MAX_NICS);
+const nicStartXmit = new StaticArray<i32>(MAX_NICS);
+let nNics: i32 = 0;
+
+// link parameters (set by the scenario from its knobs)
+let rateBps: f64 = 1e9;
+let oneWay: i64 = 100000;
+let lossP: f64 = 0;
+let stallPeriod: i32 = 1000;
+let stallLen: i64 = 65 * NSEC_PER_SEC;
+let passed: i32 = 0;
+let stallUntil: i64 = -1;
+let stalls: i32 = 0;
+let dropped: i32 = 0;
+const lastArrival = new StaticArray<i64>(2);
+export let firstStallAt: i64 = -1;
+
+const N_dev_queue_xmit = fn("dev_queue_xmit", "skb=%x len=%d", CAT_NET);
+export const N_bnx2_start_xmit = fn("bnx2_start_xmit", "skb=%x seq=%x len=%d retrans=%d", CAT_NET);
+export const N_xenvif_start_xmit = fn("xenvif_start_xmit", "skb=%x seq=%x len=%d retrans=%d", CAT_NET);
+const N_tx_done = fn("bnx2_tx_int", "skb=%x", CAT_NET);
+const N_stall = fn("nfqueue: stall all traffic with the server", "for=%t after=%d packets", CAT_NET);
+const N_stall_end = fn("nfqueue: release", "dropped=%d", CAT_NET);
+const N_drop = fn("link drop", "dir=%d seq=%x len=%d", CAT_NET);
+export const N_page_fault = fn("BUG: unable to handle kernel paging request", "pfn=%x skb=%x", CAT_ANOMALY);
+
+// The TCP layer's receive entry (tcp_v4_rcv) and the fault report, set by their owners.
+export let netifReceive: (dir: i32, ci: i32) => void = (dir: i32, ci: i32): void => {};
+export function setNetifReceive(f: (dir: i32, ci: i32) => void): void { netifReceive = f; }
+export let dmaFault: (nic: i32, skb: i32, pfn: i32) => void = (nic: i32, skb: i32, pfn: i32): void => {};
+export function setDmaFault(f: (nic: i32, skb: i32, pfn: i32) => void): void { dmaFault = f; }
+
+export function linkInit(rateGbit: f64, oneWayNs: i64, loss: f64, period: i32, stallNs: i64): void {
+  rateBps = rateGbit * 1e9;
+  oneWay = oneWayNs;
+  lossP = loss;
+  stallPeriod = period;
+  stallLen = stallNs;
+}
+
+// dir: the direction this NIC transmits in; ent: the host entity its trace lines name.
+export function nicNew(dir: i32, ent: i32, startXmitName: i32): i32 {
+  const n = nNics++;
+  unchecked(nicDir[n] = dir);
+  unchecked(nicEnt[n] = ent);
+  unchecked(nicStartXmit[n] = startXmitName);
+  return n;
+}
+
+// dev_queue_xmit(): skb is a clone's data (the caller did skb_clone), or -1 for an ACK.
+export function devQueueXmit(nic: i32, skb: i32, sk: i32, retrans: bool): void {
+  const t = unchecked(ringTail[nic]);
+  assert(t - unchecked(ringHead[nic]) < RING, "NIC TX ring overflow");
+  const k = nic * RING + (t & (RING - 1));
+  unchecked(ringSkb[k] = skb);
+  unchecked(ringSk[k] = sk);
+  unchecked(ringSeq[k] = skb >= 0 ? skbSeq[skb] : 0);
+  unchecked(ringRetrans[k] = retrans);
+  unchecked(ringTail[nic] = t + 1);
+  if (skb >= 0) trace(unchecked(nicEnt[nic]), N_dev_queue_xmit, skbAddr(skb), unchecked(skbLen[skb]));
+  if (!unchecked(nicBusy[nic])) startXmit(nic);
+}
+
+// The TCP layer fills in the ACK field and the sequence number of a pure ACK.
+export let tcpAckFor: (sk: i32) => u32 = (sk: i32): u32 => 0;
+export let tcpSeqFor: (sk: i32) => u32 = (sk: i32): u32 => 0;
+export function setTcpHeaderFns(ack: (sk: i32) => u32, seq: (sk: i32) => u32): void { tcpAckFor = ack; tcpSeqFor = seq; }
+
+// start_xmit: DMA-map the fragments, i.e. read the page bytes now.
+function startXmit(nic: i32): void {
+  const h = unchecked(ringHead[nic]);
+  if (h == unchecked(ringTail[nic])) return;
+  const k = nic * RING + (h & (RING - 1));
+  const skb = unchecked(ringSkb[k]);
+  const sk = unchecked(ringSk[k]);
+  const ci = capWritten++;
+  const c = capSlot(ci);
+  unchecked(capTime[c] = now);
+  unchecked(capDir[c] = nicDir[nic]);
+  unchecked(capAck[c] = tcpAckFor(sk));
+  unchecked(capRetrans[c] = ringRetrans[k]);
+  unchecked(capFate[c] = FATE_DELIVERED);
+  let len = 0;
+  if (skb >= 0) {
+    len = unchecked(skbLen[skb]);
+    unchecked(capSeq[c] = ringSeq[k]);
+    unchecked(capRecType[c] = skbRecType[skb]);
+    unchecked(capXid[c] = skbXid[skb]);
+    unchecked(capRecA[c] = skbRecA[skb]);
+    unchecked(capRecB[c] = skbRecB[skb]);
+    const n = unchecked(skbNrFrags[skb]);
+    unchecked(capNrFrags[c] = n);
+    trace(unchecked(nicEnt[nic]), unchecked(nicStartXmit[nic]), skbAddr(skb), <i32>ringSeq[k], len, ringRetrans[k] ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      const pfn = unchecked(skbFrag[skb * MAX_SKB_FRAGS + i]);
+      if (!pageMapped(pfn)) {
+        traceAnomaly(unchecked(nicEnt[nic]), N_page_fault, pfn, skbAddr(skb));
+        dmaFault(nic, skb, pfn);
+        return;
+      }
+      unchecked(capFragPattern[c * MAX_SKB_FRAGS + i] = pagePattern(pfn));
+      unchecked(capFragKind[c * MAX_SKB_FRAGS + i] = pageKind(pfn));
+      unchecked(capFragLen[c * MAX_SKB_FRAGS + i] = skbFragLen[skb * MAX_SKB_FRAGS + i]);
+    }
+  } else {
+    unchecked(capSeq[c] = tcpSeqFor(sk));
+    unchecked(capRecType[c] = REC_NONE);
+    unchecked(capNrFrags[c] = 0);
+  }
+  unchecked(capLen[c] = len);
+  unchecked(nicBusy[nic] = true);
+  const wireBytes = len + 66;    // Ethernet + IPv4 + TCP (with timestamps) headers
+  const txNs = <i64>(<f64>wireBytes * 8.0 * 1e9 / rateBps) + 1;
+  scheduleIn(txNs, EV_NIC_TX_DONE, nic, ci);
+}
+
+// TX completion: free the clone, put the packet on the wire, start the next one.
+function txDone(nic: i32, ci: i32): void {
+  const h = unchecked(ringHead[nic]);
+  const k = nic * RING + (h & (RING - 1));
+  const skb = unchecked(ringSkb[k]);
+  unchecked(ringHead[nic] = h + 1);
+  unchecked(nicBusy[nic] = false);
+  if (skb >= 0) {
+    trace(unchecked(nicEnt[nic]), N_tx_done, skbAddr(skb));
+    kfreeSkb(skb);
+  }
+  linkSend(ci);
+  startXmit(nic);
+}
+
+function linkSend(ci: i32): void {
+  const c = capSlot(ci);
+  const dir = unchecked(capDir[c]);
+  if (stallUntil >= 0 && now >= stallUntil) {
+    trace(-1, N_stall_end, dropped);
+    stallUntil = -1;
+  }
+  if (stallUntil >= 0) {
+    unchecked(capFate[c] = FATE_STALL);
+    dropped++;
+    return;
+  }
+  if (randChance(S_NET, lossP)) {
+    unchecked(capFate[c] = FATE_LOSS);
+    trace(-1, N_drop, dir, <i32>unchecked(capSeq[c]), unchecked(capLen[c]));
+    return;
+  }
+  let at = now + oneWay + randDuration(S_NET, 2000);
+  if (at < unchecked(lastArrival[dir])) at = unchecked(lastArrival[dir]);
+  unchecked(lastArrival[dir] = at);
+  scheduleAt(at, EV_LINK_RX, dir, ci);
+  passed++;
+  if (stallPeriod > 0 && passed >= stallPeriod) {
+    passed = 0;
+    stallUntil = now + stallLen;
+    dropped = 0;
+    stalls++;
+    if (firstStallAt < 0) firstStallAt = now;
+    trace(-1, N_stall, <i32>(stallLen / 1000000), stallPeriod);
+  }
+}
+
+export function stallCount(): i32 { return stalls; }
+
+// The scenario's event hook hands net events here; returns false if not ours.
+export function devEvent(kind: i32, obj: i32, arg: i32): bool {
+  if (kind == EV_NIC_TX_DONE) { txDone(obj, arg); return true; }
+  if (kind == EV_LINK_RX) {
+    // a packet with the wire's copy of the bytes reaches the other host
+    netifReceive(obj, arg);
+    return true;
+  }
+  return false;
+}
+
+export function nicQueued(nic: i32): i32 { return unchecked(ringTail[nic]) - unchecked(ringHead[nic]); }

@@ -1,0 +1,325 @@
+// TCP, reduced to what decides when a queued byte is read: the socket write queue,
+// zero-copy tcp_sendpage()/do_tcp_sendpages() versus copying tcp_sendmsg(),
+// tcp_write_xmit()/tcp_transmit_skb() (skb_clone to the NIC), in-order receive with
+// cumulative ACKs, the ACK clock (slow start / congestion avoidance), fast retransmit,
+// and the retransmission timer with exponential backoff (TCP_RTO_MIN 200 ms,
+// TCP_RTO_MAX 120 s). One skb is one RPC record (TSO: one transmit unit).
+//
+// After a long stall both ends are deep in RTO backoff: a record queued meanwhile waits
+// behind the unacknowledged head until the next retransmission gets through.
+import { now, NSEC_PER_MSEC, NSEC_PER_SEC } from "../kernel/clock";
+import { fn, CAT_NET, CAT_STEP } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import { scheduleIn, cancelEvent } from "../kernel/events";
+import { KIND_MODEL } from "../kernel/hooks";
+import { stream, randDuration } from "../kernel/prng";
+import { tap } from "../mm/tap";
+import { allocPage, copyPage, putPage, PAGE_SIZE } from "../mm/page";
+import {
+  allocSkb, skbAddFrag, skbClone, kfreeSkb, skbSetDestructor, skbAddr, skbCloneAddr,
+  skbSeq, skbLen, skbNext, skbNrFrags, skbOut, skbRetrans, skbXmitTime, skbRecType, skbXid, skbRecA, skbRecB,
+} from "./skbuff";
+import {
+  devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen,
+} from "./dev";
+
+export const EV_TCP_RTO: i32 = KIND_MODEL + 42;
+export const EV_TCP_PUSH: i32 = KIND_MODEL + 43;
+
+const TCP_RTO_MIN: i64 = 200 * NSEC_PER_MSEC;
+const TCP_RTO_MAX: i64 = 120 * NSEC_PER_SEC;
+const TCP_TIMEOUT_INIT: i64 = NSEC_PER_SEC;
+const TCP_INIT_CWND: i32 = 10;
+const S_SOFTIRQ = stream("softirq");
+
+const MAX_SOCKS: i32 = 4;
+const skPeerDir = new StaticArray<i32>(MAX_SOCKS);   // direction this socket transmits in
+const skNic = new StaticArray<i32>(MAX_SOCKS);
+const skEnt = new StaticArray<i32>(MAX_SOCKS);
+const skHead = new StaticArray<i32>(MAX_SOCKS);      // write queue: oldest unacked first
+const skTail = new StaticArray<i32>(MAX_SOCKS);
+const skSendHead = new StaticArray<i32>(MAX_SOCKS);  // first skb not (or no longer) in flight
+const skSndUna = new StaticArray<u32>(MAX_SOCKS);
+const skWriteSeq = new StaticArray<u32>(MAX_SOCKS);
+const skRcvNxt = new StaticArray<u32>(MAX_SOCKS);
+const skCwnd = new StaticArray<i32>(MAX_SOCKS);
+const skCwndCnt = new StaticArray<i32>(MAX_SOCKS);
+const skSsthresh = new StaticArray<i32>(MAX_SOCKS);
+const skPacketsOut = new StaticArray<i32>(MAX_SOCKS);
+const skSrtt = new StaticArray<i64>(MAX_SOCKS);
+const skRttvar = new StaticArray<i64>(MAX_SOCKS);
+const skRto = new StaticArray<i64>(MAX_SOCKS);
+const skBackoff = new StaticArray<i32>(MAX_SOCKS);
+const skRtoTimer = new StaticArray<i32>(MAX_SOCKS);
+const skPushPending = new StaticArray<bool>(MAX_SOCKS);
+const skDupAcks = new StaticArray<i32>(MAX_SOCKS);
+const skWmem = new StaticArray<i32>(MAX_SOCKS);
+const skSndbuf = new StaticArray<i32>(MAX_SOCKS);
+const skRetransSegs = new StaticArray<i32>(MAX_SOCKS);
+const dirSock = new StaticArray<i32>(2);             // receiving socket per direction
+let nSocks: i32 = 0;
+
+export const N_tcp_sendpage = fn("tcp_sendpage", "pages=%d bytes=%d");
+export const N_do_tcp_sendpages = fn("do_tcp_sendpages (adding data to skb)", "skb=%x seq=%x len=%d");
+export const N_tcp_sendmsg = fn("tcp_sendmsg (copying data to skb)", "skb=%x seq=%x len=%d");
+export const N_tcp_transmit_skb = fn("tcp_transmit_skb, skb_clone", "skb=%x clone=%x seq=%x");
+const N_tcp_retransmit_timer = fn("tcp_retransmit_timer", "backoff=%d rto=%t una=%x", CAT_NET);
+const N_tcp_fastretrans = fn("tcp_fastretrans_alert", "una=%x", CAT_NET);
+const N_tcp_ack = fn("tcp_ack", "ack=%x acked=%d cwnd=%d", CAT_NET);
+const N_tcp_rcv = fn("tcp_rcv_established", "seq=%x len=%d rcv_nxt=%x", CAT_NET);
+const N_tcp_ofo = fn("tcp_data_queue: out of window", "seq=%x rcv_nxt=%x", CAT_NET);
+
+// Upper layers: data_ready(sk, ci) for each in-order record (ci: the capture slot, i.e.
+// the bytes as they were on the wire), write_space(sk) when send buffer space frees.
+export let skDataReady: (sk: i32, ci: i32) => void = (sk: i32, ci: i32): void => {};
+export let skWriteSpace: (sk: i32) => void = (sk: i32): void => {};
+export function setSkCallbacks(dataReady: (sk: i32, ci: i32) => void, writeSpace: (sk: i32) => void): void {
+  skDataReady = dataReady;
+  skWriteSpace = writeSpace;
+}
+
+// A connected socket transmitting in direction `dir` through `nic`; isn = its initial seq.
+export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32, sndbuf: i32): i32 {
+  const sk = nSocks++;
+  unchecked(skPeerDir[sk] = dir);
+  unchecked(skNic[sk] = nic);
+  unchecked(skEnt[sk] = ent);
+  unchecked(skHead[sk] = -1);
+  unchecked(skTail[sk] = -1);
+  unchecked(skSendHead[sk] = -1);
+  unchecked(skSndUna[sk] = isn);
+  unchecked(skWriteSeq[sk] = isn);
+  unchecked(skRcvNxt[sk] = peerIsn);
+  unchecked(skCwnd[sk] = TCP_INIT_CWND);
+  unchecked(skSsthresh[sk] = 1 << 30);
+  unchecked(skRto[sk] = TCP_TIMEOUT_INIT);
+  unchecked(skSndbuf[sk] = sndbuf);
+  unchecked(dirSock[1 - dir] = sk);
+  return sk;
+}
+
+export function tcpInit(): void {
+  setNetifReceive(tcpV4Rcv);
+  setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), (sk: i32): u32 => unchecked(skWriteSeq[sk]));
+}
+
+// sk_stream_memory_free()
+export function tcpMemoryFree(sk: i32, bytes: i32): bool {
+  return unchecked(skWmem[sk]) + bytes <= unchecked(skSndbuf[sk]);
+}
+
+// Queues one record: `hdr` bytes of linear data (the RPC header, built by the caller)
+// plus `npages` pages from `pfns[first..]` holding `payload` bytes.
+//  zerocopy: tcp_sendpage()/do_tcp_sendpages(): each fragment pins the caller's page.
+//  !zerocopy: sock_no_sendpage() -> tcp_sendmsg(): the bytes are copied into pages the
+//  skb owns, now.
+// `destructorArg` >= 0 attaches a fragment destructor (Ian Campbell's proposal).
+// Returns the skb, or -EAGAIN when the send buffer is full (the caller waits for
+// write_space). The record is transmitted by tcp_push() shortly after, from softirq.
+export function tcpSendRecord(
+  sk: i32, ent: i32, recType: i32, xid: u32, recA: i32, recB: i32, hdr: i32,
+  pfns: StaticArray<i32>, first: i32, npages: i32, payload: i32, zerocopy: bool, destructorArg: i32,
+): i32 {
+  const len = hdr + payload;
+  if (!tcpMemoryFree(sk, len)) return -11;
+  const skb = allocSkb(sk);
+  unchecked(skbSeq[skb] = skWriteSeq[sk]);
+  unchecked(skbLen[skb] = len);
+  unchecked(skbRecType[skb] = recType);
+  unchecked(skbXid[skb] = xid);
+  unchecked(skbRecA[skb] = recA);
+  unchecked(skbRecB[skb] = recB);
+  if (npages > 0) {
+    trace(ent, N_tcp_sendpage, zerocopy ? npages : 0, payload);
+    tap(recA, zerocopy ? N_tcp_sendpage : N_tcp_sendmsg, 0, 0);
+  }
+  let left = payload;
+  for (let i = 0; i < npages; i++) {
+    const fl = left < PAGE_SIZE ? left : PAGE_SIZE;
+    left -= fl;
+    const pfn = unchecked(pfns[first + i]);
+    if (zerocopy) skbAddFrag(skb, pfn, fl);
+    else {
+      const copy = allocPage();
+      copyPage(copy, pfn);
+      skbAddFrag(skb, copy, fl);
+      putPage(copy);          // the skb's fragment is now the only reference
+    }
+  }
+  if (destructorArg >= 0) skbSetDestructor(skb, destructorArg);
+  trace(ent, zerocopy || npages == 0 ? N_do_tcp_sendpages : N_tcp_sendmsg, skbAddr(skb), <i32>skWriteSeq[sk], len);
+  if (zerocopy && npages > 0) tap(recA, N_do_tcp_sendpages, skbAddr(skb), 0);
+  unchecked(skWriteSeq[sk] = skWriteSeq[sk] + <u32>len);
+  unchecked(skWmem[sk] += len);
+  const tail = unchecked(skTail[sk]);
+  if (tail >= 0) unchecked(skbNext[tail] = skb); else unchecked(skHead[sk] = skb);
+  unchecked(skTail[sk] = skb);
+  if (unchecked(skSendHead[sk]) < 0) unchecked(skSendHead[sk] = skb);
+  if (!unchecked(skPushPending[sk])) {
+    unchecked(skPushPending[sk] = true);
+    scheduleIn(randDuration(S_SOFTIRQ, 20000), EV_TCP_PUSH, sk);
+  }
+  return skb;
+}
+
+function transmitSkb(sk: i32, skb: i32, retrans: bool): void {
+  trace(unchecked(skEnt[sk]), N_tcp_transmit_skb, skbAddr(skb), skbCloneAddr(skb), <i32>skbSeq[skb]);
+  if (unchecked(skbNrFrags[skb]) > 0) tap(unchecked(skbRecA[skb]), N_tcp_transmit_skb, skbAddr(skb), skbCloneAddr(skb));
+  skbClone(skb);
+  unchecked(skbXmitTime[skb] = now);
+  if (retrans) unchecked(skbRetrans[skb] = true);
+  devQueueXmit(unchecked(skNic[sk]), skb, sk, retrans);
+  if (!unchecked(skbOut[skb])) {
+    unchecked(skbOut[skb] = true);
+    unchecked(skPacketsOut[sk] += 1);
+  }
+  if (unchecked(skRtoTimer[sk]) == 0) armRto(sk);
+}
+
+function armRto(sk: i32): void {
+  cancelEvent(unchecked(skRtoTimer[sk]));
+  let rto = unchecked(skRto[sk]) << unchecked(skBackoff[sk]);
+  if (rto > TCP_RTO_MAX || rto <= 0) rto = TCP_RTO_MAX;
+  unchecked(skRtoTimer[sk] = scheduleIn(rto, EV_TCP_RTO, sk));
+}
+
+function stopRto(sk: i32): void {
+  cancelEvent(unchecked(skRtoTimer[sk]));
+  unchecked(skRtoTimer[sk] = 0);
+}
+
+// tcp_write_xmit(): send from the send head while the congestion window allows.
+function tcpWriteXmit(sk: i32): void {
+  while (true) {
+    const skb = unchecked(skSendHead[sk]);
+    if (skb < 0 || unchecked(skPacketsOut[sk]) >= unchecked(skCwnd[sk])) return;
+    unchecked(skSendHead[sk] = skbNext[skb]);
+    transmitSkb(sk, skb, unchecked(skbRetrans[skb]));
+  }
+}
+
+// tcp_retransmit_timer(): back off, collapse cwnd, go back to the oldest unacked skb.
+function tcpRetransmitTimer(sk: i32): void {
+  unchecked(skRtoTimer[sk] = 0);
+  const head = unchecked(skHead[sk]);
+  if (head < 0 || !unchecked(skbOut[head])) return;
+  unchecked(skSsthresh[sk] = max(unchecked(skPacketsOut[sk]) >> 1, 2));
+  unchecked(skCwnd[sk] = 1);
+  unchecked(skCwndCnt[sk] = 0);
+  // everything in flight is presumed lost (tcp_enter_loss)
+  for (let s = head; s >= 0 && unchecked(skbOut[s]); s = unchecked(skbNext[s])) unchecked(skbOut[s] = false);
+  unchecked(skPacketsOut[sk] = 0);
+  unchecked(skSendHead[sk] = head);
+  unchecked(skBackoff[sk] += 1);
+  unchecked(skRetransSegs[sk] += 1);
+  trace(unchecked(skEnt[sk]), N_tcp_retransmit_timer, unchecked(skBackoff[sk]),
+    <i32>((unchecked(skRto[sk]) << unchecked(skBackoff[sk])) / 1000000), <i32>unchecked(skSndUna[sk]));
+  unchecked(skSendHead[sk] = skbNext[head]);
+  transmitSkb(sk, head, true);
+  armRto(sk);
+}
+
+@inline function after(a: u32, b: u32): bool { return <i32>(a - b) > 0; }
+
+// tcp_ack(): free what the peer has, grow cwnd, restart the timer, send more.
+function tcpAck(sk: i32, ack: u32, len: i32): void {
+  if (after(ack, unchecked(skSndUna[sk]))) {
+    let acked = 0;
+    let s = unchecked(skHead[sk]);
+    while (s >= 0 && !after(unchecked(skbSeq[s]) + <u32>unchecked(skbLen[s]), ack)) {
+      const next = unchecked(skbNext[s]);
+      if (unchecked(skbOut[s])) unchecked(skPacketsOut[sk] -= 1);
+      if (!unchecked(skbRetrans[s])) rttSample(sk, now - unchecked(skbXmitTime[s]));
+      if (unchecked(skSendHead[sk]) == s) unchecked(skSendHead[sk] = next);
+      unchecked(skWmem[sk] -= skbLen[s]);
+      kfreeSkb(s);
+      acked++;
+      s = next;
+    }
+    unchecked(skHead[sk] = s);
+    if (s < 0) unchecked(skTail[sk] = -1);
+    unchecked(skSndUna[sk] = ack);
+    unchecked(skDupAcks[sk] = 0);
+    unchecked(skBackoff[sk] = 0);
+    for (let i = 0; i < acked; i++) {
+      if (unchecked(skCwnd[sk]) < unchecked(skSsthresh[sk])) unchecked(skCwnd[sk] += 1);
+      else {
+        unchecked(skCwndCnt[sk] += 1);
+        if (unchecked(skCwndCnt[sk]) >= unchecked(skCwnd[sk])) { unchecked(skCwndCnt[sk] = 0); unchecked(skCwnd[sk] += 1); }
+      }
+    }
+    trace(unchecked(skEnt[sk]), N_tcp_ack, <i32>ack, acked, unchecked(skCwnd[sk]));
+    if (unchecked(skPacketsOut[sk]) > 0) armRto(sk); else stopRto(sk);
+    if (acked > 0) skWriteSpace(sk);
+  } else if (len == 0 && ack == unchecked(skSndUna[sk]) && unchecked(skPacketsOut[sk]) > 0) {
+    unchecked(skDupAcks[sk] += 1);
+    if (unchecked(skDupAcks[sk]) == 3) {
+      const head = unchecked(skHead[sk]);
+      trace(unchecked(skEnt[sk]), N_tcp_fastretrans, <i32>ack);
+      unchecked(skSsthresh[sk] = max(unchecked(skPacketsOut[sk]) >> 1, 2));
+      unchecked(skCwnd[sk] = unchecked(skSsthresh[sk]));
+      transmitSkb(sk, head, true);
+    }
+  }
+  tcpWriteXmit(sk);
+}
+
+// tcp_rtt_estimator() + tcp_set_rto(): rto = srtt + max(4 rttvar, TCP_RTO_MIN)
+function rttSample(sk: i32, m: i64): void {
+  if (unchecked(skSrtt[sk]) == 0) {
+    unchecked(skSrtt[sk] = m);
+    unchecked(skRttvar[sk] = m >> 1);
+  } else {
+    const err = m - unchecked(skSrtt[sk]);
+    unchecked(skSrtt[sk] += err >> 3);
+    unchecked(skRttvar[sk] += ((err < 0 ? -err : err) - unchecked(skRttvar[sk])) >> 2);
+  }
+  const v = unchecked(skRttvar[sk]) << 2;
+  unchecked(skRto[sk] = unchecked(skSrtt[sk]) + (v > TCP_RTO_MIN ? v : TCP_RTO_MIN));
+}
+
+function tcpSendAck(sk: i32): void {
+  devQueueXmit(unchecked(skNic[sk]), -1, sk, false);
+}
+
+// tcp_v4_rcv() for the packet captured in slot ci travelling in direction dir.
+function tcpV4Rcv(dir: i32, ci: i32): void {
+  const sk = unchecked(dirSock[dir]);
+  const c = capSlot(ci);
+  const len = unchecked(capLen[c]);
+  tcpAck(sk, unchecked(capAck[c]), len);
+  if (len == 0) return;
+  const seq = unchecked(capSeq[c]);
+  if (seq == unchecked(skRcvNxt[sk])) {
+    unchecked(skRcvNxt[sk] = seq + <u32>len);
+    trace(unchecked(skEnt[sk]), N_tcp_rcv, <i32>seq, len, <i32>unchecked(skRcvNxt[sk]));
+    skDataReady(sk, ci);
+  } else {
+    trace(unchecked(skEnt[sk]), N_tcp_ofo, <i32>seq, <i32>unchecked(skRcvNxt[sk]));
+  }
+  tcpSendAck(sk);
+}
+
+export function tcpEvent(kind: i32, obj: i32, arg: i32): bool {
+  if (kind == EV_TCP_RTO) { tcpRetransmitTimer(obj); return true; }
+  if (kind == EV_TCP_PUSH) {
+    unchecked(skPushPending[obj] = false);
+    tcpWriteXmit(obj);
+    return true;
+  }
+  return false;
+}
+
+export function tcpQueuedBytes(sk: i32): i32 { return unchecked(skWmem[sk]); }
+export function tcpUnsentBehind(sk: i32, skb: i32): i32 {
+  // skbs ahead of `skb` in the write queue that are not acked yet
+  let n = 0;
+  for (let s = unchecked(skHead[sk]); s >= 0 && s != skb; s = unchecked(skbNext[s])) n++;
+  return n;
+}
+export function tcpBackoff(sk: i32): i32 { return unchecked(skBackoff[sk]); }
+export function tcpCwnd(sk: i32): i32 { return unchecked(skCwnd[sk]); }
+export function tcpPacketsOut(sk: i32): i32 { return unchecked(skPacketsOut[sk]); }
+export function tcpRetransSegs(sk: i32): i32 { return unchecked(skRetransSegs[sk]); }
+export function tcpSndUna(sk: i32): u32 { return unchecked(skSndUna[sk]); }
+export function tcpWriteSeq(sk: i32): u32 { return unchecked(skWriteSeq[sk]); }

@@ -1,0 +1,100 @@
+// O_DIRECT writes through the NFS client (fs/nfs/direct.c, 2.6.2x): the user pages are
+// pinned (get_user_pages), one WRITE per wsize is scheduled with the pages as the
+// xdr_buf's page list (nfs_direct_write_schedule), and the request completes when every
+// WRITE returned (nfs_direct_write_result -> nfs_direct_write_release ->
+// nfs_direct_write_complete): the pages are released and write() returns.
+//
+// Ian Campbell's proposal (not merged; knob `nfs-complete-after-skb-release`): the
+// network stack's page fragments carry a destructor, and completion waits until every
+// fragment that referenced the request's pages has been released.
+import { fn } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import { wakeUpProcess } from "../kernel/sched";
+import { getPage, putPage } from "../mm/page";
+import { setSkbFragDestructor } from "../net/skbuff";
+import { tap } from "../mm/tap";
+import { rpcRunTask, taskAddr, taskEnt } from "./clnt";
+
+export const N_nfs_direct_write_schedule = fn("nfs_direct_write_schedule", "dreq=%x count=%x");
+export const N_nfs_direct_write_result = fn("nfs_direct_write_result", "dreq=%x count=%x");
+export const N_nfs_direct_write_release = fn("nfs_direct_write_release (completing)", "dreq=%x");
+export const N_nfs_direct_write_complete = fn("nfs_direct_write_complete,DEFAULT w/ iocb", "dreq=%x");
+export const N_nfs_direct_free_writedata = fn("nfs_direct_free_writedata", "dreq=%x");
+export const N_nfs_direct_wait_frags = fn("nfs_direct_write_result: waiting for skb fragment destructors", "dreq=%x frags=%d");
+
+const MAX_DREQS: i32 = 1 << 14;
+const dqWaiter = new StaticArray<i32>(MAX_DREQS);
+const dqFirst = new StaticArray<i32>(MAX_DREQS);
+const dqNpages = new StaticArray<i32>(MAX_DREQS);
+const dqCount = new StaticArray<i32>(MAX_DREQS);
+const dqFragRefs = new StaticArray<i32>(MAX_DREQS);
+const dqResult = new StaticArray<bool>(MAX_DREQS);
+const dqTask = new StaticArray<i32>(MAX_DREQS);
+export const dqCompleted = new StaticArray<bool>(MAX_DREQS);
+let waitForFrags: bool = false;
+let pfns: StaticArray<i32> = new StaticArray<i32>(0);
+// Told when a write() is over (the application or tapdisk2 resumes).
+let onComplete: (dreq: i32) => void = (dreq: i32): void => {};
+
+export function dreqAddr(d: i32): i32 { return <i32>(0xece10000 + (d << 6) + 0x50); }
+
+export function nfsDirectInit(pfnArray: StaticArray<i32>, completeAfterSkbRelease: bool, complete: (dreq: i32) => void): void {
+  pfns = pfnArray;
+  waitForFrags = completeAfterSkbRelease;
+  onComplete = complete;
+  if (waitForFrags) setSkbFragDestructor(fragsTaken, fragReleased);
+}
+
+// The fragment references do_tcp_sendpages() took on the request's pages.
+function fragsTaken(dreq: i32, n: i32): void { unchecked(dqFragRefs[dreq] += n); }
+
+// nfs_file_direct_write() -> nfs_direct_write_schedule(): `dreq` is the caller's id for
+// this write(); the WRITE covers pfns[first..first+npages), `count` bytes at block offBlk.
+export function nfsDirectWriteSchedule(dreq: i32, waiter: i32, ent: i32, pid: i32, first: i32, npages: i32, count: i32, offBlk: i32): void {
+  unchecked(dqWaiter[dreq] = waiter);
+  unchecked(dqFirst[dreq] = first);
+  unchecked(dqNpages[dreq] = npages);
+  unchecked(dqCount[dreq] = count);
+  unchecked(dqResult[dreq] = false);
+  unchecked(dqCompleted[dreq] = false);
+  for (let i = 0; i < npages; i++) getPage(unchecked(pfns[first + i]));   // get_user_pages()
+  trace(ent, N_nfs_direct_write_schedule, dreqAddr(dreq), count);
+  tap(dreq, N_nfs_direct_write_schedule, dreqAddr(dreq), count);
+  unchecked(dqTask[dreq] = rpcRunTask(pid, dreq, first, npages, count, offBlk));
+}
+
+// rpc_call_done + rpc_release of the WRITE task.
+export function nfsDirectWriteResult(task: i32, dreq: i32): void {
+  const e = taskEnt(task);
+  trace(e, N_nfs_direct_write_result, dreqAddr(dreq), unchecked(dqCount[dreq]));
+  tap(dreq, N_nfs_direct_write_result, dreqAddr(dreq), unchecked(dqCount[dreq]));
+  unchecked(dqResult[dreq] = true);
+  if (waitForFrags && unchecked(dqFragRefs[dreq]) > 0) {
+    trace(e, N_nfs_direct_wait_frags, dreqAddr(dreq), unchecked(dqFragRefs[dreq]));
+    tap(dreq, N_nfs_direct_wait_frags, dreqAddr(dreq), unchecked(dqFragRefs[dreq]));
+    return;
+  }
+  complete(e, dreq);
+}
+
+function fragReleased(dreq: i32, n: i32): void {
+  const left = unchecked(dqFragRefs[dreq]) - n;
+  unchecked(dqFragRefs[dreq] = left);
+  if (left == 0 && unchecked(dqResult[dreq]) && !unchecked(dqCompleted[dreq])) complete(taskEnt(unchecked(dqTask[dreq])), dreq);
+}
+
+function complete(e: i32, dreq: i32): void {
+  trace(e, N_nfs_direct_write_release, dreqAddr(dreq));
+  trace(e, N_nfs_direct_write_complete, dreqAddr(dreq));
+  trace(e, N_nfs_direct_free_writedata, dreqAddr(dreq));
+  tap(dreq, N_nfs_direct_write_release, dreqAddr(dreq), 0);
+  tap(dreq, N_nfs_direct_write_complete, dreqAddr(dreq), 0);
+  tap(dreq, N_nfs_direct_free_writedata, dreqAddr(dreq), 0);
+  const first = unchecked(dqFirst[dreq]);
+  for (let i = 0; i < unchecked(dqNpages[dreq]); i++) putPage(unchecked(pfns[first + i]));  // nfs_direct_release_pages()
+  unchecked(dqCompleted[dreq] = true);
+  onComplete(dreq);
+  wakeUpProcess(unchecked(dqWaiter[dreq]));
+}
+
+export function dreqTask(dreq: i32): i32 { return unchecked(dqTask[dreq]); }

@@ -1,0 +1,717 @@
+// nfs-odirect-retransmit (seed 003): blktest2 (or Xen guest -> blkback -> blktap2 ->
+// tapdisk2) O_DIRECT writes -> NFS direct write -> SUNRPC over TCP (zero-copy sendpage)
+// -> TCP -> NIC -> a link that stalls for 65 s every 1000 packets -> knfsd (DRC) -> disk.
+//
+// Nothing here decides the outcome: a WRITE's retransmission is queued in the socket
+// behind data TCP cannot send while it backs off; if the reply to the first transmission
+// gets through first, the write completes, the buffer is reused (or unmapped), and the
+// NIC later reads whatever the pages hold. The detectors compare the wire and the disk
+// with what the application had in its buffer when it issued each write.
+import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
+import { fn, name, CAT_STEP, CAT_ANOMALY, CAT_LOG } from "../kernel/names";
+import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
+import { stream, randDuration, randU32 } from "../kernel/prng";
+import { trace, traceAnomaly } from "../kernel/trace";
+import { scheduleIn } from "../kernel/events";
+import { setHooks, KIND_MODEL } from "../kernel/hooks";
+import {
+  cpusInit, entNew, threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit,
+  wakeUpProcess, threadAction, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE,
+} from "../kernel/sched";
+import { hungTaskInit } from "../kernel/hungtask";
+import { setTimeLimit, worldStop, setVerdict, setStopOnHung, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
+import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jKI, jKB, jKName, jKN, jName } from "../kernel/json";
+import { allocPage, pageFill, pageCount, pageMapped, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../mm/page";
+import { tap, tapCount, tapTime, tapNameAt, tapAAt, tapBAt } from "../mm/tap";
+import { MAX_SKB_FRAGS, REC_CALL, REC_REPLY, skbRecA, skbXid, skbAddr } from "../net/skbuff";
+import {
+  linkInit, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
+  capTime, capDir, capSeq, capAck, capLen, capRecType, capXid, capRecA, capRecB, capNrFrags,
+  capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
+  FATE_DELIVERED,
+} from "../net/dev";
+import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, setSkCallbacks, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
+import {
+  rpcClntInit, rpciodStart, rpciodStep, rpcEvent, xprtReplyReceived, xprtWriteSpace,
+  RPC_WRITE_REPLY_LEN, rpcRetransmits, rpcCancelledRetransmits, taskXid, rpciodThread,
+} from "../nfs/clnt";
+import { nfsDirectInit, nfsDirectWriteSchedule, nfsDirectWriteResult, dreqTask } from "../nfs/direct";
+
+function dreqTaskXid(w: i32): u32 { return taskXid(dreqTask(w)); }
+import {
+  drcInit, nfsdCacheLookup, nfsdCacheUpdate, lookupEntry, lastMissWhy, lastEntryAge, drcCsumWords,
+  RC_DOIT, RC_REPLY, RC_DROPIT, N_nfsd_cache_lookup, N_nfsd_cache_update, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
+  drcPayloadMisses,
+} from "../nfsd/drc";
+import { diskWriteBlock, blkPattern, blkKind, blkWriteId, blkXid, blkWrites } from "../block/disk";
+import {
+  blktapMap, fastFlushArea, pageUnmappedAt, N_blkif_queue_request, N_dispatch_rw_block_io,
+  N_tapdisk_io_submit, N_tapdisk_io_getevents, N_blktap_ioctl_kick, N_fast_flush_area, N_blkif_response,
+} from "../xen/blkback_io";
+
+// ---- knobs and patches (defaults and ranges: engine/scenarios/nfs-odirect-retransmit.ts)
+const K_APP = knob("app");                     // 0 overwrite (blktest2), 1 xen-unmap
+const K_DRC = knob("drc");                     // 0 lru1024, 1 csum
+const K_STALL_PERIOD = knob("stall_period");   // packets
+const K_STALL_S = knob("stall_s");
+const K_DELAY_US = knob("delay_us");
+const K_LOSS = knob("loss");
+const K_TIMEO = knob("timeo");                 // deciseconds, as the mount option
+const K_WRITE_KB = knob("write_kb");
+const K_CONCURRENCY = knob("concurrency");
+const K_SERVER_LOAD = knob("server_load");     // other clients' requests per second
+const K_DURATION_S = knob("duration_s");
+const K_THINK_US = knob("think_us");
+const P_COPY_ON_RESEND = patch("sunrpc-copy-on-resend");
+const P_DEQUEUE = patch("xprt-dequeue-xmit-on-complete");
+const P_COMPLETE_AFTER_RELEASE = patch("nfs-complete-after-skb-release");
+
+const S_WORKLOAD = stream("workload");
+const S_SERVER = stream("server");
+
+const N_host = name("host");
+const N_client = name("nfs-client");
+const N_server = name("nfs-server");
+const N_blktest2 = name("blktest2");
+const N_tapdisk2 = name("tapdisk2");
+const N_nfsd = name("nfsd");
+const N_rpciod = name("rpciod");
+const N_nfs_direct_wait = name("nfs_direct_wait");
+const N_svc_recv_wait = name("svc_recv");
+const N_io_schedule = name("io_schedule");
+const N_think = name("hrtimer_nanosleep");
+const N_rpciod_wait = name("rpciod");
+
+// app steps
+const A_FILL = fn("blktest2: fill buffer with counter", "buf=%x first=%x");
+const A_WRITE = fn("write(O_DIRECT)", "fd=3 count=%d off=%d");
+const A_RETURNED = fn("blktest2: write returned, fill buffer with 0xdeadbeef", "buf=%x");
+const A_THINK = fn("blktest2: next iteration", "");
+const X_GUEST = N_blkif_queue_request;
+const X_BLKBACK = N_dispatch_rw_block_io;
+const X_SUBMIT = N_tapdisk_io_submit;
+const X_GETEVENTS = N_tapdisk_io_getevents;
+const X_KICK = N_blktap_ioctl_kick;
+const A_EXIT = fn("exit_group", "");
+// server steps
+const S_RECV = fn("svc_recv", "xid=%x len=%d");
+const S_DISPATCH = fn("nfsd_dispatch", "xid=%x proc=WRITE");
+const S_WRITE = fn("nfsd3_proc_write -> nfsd_vfs_write", "xid=%x off=%d count=%d");
+const S_UPDATE = N_nfsd_cache_update;
+const S_SEND = fn("svc_send", "xid=%x");
+const N_rpciod_step = fn("__rpc_execute", "");
+const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d page=%d", CAT_ANOMALY);
+const N_corrupt_disk = fn("disk: block differs from the buffer at issue", "block=%d write=%d xid=%x", CAT_ANOMALY);
+const N_dup_seen = fn("knfsd: duplicate WRITE", "xid=%x result=%n garbage=%d", CAT_LOG);
+const EV_DRAIN = KIND_MODEL + 60;
+
+const DEADBEEF: u32 = 0xdeadbeef;
+const MAX_WRITES: i32 = 1 << 14;
+const MAX_APPS: i32 = 16;
+
+// ---- the workload's writes: what the buffer held when write() was issued
+const wThread = new StaticArray<i32>(MAX_WRITES);
+const wBase = new StaticArray<u32>(MAX_WRITES);
+const wFirst = new StaticArray<i32>(MAX_WRITES);
+const wOffBlk = new StaticArray<i32>(MAX_WRITES);
+const wIssued = new StaticArray<i64>(MAX_WRITES);
+const wDone = new StaticArray<i64>(MAX_WRITES);
+const wServerSeen = new StaticArray<i32>(MAX_WRITES);
+const wExecuted = new StaticArray<i32>(MAX_WRITES);
+const wDupResult = new StaticArray<i32>(MAX_WRITES);   // name id of the DRC outcome for a repeat
+const wDupWhy = new StaticArray<i32>(MAX_WRITES);
+const wDupGarbage = new StaticArray<bool>(MAX_WRITES);
+const wDupAge = new StaticArray<i64>(MAX_WRITES);
+let nWrites: i32 = 0;
+
+// per app thread
+const appThread = new StaticArray<i32>(MAX_APPS);
+const appWrite = new StaticArray<i32>(MAX_APPS);
+const appEnt = new StaticArray<i32>(MAX_APPS);
+let pfns = new StaticArray<i32>(0);
+let npages: i32 = 2;
+let writeBytes: i32 = 8192;
+let concurrency: i32 = 4;
+let xen: bool = false;
+let durationNs: i64 = 0;
+let thinkNs: i64 = 0;
+let counter: u32 = 0;
+let nextBlk: i32 = 0;
+let appsLive: i32 = 0;
+let clientSk: i32 = -1;
+let serverSk: i32 = -1;
+let clientHost: i32 = -1;
+let serverHost: i32 = -1;
+
+// ---- knfsd: received calls, and what each nfsd thread is working on
+const SVC_Q: i32 = 4096;
+const svcQ = new StaticArray<i32>(SVC_Q);
+let svcHead: i32 = 0;
+let svcTail: i32 = 0;
+const MAX_NFSD: i32 = 16;
+const nfsdThread = new StaticArray<i32>(MAX_NFSD);
+const nfsdIdle = new StaticArray<bool>(MAX_NFSD);
+const rqXid = new StaticArray<u32>(MAX_NFSD);
+const rqWrite = new StaticArray<i32>(MAX_NFSD);
+const rqOffBlk = new StaticArray<i32>(MAX_NFSD);
+const rqNfrags = new StaticArray<i32>(MAX_NFSD);
+const rqPattern = new StaticArray<u32>(MAX_NFSD * MAX_SKB_FRAGS);
+const rqKind = new StaticArray<u8>(MAX_NFSD * MAX_SKB_FRAGS);
+const rqEntry = new StaticArray<i32>(MAX_NFSD);
+let nNfsd: i32 = 8;
+let serverPfns = new StaticArray<i32>(0);
+
+// ---- detectors' findings
+let crashed: bool = false;
+let crashPfn: i32 = -1;
+let crashSkb: i32 = -1;
+let crashXid: u32 = 0;
+let crashWrite: i32 = -1;
+let crashAt: i64 = 0;
+
+@inline function expectedWord(w: i32, page: i32, j: i32): u32 {
+  return unchecked(wBase[w]) + <u32>(page * PAGE_WORDS + j);
+}
+
+// ---------------------------------------------------------------- the application
+function appIndex(t: i32): i32 {
+  for (let i = 0; i < concurrency; i++) if (unchecked(appThread[i]) == t) return i;
+  return -1;
+}
+
+function newWrite(i: i32): i32 {
+  assert(nWrites < MAX_WRITES, "too many writes");
+  const w = nWrites++;
+  unchecked(wThread[w] = i);
+  unchecked(wBase[w] = counter);
+  unchecked(wFirst[w] = i * npages);
+  unchecked(wOffBlk[w] = nextBlk);
+  unchecked(wDone[w] = -1);
+  nextBlk += npages;
+  counter += <u32>(npages * PAGE_WORDS);
+  unchecked(appWrite[i] = w);
+  return w;
+}
+
+function issue(t: i32, i: i32, w: i32, e: i32): void {
+  unchecked(wIssued[w] = now);
+  nfsDirectWriteSchedule(w, t, e, 1000 + i, unchecked(wFirst[w]), npages, writeBytes, unchecked(wOffBlk[w]));
+}
+
+function appStep(t: i32, i: i32): void {
+  const a = curAction;
+  const e = unchecked(appEnt[i]);
+  const first = i * npages;
+  if (a == A_THINK) {
+    if (now >= durationNs) {
+      trace(e, A_EXIT);
+      threadExit(t);
+      if (--appsLive == 0) scheduleIn(NSEC_PER_SEC, EV_DRAIN, 0);
+      return;
+    }
+    threadNext(t, xen ? X_GUEST : A_FILL, 2 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_FILL) {
+    const w = newWrite(i);
+    for (let p = 0; p < npages; p++) pageFill(unchecked(pfns[first + p]), PG_COUNTER, unchecked(wBase[w]) + <u32>(p * PAGE_WORDS));
+    trace(e, A_FILL, unchecked(pfns[first]), <i32>unchecked(wBase[w]));
+    threadNext(t, A_WRITE, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_WRITE) {
+    const w = unchecked(appWrite[i]);
+    trace(e, A_WRITE, writeBytes, unchecked(wOffBlk[w]) * PAGE_SIZE);
+    issue(t, i, w, e);
+    threadSleep(t, TASK_UNINTERRUPTIBLE, N_nfs_direct_wait, A_RETURNED, 2 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_RETURNED) {
+    // blktest2: "immediately after the write() returns fills the buffer with 0xdeadbeef"
+    for (let p = 0; p < npages; p++) pageFill(unchecked(pfns[first + p]), PG_FILL, DEADBEEF);
+    trace(e, A_RETURNED, unchecked(pfns[first]));
+    threadSleepTimeout(t, TASK_INTERRUPTIBLE, N_think, randDuration(S_WORKLOAD, thinkNs), A_THINK, 2 * NSEC_PER_USEC);
+    return;
+  }
+  // Xen: domU blkfront -> blkback -> blktap2 -> tapdisk2
+  if (a == X_GUEST) {
+    const w = newWrite(i);
+    trace(e, X_GUEST, w);
+    threadNext(t, X_BLKBACK, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == X_BLKBACK) {
+    const w = unchecked(appWrite[i]);
+    trace(e, X_BLKBACK, w);
+    blktapMap(e, pfns, first, npages, unchecked(wBase[w]));
+    threadNext(t, X_SUBMIT, 5 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == X_SUBMIT) {
+    const w = unchecked(appWrite[i]);
+    trace(e, X_SUBMIT, w);
+    issue(t, i, w, e);
+    threadSleep(t, TASK_UNINTERRUPTIBLE, N_nfs_direct_wait, X_GETEVENTS, 2 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == X_GETEVENTS) {
+    trace(e, X_GETEVENTS, unchecked(appWrite[i]));
+    threadNext(t, X_KICK, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == X_KICK) {
+    const w = unchecked(appWrite[i]);
+    trace(e, X_KICK, w);
+    fastFlushArea(e, pfns, first, npages);
+    tap(w, N_fast_flush_area, 0, 0);
+    trace(e, N_blkif_response, w);
+    threadSleepTimeout(t, TASK_INTERRUPTIBLE, N_think, randDuration(S_WORKLOAD, thinkNs), A_THINK, 2 * NSEC_PER_USEC);
+    return;
+  }
+}
+
+// The action the thread just ran (the step hook's view).
+let curAction: i32 = 0;
+
+// ---------------------------------------------------------------- knfsd
+function svcEnqueue(ci: i32): void {
+  assert(svcTail - svcHead < SVC_Q, "svc queue overflow");
+  unchecked(svcQ[svcTail & (SVC_Q - 1)] = ci);
+  svcTail++;
+  for (let n = 0; n < nNfsd; n++) {
+    if (unchecked(nfsdIdle[n])) {
+      unchecked(nfsdIdle[n] = false);
+      wakeUpProcess(unchecked(nfsdThread[n]));
+      return;
+    }
+  }
+}
+
+function nfsdStep(t: i32, n: i32): void {
+  const a = curAction;
+  if (a == S_RECV) {
+    if (svcHead == svcTail) {
+      unchecked(nfsdIdle[n] = true);
+      threadSleep(t, TASK_INTERRUPTIBLE, N_svc_recv_wait, S_RECV, 2 * NSEC_PER_USEC);
+      return;
+    }
+    const ci = unchecked(svcQ[svcHead & (SVC_Q - 1)]);
+    svcHead++;
+    // svc_tcp_recvfrom(): the record is copied into the request's pages
+    const c = capSlot(ci);
+    unchecked(rqXid[n] = capXid[c]);
+    unchecked(rqWrite[n] = capRecA[c]);
+    unchecked(rqOffBlk[n] = capRecB[c]);
+    const nf = unchecked(capNrFrags[c]);
+    unchecked(rqNfrags[n] = nf);
+    for (let f = 0; f < nf; f++) {
+      unchecked(rqPattern[n * MAX_SKB_FRAGS + f] = capFragPattern[c * MAX_SKB_FRAGS + f]);
+      unchecked(rqKind[n * MAX_SKB_FRAGS + f] = capFragKind[c * MAX_SKB_FRAGS + f]);
+    }
+    trace(t, S_RECV, <i32>unchecked(rqXid[n]), unchecked(capLen[c]));
+    threadNext(t, S_DISPATCH, 5 * NSEC_PER_USEC);
+    return;
+  }
+  const xid = unchecked(rqXid[n]);
+  const w = unchecked(rqWrite[n]);
+  if (a == S_DISPATCH) {
+    trace(t, S_DISPATCH, <i32>xid);
+    const len = RPC_WRITE_CALL_ARGS + writeBytes;
+    const r = nfsdCacheLookup(xid, argsCsum(n), len);
+    unchecked(rqEntry[n] = lookupEntry);
+    const res = r == RC_DOIT ? N_RC_DOIT : r == RC_REPLY ? N_RC_REPLY : N_RC_DROPIT;
+    trace(t, N_nfsd_cache_lookup, <i32>xid, res, <i32>argsCsum(n));
+    const seen = unchecked(wServerSeen[w]);
+    unchecked(wServerSeen[w] = seen + 1);
+    if (seen > 0) {
+      const garbage = !payloadMatches(n, w);
+      unchecked(wDupResult[w] = res);
+      unchecked(wDupWhy[w] = r == RC_DOIT ? lastMissWhy : 0);
+      unchecked(wDupGarbage[w] = garbage);
+      unchecked(wDupAge[w] = lastEntryAge);
+      trace(t, N_dup_seen, <i32>xid, res, garbage ? 1 : 0);
+    }
+    if (r == RC_DOIT) threadNext(t, S_WRITE, 10 * NSEC_PER_USEC);
+    else if (r == RC_REPLY) threadNext(t, S_SEND, 5 * NSEC_PER_USEC);
+    else threadNext(t, S_RECV, 2 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == S_WRITE) {
+    const off = unchecked(rqOffBlk[n]);
+    trace(t, S_WRITE, <i32>xid, off * PAGE_SIZE, writeBytes);
+    for (let f = 0; f < unchecked(rqNfrags[n]); f++) {
+      diskWriteBlock(off + f, unchecked(rqKind[n * MAX_SKB_FRAGS + f]), unchecked(rqPattern[n * MAX_SKB_FRAGS + f]), w, xid);
+    }
+    unchecked(wExecuted[w] += 1);
+    threadSleepTimeout(t, TASK_UNINTERRUPTIBLE, N_io_schedule, randDuration(S_SERVER, 300 * NSEC_PER_USEC), S_UPDATE, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == S_UPDATE) {
+    trace(t, S_UPDATE, <i32>xid);
+    nfsdCacheUpdate(unchecked(rqEntry[n]));
+    threadNext(t, S_SEND, 5 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == S_SEND) {
+    trace(t, S_SEND, <i32>xid);
+    tcpSendRecord(serverSk, t, REC_REPLY, xid, w, 0, RPC_WRITE_REPLY_LEN, serverPfns, 0, 0, 0, false, -1);
+    threadNext(t, S_RECV, 2 * NSEC_PER_USEC);
+    return;
+  }
+}
+
+// WRITE3args up to the data: fh (4 + 32) offset 8 count 4 stable 4 data length 4
+const RPC_WRITE_CALL_ARGS: i32 = 56;
+
+// nfsd_cache_csum(): the first 256 bytes of the arguments: 14 header words, 50 data words.
+function argsCsum(n: i32): u32 {
+  let s: u32 = 0;
+  s = drcCsumWords(s, <u32>unchecked(rqOffBlk[n]) * <u32>PAGE_SIZE);
+  s = drcCsumWords(s, <u32>writeBytes);
+  for (let j = 0; j < 50; j++) {
+    const k = unchecked(rqKind[n * MAX_SKB_FRAGS]);
+    const p = unchecked(rqPattern[n * MAX_SKB_FRAGS]);
+    s = drcCsumWords(s, bswap<u32>(k == PG_COUNTER ? p + <u32>j : p));
+  }
+  return s;
+}
+
+function payloadMatches(n: i32, w: i32): bool {
+  for (let f = 0; f < unchecked(rqNfrags[n]); f++) {
+    if (unchecked(rqKind[n * MAX_SKB_FRAGS + f]) != PG_COUNTER) return false;
+    if (unchecked(rqPattern[n * MAX_SKB_FRAGS + f]) != expectedWord(w, f, 0)) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- hooks
+const nfsdIndexOf = new StaticArray<i32>(1 << 14);   // entity -> nfsd index + 1
+const appIndexOf = new StaticArray<i32>(1 << 14);
+
+let rpciodTh: i32 = -1;
+function onStep(t: i32): void {
+  curAction = threadAction(t);
+  if (t == rpciodTh) { rpciodStep(t); return; }
+  const n = unchecked(nfsdIndexOf[t]) - 1;
+  if (n >= 0) { nfsdStep(t, n); return; }
+  const i = unchecked(appIndexOf[t]) - 1;
+  if (i >= 0) appStep(t, i);
+}
+
+function onEvent(kind: i32, obj: i32, arg: i32): void {
+  if (devEvent(kind, obj, arg)) return;
+  if (tcpEvent(kind, obj, arg)) return;
+  if (rpcEvent(kind, obj, arg)) return;
+  if (kind == EV_DRAIN) {
+    if (tcpQueuedBytes(clientSk) == 0 && tcpQueuedBytes(serverSk) == 0) worldStop();
+    else scheduleIn(NSEC_PER_SEC, EV_DRAIN, 0);
+  }
+}
+
+function onDataReady(sk: i32, ci: i32): void {
+  const c = capSlot(ci);
+  if (sk == serverSk) {
+    if (unchecked(capRecType[c]) == REC_CALL) svcEnqueue(ci);
+  } else if (unchecked(capRecType[c]) == REC_REPLY) {
+    xprtReplyReceived(unchecked(capXid[c]));
+  }
+}
+
+function onWriteSpace(sk: i32): void {
+  if (sk == clientSk) xprtWriteSpace();
+}
+
+// The NIC's DMA touched a page that is no longer mapped: the oops.
+function onDmaFault(nic: i32, skb: i32, pfn: i32): void {
+  crashed = true;
+  crashPfn = pfn;
+  crashSkb = skb;
+  crashXid = unchecked(skbXid[skb]);
+  crashWrite = unchecked(skbRecA[skb]);
+  crashAt = now;
+  worldStop();
+}
+
+function onRpcDone(task: i32, dreq: i32): void { nfsDirectWriteResult(task, dreq); }
+function onWriteComplete(dreq: i32): void { unchecked(wDone[dreq] = now); }
+
+// ---------------------------------------------------------------- detectors
+// the first wire / disk mismatch found, for the evidence
+let wireBad: i32 = 0;
+let wireCi: i32 = -1;
+let wirePage: i32 = -1;
+let diskBad: i32 = 0;
+let diskBlk: i32 = -1;
+let badWrites: i32 = 0;
+
+function scanWire(): void {
+  const end = capCount();
+  for (let ci = capFirst(); ci < end; ci++) {
+    const c = capSlot(ci);
+    if (unchecked(capDir[c]) != 0 || unchecked(capRecType[c]) != REC_CALL) continue;
+    const w = unchecked(capRecA[c]);
+    for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+      const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + f]);
+      const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]);
+      if (k != PG_COUNTER || p != expectedWord(w, f, 0)) {
+        if (wireBad == 0) {
+          wireCi = ci;
+          wirePage = f;
+          traceAnomaly(-1, N_corrupt_wire, <i32>unchecked(capXid[c]), w, f);
+        }
+        wireBad++;
+        break;
+      }
+    }
+  }
+}
+
+function scanDisk(): void {
+  for (let w = 0; w < nWrites; w++) {
+    if (unchecked(wExecuted[w]) == 0) continue;
+    let bad = false;
+    for (let p = 0; p < npages; p++) {
+      const b = unchecked(wOffBlk[w]) + p;
+      if (unchecked(blkKind[b]) != PG_COUNTER || unchecked(blkPattern[b]) != expectedWord(w, p, 0)) {
+        if (diskBad == 0) {
+          diskBlk = b;
+          traceAnomaly(-1, N_corrupt_disk, b, w, <i32>unchecked(blkXid[b]));
+        }
+        diskBad++;
+        bad = true;
+      }
+    }
+    if (bad) badWrites++;
+  }
+}
+
+function onFinish(): void {
+  scanWire();
+  scanDisk();
+  if (crashed) setVerdict(VERDICT_CRASH);
+  else if (wireBad > 0 || diskBad > 0) setVerdict(VERDICT_CORRUPTION);
+}
+
+function onHung(t: i32): void {}
+
+// ---------------------------------------------------------------- evidence
+function jHex(k: string, v: u32): void { jKI(k, <i64>v); }
+
+function jWords(kind: u8, pattern: u32, first: i32, n: i32): void {
+  jArr();
+  for (let j = first; j < first + n; j++) jInt(<i64>(kind == PG_COUNTER ? pattern + <u32>j : pattern));
+  jEndArr();
+}
+
+function jWrite(w: i32): void {
+  jObj();
+  jKI("write", w);
+  jKI("xid", <i64>dreqTaskXid(w));
+  jKI("thread", unchecked(wThread[w]));
+  jKI("offset", <i64>unchecked(wOffBlk[w]) * PAGE_SIZE);
+  jKI("count", writeBytes);
+  jKI("issuedNs", unchecked(wIssued[w]));
+  jKI("completedNs", unchecked(wDone[w]));
+  jKI("serverReceived", unchecked(wServerSeen[w]));
+  jKI("serverExecuted", unchecked(wExecuted[w]));
+  if (unchecked(wServerSeen[w]) > 1) {
+    jKName("duplicate", unchecked(wDupResult[w]));
+    if (unchecked(wDupWhy[w]) != 0) jKName("duplicateWhy", unchecked(wDupWhy[w]));
+    jKB("duplicateGarbage", unchecked(wDupGarbage[w]));
+    jKI("duplicateEntryAgeNs", unchecked(wDupAge[w]));
+  }
+  jKey("expectedFirstWords"); jWords(PG_COUNTER, unchecked(wBase[w]), 0, 4);
+  jKey("tap"); jArr();
+  const n = tapCount(w);
+  for (let i = 0; i < n; i++) {
+    jArr();
+    jInt(tapTime(w, i));
+    jName(tapNameAt(w, i));
+    jInt(<i64><u32>tapAAt(w, i));
+    jInt(<i64><u32>tapBAt(w, i));
+    jEndArr();
+  }
+  jEndArr();
+  jEndObj();
+}
+
+function onEvidence(): void {
+  jObj();
+  jKI("writes", nWrites);
+  jKI("pagesPerWrite", npages);
+  jKI("stalls", stallCount());
+  jKI("firstStallNs", firstStallAt);
+  jKI("rpcRetransmits", rpcRetransmits());
+  jKI("cancelledRetransmits", rpcCancelledRetransmits());
+  jKI("tcpRetransmitTimeouts", tcpRetransSegs(clientSk));
+  jKI("serverTcpRetransmitTimeouts", tcpRetransSegs(serverSk));
+  jKI("drcPayloadMisses", drcPayloadMisses());
+  jKB("crashed", crashed);
+  jKI("wireCorruptCalls", wireBad);
+  jKI("diskCorruptBlocks", diskBad);
+  jKI("diskCorruptWrites", badWrites);
+  // writes whose WRITE reached the server more than once
+  jKey("duplicates"); jArr();
+  let shown = 0;
+  for (let w = 0; w < nWrites && shown < 32; w++) {
+    if (unchecked(wServerSeen[w]) > 1) { jObj(); jKI("write", w); jKI("xid", <i64>dreqTaskXid(w)); jKName("result", unchecked(wDupResult[w])); jKB("garbage", unchecked(wDupGarbage[w])); jEndObj(); shown++; }
+  }
+  jEndArr();
+  if (wireCi >= 0) {
+    const c = capSlot(wireCi);
+    const w = unchecked(capRecA[c]);
+    jKey("wire"); jObj();
+    jKI("timeNs", unchecked(capTime[c]));
+    jKI("xid", <i64>unchecked(capXid[c]));
+    jKI("write", w);
+    jKI("page", wirePage);
+    jKB("tcpRetransmission", unchecked(capRetrans[c]));
+    const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + wirePage]);
+    const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + wirePage]);
+    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, wirePage, 0), 0, 8);
+    jKey("found"); jWords(k, p, 0, 8);
+    let differ = 0;
+    for (let j = 0; j < PAGE_WORDS; j++) if ((k == PG_COUNTER ? p + <u32>j : p) != expectedWord(w, wirePage, j)) differ++;
+    jKI("wordsDiffer", differ);
+    jKI("wordsPerPage", PAGE_WORDS);
+    jKey("victim"); jWrite(w);
+    jEndObj();
+  }
+  if (diskBlk >= 0) {
+    const w = unchecked(blkWriteId[diskBlk]);
+    const p0 = diskBlk - unchecked(wOffBlk[w]);
+    jKey("disk"); jObj();
+    jKI("block", diskBlk);
+    jKI("offset", <i64>diskBlk * PAGE_SIZE);
+    jKI("write", w);
+    jKI("writtenByXid", <i64>unchecked(blkXid[diskBlk]));
+    jKI("timesWritten", unchecked(blkWrites[diskBlk]));
+    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, p0, 0), 0, 8);
+    jKey("found"); jWords(unchecked(blkKind[diskBlk]), unchecked(blkPattern[diskBlk]), 0, 8);
+    jKey("victim"); jWrite(w);
+    jEndObj();
+  }
+  if (crashed) {
+    jKey("crash"); jObj();
+    jKI("timeNs", crashAt);
+    jKI("pfn", crashPfn);
+    jKI("skb", <i64><u32>skbAddr(crashSkb));
+    jKI("xid", <i64>crashXid);
+    jKI("write", crashWrite);
+    jKI("unmappedAtNs", pageUnmappedAt(crashPfn));
+    jKey("victim"); jWrite(crashWrite);
+    jEndObj();
+  }
+  // the client's capture (what tcpdump on the client saw), for the pcap exporter
+  jKey("capture"); jObj();
+  jKI("callHeaderBytes", RPC_WRITE_CALL_HDR_BYTES);
+  jKI("replyBytes", RPC_WRITE_REPLY_LEN);
+  jKI("pageWords", PAGE_WORDS);
+  jKey("packets"); jArr();
+  const end = capCount();
+  for (let ci = capFirst(); ci < end; ci++) {
+    const c = capSlot(ci);
+    const dir = unchecked(capDir[c]);
+    if (dir == 1 && unchecked(capFate[c]) != FATE_DELIVERED) continue;
+    jArr();
+    jInt(unchecked(capTime[c]));
+    jInt(dir);
+    jInt(<i64>unchecked(capSeq[c]));
+    jInt(<i64>unchecked(capAck[c]));
+    jInt(unchecked(capLen[c]));
+    jInt(unchecked(capRecType[c]));
+    jInt(<i64>unchecked(capXid[c]));
+    jInt(unchecked(capRecB[c]));
+    jInt(unchecked(capFate[c]));
+    jArr();
+    for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+      jInt(<i64>unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]));
+      jInt(unchecked(capFragKind[c * MAX_SKB_FRAGS + f]));
+      jInt(unchecked(capFragLen[c * MAX_SKB_FRAGS + f]));
+    }
+    jEndArr();
+    jEndArr();
+  }
+  jEndArr();
+  jEndObj();
+  jEndObj();
+}
+
+function onSnapshot(): void {
+  jObj();
+  jKI("writes", nWrites);
+  jKI("clientQueuedBytes", tcpQueuedBytes(clientSk));
+  jKI("serverQueuedBytes", tcpQueuedBytes(serverSk));
+  jKI("stalls", stallCount());
+  jKI("rpcRetransmits", rpcRetransmits());
+  jKey("buffers"); jArr();
+  for (let i = 0; i < concurrency; i++) {
+    for (let p = 0; p < npages; p++) {
+      const pfn = unchecked(pfns[i * npages + p]);
+      jObj(); jKI("thread", i); jKI("pfn", pfn); jKI("count", pageCount(pfn)); jKB("mapped", pageMapped(pfn)); jEndObj();
+    }
+  }
+  jEndArr();
+  jEndObj();
+}
+
+const RPC_WRITE_CALL_HDR_BYTES: i32 = 128;
+
+// ---------------------------------------------------------------- build
+
+function rpciodNew(cpu: i32): i32 {
+  return threadNew(N_rpciod, 90, cpu, 0, 3 * NSEC_PER_USEC);
+}
+
+scenario("nfs-odirect-retransmit", (): void => {
+  setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);
+  cpusInit(4);
+  xen = kvi(K_APP) == 1;
+  concurrency = <i32>kvi(K_CONCURRENCY);
+  if (concurrency < 1) concurrency = 1;
+  if (concurrency > MAX_APPS) concurrency = MAX_APPS;
+  writeBytes = <i32>kvi(K_WRITE_KB) * 1024;
+  npages = (writeBytes + PAGE_SIZE - 1) / PAGE_SIZE;
+  durationNs = <i64>(kv(K_DURATION_S) * 1e9);
+  thinkNs = <i64>(kv(K_THINK_US) * 1e3);
+  clientHost = entNew(N_host, N_client, 1);
+  serverHost = entNew(N_host, N_server, 2);
+
+  pfns = new StaticArray<i32>(concurrency * npages);
+  for (let i = 0; i < concurrency * npages; i++) unchecked(pfns[i] = allocPage());
+  serverPfns = new StaticArray<i32>(1);
+  counter = randU32(S_WORKLOAD) & 0xffff0000;
+
+  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9));
+  const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit);
+  const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
+  tcpInit();
+  const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
+  clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, 4 << 20);
+  serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
+  setSkCallbacks(onDataReady, onWriteSpace);
+  setDmaFault(onDmaFault);
+
+  rpcClntInit(clientSk, 1, randU32(S_WORKLOAD), <i64>kvi(K_TIMEO) * 100 * NSEC_PER_MSEC, 2, pfns, onRpcDone,
+    patched(P_COPY_ON_RESEND), patched(P_DEQUEUE), patched(P_COMPLETE_AFTER_RELEASE));
+  rpciodStart(rpciodNew);
+  rpciodTh = rpciodThread;
+  nfsDirectInit(pfns, patched(P_COMPLETE_AFTER_RELEASE), onWriteComplete);
+
+  drcInit(<i32>kvi(K_DRC), kv(K_SERVER_LOAD));
+  for (let n = 0; n < nNfsd; n++) {
+    const t = threadNew(N_nfsd, 200 + n, 2 + (n & 1), S_RECV, 2 * NSEC_PER_USEC);
+    unchecked(nfsdThread[n] = t);
+    unchecked(nfsdIndexOf[t] = n + 1);
+  }
+  for (let i = 0; i < concurrency; i++) {
+    const t = threadNew(xen ? N_tapdisk2 : N_blktest2, 1000 + i, i & 1, xen ? X_GUEST : A_FILL, 2 * NSEC_PER_USEC);
+    unchecked(appThread[i] = t);
+    unchecked(appEnt[i] = t);
+    unchecked(appIndexOf[t] = i + 1);
+  }
+  appsLive = concurrency;
+  hungTaskInit(120 * NSEC_PER_SEC);
+  setStopOnHung(false);
+  setTimeLimit(durationNs + 400 * NSEC_PER_SEC);
+});

@@ -1,0 +1,198 @@
+// nfs-odirect-retransmit (seed 003): a retransmitted NFS WRITE carries data written after
+// the write completed. Catalog metadata, patches with their commits, knobs, presets, and
+// the evidence a kernel engineer reads: the per-request "tap:" trace in the style of the
+// seed, the wire words that differ, the disk block, the DRC's decision, or the oops.
+import type { Described, EvidenceBlock, ScenarioSpec } from "./types";
+import type { Verdict } from "../wasm";
+import { nfsPcap } from "../export/oncrpc";
+
+const hex = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
+const secs = (ns: number) => (ns / 1e9).toFixed(6);
+
+// "tap: i/n at <t> <function> <a> <b>" as in Ian Campbell's trace (t in seconds here).
+function tapLines(victim: any): string[] {
+  const tap: Array<[number, string, number, number]> = victim?.tap ?? [];
+  return tap.map(([t, fn, a, b], i) => `tap: ${i}/${tap.length} at ${secs(t).padStart(12)} "${fn}" ${hex(a, 1)} ${hex(b, 1)}`);
+}
+
+function words(ws: number[]): string {
+  return ws.map((w) => hex(w)).join(" ");
+}
+
+function bytesLine(ws: number[]): string {
+  return ws.slice(0, 4).map((w) => hex(w).match(/../g)!.join(" ")).join("  ");
+}
+
+export function describeNfs(verdict: Verdict, raw: any): Described {
+  const m = raw.model ?? {};
+  const blocks: EvidenceBlock[] = [];
+  const dupes: any[] = m.duplicates ?? [];
+  blocks.push({
+    id: "summary", title: "Run",
+    kv: {
+      writes: m.writes, "link stalls": m.stalls, "RPC retransmissions (minor timeouts)": m.rpcRetransmits,
+      "client TCP RTO expiries": m.tcpRetransmitTimeouts, "server TCP RTO expiries": m.serverTcpRetransmitTimeouts,
+      "WRITEs seen twice by knfsd": dupes.length, "calls with a corrupted payload on the wire": m.wireCorruptCalls,
+      "corrupted blocks on disk": m.diskCorruptBlocks, "retransmissions cancelled before the socket": m.cancelledRetransmits,
+      "DRC payload_misses": m.drcPayloadMisses,
+    },
+  });
+  let reason = "every WRITE on the wire and every block on disk holds what the application had in its buffer when it issued the write";
+  const evidence: Record<string, unknown> = {
+    writes: m.writes, stalls: m.stalls, rpcRetransmits: m.rpcRetransmits, duplicates: dupes,
+    wireCorruptCalls: m.wireCorruptCalls, diskCorruptBlocks: m.diskCorruptBlocks, crashed: m.crashed,
+  };
+  if (m.crash) {
+    const c = m.crash;
+    const v = c.victim;
+    evidence.crash = { xid: c.xid, write: c.write, pfn: c.pfn, timeNs: c.timeNs, unmappedAtNs: c.unmappedAtNs };
+    reason = `the queued duplicate of WRITE xid 0x${hex(c.xid)} was transmitted ${((c.timeNs - c.unmappedAtNs) / 1e9).toFixed(3)} s after fast_flush_area unmapped its grant page: the NIC's start_xmit faulted`;
+    blocks.push({
+      id: "oops", title: "Oops (dom0)",
+      lines: [
+        `BUG: unable to handle kernel paging request at pfn ${hex(c.pfn, 5)} (grant unmapped, INVALID_MFN)`,
+        `IP: [<c02a1f3c>] bnx2_start_xmit+0x1cc/0x4b0`,
+        `Process swapper (pid: 0), skb ${hex(c.skb)} (xid 0x${hex(c.xid)}, retransmitted WRITE)`,
+        `Call Trace:`,
+        ` [<c0259d1e>] dev_hard_start_xmit+0x1e/0x70`,
+        ` [<c0265a4f>] __qdisc_run+0x9f/0x1b0`,
+        ` [<c025b0f0>] dev_queue_xmit+0x120/0x2b0`,
+        ` [<c027a2b5>] ip_queue_xmit+0x1d5/0x3e0`,
+        ` [<c028b7a6>] tcp_transmit_skb+0x3f6/0x7a0`,
+        ` [<c028d2c2>] tcp_write_xmit+0x142/0x290`,
+        ` [<c028a1a4>] tcp_ack+0x...`,
+        `Kernel panic - not syncing: Fatal exception in interrupt`,
+        `(write ${c.write} completed at ${secs(v.completedNs)} s; fast_flush_area at ${secs(c.unmappedAtNs)} s; fault at ${secs(c.timeNs)} s)`,
+      ],
+    });
+    blocks.push({ id: "tap", title: `Per-request trace (xid 0x${hex(c.xid)})`, lines: tapLines(v) });
+  }
+  if (m.wire) {
+    const w = m.wire;
+    const v = w.victim;
+    evidence.wire = { xid: w.xid, write: w.write, page: w.page, expected: w.expected, found: w.found, wordsDiffer: w.wordsDiffer, timeNs: w.timeNs };
+    evidence.drc = v.duplicate ?? null;
+    const fate = v.duplicate === undefined ? "the duplicate never reached the server"
+      : v.duplicate === "RC_DOIT" ? `the server EXECUTED it (${v.duplicateWhy ?? "miss"})`
+      : v.duplicate === "RC_REPLY" ? "the server replayed the cached reply (nothing written)"
+      : "the server dropped it (RC_DROPIT)";
+    reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
+    blocks.push({
+      id: "wire", title: `Corrupted on the wire: xid 0x${hex(w.xid)}`,
+      lines: [
+        `time ${secs(w.timeNs)} s, write ${w.write}, page ${w.page}, TCP retransmission: ${w.tcpRetransmission}`,
+        `expected (buffer at issue): ${words(w.expected)}`,
+        `on the wire:                ${words(w.found)}`,
+        `payload bytes: ${bytesLine(w.found)}`,
+        `${w.wordsDiffer} of ${w.wordsPerPage} words differ`,
+        `write issued ${secs(v.issuedNs)} s, completed ${secs(v.completedNs)} s; knfsd received it ${v.serverReceived}x, executed ${v.serverExecuted}x; duplicate: ${v.duplicate ?? "none"}${v.duplicateWhy ? " (" + v.duplicateWhy + ")" : ""}`,
+      ],
+    });
+    blocks.push({ id: "tap", title: `Per-request trace (xid 0x${hex(w.xid)})`, lines: tapLines(v) });
+  }
+  if (m.disk) {
+    const d = m.disk;
+    evidence.disk = { block: d.block, offset: d.offset, write: d.write, xid: d.victim.xid, expected: d.expected, found: d.found };
+    blocks.push({
+      id: "disk", title: `Corrupted on disk: offset ${d.offset}`,
+      lines: [
+        `block ${d.block} (write ${d.write}, xid 0x${hex(d.victim.xid)}) written ${d.timesWritten}x, last by xid 0x${hex(d.writtenByXid)}`,
+        `expected: ${words(d.expected)}`,
+        `on disk:  ${words(d.found)}`,
+      ],
+    });
+  }
+  if (verdict === "corruption" && m.disk) {
+    const d = m.disk;
+    reason = (m.wire ? reason + "; " : "") + `on disk: block at offset ${d.offset} holds ${words(d.found.slice(0, 2))}… (${m.diskCorruptBlocks} blocks)`;
+  }
+  evidence.blocks = blocks;
+  return { reason, evidence: evidence as Described["evidence"] };
+}
+
+const knob = (name: string, label: string, group: "workload" | "faults" | "kernel", type: "int" | "float" | "enum", def: number | string, description: string, extra: Record<string, unknown> = {}) =>
+  ({ name, label, group, type, default: def, description, ...extra });
+
+export const nfsOdirectRetransmit: ScenarioSpec = {
+  id: "nfs-odirect-retransmit",
+  title: "Retransmitted NFS WRITE carries data written after completion",
+  subsystem: "NFS client / SUNRPC / TCP zero-copy / Xen blktap",
+  year: 2008,
+  symptom: "corruption",
+  seed: "Ian Campbell, linux-nfs, 17 Oct 2008: RPC retransmissions of write requests containing invalid data (Xen blktap dom0 crash)",
+  kernel: "Linux 2.6.18-2.6.27 NFSv3 client over TCP (xs_tcp_send_request -> sendpage), knfsd DRC 2.6.3x-3.8 / >=3.9, Xen blktap2",
+  story: [
+    "blktest2 fills a buffer with a counter, writes it O_DIRECT to a file on NFS, and as soon as write() returns fills the buffer with 0xdeadbeef.",
+    "The RPC client hands the buffer's pages to TCP by reference (sendpage). The link stalls for 65 s every 1000 packets; after timeo=60 s the call is retransmitted: a second sendpage of the same pages, queued behind data TCP cannot send while it backs off.",
+    "If the server's reply to the first transmission gets through first, the write completes and the buffer is reused; when TCP finally sends the queued duplicate, the NIC reads 0xdeadbeef. In the Xen variant blktap's fast_flush_area has unmapped the pages and the NIC faults.",
+    "Try sunrpc-copy-on-resend (a6b31d18) or nfs-complete-after-skb-release; the 4.20 transmit-queue dequeue does not help once the duplicate is in the socket. Try drc=csum to see the garbage executed on disk.",
+  ],
+  assumptions: [
+    "Stand-in RPC client: asm/nfs/clnt.ts models only the TCP rpc_task path of seed 003 (call_start … rpc_exit_task, xprt_timer, minor timeouts, XPRT_LOCKED); it is to be replaced by asm/sunrpc when that lands.",
+    "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
+    "The stall drops every packet in both directions (the netfilter queue's verdicts are never given); TCP recovers by RTO with exponential backoff (200 ms min, 120 s max).",
+    "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads them at start_xmit (DMA), which is also where an unmapped grant page faults.",
+    "knfsd: 8 threads; a v3 WRITE reply is cached (≤ 256 bytes); RC_DELAY 200 ms (unverified value); other clients' requests recycle LRU entries at server_load ops/s.",
+  ],
+  patches: [
+    {
+      id: "sunrpc-copy-on-resend",
+      commit: "a6b31d18b02ff9d7915c5898c9b5ca41a798cd73",
+      title: "SUNRPC: Fix a data corruption issue when retransmitting RPC calls",
+      summary: "The reply to a first transmission proves (TCP ordering) that it has left the socket, so zero-copy is safe for it. A retransmission (RPC_TASK_SENT set) is sent with sendmsg, which copies the pages into the socket: a later transmission is a faithful copy even if the call completes and the buffer is reused.",
+      diff: "+\t/* Don't use zero copy if this is a resend. If the RPC call\n+\t * completes while the socket holds a reference to the pages,\n+\t * then we may end up resending corrupted data.\n+\t */\n+\tif (task->tk_flags & RPC_TASK_SENT)\n+\t\tzerocopy = false;\n-\tstatus = xs_sendpages(transport->sock, NULL, 0, xdr, req->rq_bytes_sent);\n+\tstatus = xs_sendpages(transport->sock, NULL, 0, xdr, req->rq_bytes_sent, zerocopy);",
+      default: false,
+    },
+    {
+      id: "xprt-dequeue-xmit-on-complete",
+      commit: "4.20 transmit queue rework (Trond Myklebust, 2018; e.g. xprt_request_dequeue_transmit_locked)",
+      title: "SUNRPC: dequeue a request from the transmit queue when it completes",
+      summary: "A retransmission that is still waiting for the transport (not yet handed to the socket) is cancelled when the reply arrives. It does not reach into the socket: a duplicate already queued there by sendpage is still transmitted from the pages.",
+      diff: "+static void xprt_request_dequeue_transmit_locked(struct rpc_task *task)\n+{\n+\tstruct rpc_rqst *req = task->tk_rqstp;\n+\tif (!test_and_clear_bit(RPC_TASK_NEED_XMIT, &task->tk_runstate))\n+\t\treturn;\n+\tlist_del(&req->rq_xmit); ...",
+      default: false,
+      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. In this model the retransmission is handed to the socket at once (no write-space wait), so the patch usually has nothing to cancel.",
+    },
+    {
+      id: "nfs-complete-after-skb-release",
+      commit: "unmerged",
+      title: "sunrpc: use SKB fragment destructors to delay completion until page is released by network stack",
+      summary: "Ian Campbell's proposal (2011-12, not merged): skb paged fragments get a destructor; the NFS direct write completes only after the network stack has released every fragment that referenced the request's pages, so the buffer cannot be reused (or unmapped) while a queued duplicate still points at it.",
+      diff: "+\tskb_frag_set_destructor(skb, i, &req->destructor);\n ...\n-\tnfs_direct_write_complete(dreq, inode);\n+\t/* complete from the fragment destructor once the last page reference is dropped */",
+      default: false,
+      inferred: "The series was not merged and could not be retrieved; the lab models its stated effect (completion deferred until all fragment references are released).",
+    },
+  ],
+  knobs: [
+    knob("app", "Application", "workload", "enum", "overwrite", "overwrite: blktest2 fills the buffer with 0xdeadbeef after write() returns; xen-unmap: tapdisk2 writes a guest's grant-mapped pages and blktap's fast_flush_area unmaps them on completion", { values: ["overwrite", "xen-unmap"] }),
+    knob("drc", "Server DRC", "kernel", "enum", "lru1024", "lru1024: knfsd ≤ 3.8 (1024-entry LRU, xid match); csum: ≥ 3.9 (checksum of the first 256 bytes of the arguments)", { values: ["lru1024", "csum"] }),
+    knob("stall_period", "Stall every N packets", "faults", "int", 1000, "all traffic with the server stalls after this many packets (0: never)", { min: 0, max: 1000000, unit: "packets" }),
+    knob("stall_s", "Stall length", "faults", "float", 65, "how long each stall lasts", { min: 0, max: 600, unit: "s" }),
+    knob("delay_us", "One-way delay", "faults", "float", 100, "link delay each way", { min: 1, max: 1000000, unit: "µs" }),
+    knob("loss", "Random loss", "faults", "float", 0, "probability that a packet is lost", { min: 0, max: 0.5 }),
+    knob("timeo", "timeo", "kernel", "int", 600, "NFS mount option timeo (deciseconds): the RPC retransmit timeout, linear backoff, retrans=2", { min: 10, max: 6000, unit: "ds" }),
+    knob("write_kb", "Write size", "workload", "int", 8, "bytes per write() (one WRITE call)", { min: 4, max: 64, unit: "KiB" }),
+    knob("concurrency", "Writers", "workload", "int", 4, "concurrent writers (blktest2 processes / blktap ring slots)", { min: 1, max: 16 }),
+    knob("server_load", "Other clients' load", "workload", "float", 0, "requests per second from other clients (they recycle DRC entries)", { min: 0, max: 100000, unit: "ops/s" }),
+    knob("duration_s", "Workload length", "workload", "float", 120, "writers stop issuing new writes after this time", { min: 1, max: 3600, unit: "s" }),
+    knob("think_us", "Think time", "workload", "float", 200, "mean pause between a write's completion and the next write", { min: 1, max: 10000000, unit: "µs" }),
+  ] as ScenarioSpec["knobs"],
+  presets: [
+    {
+      id: "documented",
+      label: "The documented interleaving (seed 003)",
+      description: "Ian Campbell's setup: 8 KiB O_DIRECT writes, stall 65 s every 1000 packets, timeo=600; a seed in which the server's retransmitted reply beats the client's queued duplicate.",
+      seed: 3,
+      knobs: { stall_period: 1000, stall_s: 65, timeo: 600, write_kb: 8, concurrency: 4 },
+    },
+  ],
+  expected: [
+    { patches: {}, verdict: "corruption", note: "app=overwrite: the duplicate carries 0xdeadbeef (or the next counter)" },
+    { patches: {}, verdict: "crash", note: "app=xen-unmap: the NIC faults on the unmapped grant page" },
+    { patches: { "sunrpc-copy-on-resend": true }, verdict: "ok", note: "the retransmission is a copy" },
+    { patches: { "nfs-complete-after-skb-release": true }, verdict: "ok", note: "completion waits for the skb to let go of the pages" },
+    { patches: { "xprt-dequeue-xmit-on-complete": true }, verdict: "corruption", note: "the duplicate is already in the socket" },
+  ],
+  views: ["trace", "evidence", "wire", "metrics"],
+  describe: describeNfs,
+  pcap: (raw: any) => nfsPcap(raw.model?.capture ?? { packets: [] }),
+};
