@@ -3,7 +3,8 @@ import { SCENARIOS } from "../catalog";
 import type { ScenarioSpec } from "./types";
 import { nfsOdirectRetransmit } from "./nfs-odirect-retransmit";
 import { socklndScheduler } from "./socklnd-scheduler";
+import { blktap2Teardown } from "./blktap2-teardown";
 
-const specs: ScenarioSpec[] = [nfsOdirectRetransmit, socklndScheduler];
+const specs: ScenarioSpec[] = [nfsOdirectRetransmit, socklndScheduler, blktap2Teardown];
 
 for (const s of specs) if (!SCENARIOS.includes(s)) SCENARIOS.push(s);

@@ -1,0 +1,123 @@
+// The xenbus devices of the run: one record per virtual block device per guest start
+// (a new domid each time), holding its xenstore nodes and blkback's per-device state.
+//   backend  /local/domain/0/backend/vbd/<domid>/<devid>/   (libxl__device_backend_path)
+//   frontend /local/domain/<domid>/device/vbd/<devid>/
+import { name } from "../kernel/names";
+import { entNew } from "../kernel/sched";
+import { resHold } from "../kernel/waitfor";
+import { xsPath, xsRoot, xsParent, MAX_NODES } from "./xenstore";
+import { xenRes } from "./waitgraph";
+
+export const MAX_VBDS: i32 = 1100;
+export const MAX_GUESTS: i32 = 8;
+export const MAX_DISKS: i32 = 4;
+
+// XenbusState
+export const XenbusStateUnknown: i32 = 0;
+export const XenbusStateInitialising: i32 = 1;
+export const XenbusStateInitWait: i32 = 2;
+export const XenbusStateInitialised: i32 = 3;
+export const XenbusStateConnected: i32 = 4;
+export const XenbusStateClosing: i32 = 5;
+export const XenbusStateClosed: i32 = 6;
+
+export const S_local = name("local");
+export const S_domain = name("domain");
+export const S_backend = name("backend");
+export const S_vbd = name("vbd");
+export const S_device = name("device");
+export const S_state = name("state");
+export const S_online = name("online");
+export const S_params = name("params");
+export const S_tapdisk_params = name("tapdisk-params");
+export const S_physical_device = name("physical-device");
+export const S_frontend_id = name("frontend-id");
+export const S_backend_id = name("backend-id");
+export const S_ring_ref = name("ring-ref");
+export const S_event_channel = name("event-channel");
+export const S_virtual_device = name("virtual-device");
+export const F_tapdev = name("/dev/xen/blktap-2/tapdev%d");
+export const F_image = name("vhd:/images/guest%d-disk%d.vhd");
+export const F_major_minor = name("%x:%x");
+
+const N_vbd = name("vbd");
+const N_be_node = name("backend node (xs_rm be_path)");
+
+export const BLKTAP_MAJOR: i32 = 0xfe;
+
+export const vbdGuest = new StaticArray<i32>(MAX_VBDS);
+export const vbdDisk = new StaticArray<i32>(MAX_VBDS);
+export const vbdDomid = new StaticArray<i32>(MAX_VBDS);
+export const vbdDevid = new StaticArray<i32>(MAX_VBDS);
+export const vbdMinor = new StaticArray<i32>(MAX_VBDS);
+export const vbdEnt = new StaticArray<i32>(MAX_VBDS);       // blkback's struct backend_info
+export const vbdResBe = new StaticArray<i32>(MAX_VBDS);
+export const vbdBeDir = new StaticArray<i32>(MAX_VBDS);
+export const vbdBeState = new StaticArray<i32>(MAX_VBDS);
+export const vbdBeOnline = new StaticArray<i32>(MAX_VBDS);
+export const vbdBeTapParams = new StaticArray<i32>(MAX_VBDS);
+export const vbdBeParams = new StaticArray<i32>(MAX_VBDS);
+export const vbdBePhys = new StaticArray<i32>(MAX_VBDS);
+export const vbdFeDir = new StaticArray<i32>(MAX_VBDS);
+export const vbdFeState = new StaticArray<i32>(MAX_VBDS);
+// blkback
+export const vbdRegistered = new StaticArray<bool>(MAX_VBDS);
+export const vbdRemoving = new StaticArray<bool>(MAX_VBDS);
+export const vbdBdevOpen = new StaticArray<bool>(MAX_VBDS);
+export const vbdConnected = new StaticArray<bool>(MAX_VBDS);
+export const vbdOtherendWatch = new StaticArray<i32>(MAX_VBDS);
+let nVbds: i32 = 0;
+
+const vbdOfNode = new StaticArray<i32>(MAX_NODES);   // vbd + 1 for a backend directory
+
+export function devid(disk: i32): i32 { return 51712 + 16 * disk; }   // xvda, xvdb, ...
+export function imageKey(guest: i32, disk: i32): i32 { return guest * 16 + disk; }
+
+// A numeric path segment (domid, devid) has no name.
+export function xsNum(parent: i32, num: i32): i32 { return xsPath(parent, 0, num); }
+
+export function domainDir(domid: i32): i32 {
+  return xsNum(xsPath(xsPath(xsRoot(), S_local), S_domain), domid);
+}
+
+// Names the nodes of a new device; libxl writes them (libxl__device_generic_add).
+export function vbdNew(actor: i32, guest: i32, disk: i32, domid: i32, minor: i32): i32 {
+  assert(nVbds < MAX_VBDS, "too many vbds");
+  const v = nVbds++;
+  const dev = devid(disk);
+  unchecked(vbdGuest[v] = guest);
+  unchecked(vbdDisk[v] = disk);
+  unchecked(vbdDomid[v] = domid);
+  unchecked(vbdDevid[v] = dev);
+  unchecked(vbdMinor[v] = minor);
+  unchecked(vbdEnt[v] = entNew(N_vbd, N_vbd, dev));
+  const r = xenRes(N_be_node, dev);
+  unchecked(vbdResBe[v] = r);
+  resHold(r, actor);   // libxl created the backend directory; only it removes it
+  const dom0 = domainDir(0);
+  const be = xsNum(xsNum(xsPath(xsPath(dom0, S_backend), S_vbd), domid), dev);
+  unchecked(vbdOfNode[be] = v + 1);
+  unchecked(vbdBeDir[v] = be);
+  unchecked(vbdBeState[v] = xsPath(be, S_state));
+  unchecked(vbdBeOnline[v] = xsPath(be, S_online));
+  unchecked(vbdBeParams[v] = xsPath(be, S_params));
+  unchecked(vbdBeTapParams[v] = xsPath(be, S_tapdisk_params));
+  unchecked(vbdBePhys[v] = xsPath(be, S_physical_device));
+  const fe = xsNum(xsPath(xsPath(domainDir(domid), S_device), S_vbd), dev);
+  unchecked(vbdFeDir[v] = fe);
+  unchecked(vbdFeState[v] = xsPath(fe, S_state));
+  unchecked(vbdOtherendWatch[v] = -1);
+  return v;
+}
+
+// The vbd whose backend directory is `node` or holds it, or -1.
+export function vbdOfBackendNode(node: i32): i32 {
+  for (let n = node; n > 0; n = xsParent(n)) {
+    const v = unchecked(vbdOfNode[n]) - 1;
+    if (v >= 0) return v;
+  }
+  return -1;
+}
+
+export function vbdCount(): i32 { return nVbds; }
+export function backendVbdDir(): i32 { return xsPath(xsPath(domainDir(0), S_backend), S_vbd); }

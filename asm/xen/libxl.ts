@@ -1,0 +1,472 @@
+// xl/libxl: one xl process per guest (the daemonised `xl create` that waits for the
+// domain's death and then destroys it), starting and stopping its guest `cycles` times.
+// The teardown follows the toolstack version chosen (research/blktap.md §3.6):
+//   4.1.2      libxl__device_destroy: xs_rm(be) only; no tapdisk teardown at all.
+//   4.1.4      23883 backport: destroy_tapdisk(be) [tap_ctl_find, tap_ctl_destroy],
+//              THEN xs_rm(be) — blkback still holds tapdevN while tapdisk detaches.
+//   4.2.0-rc1  initiate_device_remove {rm fe} then destroy_tapdisk(be) at once; later
+//              libxl__device_destroy {rm fe, rm be} then destroy_tapdisk(be): a no-op.
+//   4.2.0      libxl__device_destroy {read tapdisk-params, rm fe, rm be}, then
+//              destroy_tapdisk(params).
+// Patch libxl-teardown-order: 4.1.4 gets Greg Wettstein's 303b534f (xs_rm(be) between
+// tap_ctl_find and tap_ctl_destroy, and no xs_rm in libxl__device_destroy); 4.2.0-rc1
+// gets Ian Campbell's 4f6dda6a (the 4.2.0 order). 4.1.2 has no tap teardown to reorder.
+import { now, NSEC_PER_MSEC } from "../kernel/clock";
+import { fn, name, CAT_STATE, CAT_LOG } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import {
+  threadNew, threadNext, threadSleep, threadSleepTimeout, threadAction, threadExit,
+  TASK_INTERRUPTIBLE, MAX_ENTS,
+} from "../kernel/sched";
+import { randDuration } from "../kernel/prng";
+import {
+  xsPath, xsRoot, xsWrite, xsMkdir, xsRm, xsExists, xsRead, xsWatch, xsNextEvent,
+  xsTransactionStart, xsTransactionEnd,
+} from "./xenstore";
+import {
+  MAX_GUESTS, MAX_DISKS, vbdNew, imageKey, devid, domainDir, xsNum, vbdBeDir, vbdBeState,
+  vbdBeOnline, vbdBeParams, vbdBeTapParams, vbdBePhys, vbdFeDir, vbdFeState, vbdMinor,
+  S_frontend_id, S_backend_id, S_virtual_device, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
+  XenbusStateInitialising, XenbusStateConnected, XenbusStateClosing, XenbusStateClosed,
+} from "./device";
+import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
+import { guestStart, guestDead } from "./blkfront";
+import { udevDisableNode } from "./blkback";
+
+export const TS_4_1_2: i32 = 0;
+export const TS_4_1_4: i32 = 1;
+export const TS_4_2_0_RC1: i32 = 2;
+export const TS_4_2_0: i32 = 3;
+
+// actions (tap-ctl subroutines use >= TC_FIRST)
+const XL_CYCLE: i32 = 1;
+const XL_DISK_ADD: i32 = 2;
+const XL_DEVPATH: i32 = 3;
+const XL_CREATED: i32 = 4;
+const XL_ADD_TX: i32 = 5;
+const XL_ADD_COMMIT: i32 = 6;
+const XL_UNPAUSE: i32 = 7;
+const XL_UPTIME: i32 = 8;
+const XL_SHUTDOWN: i32 = 9;
+const XL_WAIT_DEATH: i32 = 10;
+const XL_DESTROY: i32 = 11;
+const XL41_DEV: i32 = 20;
+const XL41_FOUND: i32 = 21;
+const XL41_DESTROYED: i32 = 22;
+const XL42_INIT_TX: i32 = 30;
+const XL42_INIT_COMMIT: i32 = 31;
+const XL42_INIT_FOUND: i32 = 32;
+const XL42_INIT_DONE: i32 = 33;
+const XL42_DEV_TX: i32 = 34;
+const XL42_DEV_COMMIT: i32 = 35;
+const XL42_FOUND: i32 = 36;
+const XL42_DONE: i32 = 37;
+const XL_RM_DOM: i32 = 40;
+const XL_DOMAIN_DESTROYED: i32 = 41;
+
+const XS_NS: i64 = 60000;
+const STEP_NS: i64 = 20000;
+const DOMAIN_BUILD_NS: i64 = 30000000;
+const DOMAIN_DESTROY_NS: i64 = 5000000;
+
+const N_xl = name("xl");
+const N_sleep = name("hrtimer_nanosleep");
+const N_event_wait = name("libxl_event_wait");
+const S_control = name("control");
+const S_shutdown = name("shutdown");
+const S_vm = name("vm");
+const S_name = name("name");
+const S_release = name("@releaseDomain");
+const V_poweroff = name("poweroff");
+const N_create = fn("libxl_domain_create_new", "domid=%d cycle=%d");
+const N_disk_add = fn("libxl_device_disk_add", "disk=%d");
+const N_devpath = fn("libxl__blktap_devpath", "disk=%d minor=%d reused=%d");
+const N_generic_add = fn("libxl__device_generic_add", "domid=%d devid=%d tapdev%d");
+const N_add_failed = fn("libxl_device_disk_add: tap_ctl_create failed", "disk=%d err=%e", CAT_LOG);
+const N_unpause = fn("libxl_domain_unpause", "domid=%d");
+const N_shutdown = fn("libxl_domain_shutdown", "domid=%d poweroff");
+const N_death = fn("handle_domain_death", "domid=%d");
+const N_destroy = fn("libxl_domain_destroy", "domid=%d");
+const N_pause = fn("xc_domain_pause", "domid=%d");
+const N_dev_destroy = fn("libxl__device_destroy", "devid=%d state=%d");
+const N_destroy_tap = fn("libxl__device_destroy_tapdisk", "devid=%d params=%d");
+const N_tap_noop = fn("libxl__device_destroy_tapdisk: no tapdisk-params", "devid=%d", CAT_STATE);
+const N_initiate = fn("libxl__initiate_device_remove", "devid=%d state=%d");
+const N_find_fail = fn("libxl: Unable to find type vhd disk", "devid=%d err=%e", CAT_LOG);
+const N_destroy_fail = fn("libxl: Failed to destroy tap device", "id=%d minor=%d err=%e", CAT_LOG);
+const N_rm_dom = fn("libxl_domain_destroy: xs_rm vm_path, dom_path", "domid=%d");
+const N_domain_destroy = fn("xc_domain_destroy", "domid=%d teardown=%t");
+
+// per xl slot (guest)
+const xThread = new StaticArray<i32>(MAX_GUESTS);
+const xPid = new StaticArray<i32>(MAX_GUESTS);
+const xCycle = new StaticArray<i32>(MAX_GUESTS);
+const xDomid = new StaticArray<i32>(MAX_GUESTS);
+const xCur = new StaticArray<i32>(MAX_GUESTS);
+const xTx = new StaticArray<i32>(MAX_GUESTS);
+const xMinor = new StaticArray<i32>(MAX_GUESTS);
+const xParams = new StaticArray<bool>(MAX_GUESTS);
+const xDeadline = new StaticArray<i64>(MAX_GUESTS);
+const xDestroyStart = new StaticArray<i64>(MAX_GUESTS);
+const xVbds = new StaticArray<StaticArray<i32>>(MAX_GUESTS);
+const slotOfThread = new StaticArray<i32>(MAX_ENTS);
+
+// teardown latencies (xc_domain_destroy - libxl_domain_destroy)
+const MAX_TEARDOWNS: i32 = 2048;
+const tdGuest = new StaticArray<i32>(MAX_TEARDOWNS);
+const tdCycle = new StaticArray<i32>(MAX_TEARDOWNS);
+const tdDomid = new StaticArray<i32>(MAX_TEARDOWNS);
+const tdStart = new StaticArray<i64>(MAX_TEARDOWNS);
+const tdNs = new StaticArray<i64>(MAX_TEARDOWNS);
+let nTeardowns: i32 = 0;
+
+let toolstack: i32 = TS_4_1_4;
+let reorder: bool = false;
+let nCycles: i32 = 1;
+let nDisks: i32 = 1;
+let nCpus: i32 = 1;
+let uptimeNs: i64 = 0;
+let sUptime: i32 = 0;
+let nextDomid: i32 = 1;
+let releaseDomain: i32 = -1;
+let onAllDone: () => void = (): void => {};
+let nDone: i32 = 0;
+let nGuests: i32 = 0;
+// called at each guest start: the orphan series samples there
+let onCycleStart: () => void = (): void => {};
+
+export function libxlInit(ts: i32, teardownOrder: bool, guests: i32, disks: i32, cycles: i32,
+  dom0Cpus: i32, uptime: i64, uptimeStream: i32, allDone: () => void, cycleStart: () => void): void {
+  toolstack = ts;
+  reorder = teardownOrder;
+  nGuests = guests;
+  nDisks = disks;
+  nCycles = cycles;
+  nCpus = dom0Cpus;
+  uptimeNs = uptime;
+  sUptime = uptimeStream;
+  onAllDone = allDone;
+  onCycleStart = cycleStart;
+  releaseDomain = xsPath(xsRoot(), S_release);
+  for (let g = 0; g < guests; g++) {
+    const pid = 2001 + g;
+    const t = threadNew(N_xl, pid, g % dom0Cpus, XL_CYCLE, STEP_NS);
+    unchecked(xThread[g] = t);
+    unchecked(xPid[g] = pid);
+    unchecked(slotOfThread[t] = g);
+    unchecked(xVbds[g] = new StaticArray<i32>(MAX_DISKS));
+    setCallerPid(t, pid);
+    xsWatch(releaseDomain, t, 0);
+  }
+}
+
+export function releaseDomainNode(): i32 { return releaseDomain; }
+export function xlThread(g: i32): i32 { return unchecked(xThread[g]); }
+
+// 4.2's libxl runs the hotplug scripts itself and tells udev's to stand down.
+export function libxlDisablesUdev(): bool { return toolstack >= TS_4_2_0_RC1; }
+
+function isCurrent42Final(): bool {
+  return toolstack == TS_4_2_0 || (toolstack == TS_4_2_0_RC1 && reorder);
+}
+
+@inline function vbdAt(g: i32, d: i32): i32 { return unchecked(unchecked(xVbds[g])[d]); }
+
+export function xlStep(t: i32): void {
+  const action = threadAction(t);
+  if (action >= TC_FIRST) { tapCtlStep(t, action); return; }
+  const g = unchecked(slotOfThread[t]);
+  const d = unchecked(xCur[g]);
+  switch (action) {
+    case XL_CYCLE: cycleStart(t, g); break;
+    case XL_DISK_ADD: {
+      if (d >= nDisks) { threadNext(t, XL_UNPAUSE, STEP_NS); break; }
+      trace(t, N_disk_add, d);
+      // libxl__blktap_devpath: tap_ctl_find_minor(type, path), else tap_ctl_create
+      tapCtlFind(t, g, imageKey(g, d), XL_DEVPATH);
+      break;
+    }
+    case XL_DEVPATH: {
+      if (unchecked(tcErr[t]) == 0) {
+        unchecked(xMinor[g] = unchecked(tcMinor[t]));
+        trace(t, N_devpath, d, unchecked(xMinor[g]), 1);
+        threadNext(t, XL_ADD_TX, XS_NS);
+      } else tapCtlCreate(t, imageKey(g, d), (g + d + 1) % nCpus, XL_CREATED);
+      break;
+    }
+    case XL_CREATED: {
+      if (unchecked(tcErr[t]) < 0) {
+        trace(t, N_add_failed, d, unchecked(tcErr[t]));
+        unchecked(unchecked(xVbds[g])[d] = -1);
+        unchecked(xCur[g] = d + 1);
+        threadNext(t, XL_DISK_ADD, STEP_NS);
+        break;
+      }
+      unchecked(xMinor[g] = unchecked(tcMinor[t]));
+      trace(t, N_devpath, d, unchecked(xMinor[g]), 0);
+      threadNext(t, XL_ADD_TX, XS_NS);
+      break;
+    }
+    case XL_ADD_TX: unchecked(xTx[g] = xsTransactionStart(t)); threadNext(t, XL_ADD_COMMIT, XS_NS); break;
+    case XL_ADD_COMMIT: {
+      if (xsTransactionEnd(t, unchecked(xTx[g])) != 0) { threadNext(t, XL_ADD_TX, XS_NS); break; }
+      genericAdd(t, g, d);
+      unchecked(xCur[g] = d + 1);
+      threadNext(t, XL_DISK_ADD, XS_NS);
+      break;
+    }
+    case XL_UNPAUSE: {
+      const domid = unchecked(xDomid[g]);
+      trace(t, N_unpause, domid);
+      guestStart(g, domid, nDisks, unchecked(xVbds[g]), shutdownNode(domid));
+      unchecked(xDeadline[g] = now + randDuration(sUptime, uptimeNs));
+      threadNext(t, XL_UPTIME, STEP_NS);
+      break;
+    }
+    case XL_UPTIME: {
+      // the operator's `xl shutdown` comes after the guest's uptime
+      drainWatches(t);
+      if (now < unchecked(xDeadline[g])) {
+        threadSleepTimeout(t, TASK_INTERRUPTIBLE, N_sleep, unchecked(xDeadline[g]) - now, XL_UPTIME, STEP_NS);
+        break;
+      }
+      threadNext(t, XL_SHUTDOWN, XS_NS);
+      break;
+    }
+    case XL_SHUTDOWN: {
+      const domid = unchecked(xDomid[g]);
+      trace(t, N_shutdown, domid);
+      xsWrite(t, shutdownNode(domid), 0, V_poweroff);
+      threadNext(t, XL_WAIT_DEATH, STEP_NS);
+      break;
+    }
+    case XL_WAIT_DEATH: {
+      drainWatches(t);
+      if (!guestDead(g)) { threadSleep(t, TASK_INTERRUPTIBLE, N_event_wait, XL_WAIT_DEATH, STEP_NS); break; }
+      trace(t, N_death, unchecked(xDomid[g]));
+      threadNext(t, XL_DESTROY, STEP_NS);
+      break;
+    }
+    case XL_DESTROY: {
+      const domid = unchecked(xDomid[g]);
+      unchecked(xDestroyStart[g] = now);
+      trace(t, N_destroy, domid);
+      trace(t, N_pause, domid);
+      unchecked(xCur[g] = 0);
+      threadNext(t, toolstack <= TS_4_1_4 ? XL41_DEV : XL42_INIT_TX, XS_NS);
+      break;
+    }
+    case XL41_DEV: device41(t, g, d); break;
+    case XL41_FOUND: {
+      const v = vbdAt(g, d);
+      if (unchecked(tcErr[t]) < 0) {
+        // destroy_tapdisk returns silently; the 4.1.4 caller still removes the backend,
+        // 303b534f's does not (the xenstore leak it was reverted for)
+        if (!reorder) xsRm(t, unchecked(vbdBeDir[v]));
+        nextDisk41(t, g);
+        break;
+      }
+      if (reorder) xsRm(t, unchecked(vbdBeDir[v]));
+      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL41_DESTROYED);
+      break;
+    }
+    case XL41_DESTROYED: {
+      // 4.1 ignores tap_ctl_destroy's result
+      if (!reorder) xsRm(t, unchecked(vbdBeDir[vbdAt(g, d)]));
+      nextDisk41(t, g);
+      break;
+    }
+    case XL42_INIT_TX: {
+      if (d >= nDisks) { unchecked(xCur[g] = 0); threadNext(t, XL42_DEV_TX, XS_NS); break; }
+      unchecked(xTx[g] = xsTransactionStart(t));
+      threadNext(t, XL42_INIT_COMMIT, XS_NS);
+      break;
+    }
+    case XL42_INIT_COMMIT: initiateRemove(t, g, d); break;
+    case XL42_INIT_FOUND: {
+      if (unchecked(tcErr[t]) < 0) { nextInit42(t, g); break; }
+      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_INIT_DONE);
+      break;
+    }
+    case XL42_INIT_DONE: nextInit42(t, g); break;
+    case XL42_DEV_TX: {
+      if (d >= nDisks) { threadNext(t, XL_RM_DOM, XS_NS); break; }
+      unchecked(xTx[g] = xsTransactionStart(t));
+      threadNext(t, XL42_DEV_COMMIT, XS_NS);
+      break;
+    }
+    case XL42_DEV_COMMIT: deviceDestroy42(t, g, d); break;
+    case XL42_FOUND: {
+      if (unchecked(tcErr[t]) < 0) {
+        trace(t, N_find_fail, devid(d), unchecked(tcErr[t]));
+        nextDev42(t, g);
+        break;
+      }
+      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_DONE);
+      break;
+    }
+    case XL42_DONE: {
+      if (unchecked(tcErr[t]) < 0) trace(t, N_destroy_fail, unchecked(tcTd[t]), unchecked(tcMinor[t]), unchecked(tcErr[t]));
+      nextDev42(t, g);
+      break;
+    }
+    case XL_RM_DOM: {
+      const domid = unchecked(xDomid[g]);
+      trace(t, N_rm_dom, domid);
+      xsRm(t, xsNum(xsPath(xsRoot(), S_vm), domid));
+      xsRm(t, domainDir(domid));
+      threadNext(t, XL_DOMAIN_DESTROYED, DOMAIN_DESTROY_NS);
+      break;
+    }
+    case XL_DOMAIN_DESTROYED: {
+      const domid = unchecked(xDomid[g]);
+      const ns = now - unchecked(xDestroyStart[g]);
+      trace(t, N_domain_destroy, domid, <i32>(ns / NSEC_PER_MSEC));
+      if (nTeardowns < MAX_TEARDOWNS) {
+        unchecked(tdGuest[nTeardowns] = g);
+        unchecked(tdCycle[nTeardowns] = unchecked(xCycle[g]));
+        unchecked(tdDomid[nTeardowns] = domid);
+        unchecked(tdStart[nTeardowns] = unchecked(xDestroyStart[g]));
+        unchecked(tdNs[nTeardowns] = ns);
+        nTeardowns++;
+      }
+      unchecked(xCycle[g] += 1);
+      threadNext(t, XL_CYCLE, STEP_NS);
+      break;
+    }
+  }
+}
+
+function drainWatches(t: i32): void {
+  while (xsNextEvent(t)) { /* @releaseDomain: guestDead() says whose */ }
+}
+
+function shutdownNode(domid: i32): i32 { return xsPath(xsPath(domainDir(domid), S_control), S_shutdown); }
+
+function cycleStart(t: i32, g: i32): void {
+  if (unchecked(xCycle[g]) >= nCycles) {
+    nDone++;
+    if (nDone == nGuests) onAllDone();
+    threadExit(t);
+    return;
+  }
+  onCycleStart();
+  const domid = nextDomid++;
+  unchecked(xDomid[g] = domid);
+  unchecked(xCur[g] = 0);
+  trace(t, N_create, domid, unchecked(xCycle[g]));
+  // libxl__domain_make: the domain's directories
+  xsWrite(t, xsPath(domainDir(domid), S_name), g);
+  xsWrite(t, xsPath(xsNum(xsPath(xsRoot(), S_vm), domid), S_name), g);
+  if (libxlDisablesUdev()) xsWrite(t, udevDisableNode(), 1);
+  threadNext(t, XL_DISK_ADD, DOMAIN_BUILD_NS);
+}
+
+// libxl__device_generic_add: frontend and backend directories in one transaction.
+function genericAdd(t: i32, g: i32, d: i32): void {
+  const domid = unchecked(xDomid[g]);
+  const m = unchecked(xMinor[g]);
+  const v = vbdNew(t, g, d, domid, m);
+  unchecked(unchecked(xVbds[g])[d] = v);
+  trace(t, N_generic_add, domid, devid(d), m);
+  const fe = unchecked(vbdFeDir[v]);
+  xsWrite(t, xsPath(fe, S_backend_id), 0);
+  xsWrite(t, xsPath(fe, S_virtual_device), devid(d));
+  xsWrite(t, unchecked(vbdFeState[v]), XenbusStateInitialising);
+  const be = unchecked(vbdBeDir[v]);
+  xsWrite(t, xsPath(be, S_frontend_id), domid);
+  xsWrite(t, unchecked(vbdBeParams[v]), m, F_tapdev);
+  xsWrite(t, unchecked(vbdBeTapParams[v]), g, F_image, d);
+  xsWrite(t, unchecked(vbdBePhys[v]), BLKTAP_MAJOR, F_major_minor, m);
+  xsWrite(t, unchecked(vbdBeOnline[v]), 1);
+  xsWrite(t, unchecked(vbdBeState[v]), XenbusStateInitialising);
+}
+
+// 4.1 libxl__device_destroy for the current disk, backend not Connected (clean poweroff).
+function device41(t: i32, g: i32, d: i32): void {
+  if (d >= nDisks) { threadNext(t, XL_RM_DOM, XS_NS); return; }
+  const v = vbdAt(g, d);
+  if (v < 0 || !xsExists(unchecked(vbdBeState[v]))) { nextDisk41(t, g); return; }
+  const state = xsRead(unchecked(vbdBeState[v]));
+  trace(t, N_dev_destroy, devid(d), state);
+  if (toolstack == TS_4_1_2) {
+    xsRm(t, unchecked(vbdBeDir[v]));
+    nextDisk41(t, g);
+    return;
+  }
+  // libxl__device_destroy_tapdisk(gc, be_path)
+  const params = xsExists(unchecked(vbdBeTapParams[v]));
+  trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
+  if (!params) {
+    trace(t, N_tap_noop, devid(d));
+    if (!reorder) xsRm(t, unchecked(vbdBeDir[v]));
+    nextDisk41(t, g);
+    return;
+  }
+  tapCtlFind(t, g, imageKey(g, d), XL41_FOUND);
+}
+
+function nextDisk41(t: i32, g: i32): void {
+  unchecked(xCur[g] += 1);
+  threadNext(t, XL41_DEV, XS_NS);
+}
+
+// 4.2 libxl__initiate_device_remove (force=1 on domain destroy): one transaction
+// {rm fe; online=0, state=Closing unless already Closed}; rc1 then tears the tapdisk
+// down at once, while blkback may still hold tapdevN.
+function initiateRemove(t: i32, g: i32, d: i32): void {
+  const v = vbdAt(g, d);
+  if (v < 0) { nextInit42(t, g); return; }
+  if (xsTransactionEnd(t, unchecked(xTx[g])) != 0) { threadNext(t, XL42_INIT_TX, XS_NS); return; }
+  const state = xsRead(unchecked(vbdBeState[v]));
+  trace(t, N_initiate, devid(d), state);
+  xsRm(t, unchecked(vbdFeDir[v]));
+  if (xsExists(unchecked(vbdBeState[v])) && state != XenbusStateClosed) {
+    xsWrite(t, unchecked(vbdBeOnline[v]), 0);
+    xsWrite(t, unchecked(vbdBeState[v]), XenbusStateClosing);
+  }
+  if (isCurrent42Final()) { nextInit42(t, g); return; }
+  const params = xsExists(unchecked(vbdBeTapParams[v]));
+  trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
+  if (!params) { trace(t, N_tap_noop, devid(d)); nextInit42(t, g); return; }
+  tapCtlFind(t, g, imageKey(g, d), XL42_INIT_FOUND);
+}
+
+function nextInit42(t: i32, g: i32): void {
+  unchecked(xCur[g] += 1);
+  threadNext(t, XL42_INIT_TX, XS_NS);
+}
+
+// 4.2 libxl__device_destroy: {read tapdisk-params (4.2.0); rm fe; rm be}, then the tap.
+function deviceDestroy42(t: i32, g: i32, d: i32): void {
+  const v = vbdAt(g, d);
+  if (v < 0) { nextDev42(t, g); return; }
+  if (xsTransactionEnd(t, unchecked(xTx[g])) != 0) { threadNext(t, XL42_DEV_TX, XS_NS); return; }
+  trace(t, N_dev_destroy, devid(d), xsRead(unchecked(vbdBeState[v])));
+  const params = xsExists(unchecked(vbdBeTapParams[v]));
+  xsRm(t, unchecked(vbdFeDir[v]));
+  xsRm(t, unchecked(vbdBeDir[v]));
+  if (isCurrent42Final()) {
+    trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
+    if (params) { tapCtlFind(t, g, imageKey(g, d), XL42_FOUND); return; }
+    nextDev42(t, g);
+    return;
+  }
+  // rc1: destroy_tapdisk(be_path) reads be_path/tapdisk-params, just removed
+  trace(t, N_destroy_tap, devid(d), xsExists(unchecked(vbdBeTapParams[v])) ? 1 : 0);
+  trace(t, N_tap_noop, devid(d));
+  nextDev42(t, g);
+}
+
+function nextDev42(t: i32, g: i32): void {
+  unchecked(xCur[g] += 1);
+  threadNext(t, XL42_DEV_TX, XS_NS);
+}
+
+export function teardownCount(): i32 { return nTeardowns; }
+export function teardownGuest(i: i32): i32 { return unchecked(tdGuest[i]); }
+export function teardownCycle(i: i32): i32 { return unchecked(tdCycle[i]); }
+export function teardownDomid(i: i32): i32 { return unchecked(tdDomid[i]); }
+export function teardownStart(i: i32): i64 { return unchecked(tdStart[i]); }
+export function teardownNs(i: i32): i64 { return unchecked(tdNs[i]); }
+export function xlPid(g: i32): i32 { return unchecked(xPid[g]); }

@@ -1,0 +1,316 @@
+// tap-ctl, the blktap2 control library linked into xl (tools/blktap2/control/): every
+// request is a connection to a tapdisk's control socket, a message, and a wait for the
+// reply in select() (tap_ctl_read_message) with a per-request timeout. These are
+// subroutines of the calling thread's state machine: each takes the action to resume at
+// and leaves its result in tcErr/tcMinor/tcTd.
+import { now, NSEC_PER_SEC } from "../kernel/clock";
+import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { wfDone } from "../kernel/waitfor";
+import {
+  MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
+  tapCtlConnectSend, connSetArg, connReplied, connEof, connErr, connR1, connR3, connClose,
+  tapdiskReplyRes, tapdiskSpawn, tapdiskCount, tapdiskAlive,
+} from "./tapdisk";
+import { blktapAllocTap, blktapFreeTap } from "./blktap";
+import { waitOn } from "./waitgraph";
+
+const EIO: i32 = -5;
+const EPROTO: i32 = -71;
+const ENOENT: i32 = -2;
+const MAX_XL: i32 = 8;
+
+// results of the last subroutine, per thread
+export const tcErr = new StaticArray<i32>(MAX_ENTS);
+export const tcMinor = new StaticArray<i32>(MAX_ENTS);
+export const tcTd = new StaticArray<i32>(MAX_ENTS);
+const tcParams = new StaticArray<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
+
+// tap_ctl_send_and_receive state
+const scConn = new StaticArray<i32>(MAX_ENTS);
+const scRet = new StaticArray<i32>(MAX_ENTS);
+const scDeadline = new StaticArray<i64>(MAX_ENTS);
+const scType = new StaticArray<i32>(MAX_ENTS);
+const scPid = new StaticArray<i32>(MAX_ENTS);   // the caller's pid, for syslog
+// tap_ctl_list state, per xl slot
+const tlIds = new StaticArray<i32>(MAX_XL * MAX_TAPDISKS);
+const tlOk = new StaticArray<bool>(MAX_XL * MAX_TAPDISKS);
+const tlN = new StaticArray<i32>(MAX_ENTS);
+const tlI = new StaticArray<i32>(MAX_ENTS);
+const tlSlot = new StaticArray<i32>(MAX_ENTS);
+const tlWant = new StaticArray<i32>(MAX_ENTS);
+const tlRet = new StaticArray<i32>(MAX_ENTS);
+const tlMinor = new StaticArray<i32>(MAX_ENTS);
+// tap_ctl_create / tap_ctl_destroy state
+const tcRet = new StaticArray<i32>(MAX_ENTS);
+const tcImage = new StaticArray<i32>(MAX_ENTS);
+const tcOpMinor = new StaticArray<i32>(MAX_ENTS);   // the minor being created or destroyed
+const tcCpu = new StaticArray<i32>(MAX_ENTS);
+
+let detachTimeout: i64 = 5 * NSEC_PER_SEC;
+const CTL_TIMEOUT: i64 = 5 * NSEC_PER_SEC;     // close, attach, open: (id, &message, 5)
+const LIST_TIMEOUT: i64 = 2 * NSEC_PER_SEC;    // _tap_ctl_list_tapdisk, tap_ctl_get_pid
+
+// The syslog: tap-err lines (EPRINTF → syslog(LOG_ERR, "tap-err:%s: ...", __func__)).
+const MAX_SYSLOG: i32 = 512;
+export const LOG_READ_FAILURE: i32 = 0;      // tap_ctl_read_message: failure reading message
+export const LOG_RECEIVE_FAILED: i32 = 1;    // tap_ctl_send_and_receive: failed to receive '%s' message
+export const LOG_CONNECT_FAILED: i32 = 2;    // tap_ctl_connect: couldn't connect
+export const LOG_CLOSE_FAILED: i32 = 3;      // tap_ctl_close: close failed
+const logTime = new StaticArray<i64>(MAX_SYSLOG);
+const logPid = new StaticArray<i32>(MAX_SYSLOG);
+const logKind = new StaticArray<i32>(MAX_SYSLOG);
+const logArg = new StaticArray<i32>(MAX_SYSLOG);
+let nLog: i32 = 0;
+let nLogTotal: i32 = 0;
+
+const N_select = name("poll_schedule_timeout");
+const N_send = fn("tap_ctl_send_and_receive", "%n id=%d timeout=%t");
+const N_read_fail = fn("tap-err:tap_ctl_read_message: failure reading message", "", CAT_LOG);
+const N_recv_fail = fn("tap-err:tap_ctl_send_and_receive: failed to receive message", "'%n'", CAT_LOG);
+const N_connect_fail = fn("tap-err:tap_ctl_connect: couldn't connect", "id=%d err=%e", CAT_LOG);
+const N_close_fail = fn("tap-err:tap_ctl_close: close failed", "err=%e", CAT_LOG);
+const N_recv_ok = fn("tap_ctl_read_message", "%n_rsp err=%e");
+const N_list = fn("tap_ctl_list", "tapdisks=%d", CAT_STEP);
+const N_list_done = fn("tap_ctl_find", "err=%e id=%d minor=%d");
+const N_create = fn("tap_ctl_create", "minor=%d err=%e");
+const N_allocate = fn("tap_ctl_allocate", "minor=%d");
+const N_destroy = fn("tap_ctl_destroy", "id=%d minor=%d");
+const N_destroy_done = fn("tap_ctl_destroy", "err=%e minor=%d");
+const N_free = fn("tap_ctl_free", "minor=%d err=%e");
+
+// subroutine actions (the caller's own actions are below 100)
+export const TC_FIRST: i32 = 100;
+const SC_RECV: i32 = 100;
+const TL_PID_NEXT: i32 = 110;
+const TL_PID_DONE: i32 = 111;
+const TL_LIST_NEXT: i32 = 112;
+const TL_LIST_DONE: i32 = 113;
+const TCC_SPAWN: i32 = 120;
+const TCC_ATTACHED: i32 = 121;
+const TCC_OPENED: i32 = 122;
+const TCD_CLOSED: i32 = 130;
+const TCD_DETACHED: i32 = 131;
+const TCD_FREE: i32 = 132;
+
+const IPC_NS: i64 = 30000;
+const IOCTL_NS: i64 = 20000;
+const SPAWN_NS: i64 = 4000000;
+
+export function tapCtlInit(detachTimeoutNs: i64): void { detachTimeout = detachTimeoutNs; }
+
+function syslog(t: i32, kind: i32, arg: i32): void {
+  nLogTotal++;
+  if (nLog >= MAX_SYSLOG) return;
+  unchecked(logTime[nLog] = now);
+  unchecked(logPid[nLog] = scPid[t]);
+  unchecked(logKind[nLog] = kind);
+  unchecked(logArg[nLog] = arg);
+  nLog++;
+}
+
+export function setCallerPid(t: i32, pid: i32): void { unchecked(scPid[t] = pid); }
+
+// tap_ctl_connect_send_and_receive(id, &message, timeout); 0 = no timeout (blktap 2.5).
+function sendAndReceive(t: i32, td: i32, type: i32, arg: i32, timeout: i64, ret: i32): void {
+  trace(t, N_send, msgName(type), td, <i32>(timeout / 1000000));
+  const c = tapCtlConnectSend(t, td, type);
+  if (c < 0) {
+    trace(t, N_connect_fail, td, c);
+    syslog(t, LOG_CONNECT_FAILED, td);
+    unchecked(tcErr[t] = c);
+    threadNext(t, ret, IPC_NS);
+    return;
+  }
+  connSetArg(c, arg);
+  unchecked(scConn[t] = c);
+  unchecked(scRet[t] = ret);
+  unchecked(scType[t] = type);
+  unchecked(scDeadline[t] = timeout > 0 ? now + timeout : -1);
+  waitOn(t, tapdiskReplyRes(td));
+  selectWait(t);
+}
+
+function selectWait(t: i32): void {
+  const d = unchecked(scDeadline[t]);
+  if (d >= 0) threadSleepTimeout(t, TASK_INTERRUPTIBLE, N_select, d - now, SC_RECV, IPC_NS);
+  else threadSleep(t, TASK_INTERRUPTIBLE, N_select, SC_RECV, IPC_NS);
+}
+
+// tap_ctl_read_message: the select() returned (reply, EOF, timeout, or another fd).
+function receive(t: i32): void {
+  const c = unchecked(scConn[t]);
+  const type = unchecked(scType[t]);
+  if (!connReplied(c) && !connEof(c)) {
+    const d = unchecked(scDeadline[t]);
+    if (d < 0 || now < d) { selectWait(t); return; }   // woken for something else
+  }
+  wfDone(t);
+  if (connReplied(c)) {
+    unchecked(tcErr[t] = connErr(c));
+    unchecked(tcMinor[t] = connR1(c));
+    unchecked(tcParams[t] = connR3(c));
+    trace(t, N_recv_ok, msgName(type), connErr(c));
+  } else {
+    trace(t, N_read_fail);
+    syslog(t, LOG_READ_FAILURE, 0);
+    trace(t, N_recv_fail, msgName(type));
+    syslog(t, LOG_RECEIVE_FAILED, msgName(type));
+    unchecked(tcErr[t] = EIO);
+  }
+  connClose(c);
+  threadNext(t, unchecked(scRet[t]), IPC_NS);
+}
+
+// ---- tap_ctl_list → tap_ctl_find: PID to every ctl socket (failures skipped), then LIST
+// to each (any failure fails the whole list with -EPROTO); the first VBD serving `image`.
+export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
+  let n = 0;
+  const base = slot * MAX_TAPDISKS;
+  for (let td = 0; td < tapdiskCount(); td++) {
+    if (!tapdiskAlive(td)) continue;
+    unchecked(tlIds[base + n] = td);
+    unchecked(tlOk[base + n] = false);
+    n++;
+  }
+  unchecked(tlN[t] = n);
+  unchecked(tlI[t] = 0);
+  unchecked(tlSlot[t] = slot);
+  unchecked(tlWant[t] = image);
+  unchecked(tlRet[t] = ret);
+  unchecked(tcTd[t] = -1);
+  trace(t, N_list, n);
+  threadNext(t, TL_PID_NEXT, IPC_NS);
+}
+
+function listStep(t: i32, action: i32): void {
+  const base = unchecked(tlSlot[t]) * MAX_TAPDISKS;
+  const i = unchecked(tlI[t]);
+  const n = unchecked(tlN[t]);
+  if (action == TL_PID_NEXT) {
+    if (i < n) { sendAndReceive(t, unchecked(tlIds[base + i]), MSG_PID, 0, LIST_TIMEOUT, TL_PID_DONE); return; }
+    unchecked(tlI[t] = 0);
+    threadNext(t, TL_LIST_NEXT, IPC_NS);
+  } else if (action == TL_PID_DONE) {
+    unchecked(tlOk[base + i] = unchecked(tcErr[t]) >= 0);
+    unchecked(tlI[t] = i + 1);
+    threadNext(t, TL_PID_NEXT, IPC_NS);
+  } else if (action == TL_LIST_NEXT) {
+    let j = i;
+    while (j < n && !unchecked(tlOk[base + j])) j++;
+    unchecked(tlI[t] = j);
+    if (j < n) { sendAndReceive(t, unchecked(tlIds[base + j]), MSG_LIST, 0, LIST_TIMEOUT, TL_LIST_DONE); return; }
+    const found = unchecked(tcTd[t]);
+    unchecked(tcErr[t] = found >= 0 ? 0 : ENOENT);
+    unchecked(tcMinor[t] = found >= 0 ? unchecked(tlMinor[t]) : -1);
+    trace(t, N_list_done, unchecked(tcErr[t]), found, unchecked(tcMinor[t]));
+    threadNext(t, unchecked(tlRet[t]), IPC_NS);
+  } else if (action == TL_LIST_DONE) {
+    if (unchecked(tcErr[t]) < 0) {
+      unchecked(tcErr[t] = EPROTO);
+      unchecked(tcTd[t] = -1);
+      trace(t, N_list_done, EPROTO, -1, -1);
+      threadNext(t, unchecked(tlRet[t]), IPC_NS);
+      return;
+    }
+    const params = unchecked(tcParams[t]);
+    if (unchecked(tcTd[t]) < 0 && params >= 0 && params == unchecked(tlWant[t])) {
+      unchecked(tcTd[t] = unchecked(tlIds[base + i]));
+      unchecked(tlMinor[t] = unchecked(tcMinor[t]));
+    }
+    unchecked(tlI[t] = i + 1);
+    threadNext(t, TL_LIST_NEXT, IPC_NS);
+  }
+}
+
+// ---- tap_ctl_create: allocate (ALLOC_TAP + mknod), spawn tapdisk2, attach, open.
+export function tapCtlCreate(t: i32, image: i32, cpu: i32, ret: i32): void {
+  unchecked(tcRet[t] = ret);
+  unchecked(tcImage[t] = image);
+  unchecked(tcCpu[t] = cpu);
+  const m = blktapAllocTap(t);
+  unchecked(tcOpMinor[t] = m);
+  if (m < 0) {
+    unchecked(tcErr[t] = m);
+    trace(t, N_create, -1, m);
+    threadNext(t, ret, IOCTL_NS);
+    return;
+  }
+  trace(t, N_allocate, m);
+  threadNext(t, TCC_SPAWN, SPAWN_NS);
+}
+
+function createStep(t: i32, action: i32): void {
+  const m = unchecked(tcOpMinor[t]);
+  if (action == TCC_SPAWN) {
+    const td = tapdiskSpawn(t, unchecked(tcCpu[t]), unchecked(tcImage[t]));
+    unchecked(tcTd[t] = td);
+    sendAndReceive(t, td, MSG_ATTACH, m, CTL_TIMEOUT, TCC_ATTACHED);
+  } else if (action == TCC_ATTACHED) {
+    if (unchecked(tcErr[t]) < 0) { finish(t, N_create, m); return; }
+    sendAndReceive(t, unchecked(tcTd[t]), MSG_OPEN, m, CTL_TIMEOUT, TCC_OPENED);
+  } else if (action == TCC_OPENED) {
+    finish(t, N_create, m);
+  }
+}
+
+function finish(t: i32, fnName: i32, minor: i32): void {
+  unchecked(tcMinor[t] = minor);
+  trace(t, fnName, minor, unchecked(tcErr[t]));
+  threadNext(t, unchecked(tcRet[t]), IPC_NS);
+}
+
+// ---- tap_ctl_destroy = tap_ctl_close; tap_ctl_detach; tap_ctl_free, stopping at the
+// first error: a detach that timed out never reaches FREE_TAP.
+export function tapCtlDestroy(t: i32, td: i32, minor: i32, ret: i32): void {
+  unchecked(tcRet[t] = ret);
+  unchecked(tcTd[t] = td);
+  unchecked(tcOpMinor[t] = minor);
+  trace(t, N_destroy, td, minor);
+  sendAndReceive(t, td, MSG_CLOSE, 0, CTL_TIMEOUT, TCD_CLOSED);
+}
+
+function destroyStep(t: i32, action: i32): void {
+  const minor = unchecked(tcOpMinor[t]);
+  const err = unchecked(tcErr[t]);
+  if (action == TCD_CLOSED) {
+    if (err < 0) {
+      trace(t, N_close_fail, err);
+      syslog(t, LOG_CLOSE_FAILED, err);
+      destroyDone(t, minor);
+      return;
+    }
+    sendAndReceive(t, unchecked(tcTd[t]), MSG_DETACH, 0, detachTimeout, TCD_DETACHED);
+  } else if (action == TCD_DETACHED) {
+    if (err < 0) { destroyDone(t, minor); return; }
+    threadNext(t, TCD_FREE, IOCTL_NS);
+  } else if (action == TCD_FREE) {
+    // open(/dev/xen/blktap-2/control); ioctl(fd, BLKTAP2_IOCTL_FREE_TAP, minor)
+    const e = blktapFreeTap(t, minor);
+    trace(t, N_free, minor, e);
+    unchecked(tcErr[t] = e);
+    destroyDone(t, minor);
+  }
+}
+
+function destroyDone(t: i32, minor: i32): void {
+  trace(t, N_destroy_done, unchecked(tcErr[t]), minor);
+  unchecked(tcMinor[t] = minor);
+  threadNext(t, unchecked(tcRet[t]), IPC_NS);
+}
+
+// Dispatches a subroutine action (>= TC_FIRST) of thread t.
+export function tapCtlStep(t: i32, action: i32): void {
+  if (action == SC_RECV) receive(t);
+  else if (action < TCC_SPAWN) listStep(t, action);
+  else if (action < TCD_CLOSED) createStep(t, action);
+  else destroyStep(t, action);
+}
+
+export function syslogCount(): i32 { return nLog; }
+export function syslogTotal(): i32 { return nLogTotal; }
+export function syslogTime(i: i32): i64 { return unchecked(logTime[i]); }
+export function syslogPid(i: i32): i32 { return unchecked(logPid[i]); }
+export function syslogKind(i: i32): i32 { return unchecked(logKind[i]); }
+export function syslogArg(i: i32): i32 { return unchecked(logArg[i]); }

@@ -1,0 +1,268 @@
+// xenstored: the tree, watches and transactions, and the daemon thread that delivers
+// watch events.
+//
+// Writes and removals apply when the calling step completes (the step's cost stands for
+// the round trip to the daemon). Watch events are not delivered in the caller's step:
+// they queue at the xenstored thread, which hands each one to its watcher (libxl's fd,
+// the kernel's xenwatch thread, the guest's xenwatch) and wakes it, so watch latency and
+// the order in which watchers see changes come from CPU time, as on a dom0.
+//
+// Transactions follow 2012's C xenstored: a transaction ends with EAGAIN when any write
+// happened in the store since it started (one global generation count).
+import { fn, name, CAT_STEP, CAT_STATE } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import { threadNext, threadSleep, wakeUpProcess, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
+import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
+import { nameStr } from "../kernel/names";
+
+export const MAX_NODES: i32 = 1 << 15;
+const MAX_WATCHES: i32 = 4096;
+export const EAGAIN: i32 = -11;
+export const ENOENT: i32 = -2;
+
+const nParent = new StaticArray<i32>(MAX_NODES);
+const nSeg = new StaticArray<i32>(MAX_NODES);     // name id of the path segment
+const nNum = new StaticArray<i32>(MAX_NODES);     // numeric segment (domid, devid), -1: none
+const nChild = new StaticArray<i32>(MAX_NODES);
+const nSibling = new StaticArray<i32>(MAX_NODES);
+const nLive = new StaticArray<bool>(MAX_NODES);
+const nFmt = new StaticArray<i32>(MAX_NODES);     // value format (a name id); 0: a plain integer
+const nVal = new StaticArray<i32>(MAX_NODES);
+const nVal2 = new StaticArray<i32>(MAX_NODES);
+const nHasVal = new StaticArray<bool>(MAX_NODES);
+let nNodes: i32 = 0;
+let generation: i32 = 0;
+
+const wNode = new StaticArray<i32>(MAX_WATCHES);
+const wOwner = new StaticArray<i32>(MAX_WATCHES);
+const wToken = new StaticArray<i32>(MAX_WATCHES);
+const wLive = new StaticArray<bool>(MAX_WATCHES);
+let nWatches: i32 = 0;
+
+const thWatchFifo = new StaticArray<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
+
+const N_root = name("");
+const N_do_write = fn("xs_write", "node=%d %n=%d", CAT_STATE);
+const N_do_rm = fn("xs_rm", "node=%d %n err=%e", CAT_STATE);
+const N_tx_start = fn("xs_transaction_start", "gen=%d");
+const N_tx_end = fn("xs_transaction_end", "err=%e gen=%d now=%d");
+const N_fire = fn("fire_watches", "node=%d %n watcher=%d token=%d", CAT_STEP);
+const N_xenstored_loop = name("xenstored_main_loop");
+
+let xenstoredThread: i32 = -1;
+let pendingFires: i32 = -1;
+export const XS_LOOP: i32 = 1;
+const XS_FIRE_NS: i64 = 15000;
+
+export function xsInit(daemon: i32): void {
+  xenstoredThread = daemon;
+  pendingFires = fifoNew();
+  nNodes = 0;
+  newNode(-1, N_root, -1);
+  unchecked(nLive[0] = true);
+}
+
+function newNode(parent: i32, seg: i32, num: i32): i32 {
+  assert(nNodes < MAX_NODES, "xenstore node pool exhausted");
+  const n = nNodes++;
+  unchecked(nParent[n] = parent);
+  unchecked(nSeg[n] = seg);
+  unchecked(nNum[n] = num);
+  unchecked(nChild[n] = -1);
+  unchecked(nSibling[n] = -1);
+  if (parent >= 0) {
+    unchecked(nSibling[n] = nChild[parent]);
+    unchecked(nChild[parent] = n);
+  }
+  return n;
+}
+
+export function xsRoot(): i32 { return 0; }
+
+// The node parent/seg[num], created (absent) if it was never named: building a path
+// does not write it.
+export function xsPath(parent: i32, seg: i32, num: i32 = -1): i32 {
+  for (let c = unchecked(nChild[parent]); c >= 0; c = unchecked(nSibling[c])) {
+    if (unchecked(nSeg[c]) == seg && unchecked(nNum[c]) == num) return c;
+  }
+  return newNode(parent, seg, num);
+}
+
+export function xsParent(n: i32): i32 { return unchecked(nParent[n]); }
+export function xsExists(n: i32): bool { return unchecked(nLive[n]); }
+export function xsRead(n: i32): i32 { return unchecked(nLive[n]) ? unchecked(nVal[n]) : -1; }
+export function xsGeneration(): i32 { return generation; }
+
+function makeLive(n: i32): void {
+  for (let p = n; p >= 0 && !unchecked(nLive[p]); p = unchecked(nParent[p])) unchecked(nLive[p] = true);
+}
+
+// xs_write: intermediate directories are created, as xenstored does.
+export function xsWrite(actor: i32, n: i32, val: i32, fmt: i32 = 0, val2: i32 = 0): void {
+  makeLive(n);
+  unchecked(nVal[n] = val);
+  unchecked(nVal2[n] = val2);
+  unchecked(nFmt[n] = fmt);
+  unchecked(nHasVal[n] = true);
+  generation++;
+  trace(actor, N_do_write, n, unchecked(nSeg[n]), val);
+  fireWatches(n, false);
+}
+
+export function xsMkdir(actor: i32, n: i32): void {
+  makeLive(n);
+  generation++;
+  trace(actor, N_do_write, n, unchecked(nSeg[n]), 0);
+  fireWatches(n, false);
+}
+
+function kill(n: i32): void {
+  unchecked(nLive[n] = false);
+  unchecked(nHasVal[n] = false);
+  for (let c = unchecked(nChild[n]); c >= 0; c = unchecked(nSibling[c])) if (unchecked(nLive[c])) kill(c);
+}
+
+// xs_rm of a subtree; watches on the node, its parents and everything under it fire.
+export function xsRm(actor: i32, n: i32): i32 {
+  if (!unchecked(nLive[n])) {
+    trace(actor, N_do_rm, n, unchecked(nSeg[n]), ENOENT);
+    return ENOENT;
+  }
+  kill(n);
+  generation++;
+  trace(actor, N_do_rm, n, unchecked(nSeg[n]), 0);
+  fireWatches(n, true);
+  return 0;
+}
+
+// A special watch path (@releaseDomain): xenstored fires it without a write.
+export function xsFireSpecial(n: i32): void { fireWatches(n, false); }
+
+export function xsTransactionStart(actor: i32): i32 {
+  trace(actor, N_tx_start, generation);
+  return generation;
+}
+
+// 0, or -EAGAIN when the store changed since the transaction started: retry.
+export function xsTransactionEnd(actor: i32, startGen: i32): i32 {
+  const err = startGen == generation ? 0 : EAGAIN;
+  trace(actor, N_tx_end, err, startGen, generation);
+  return err;
+}
+
+export function xsWatch(n: i32, owner: i32, token: i32): i32 {
+  let w = 0;
+  while (w < nWatches && unchecked(wLive[w])) w++;
+  if (w == nWatches) { assert(nWatches < MAX_WATCHES, "too many xenstore watches"); nWatches++; }
+  unchecked(wNode[w] = n);
+  unchecked(wOwner[w] = owner);
+  unchecked(wToken[w] = token);
+  unchecked(wLive[w] = true);
+  return w;
+}
+
+export function xsUnwatch(w: i32): void { if (w >= 0) unchecked(wLive[w] = false); }
+
+function isAncestorOrSelf(a: i32, n: i32): bool {
+  for (let p = n; p >= 0; p = unchecked(nParent[p])) if (p == a) return true;
+  return false;
+}
+
+function fireWatches(n: i32, recursive: bool): void {
+  let any = false;
+  for (let w = 0; w < nWatches; w++) {
+    if (!unchecked(wLive[w])) continue;
+    const wn = unchecked(wNode[w]);
+    if (isAncestorOrSelf(wn, n) || (recursive && isAncestorOrSelf(n, wn))) {
+      fifoPush(pendingFires, w, n);
+      any = true;
+    }
+  }
+  if (any) wakeUpProcess(xenstoredThread);
+}
+
+// The watcher's queue of (token, node) events.
+export function watchFifoOf(t: i32): i32 {
+  let f = unchecked(thWatchFifo[t]) - 1;
+  if (f < 0) { f = fifoNew(); unchecked(thWatchFifo[t] = f + 1); }
+  return f;
+}
+
+// Pops the watcher's next event into popA (token) / popB (node).
+export function xsNextEvent(t: i32): bool { return fifoPop(watchFifoOf(t)); }
+
+// The xenstored thread: one queued watch event per step.
+export function xenstoredStep(t: i32): void {
+  if (!fifoPop(pendingFires)) {
+    threadSleep(t, TASK_INTERRUPTIBLE, N_xenstored_loop, XS_LOOP, XS_FIRE_NS);
+    return;
+  }
+  const w = popA, n = popB;
+  if (unchecked(wLive[w])) {
+    const owner = unchecked(wOwner[w]);
+    trace(t, N_fire, n, unchecked(nSeg[n]), owner, unchecked(wToken[w]));
+    fifoPush(watchFifoOf(owner), unchecked(wToken[w]), n);
+    wakeUpProcess(owner);
+  }
+  if (fifoLen(pendingFires) > 0) threadNext(t, XS_LOOP, XS_FIRE_NS);
+  else threadSleep(t, TASK_INTERRUPTIBLE, N_xenstored_loop, XS_LOOP, XS_FIRE_NS);
+}
+
+// ---- the tree as text, for snapshots (allocates: called per request, never per event)
+
+function segText(n: i32): string {
+  const num = unchecked(nNum[n]);
+  return num >= 0 ? num.toString() : nameStr(unchecked(nSeg[n]));
+}
+
+export function xsPathText(n: i32): string {
+  if (n <= 0) return "";
+  return xsPathText(unchecked(nParent[n])) + "/" + segText(n);
+}
+
+function valueText(n: i32): string {
+  const f = unchecked(nFmt[n]);
+  if (f == 0) return unchecked(nVal[n]).toString();
+  // the format holds up to two %d / %x
+  const s = nameStr(f);
+  let out = "";
+  let k = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x25 && i + 1 < s.length) {
+      const v = k == 0 ? unchecked(nVal[n]) : unchecked(nVal2[n]);
+      const d = s.charCodeAt(i + 1);
+      out += d == 0x78 ? (<u32>v).toString(16) : v.toString();
+      k++;
+      i++;
+    } else out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+function dumpNode(n: i32): void {
+  if (n > 0) {
+    jObj();
+    jKS("path", xsPathText(n));
+    if (unchecked(nHasVal[n])) jKS("value", valueText(n));
+    jKI("node", n);
+    jEndObj();
+  }
+  // children were linked newest first: walk them in creation order
+  let c = unchecked(nChild[n]);
+  let count = 0;
+  while (c >= 0) { count++; c = unchecked(nSibling[c]); }
+  for (let i = count - 1; i >= 0; i--) {
+    c = unchecked(nChild[n]);
+    for (let j = 0; j < i; j++) c = unchecked(nSibling[c]);
+    if (unchecked(nLive[c])) dumpNode(c);
+  }
+}
+
+// [{path, value?}] for every live node, depth first.
+export function xsTreeJson(): void {
+  jArr();
+  dumpNode(0);
+  jEndArr();
+}

@@ -1,0 +1,235 @@
+// blktap2-teardown: Xen 4.1.x/4.2 libxl tears a blktap2 disk down before blkback has let
+// go of it (seed 004, "Blktap fixes and kernel patch", xen-devel, Jul/Aug 2012).
+// The model is asm/xen/ + asm/scenarios/blktap2_teardown.ts; this file is the catalog
+// entry, the knobs, and the evidence: `tap-ctl list`, the tap-err syslog lines, teardown
+// latencies, the wait-for cycle and the xenstore tree.
+import type { Verdict } from "../wasm";
+import type { DescribeContext, Described, EvidenceBlock, ScenarioSpec, Series } from "./types";
+
+export const TOOLSTACKS = ["4.1.2", "4.1.4", "4.2.0-rc1", "4.2.0"];
+const DEVID0 = 51712;
+
+const tS = (ns: number): string => (ns / 1e9).toFixed(6);
+const sS = (ns: number): string => `${(ns / 1e9).toFixed(3)} s`;
+
+export interface TapCtlEntry { pid?: number; minor?: number; state?: number; guest?: number; disk?: number }
+
+export const imagePath = (guest: number, disk: number): string => `/images/guest${guest}-disk${disk}.vhd`;
+
+// tap-ctl list, non-tty printer (tap-ctl.c): `pid=%d minor=%d state=%d args=%s:%s`, every
+// field that is -1/NULL left out: an orphaned minor prints as `minor=N` alone.
+export function tapCtlListLine(e: TapCtlEntry): string {
+  const f: string[] = [];
+  if (e.pid !== undefined) f.push(`pid=${e.pid}`);
+  if (e.minor !== undefined) f.push(`minor=${e.minor}`);
+  if (e.state !== undefined) f.push(`state=${e.state}`);
+  if (e.guest !== undefined && e.disk !== undefined) f.push(`args=vhd:${imagePath(e.guest, e.disk)}`);
+  return f.join(" ");
+}
+
+const SYSLOG_TEXT = [
+  () => "tap-err:tap_ctl_read_message: failure reading message",
+  (m: string) => `tap-err:tap_ctl_send_and_receive: failed to receive '${m}' message`,
+  (id: number) => `tap-err:tap_ctl_connect: couldn't connect to /var/run/blktap-control/ctl${id}`,
+  (err: number) => `tap-err:tap_ctl_close: close failed: ${-err}`,
+];
+
+export function syslogLine(l: any): string {
+  const text = l.kind === 1 ? SYSLOG_TEXT[1](l.msg) : l.kind === 0 ? SYSLOG_TEXT[0]() : (SYSLOG_TEXT[l.kind] as (x: number) => string)(l.arg);
+  return `[${tS(l.t).padStart(12)}] xl[${l.pid}]: ${text}`;
+}
+
+function label(l: { comm: string; pid: number; kind: string }): string {
+  if (l.kind === "vbd") return `blkback vbd ${l.pid}`;
+  return `${l.comm}:${l.pid}`;
+}
+
+function waitCycleBlock(raw: any): EvidenceBlock | undefined {
+  const c = raw.waitCycle;
+  if (!c?.found) return undefined;
+  const nodes = c.links.map((l: any) => ({ id: String(l.ent), label: label(l) }));
+  const edges = c.links.map((l: any) => ({ from: String(l.ent), to: String(l.heldBy), label: `${l.waitsOn} ${l.obj}` }));
+  return { id: "wait-cycle", title: `Wait-for cycle (first found at ${tS(c.t)} s by the wait-for graph)`, graph: { nodes, edges } };
+}
+
+function hungLines(raw: any, hung: any[], ctx: DescribeContext): string[] {
+  const out: string[] = [];
+  for (const h of hung) {
+    const e = ctx.entities[h.ent];
+    out.push(`INFO: task ${e?.comm}:${e?.pid} blocked for more than ${Math.round(h.timeoutNs / 1e9)} seconds.`);
+    out.push(`  wchan: ${h.wchan}, blocked ${sS(h.blockedNs)}`);
+    const chain = raw.hungChains.find((c: any) => c.ent === h.ent);
+    for (const l of chain?.chain.links ?? []) {
+      const a = ctx.entities[l.ent], b = ctx.entities[l.heldBy];
+      out.push(`  ${a ? label(a as any) : l.ent} waits on ${l.waitsOn} ${l.obj}, held by ${b ? label(b as any) : "nobody"}`);
+    }
+    if (chain?.chain.cycle) out.push("  (a cycle: nothing outside it will break it)");
+  }
+  return out;
+}
+
+function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
+  const m = raw.model;
+  const toolstack = TOOLSTACKS[m.toolstack];
+  const list: string[] = m.tapCtlList.map(tapCtlListLine);
+  const orphans = m.tapCtlList.filter((e: TapCtlEntry) => e.pid === undefined).length;
+  const syslog: string[] = m.syslog.map(syslogLine);
+  const teardowns = m.teardowns.map((t: any) => ({ ...t, ms: t.ns / 1e6 }));
+  const perDisk = teardowns.length ? teardowns.reduce((a: number, t: any) => a + t.ns, 0) / teardowns.length / m.disks : 0;
+  const maxTeardown = teardowns.reduce((a: number, t: any) => Math.max(a, t.ns), 0);
+  const detachTimeouts = m.syslog.filter((l: any) => l.kind === 1 && l.msg === "detach").length;
+  const blocks: EvidenceBlock[] = [];
+  const hung = raw.hung ?? [];
+  if (hung.length) blocks.push({ id: "hung", title: "khungtaskd", lines: hungLines(m, hung, ctx) });
+  blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: list.length ? list : ["(nothing)"] });
+  blocks.push({ id: "syslog", title: "syslog (tap-err)", lines: syslog.length ? syslog : ["(no tap-err lines)"] });
+  const wc = waitCycleBlock(m);
+  if (wc) blocks.push(wc);
+  blocks.push({
+    id: "teardown", title: "libxl_domain_destroy → xc_domain_destroy, per guest stop",
+    lines: teardowns.map((t: any) => `guest ${t.guest} cycle ${t.cycle} domid ${t.domid}: ${sS(t.ns)} (${m.disks} disk(s))`),
+  });
+  blocks.push({
+    id: "facts", title: "Facts",
+    kv: {
+      toolstack, orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft, backendsLeftInXenstore: m.backendsLeft,
+      highestMinor: m.minorsHigh - 1, detachTimeouts, waitForCycles: m.cyclesSeen,
+      meanTeardownPerDisk: sS(perDisk), maxTeardown: sS(maxTeardown),
+    },
+  });
+  const series: Series[] = [
+    { id: "orphans", title: "Orphaned blktap minors (at each guest start)", unit: "minors", points: m.orphanSeries },
+    { id: "teardown", title: "Guest teardown latency", unit: "ms", points: teardowns.map((t: any) => [t.t, t.ms]) },
+  ];
+  let reason: string;
+  if (verdict === "hang") {
+    const e = ctx.entities[hung[0]?.ent];
+    reason = `${e?.comm}:${e?.pid} stuck in blktap_device_destroy_sync (tapdev still open by blkback); tap-ctl has no detach timeout, so xl never removes the backend`;
+  } else if (verdict === "leak") {
+    const parts: string[] = [];
+    if (orphans) parts.push(`${orphans} orphaned blktap minor(s)`);
+    if (m.tapdisksLeft) parts.push(`${m.tapdisksLeft} tapdisk2 process(es) left running`);
+    if (m.backendsLeft) parts.push(`${m.backendsLeft} backend dir(s) left in xenstore`);
+    reason = `${parts.join(", ")} after ${m.cycles} cycle(s) on ${toolstack}` + (detachTimeouts ? `; ${detachTimeouts} detach(es) timed out` : "");
+  } else {
+    reason = `every tapdisk2 detached and every minor freed; mean teardown ${sS(perDisk)} per disk`;
+  }
+  return {
+    reason,
+    evidence: {
+      blocks, series, toolstack, tapCtlList: list, orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft,
+      backendsLeft: m.backendsLeft, syslog, detachTimeouts, teardowns, meanTeardownPerDiskNs: perDisk,
+      maxTeardownNs: maxTeardown, waitCycle: m.waitCycle, waitForCycles: m.cyclesSeen, orphanSeries: m.orphanSeries,
+    },
+  };
+}
+
+function snapshotBlocks(model: any): EvidenceBlock[] {
+  if (!model?.xenstore) return [];
+  const tree = model.xenstore.map((n: any) => (n.value !== undefined ? `${n.path} = "${n.value}"` : n.path));
+  return [
+    { id: "xenstore", title: "xenstore-ls", lines: tree },
+    { id: "tap-ctl-list", title: "# tap-ctl list", lines: model.tapCtlList.map(tapCtlListLine) },
+    {
+      id: "blktap", title: "blktap2 minors (/sys/class/blktap2)",
+      lines: model.minors.map((x: any) => `blktap${x.minor}: ring.task=${x.ringTask >= 0 ? x.ringTask : "NULL"} BLKTAP_DEVICE=${x.device ? 1 : 0} tapdev${x.minor} bd_openers=${x.openers}`),
+    },
+    {
+      id: "vbds", title: "xen-blkback devices",
+      lines: model.vbds.map((v: any) => `vbd-${v.domid}-${v.devid}: tapdev${v.minor} ${v.bdevOpen ? "open" : "released"}`),
+    },
+  ];
+}
+
+export const blktap2Teardown: ScenarioSpec = {
+  id: "blktap2-teardown",
+  title: "Xen blktap2 teardown order: orphaned minors and a 5 s stall per disk",
+  subsystem: "Xen dom0: libxl, tap-ctl, tapdisk2, blktap2, xen-blkback",
+  year: 2012,
+  symptom: "Each guest stop takes ~5 s longer per blktap2 disk and leaves one more blktap minor behind: `tap-ctl list` shows `minor=N` with no tapdisk.",
+  seed: "xen-devel, \"Re: Blktap fixes and kernel patch\" (Greg Wettstein, Ian Campbell, Aug 2012)",
+  kernel: "Xen 4.1.2/4.1.4/4.2.0-rc1/4.2.0 libxl + tools/blktap2 tap-ctl (5 s select), Stodden blktap2 driver (blktap_device_destroy_sync), Linux 3.x xen-blkback",
+  story: [
+    "A guest shuts down cleanly: its blkfront closes, blkback's backend sits at Closed with online=1 and still holds tapdevN open.",
+    "xl (4.1.4) calls libxl__device_destroy_tapdisk first: tap_ctl_destroy sends CLOSE, then DETACH. tapdisk2 unmaps its ring; the ring release waits in blktap_device_destroy_sync until tapdevN has no opener — but blkback only lets go when the backend directory is removed, which xl does after tap_ctl_destroy returns.",
+    "xl → tapdisk2 → blkback → xl: a wait-for cycle. Only tap-ctl's 5 s select() timeout breaks it: xl logs the tap-err lines, skips tap_ctl_free, removes the backend; blkback closes tapdevN, tapdisk2 finishes and exits, and the minor stays allocated.",
+    "Turn on libxl-teardown-order: the backend goes first, blkback closes tapdevN, the DETACH completes at once and FREE_TAP frees the minor.",
+    "Try tapdisk-respond-before-teardown alone: the stall disappears, the orphans do not (FREE_TAP meets -EBUSY). Try tap-ctl detach timeout 0 (blktap 2.5): the cycle never breaks and khungtaskd reports tapdisk2.",
+  ],
+  assumptions: [
+    "tapdisk-respond-before-teardown: commit 79e3dbe could not be found. The lab assumes it makes tapdisk2 write the DETACH reply before unmapping the ring (as its title says); the ring release still blocks, and the FREE_TAP that follows returns -EBUSY while tapdisk2 holds the ring.",
+    "Blocking step: DETACH's ring unmap (blktap_ring_release → blktap_device_destroy_sync), per the Stodden blktap2 driver; Greg's exact kernel/driver version is unknown.",
+    "4.2.0-rc1/4.2.0: libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the backend directory again after blkback's remove uevent.",
+    "Only the clean-poweroff path (backend Closed, online=1) is modelled; `xl destroy` of a running guest (backend Connected, 4.1's wait_for_dev_destroy) is not.",
+    "Guests do no I/O, so tapdisk2 never answers CLOSE with -EAGAIN and tap-ctl's 20 close retries never run.",
+    "The possible lost wake-up in blktap_device_destroy (bd_mutex trylock, research §5.3) is not modelled.",
+    "xl stands for both the operator's `xl shutdown` (after the guest's uptime) and the daemonised `xl create` that destroys the domain on its death; one xl per guest.",
+  ],
+  patches: [
+    {
+      id: "libxl-teardown-order",
+      commit: "303b534f0e (4.1-testing, reverted by cf5385ec66); 4f6dda6a14 (4.2)",
+      title: "libxl: avoid blktap2 deadlock on cleanup (Greg Wettstein) / libxl: fix cleanup of tap devices in libxl__device_destroy (Ian Campbell)",
+      summary: "Release the backend device before destroying the userspace side of the blktap device: read tapdisk-params, remove the backend directory from xenstore (so blkback unregisters and calls blkdev_put on tapdevN), and only then tap_ctl_destroy. On 4.1.4 this is Greg's patch (which also drops the xs_rm from libxl__device_destroy — the xenstore leak it was reverted for); on 4.2.0-rc1 it is Ian's fix, already in 4.2.0. 4.1.2 has no tap teardown to reorder.",
+      diff: [
+        "     err = tap_ctl_find(type, disk, &tap);",
+        "     if (err < 0) return;",
+        "+    /* Remove the instance of the backend device to avoid a deadlock with the removal of the tap device. */",
+        "+    xs_rm(ctx->xsh, XBT_NULL, be_path);",
+        "     tap_ctl_destroy(tap.id, tap.minor);",
+      ].join("\n"),
+      default: false,
+    },
+    {
+      id: "tapdisk-respond-before-teardown",
+      commit: "79e3dbe4b659e78408a9eea76c51a601bd4a383a (not found)",
+      title: "tapdisk: respond to destroy request before tearing down the communication channel",
+      summary: "tapdisk2 answers DETACH before it unmaps the ring, so tap-ctl no longer waits out its 5 s select(). Greg: it masks the delay rather than fixing the order — the ring release still waits for blkback, and FREE_TAP meets -EBUSY.",
+      diff: [
+        "  tapdisk_control_detach_vbd():",
+        "+   response.type = TAPDISK_MESSAGE_DETACH_RSP;",
+        "+   tapdisk_control_write_message(connection->socket, &response, 2);",
+        "    tapdisk_vbd_detach(vbd);          /* close(ring.fd); munmap(ring) */",
+        "    ...",
+        "-   tapdisk_control_write_message(connection->socket, &response, 2);",
+      ].join("\n"),
+      default: false,
+      inferred: "The commit is in no stored repository. The lab assumes it moves the DETACH reply before tapdisk_vbd_detach (the ring unmap), and changes nothing in the kernel: tapdisk2 still blocks in blktap_device_destroy_sync until blkback closes tapdevN, and tap_ctl_free's FREE_TAP, arriving while tapdisk2 holds the ring, fails with -EBUSY.",
+    },
+  ],
+  knobs: [
+    { name: "toolstack", label: "Toolstack version", group: "workload", type: "enum", values: TOOLSTACKS, default: "4.1.4", description: "libxl teardown order: 4.1.2 (no tap teardown), 4.1.4 (23883 backport: tap first, backend second), 4.2.0-rc1 (tap right after rm fe; later a no-op), 4.2.0 (backend first)." },
+    { name: "guests", label: "Guests", group: "workload", type: "int", default: 1, min: 1, max: 8, description: "Guests, each with its own xl process, started and stopped concurrently." },
+    { name: "disks", label: "blktap2 disks per guest", group: "workload", type: "int", default: 2, min: 1, max: 4, description: "tap:vhd disks per guest: one tapdisk2 and one blktap minor each." },
+    { name: "cycles", label: "Start/stop cycles", group: "workload", type: "int", default: 4, min: 1, max: 32, description: "Times each guest is started and cleanly shut down." },
+    { name: "guest_uptime_s", label: "Guest uptime", group: "workload", type: "float", default: 20, min: 1, max: 600, unit: "s", description: "Mean time a guest runs before `xl shutdown`." },
+    { name: "tapctl_detach_timeout_s", label: "tap-ctl detach timeout", group: "kernel", type: "int", default: 5, min: 0, max: 60, unit: "s", description: "tap_ctl_detach's select() timeout: 5 s in Xen's tree; 0 = none, as in blktap 2.5." },
+    { name: "blkback_release_ms", label: "blkback release latency", group: "faults", type: "float", default: 2, min: 0.01, max: 20000, unit: "ms", description: "Mean time of xen_blkbk_remove (blkif disconnect, blkdev_put) once blkback unregisters a vbd." },
+    { name: "dom0_vcpus", label: "dom0 vCPUs", group: "kernel", type: "int", default: 2, min: 1, max: 8, description: "CPUs that xl, xenstored, xenwatch, udevd and the tapdisk2 processes share." },
+  ],
+  presets: [
+    {
+      id: "documented", label: "Greg's report (4.1.4, clean poweroff)",
+      description: "The documented interleaving: one guest with one tap disk on Xen 4.1.4, started and stopped three times: a 5 s stall and one more orphaned minor per stop.",
+      seed: 4, knobs: { toolstack: "4.1.4", guests: 1, disks: 1, cycles: 3 },
+    },
+    {
+      id: "blktap-2.5", label: "No detach timeout (blktap 2.5 tap-ctl)",
+      description: "tap_ctl_detach without a timeout: the wait-for cycle never breaks; khungtaskd reports tapdisk2.",
+      seed: 4, knobs: { toolstack: "4.1.4", guests: 1, disks: 1, cycles: 1, tapctl_detach_timeout_s: 0 },
+    },
+    {
+      id: "fixed", label: "Backend first (libxl-teardown-order)",
+      description: "Greg's reordering on 4.1.4: no stall, no orphan.",
+      seed: 4, knobs: { toolstack: "4.1.4" }, patches: { "libxl-teardown-order": true },
+    },
+  ],
+  expected: [
+    { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": false }, verdict: "leak", note: "4.1.4: one orphaned minor per disk per cycle, ≈5 s extra per disk" },
+    { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": false }, verdict: "ok", note: "backend removed first: no stall, no orphan" },
+    { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "no stall, but FREE_TAP meets -EBUSY: orphans remain" },
+  ],
+  views: ["evidence", "trace", "tasks", "state", "metrics"],
+  describe,
+  snapshotBlocks,
+};
