@@ -1,0 +1,125 @@
+// socklnd-scheduler (LU-11415): verdicts of the four patch combinations, the imbalance
+// the old scheduler shows under skew, the scratch-array corruption of a shared scheduler
+// with shared scratch, and the model's own invariant checks.
+import { describe, expect, it } from "vitest";
+import { loadModule } from "../../node/load";
+import { World } from "../../world";
+import { socklndScheduler } from "../../scenarios/socklnd-scheduler";
+
+const SHARED = "socklnd-shared-sched", SCRATCH = "socklnd-per-thread-scratch";
+const run = (patches: Record<string, boolean> = {}, knobs: Record<string, unknown> = {}, seed = 1) =>
+  World.create(loadModule(), { scenario: "socklnd-scheduler", patches, knobs, seed }, { traceCapacity: 0 }).run();
+const ev = (r: { evidence: unknown }) => r.evidence as any;
+
+describe("socklnd-scheduler: OLD scheduler (no patch)", () => {
+  const r = run();
+  it("is ok, with one thread per CPT saturated while a sibling idles", () => {
+    expect(r.verdict).toBe("ok");
+    const imb = ev(r).imbalance as Array<{ max: number; min: number }>;
+    expect(imb.some((x) => x.max > 0.95 && x.min < 0.05)).toBe(true);
+    expect(r.reason).toMatch(/MB\/s/);
+  });
+  it("pins every hot peer's BULK_IN to the same thread of its CPT (least kss_nconns at connect)", () => {
+    const hotIn = ev(r).conns.filter((c: any) => c.hot && c.type === "BULK_IN");
+    const byCpt = new Map<number, Set<number>>();
+    for (const c of hotIn) byCpt.set(c.cpt, (byCpt.get(c.cpt) ?? new Set()).add(c.sched));
+    for (const s of byCpt.values()) expect(s.size).toBe(1);
+  });
+  it("never overlaps service calls on a scratch array, and holds the invariants", () => {
+    const inv = ev(r).invariants;
+    expect(inv.violations).toBe(0);
+    expect(inv.scratchOverlaps).toBe(0);
+    expect(inv.sameConnRxTxOverlap).toBe(0);   // one thread does both directions of a conn
+  });
+  it("carries the metrics as series for the UI", () => {
+    const ids = ev(r).series.map((s: any) => s.id);
+    expect(ids).toContain("throughput");
+    expect(ids.filter((i: string) => i.startsWith("util.")).length).toBe(6);
+    expect(ids).toContain("queue.cpt0");
+    expect(ev(r).latencyNs.p99).toBeGreaterThan(ev(r).latencyNs.p50);
+  });
+});
+
+describe("socklnd-scheduler: LU-11415 as merged (both patches)", () => {
+  const old = run(), both = run({ [SHARED]: true, [SCRATCH]: true });
+  it("is ok with higher throughput under skew", () => {
+    expect(both.verdict).toBe("ok");
+    expect(ev(both).throughputMBs).toBeGreaterThan(1.5 * ev(old).throughputMBs);
+  });
+  it("removes the imbalance: threads of a CPT are equally busy", () => {
+    for (const x of ev(both).imbalance) expect(x.max - x.min).toBeLessThan(0.25);
+  });
+  it("serves rx and tx of one conn on two threads at once, never one direction on two", () => {
+    const inv = ev(run({ [SHARED]: true, [SCRATCH]: true }, { "socklnd.bulk_dir": "both" })).invariants;
+    expect(inv.violations).toBe(0);
+    expect(inv.sameConnRxTxOverlap).toBeGreaterThan(0);
+    expect(inv.scratchCollisions).toBe(0);
+  });
+});
+
+describe("socklnd-scheduler: shared scheduler with the scratch arrays still in ksock_sched", () => {
+  const r = run({ [SHARED]: true });
+  it("corrupts messages, naming the two overlapping service calls", () => {
+    expect(r.verdict).toBe("corruption");
+    const c = ev(r).collisions[0];
+    expect(c.victim.thread).not.toBe(c.filler.thread);
+    expect(c.victim.fn).toMatch(/^ksocknal_lib_(send|recv)_k?iov$/);
+    expect(c.filler.fillNs).toBeGreaterThan(c.victim.fillNs);   // B refilled while A copied
+    expect(c.t).toBeGreaterThan(c.filler.fillNs);
+    expect(ev(r).scratch[c.scratch].owner).toBe("sched");
+    const inc = ev(r).incidents[0];
+    expect([c.victim.msg, c.filler.msg]).toContain(inc.msg);
+    const lines = ev(r).blocks.find((b: any) => b.id === "scratch").lines.join("\n");
+    expect(lines).toContain(c.victim.comm);
+    expect(lines).toContain(c.filler.comm);
+  });
+  it("still holds the flag invariants: the corruption is the scratch array, not the lists", () => {
+    expect(ev(r).invariants.violations).toBe(0);
+  });
+  it("the documented preset reproduces it", () => {
+    const p = socklndScheduler.presets.find((x) => x.id === "documented")!;
+    const d = World.create(loadModule(), { scenario: "socklnd-scheduler", patches: p.patches, knobs: p.knobs, seed: p.seed }).run();
+    expect(d.verdict).toBe("corruption");
+    expect(d.firstAnomaly).toBeGreaterThanOrEqual(0);
+  });
+  it("without the end-to-end payload check only header damage (-EPROTO) is reported", () => {
+    const q = run({ [SHARED]: true }, { "socklnd.payload_check": false });
+    for (const i of ev(q).incidents) expect(i.proto).toBe(true);
+  });
+});
+
+describe("socklnd-scheduler: per-thread scratch alone", () => {
+  it("is ok: the old scheduler never shares a scratch array", () => {
+    const r = run({ [SCRATCH]: true });
+    expect(r.verdict).toBe("ok");
+    expect(ev(r).imbalance.some((x: any) => x.max > 0.95 && x.min < 0.05)).toBe(true);
+  });
+});
+
+describe("socklnd-scheduler: kernel thread counts and determinism", () => {
+  it("starts min(max(3, w/2), w) threads per CPT, at most 6, or nscheds", () => {
+    const threads = (knobs: Record<string, unknown>) => ev(run({}, { ...knobs, "socklnd.duration_ms": 2 })).threads.length;
+    expect(threads({ "socklnd.cpts": 1, "socklnd.cpus_per_cpt": 2 })).toBe(2);
+    expect(threads({ "socklnd.cpts": 1, "socklnd.cpus_per_cpt": 8 })).toBe(4);
+    expect(threads({ "socklnd.cpts": 1, "socklnd.cpus_per_cpt": 16 })).toBe(6);
+    expect(threads({ "socklnd.cpts": 2, "socklnd.cpus_per_cpt": 16, "socklnd.nscheds": 2 })).toBe(4);
+  });
+  it("same seed, same trace", () => {
+    const a = run({ [SHARED]: true }, {}, 7), b = run({ [SHARED]: true }, {}, 7);
+    expect(a.traceHash).toBe(b.traceHash);
+  });
+});
+
+describe("socklnd-scheduler: seed sweep", () => {
+  const N = 60, knobs = { "socklnd.duration_ms": 5 };
+  const share = (patches: Record<string, boolean>) => {
+    const counts: Record<string, number> = {};
+    for (let s = 1; s <= N; s++) { const v = run(patches, knobs, s).verdict; counts[v] = (counts[v] ?? 0) + 1; }
+    return counts;
+  };
+  it(`${N} seeds: ok without patches and with both, corruption with the shared scheduler alone`, () => {
+    expect(share({})).toEqual({ ok: N });
+    expect(share({ [SHARED]: true, [SCRATCH]: true })).toEqual({ ok: N });
+    expect(share({ [SHARED]: true }).corruption ?? 0).toBeGreaterThanOrEqual(0.9 * N);
+  });
+});
