@@ -1,0 +1,238 @@
+// One workspace's simulation state, as the worker (engine/worker.ts) holds it: the finished
+// run with its retained trace decoded into columns (for the timeline, trace filter and
+// exports), and a second world that is re-run up to the UI's cursor for snapshots.
+// Everything here runs off the main thread; results are plain, cloneable objects.
+import { World, runOnce, contractResult } from "../world";
+import type { RunDetails } from "../world";
+import type { ConfigInput, RunConfig } from "../config";
+import { validateConfig } from "../config";
+import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
+import type { EntityInfo, TracePage } from "../trace";
+import type { EvidenceBlock } from "../scenarios/types";
+
+export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
+
+export interface Lane { ent: number; label: string; kind: string }
+
+export interface RunView {
+  details: RunDetails;
+  config: RunConfig;
+  entities: EntityInfo[];
+  lanes: Lane[];
+  traceFirst: number;          // index of the first retained record
+  traceCount: number;          // records retained
+  firstAnomalyT: number;       // ns, or -1
+  hasPcap: boolean;
+}
+
+// Activity per lane and time bin: counts and the most telling category (anomaly wins).
+export interface Timeline {
+  t0: number; t1: number; bins: number;
+  counts: Uint16Array;         // lanes × bins
+  cats: Uint8Array;            // lanes × bins: category index + 1, 0 = empty
+  marks: Array<{ t: number; lane: number; index: number }>;   // anomaly records
+}
+
+export interface TraceFilter { text?: string; ent?: number; cats?: number[]; anomalies?: boolean }
+
+export interface TraceLine { index: number; t: number; lane: number; cat: number; anomaly: boolean; text: string }
+
+export interface SnapshotView {
+  time: number;
+  finished: boolean;
+  entities: Array<EntityInfo & { state?: number; wchan?: string; cpu?: number; busyNs?: number; since?: number }>;
+  hung: Array<{ ent: number; time: number; blockedNs: number; wchan: string }>;
+  blocks: EvidenceBlock[];
+}
+
+export interface SweepRow { seed: number; verdict: string; reason: string; simTimeNs: number; traceHash: string }
+
+export class Session {
+  private finished?: World;
+  private scrub?: World;
+  private view?: RunView;
+  private t = new Float64Array(0);
+  private ent = new Int32Array(0);
+  private cat = new Uint8Array(0);
+  private flags = new Uint16Array(0);
+  private page?: TracePage;
+  private laneOf = new Map<number, number>();
+  private filtered: Int32Array | null = null;
+
+  constructor(private module: WebAssembly.Module) {}
+
+  run(input: ConfigInput): RunView {
+    const world = World.create(this.module, input);
+    const details = world.run();
+    this.finished = world;
+    this.scrub = undefined;
+    this.filtered = null;
+    const entities = world.entities();
+    const lanes: Lane[] = entities.map((e) => ({ ent: e.id, label: e.pid ? `${e.comm}:${e.pid}` : e.comm, kind: e.kind }));
+    this.laneOf = new Map(lanes.map((l, i) => [l.ent, i]));
+    const { first, end } = world.traceRange();
+    this.decode(world.tracePage(first, end - first), lanes);
+    let firstAnomalyT = -1;
+    if (details.firstAnomaly >= first) firstAnomalyT = recordAt(this.page!, details.firstAnomaly - first).t;
+    this.view = {
+      details, config: world.config, entities, lanes,
+      traceFirst: first, traceCount: end - first, firstAnomalyT,
+      hasPcap: typeof world.spec.pcap === "function",
+    };
+    return this.view;
+  }
+
+  // Records whose entity is not a known entity land on an extra "kernel" lane.
+  private decode(page: TracePage, lanes: Lane[]): void {
+    this.page = page;
+    const n = page.count, v = new DataView(page.data), cats = this.finished!.names.categories;
+    this.t = new Float64Array(n);
+    this.ent = new Int32Array(n);
+    this.cat = new Uint8Array(n);
+    this.flags = new Uint16Array(n);
+    let orphan = false;
+    for (let i = 0; i < n; i++) {
+      const o = i * RECORD_BYTES;
+      this.t[i] = Number(v.getBigInt64(o, true));
+      const e = v.getInt32(o + 8, true);
+      const lane = this.laneOf.get(e);
+      this.ent[i] = lane ?? lanes.length;
+      if (lane === undefined) orphan = true;
+      const fl = v.getUint16(o + 14, true);
+      this.flags[i] = fl;
+      this.cat[i] = fl & FLAG_ANOMALY ? ANOMALY_CAT : cats[v.getUint16(o + 12, true)] ?? 0;
+    }
+    if (orphan) lanes.push({ ent: -1, label: "kernel", kind: "kernel" });
+  }
+
+  private current(): World {
+    if (!this.finished) throw new Error("no run yet");
+    return this.finished;
+  }
+
+  // First retained record at or after time t (binary search on the time column).
+  indexAt(tNs: number): number {
+    let lo = 0, hi = this.t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.t[mid] < tNs) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  timeline(t0: number, t1: number, bins: number): Timeline {
+    const lanes = this.view!.lanes.length;
+    const counts = new Uint16Array(lanes * bins);
+    const cats = new Uint8Array(lanes * bins);
+    const marks: Timeline["marks"] = [];
+    const span = Math.max(1, t1 - t0);
+    const end = this.indexAt(t1 + 1);
+    for (let i = this.indexAt(t0); i < end; i++) {
+      const b = Math.min(bins - 1, Math.floor(((this.t[i] - t0) / span) * bins));
+      const k = this.ent[i] * bins + b;
+      if (counts[k] < 65535) counts[k]++;
+      const c = this.cat[i];
+      if (c === ANOMALY_CAT) {
+        cats[k] = c + 1;
+        if (marks.length < 500) marks.push({ t: this.t[i], lane: this.ent[i], index: i + this.view!.traceFirst });
+      } else if (cats[k] !== ANOMALY_CAT + 1) cats[k] = c + 1;
+    }
+    return { t0, t1, bins, counts, cats, marks };
+  }
+
+  private line(i: number): TraceLine {
+    const w = this.current();
+    const r = recordAt(this.page!, i);
+    return { index: r.index, t: r.t, lane: this.ent[i], cat: this.cat[i], anomaly: (this.flags[i] & FLAG_ANOMALY) !== 0, text: formatRecord(w.names, this.view!.entities, r) };
+  }
+
+  // Applies a filter; returns how many records match. Lines are then read by position.
+  filter(f: TraceFilter): number {
+    const text = f.text?.trim().toLowerCase() ?? "";
+    const catSet = f.cats && f.cats.length ? new Set(f.cats) : null;
+    const hasEnt = f.ent !== undefined && f.ent >= 0;
+    if (!text && !catSet && !hasEnt && !f.anomalies) {
+      this.filtered = null;
+      return this.t.length;
+    }
+    const out: number[] = [];
+    for (let i = 0; i < this.t.length; i++) {
+      if (hasEnt && this.ent[i] !== f.ent) continue;
+      if (catSet && !catSet.has(this.cat[i])) continue;
+      if (f.anomalies && !(this.flags[i] & FLAG_ANOMALY)) continue;
+      if (text && !this.line(i).text.toLowerCase().includes(text)) continue;
+      out.push(i);
+    }
+    this.filtered = Int32Array.from(out);
+    return out.length;
+  }
+
+  lines(from: number, count: number): TraceLine[] {
+    const n = this.filtered ? this.filtered.length : this.t.length;
+    const out: TraceLine[] = [];
+    for (let k = Math.max(0, from); k < Math.min(n, from + count); k++) out.push(this.line(this.filtered ? this.filtered[k] : k));
+    return out;
+  }
+
+  // Position (in the filtered list) of the first line at or after time t.
+  positionAt(tNs: number): number {
+    const i = this.indexAt(tNs);
+    if (!this.filtered) return i;
+    let lo = 0, hi = this.filtered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.filtered[mid] < i) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  // Time of the next record after t (dir > 0) or of the last one before t: the step keys.
+  stepFrom(tNs: number, dir: number): number {
+    if (dir > 0) {
+      const i = this.indexAt(tNs + 1);
+      return i < this.t.length ? this.t[i] : tNs;
+    }
+    const i = this.indexAt(tNs) - 1;
+    return i >= 0 ? this.t[i] : 0;
+  }
+
+  // The state at simulated time t: a second world re-run up to t (forward from where it is,
+  // or from the start when the cursor moved back), then the model's snapshot blocks.
+  snapshotAt(tNs: number): SnapshotView {
+    const w = this.current();
+    if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1 });
+    this.scrub.runUntil(tNs);
+    const snap = this.scrub.snapshot();
+    const ctx = { entities: snap.entities, simTimeNs: snap.time, patches: w.config.patches, knobs: w.config.knobs };
+    let blocks: EvidenceBlock[] = [];
+    try {
+      blocks = w.spec.snapshotBlocks?.(snap.model, ctx) ?? [];
+    } catch (e) {
+      blocks = [{ id: "error", title: "snapshot", lines: [`snapshotBlocks failed: ${(e as Error).message}`] }];
+    }
+    return { time: snap.time, finished: snap.finished, entities: snap.entities, hung: snap.hung, blocks };
+  }
+
+  // The finished run (exporters read it).
+  get world(): World {
+    return this.current();
+  }
+
+  pcap(): Uint8Array | null {
+    const w = this.current();
+    return w.spec.pcap ? w.spec.pcap(w.rawEvidence(), w.describeContext()) : null;
+  }
+
+  runJson(): string {
+    return JSON.stringify(contractResult(this.current().result()), null, 2);
+  }
+}
+
+// A chunk of a sweep: each seed run to the end with no trace kept.
+export function sweepChunk(module: WebAssembly.Module, input: ConfigInput, seeds: number[]): SweepRow[] {
+  const base = validateConfig(input);
+  return seeds.map((seed) => {
+    const d = runOnce(module, { ...base, seed }, { traceCapacity: 0 });
+    return { seed, verdict: d.verdict, reason: d.reason, simTimeNs: d.simTimeNs, traceHash: d.traceHash };
+  });
+}

@@ -1,0 +1,73 @@
+// The Web Worker entry: the host API (engine/world.ts) behind Comlink, so the UI thread
+// never runs the simulation. One worker serves one workspace (its Session: the finished
+// run, its trace, the world re-run to the cursor); pool workers (engine/browser/pool.ts)
+// only run sweep chunks.
+import * as Comlink from "comlink";
+import "./scenarios/index";
+import { Session, sweepChunk } from "./browser/session";
+import type { TraceFilter } from "./browser/session";
+import type { ConfigInput } from "./config";
+import { ConfigError } from "./config";
+
+// The Perfetto exporter is the lead's (engine/export/perfetto.ts); offered when present.
+const perfettoModules = import.meta.glob("./export/perfetto.ts");
+
+let module: WebAssembly.Module | undefined;
+let session: Session | undefined;
+
+// Errors cross the worker boundary as plain objects: the field a ConfigError names survives.
+function wrap<A extends unknown[], R>(f: (...a: A) => R): (...a: A) => R {
+  return (...a: A) => {
+    try {
+      return f(...a);
+    } catch (e) {
+      const err = e as Error;
+      throw Object.assign(new Error(err.message), { field: e instanceof ConfigError ? e.field : undefined });
+    }
+  };
+}
+
+function ready(): Session {
+  if (!session) throw new Error("the simulation module is not loaded");
+  return session;
+}
+
+async function load(wasmUrl: string): Promise<void> {
+  if (module) return;
+  const res = fetch(wasmUrl);
+  module = await WebAssembly.compileStreaming(res).catch(async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()));
+  session = new Session(module);
+}
+
+const api = {
+  load,
+  run: wrap((input: ConfigInput) => ready().run(input)),
+  timeline: wrap((t0: number, t1: number, bins: number) => {
+    const tl = ready().timeline(t0, t1, bins);
+    return Comlink.transfer(tl, [tl.counts.buffer, tl.cats.buffer]);
+  }),
+  filter: wrap((f: TraceFilter) => ready().filter(f)),
+  lines: wrap((from: number, count: number) => ready().lines(from, count)),
+  positionAt: wrap((t: number) => ready().positionAt(t)),
+  stepFrom: wrap((t: number, dir: number) => ready().stepFrom(t, dir)),
+  snapshotAt: wrap((t: number) => ready().snapshotAt(t)),
+  pcap: wrap(() => {
+    const b = ready().pcap();
+    return b ? Comlink.transfer(b, [b.buffer]) : null;
+  }),
+  runJson: wrap(() => ready().runJson()),
+  hasPerfetto: () => Object.keys(perfettoModules).length > 0,
+  async perfetto(): Promise<string | null> {
+    const loader = Object.values(perfettoModules)[0];
+    if (!loader) return null;
+    const { perfettoTrace } = (await loader()) as { perfettoTrace(w: unknown): unknown };
+    return JSON.stringify(perfettoTrace(ready().world));
+  },
+  sweep: wrap((input: ConfigInput, seeds: number[]) => {
+    if (!module) throw new Error("the simulation module is not loaded");
+    return sweepChunk(module, input, seeds);
+  }),
+};
+
+export type WorkerApi = typeof api;
+Comlink.expose(api);

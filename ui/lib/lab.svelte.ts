@@ -1,0 +1,188 @@
+// The workspace's state: the configuration (mirrored to the URL and localStorage), the
+// finished run from the worker, the timeline cursor and the snapshot at the cursor.
+// Every change of patch/knob/seed re-runs at once; stale answers are dropped by sequence.
+import { startWorker } from "../../engine/browser/client";
+import type { SimWorker } from "../../engine/browser/client";
+import type { RunView, SnapshotView } from "../../engine/browser/session";
+import type { RunConfig } from "../../engine/config";
+import { parseKnob, parseSeed, requireScenario } from "../../engine/config";
+import type { KnobValue, PresetSpec, ScenarioSpec } from "../../engine/scenarios/types";
+import { defaultConfig, permalink, saveLast } from "./urlstate";
+
+let shared: SimWorker | undefined;
+export function mainWorker(): SimWorker {
+  shared ??= startWorker();
+  return shared;
+}
+
+export class Lab {
+  readonly spec: ScenarioSpec;
+  config: RunConfig = $state()!;
+  problems: string[] = $state([]);
+  view: RunView | null = $state.raw(null);
+  error: string | null = $state(null);
+  running = $state(false);
+  cursor = $state(0);
+  snapshot: SnapshotView | null = $state.raw(null);
+  playing = $state(false);
+  firstVerdictMs = -1;           // wall time from workspace open to the first verdict (bench)
+  private seq = 0;
+  private snapBusy = false;
+  private snapWant: number | null = null;
+  private opened = performance.now();
+
+  constructor(config: RunConfig, problems: string[]) {
+    this.spec = requireScenario(config.scenario);
+    this.config = config;
+    this.problems = problems;
+  }
+
+  get worker(): SimWorker {
+    return mainWorker();
+  }
+
+  get endNs(): number {
+    return this.view?.details.simTimeNs ?? 0;
+  }
+
+  async rerun(): Promise<void> {
+    const seq = ++this.seq;
+    const cfg = $state.snapshot(this.config) as RunConfig;
+    history.replaceState(history.state, "", permalink(cfg));
+    saveLast(cfg);
+    this.running = true;
+    try {
+      await this.worker.ready;
+      const v = await this.worker.api.run(cfg);
+      if (seq !== this.seq) return;
+      this.view = v;
+      this.error = null;
+      if (this.firstVerdictMs < 0) this.firstVerdictMs = performance.now() - this.opened;
+      this.cursor = v.details.simTimeNs;
+      this.snapshot = null;
+      this.requestSnapshot(this.cursor);
+    } catch (e) {
+      if (seq === this.seq) this.error = (e as Error).message;
+    } finally {
+      if (seq === this.seq) this.running = false;
+    }
+  }
+
+  setPatch(id: string, on: boolean): void {
+    this.config.patches[id] = on;
+    void this.rerun();
+  }
+
+  // Returns the message when the value is refused (and not applied).
+  setKnob(name: string, raw: unknown): string | null {
+    let v: KnobValue;
+    try {
+      v = parseKnob(this.spec, name, raw);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (this.config.knobs[name] !== v) {
+      this.config.knobs[name] = v;
+      void this.rerun();
+    }
+    return null;
+  }
+
+  setSeed(raw: unknown): string | null {
+    let n: number;
+    try {
+      n = parseSeed(typeof raw === "number" ? raw : String(raw));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (n !== this.config.seed) {
+      this.config.seed = n;
+      void this.rerun();
+    }
+    return null;
+  }
+
+  setPatches(patches: Record<string, boolean>, seed?: number): void {
+    Object.assign(this.config.patches, patches);
+    if (seed !== undefined) this.config.seed = seed;
+    void this.rerun();
+  }
+
+  resetKnobs(): void {
+    this.config.knobs = defaultConfig(this.spec).knobs;
+    void this.rerun();
+  }
+
+  applyPreset(p: PresetSpec): void {
+    const d = defaultConfig(this.spec);
+    this.config = { ...d, seed: p.seed, knobs: { ...d.knobs, ...p.knobs }, patches: { ...this.config.patches, ...(p.patches ?? {}) } };
+    void this.rerun();
+  }
+
+  dismissProblems(): void {
+    this.problems = [];
+  }
+
+  // Scrubbing: at most one snapshot request in flight, the latest cursor wins.
+  setCursor(tNs: number): void {
+    this.cursor = Math.max(0, Math.min(this.endNs, tNs));
+    this.requestSnapshot(this.cursor);
+  }
+
+  private async requestSnapshot(t: number): Promise<void> {
+    this.snapWant = t;
+    if (this.snapBusy) return;
+    this.snapBusy = true;
+    try {
+      while (this.snapWant !== null) {
+        const want = this.snapWant;
+        const seq = this.seq;
+        this.snapWant = null;
+        const s = await this.worker.api.snapshotAt(want);
+        if (seq === this.seq) this.snapshot = s;
+      }
+    } catch (e) {
+      this.error = (e as Error).message;
+    } finally {
+      this.snapBusy = false;
+    }
+  }
+
+  async step(dir: number): Promise<void> {
+    if (!this.view) return;
+    this.setCursor(await this.worker.api.stepFrom(this.cursor, dir));
+  }
+
+  jumpToFirstAnomaly(): void {
+    if (this.view && this.view.firstAnomalyT >= 0) this.setCursor(this.view.firstAnomalyT);
+  }
+
+  // Play: the cursor sweeps the visible window [t0, t1] in about ten seconds.
+  private raf = 0;
+  togglePlay(window: { t0: number; t1: number }): void {
+    if (this.playing) return this.pause();
+    if (!this.view) return;
+    this.playing = true;
+    if (this.cursor >= window.t1 || this.cursor < window.t0) this.cursor = window.t0;
+    let last = performance.now();
+    const tick = (now: number) => {
+      if (!this.playing) return;
+      const dt = Math.min(100, now - last);
+      last = now;
+      const next = this.cursor + ((window.t1 - window.t0) * dt) / 10000;
+      if (next >= window.t1) {
+        this.setCursor(window.t1);
+        this.playing = false;
+        return;
+      }
+      this.setCursor(next);
+      this.raf = requestAnimationFrame(tick);
+    };
+    this.raf = requestAnimationFrame(tick);
+  }
+
+  pause(): void {
+    this.playing = false;
+    cancelAnimationFrame(this.raf);
+  }
+}

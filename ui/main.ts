@@ -1,0 +1,6 @@
+import "./app.css";
+import "../engine/scenarios/index";
+import { mount } from "svelte";
+import App from "./App.svelte";
+
+mount(App, { target: document.getElementById("app")! });
