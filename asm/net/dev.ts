@@ -56,6 +56,7 @@ const RING: i32 = 4096;
 const ringSkb = new StaticArray<i32>(MAX_NICS * RING);     // -1: a pure ACK
 const ringSk = new StaticArray<i32>(MAX_NICS * RING);
 const ringSeq = new StaticArray<u32>(MAX_NICS * RING);
+const ringAck = new StaticArray<u32>(MAX_NICS * RING);
 const ringRetrans = new StaticArray<bool>(MAX_NICS * RING);
 const ringHead = new StaticArray<i32>(MAX_NICS);
 const ringTail = new StaticArray<i32>(MAX_NICS);
@@ -117,7 +118,9 @@ export function devQueueXmit(nic: i32, skb: i32, sk: i32, retrans: bool): void {
   const k = nic * RING + (t & (RING - 1));
   unchecked(ringSkb[k] = skb);
   unchecked(ringSk[k] = sk);
-  unchecked(ringSeq[k] = skb >= 0 ? skbSeq[skb] : 0);
+  // tcp_transmit_skb() builds the header now: seq, and the ACK of what we have received
+  unchecked(ringSeq[k] = skb >= 0 ? skbSeq[skb] : tcpSeqFor(sk));
+  unchecked(ringAck[k] = tcpAckFor(sk));
   unchecked(ringRetrans[k] = retrans);
   unchecked(ringTail[nic] = t + 1);
   if (skb >= 0) trace(unchecked(nicEnt[nic]), N_dev_queue_xmit, skbAddr(skb), unchecked(skbLen[skb]));
@@ -140,7 +143,7 @@ function startXmit(nic: i32): void {
   const c = capSlot(ci);
   unchecked(capTime[c] = now);
   unchecked(capDir[c] = nicDir[nic]);
-  unchecked(capAck[c] = tcpAckFor(sk));
+  unchecked(capAck[c] = ringAck[k]);
   unchecked(capRetrans[c] = ringRetrans[k]);
   unchecked(capFate[c] = FATE_DELIVERED);
   let len = 0;
@@ -166,7 +169,7 @@ function startXmit(nic: i32): void {
       unchecked(capFragLen[c * MAX_SKB_FRAGS + i] = skbFragLen[skb * MAX_SKB_FRAGS + i]);
     }
   } else {
-    unchecked(capSeq[c] = tcpSeqFor(sk));
+    unchecked(capSeq[c] = ringSeq[k]);
     unchecked(capRecType[c] = REC_NONE);
     unchecked(capNrFrags[c] = 0);
   }

@@ -100,7 +100,13 @@ export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32,
 
 export function tcpInit(): void {
   setNetifReceive(tcpV4Rcv);
-  setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), (sk: i32): u32 => unchecked(skWriteSeq[sk]));
+  setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), tcpSndNxt);
+}
+
+// snd_nxt: where the next new segment starts (a pure ACK carries it).
+function tcpSndNxt(sk: i32): u32 {
+  const s = unchecked(skSendHead[sk]);
+  return s >= 0 ? unchecked(skbSeq[s]) : unchecked(skWriteSeq[sk]);
 }
 
 // sk_stream_memory_free()

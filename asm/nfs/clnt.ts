@@ -28,9 +28,10 @@ export const RPC_TASK_ASYNC: i32 = 0x0001;
 export const RPC_TASK_SENT: i32 = 0x0800;
 export const XPRT_LOCKED: i32 = 0;
 
-// WRITE call record: marker 4 + RPC header 68 (AUTH_UNIX "client") + WRITE3args 56 + data
+// WRITE call record: marker 4 + RPC header 68 (AUTH_UNIX "client") + WRITE3args 56 + data;
+// reply: marker 4 + accepted reply 24 + WRITE3res 28 (no attributes)
 export const RPC_WRITE_CALL_HDR: i32 = 128;
-export const RPC_WRITE_REPLY_LEN: i32 = 60;
+export const RPC_WRITE_REPLY_LEN: i32 = 56;
 
 // tk_action values, named as the kernel functions
 export const N_rpc_init_task = fn("rpc_init_task", "task=%x");

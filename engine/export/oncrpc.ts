@@ -3,14 +3,14 @@
 // decodes as "NFS V3 WRITE Call" / "Reply" and pairs by XID.
 //
 // The model's record lengths must match these encoders byte for byte (asm/nfs/clnt.ts:
-// RPC_WRITE_CALL_HDR = 128, RPC_WRITE_REPLY_LEN = 60): TCP sequence numbers come from
+// RPC_WRITE_CALL_HDR = 128, RPC_WRITE_REPLY_LEN = 56): TCP sequence numbers come from
 // the model. Payload words are big-endian, so 0xdeadbeef shows as "de ad be ef".
 //
 // The Ethernet/IPv4/TCP framing is a small local writer behind the `FrameSink` interface;
 // switch it to engine/export/pcap.ts (the shared libpcap writer) when that lands.
 
 export const CALL_HDR_BYTES = 128;
-export const REPLY_BYTES = 60;
+export const REPLY_BYTES = 56;
 const NFS_PROGRAM = 100003;
 const NFSPROC3_WRITE = 7;
 const FILE_SYNC = 2;

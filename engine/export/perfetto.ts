@@ -1,0 +1,82 @@
+// Chrome trace-event JSON (loads in ui.perfetto.dev and chrome://tracing) from any
+// scenario's trace records: one process per host, one thread track per simulated
+// thread / rpc_task / entity, each record a slice lasting until that entity's next
+// record (capped), and one async track per RPC XID (any record whose format names an
+// "xid=%x" argument) spanning its first to last record.
+import type { World } from "../world";
+import { recordAt, formatArgs, FLAG_ANOMALY, CATEGORIES } from "../trace";
+import type { EntityInfo } from "../trace";
+
+export interface TraceEvent {
+  name: string; ph: string; ts: number; pid: number; tid?: number; dur?: number;
+  cat?: string; id?: string; args?: Record<string, unknown>; s?: string;
+}
+export interface PerfettoTrace { traceEvents: TraceEvent[]; displayTimeUnit: "ns"; metadata: Record<string, unknown> }
+
+const MAX_SLICE_US = 1000;   // a record's slice ends at the entity's next record, or after 1 ms
+
+// Which host an entity belongs to. Scenarios name hosts through their comms; unknown
+// entities land in the process named after their kind.
+const SERVER_COMMS = /^(nfsd|nfs-server|knfsd|tapdisk|xenstored|xl|blkback|ost|lnet|socknal)/;
+export function defaultHostOf(e: EntityInfo | undefined): string {
+  if (!e) return "kernel";
+  if (e.kind === "host") return e.comm;
+  if (SERVER_COMMS.test(e.comm) && e.comm.startsWith("nfsd")) return "nfs-server";
+  return "client";
+}
+
+export function perfettoTrace(w: World, hostOf: (e: EntityInfo | undefined) => string = defaultHostOf): PerfettoTrace {
+  const ents = w.entities();
+  const { first, end } = w.traceRange();
+  const page = w.tracePage(first, end - first);
+  const hosts = new Map<string, number>();
+  const pidOf = (h: string) => { let p = hosts.get(h); if (p === undefined) { p = hosts.size + 1; hosts.set(h, p); } return p; };
+  const events: TraceEvent[] = [];
+  const lastOn = new Map<number, TraceEvent>();
+  const xids = new Map<number, { first: number; last: number; pid: number; names: Set<string> }>();
+  for (let i = 0; i < page.count; i++) {
+    const r = recordAt(page, i);
+    const e = ents[r.ent];
+    const pid = pidOf(hostOf(e));
+    const tid = r.ent + 1;
+    const ts = r.t / 1000;
+    const prev = lastOn.get(tid);
+    if (prev) prev.dur = Math.max(0.001, Math.min(MAX_SLICE_US, ts - prev.ts));
+    const cat = CATEGORIES[w.names.categories[r.name]] ?? "step";
+    const ev: TraceEvent = {
+      name: w.names.names[r.name], ph: "X", ts, dur: 0.001, pid, tid, cat,
+      args: { args: formatArgs(w.names, r), record: r.index },
+    };
+    if (r.flags & FLAG_ANOMALY) ev.args!.anomaly = true;
+    events.push(ev);
+    lastOn.set(tid, ev);
+    const fmt = w.names.formats[r.name] ?? "";
+    const m = /%[dxnte]/g;
+    let k = 0, xidArg = -1, mm: RegExpExecArray | null;
+    while ((mm = m.exec(fmt)) !== null) {
+      if (fmt.slice(Math.max(0, mm.index - 4), mm.index) === "xid=") { xidArg = k; break; }
+      k++;
+    }
+    if (xidArg >= 0) {
+      const xid = [r.a, r.b, r.c, r.d][xidArg] >>> 0;
+      const x = xids.get(xid);
+      if (x) { x.last = ts; x.names.add(ev.name); } else xids.set(xid, { first: ts, last: ts, pid, names: new Set([ev.name]) });
+    }
+  }
+  for (const [xid, x] of xids) {
+    const id = "0x" + xid.toString(16).padStart(8, "0");
+    events.push({ name: `xid ${id}`, ph: "b", ts: x.first, pid: x.pid, cat: "rpc", id });
+    events.push({ name: `xid ${id}`, ph: "e", ts: Math.max(x.last, x.first + 0.001), pid: x.pid, cat: "rpc", id, args: { steps: [...x.names].join(", ") } });
+  }
+  for (const [h, pid] of hosts) events.push({ name: "process_name", ph: "M", ts: 0, pid, args: { name: h } });
+  const named = new Set<string>();
+  for (const ev of events) {
+    if (ev.ph !== "X") continue;
+    const key = `${ev.pid}/${ev.tid}`;
+    if (named.has(key)) continue;
+    named.add(key);
+    const e = ents[ev.tid! - 1];
+    events.push({ name: "thread_name", ph: "M", ts: 0, pid: ev.pid, tid: ev.tid, args: { name: e ? `${e.comm}${e.pid ? ":" + e.pid : ""} (${e.kind})` : `#${ev.tid! - 1}` } });
+  }
+  return { traceEvents: events, displayTimeUnit: "ns", metadata: { scenario: w.config.scenario, seed: w.config.seed, patches: w.config.patches, knobs: w.config.knobs, traceRecords: end, firstRetained: first } };
+}
