@@ -425,7 +425,7 @@ function onEvidence(): void {
     jKI("sched", unchecked(thSched[t])); jKI("scratch", unchecked(thScratch[t]));
     const busy = threadBusyNs(unchecked(thEnt[t]));
     jKI("busyNs", busy);
-    jKN("util", span > 0 ? <f64>(busy - unchecked(warmBusy[t])) / span : 0);
+    jKN("util", span > 0 ? Math.min(1.0, <f64>(busy - unchecked(warmBusy[t])) / span) : 0);
     jEndObj();
   }
   jEndArr();
