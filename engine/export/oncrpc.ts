@@ -5,9 +5,9 @@
 // The model's record lengths must match these encoders byte for byte (asm/nfs/clnt.ts:
 // RPC_WRITE_CALL_HDR = 128, RPC_WRITE_REPLY_LEN = 56): TCP sequence numbers come from
 // the model. Payload words are big-endian, so 0xdeadbeef shows as "de ad be ef".
-//
-// The Ethernet/IPv4/TCP framing is a small local writer behind the `FrameSink` interface;
-// switch it to engine/export/pcap.ts (the shared libpcap writer) when that lands.
+// Framing (Ethernet/IPv4/TCP, checksums) is engine/export/pcap.ts's.
+import { PcapWriter, tcpFrame, ipv4, TCP_SYN, TCP_ACK, TCP_PSH } from "./pcap";
+import type { Endpoint } from "./pcap";
 
 export const CALL_HDR_BYTES = 128;
 export const REPLY_BYTES = 56;
@@ -15,10 +15,8 @@ const NFS_PROGRAM = 100003;
 const NFSPROC3_WRITE = 7;
 const FILE_SYNC = 2;
 const MSS = 1448;
-const CLIENT_IP = [10, 0, 0, 1];
-const SERVER_IP = [10, 0, 0, 2];
-const CLIENT_PORT = 785;
-const NFS_PORT = 2049;
+const CLIENT: Endpoint = { ip: ipv4("10.0.0.1"), port: 785 };
+const SERVER: Endpoint = { ip: ipv4("10.0.0.2"), port: 2049 };
 const FH = Array.from({ length: 32 }, (_, i) => (0x01 + i * 7) & 0xff);
 
 class Xdr {
@@ -71,60 +69,6 @@ export function writeReply(xid: number, count: number): Uint8Array {
   return b;
 }
 
-// ---- framing: the part engine/export/pcap.ts will provide
-export interface FrameSink { frame(tNs: number, bytes: Uint8Array): void; bytes(): Uint8Array }
-
-export function pcapSink(): FrameSink {
-  const parts: Uint8Array[] = [];
-  const gh = new DataView(new ArrayBuffer(24));
-  gh.setUint32(0, 0xa1b23c4d, true);      // nanosecond-resolution libpcap
-  gh.setUint16(4, 2, true); gh.setUint16(6, 4, true);
-  gh.setUint32(16, 262144, true); gh.setUint32(20, 1, true);   // LINKTYPE_ETHERNET
-  parts.push(new Uint8Array(gh.buffer));
-  return {
-    frame(tNs, bytes) {
-      const h = new DataView(new ArrayBuffer(16));
-      h.setUint32(0, Math.floor(tNs / 1e9), true);
-      h.setUint32(4, Math.floor(tNs % 1e9), true);
-      h.setUint32(8, bytes.length, true); h.setUint32(12, bytes.length, true);
-      parts.push(new Uint8Array(h.buffer), bytes);
-    },
-    bytes() {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of parts) { out.set(p, o); o += p.length; }
-      return out;
-    },
-  };
-}
-
-const TCP_FIN = 1, TCP_SYN = 2, TCP_PSH = 8, TCP_ACK = 16;
-
-function ipChecksum(b: Uint8Array, off: number, len: number): number {
-  let s = 0;
-  for (let i = 0; i < len; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
-let ipId = 1;
-export function tcpFrame(fromClient: boolean, seq: number, ack: number, flags: number, payload: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 20 + payload.length);
-  const dv = new DataView(f.buffer);
-  const cmac = [0x00, 0x10, 0x18, 0x00, 0x00, 0x01], smac = [0x00, 0x10, 0x18, 0x00, 0x00, 0x02];
-  f.set(fromClient ? smac : cmac, 0); f.set(fromClient ? cmac : smac, 6);
-  dv.setUint16(12, 0x0800);
-  dv.setUint8(14, 0x45); dv.setUint16(16, 20 + 20 + payload.length); dv.setUint16(18, ipId++ & 0xffff);
-  dv.setUint16(20, 0x4000); dv.setUint8(22, 64); dv.setUint8(23, 6);
-  f.set(fromClient ? CLIENT_IP : SERVER_IP, 26); f.set(fromClient ? SERVER_IP : CLIENT_IP, 30);
-  dv.setUint16(24, ipChecksum(f, 14, 20));
-  dv.setUint16(34, fromClient ? CLIENT_PORT : NFS_PORT); dv.setUint16(36, fromClient ? NFS_PORT : CLIENT_PORT);
-  dv.setUint32(38, seq >>> 0); dv.setUint32(42, ack >>> 0);
-  dv.setUint8(46, 5 << 4); dv.setUint8(47, flags); dv.setUint16(48, 65535);
-  f.set(payload, 54);
-  return f;
-}
-
 // Capture packet as written by the model's evidence:
 // [tNs, dir, seq, ack, len, recType, xid, offBlk, fate, [pattern, kind, len, ...]]
 export type CapturedPacket = [number, number, number, number, number, number, number, number, number, number[]];
@@ -148,24 +92,28 @@ export function recordBytes(p: CapturedPacket): Uint8Array {
 }
 
 // The whole capture as libpcap bytes: a handshake, then every packet split at the MSS.
-export function nfsPcap(cap: NfsCapture, sink: FrameSink = pcapSink()): Uint8Array {
+// Sequence and acknowledgement numbers are the model's own.
+export function nfsPcap(cap: NfsCapture): Uint8Array {
+  const w = new PcapWriter();
   const pk = cap.packets;
+  const frame = (t: number, dir: number, seq: number, ack: number, flags: number, body: Uint8Array, id: number) =>
+    w.packet(t, dir === 0 ? tcpFrame(CLIENT, SERVER, seq, ack, flags, body, id) : tcpFrame(SERVER, CLIENT, seq, ack, flags, body, id));
   const firstC = pk.find((p) => p[1] === 0), firstS = pk.find((p) => p[1] === 1);
   const isnC = firstC ? firstC[2] : 1, isnS = firstS ? firstS[2] : (firstC ? firstC[3] : 1);
   const t0 = pk.length ? Math.max(0, pk[0][0] - 3000) : 0;
-  sink.frame(t0, tcpFrame(true, isnC - 1, 0, TCP_SYN, new Uint8Array(0)));
-  sink.frame(t0 + 1000, tcpFrame(false, isnS - 1, isnC, TCP_SYN | TCP_ACK, new Uint8Array(0)));
-  sink.frame(t0 + 2000, tcpFrame(true, isnC, isnS, TCP_ACK, new Uint8Array(0)));
+  let id = 1;
+  frame(t0, 0, isnC - 1, 0, TCP_SYN, new Uint8Array(0), id++);
+  frame(t0 + 1000, 1, isnS - 1, isnC, TCP_SYN | TCP_ACK, new Uint8Array(0), id++);
+  frame(t0 + 2000, 0, isnC, isnS, TCP_ACK, new Uint8Array(0), id++);
   for (const p of pk) {
     const [t, dir, seq, ack] = p;
     const body = recordBytes(p);
-    if (body.length === 0) { sink.frame(t, tcpFrame(dir === 0, seq, ack, TCP_ACK, body)); continue; }
+    if (body.length === 0) { frame(t, dir, seq, ack, TCP_ACK, body, id++); continue; }
     for (let o = 0; o < body.length; o += MSS) {
       const seg = body.subarray(o, Math.min(body.length, o + MSS));
       const last = o + MSS >= body.length;
-      sink.frame(t + Math.floor(o / MSS) * 12, tcpFrame(dir === 0, seq + o, ack, TCP_ACK | (last ? TCP_PSH : 0), seg));
+      frame(t + Math.floor(o / MSS) * 12, dir, seq + o, ack, TCP_ACK | (last ? TCP_PSH : 0), seg, id++);
     }
   }
-  void TCP_FIN;
-  return sink.bytes();
+  return w.bytes();
 }
