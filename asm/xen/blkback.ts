@@ -21,7 +21,7 @@ import { blkdevGet, blkdevPut } from "./blktap";
 import {
   vbdOfBackendNode, backendVbdDir, vbdRegistered, vbdRemoving, vbdBdevOpen, vbdConnected,
   vbdOtherendWatch, vbdEnt, vbdMinor, vbdBeDir, vbdBeState, vbdBeOnline, vbdFeDir, vbdFeState,
-  vbdResBe, XenbusStateUnknown, XenbusStateInitWait, XenbusStateInitialised, XenbusStateConnected,
+  vbdResBe, vbdRmBackend, vbdDevid, XenbusStateUnknown, XenbusStateInitWait, XenbusStateInitialised, XenbusStateConnected,
   XenbusStateClosing, XenbusStateClosed,
 } from "./device";
 import { waitOn } from "./waitgraph";
@@ -100,7 +100,7 @@ function backendBusChanged(t: i32, node: i32): void {
   const exists = xsExists(unchecked(vbdBeDir[v]));
   if (exists && !unchecked(vbdRegistered[v])) {
     unchecked(vbdRegistered[v] = true);
-    trace(t, N_probe, v, 0);
+    trace(t, N_probe, v, unchecked(vbdDevid[v]));
     unchecked(vbdOtherendWatch[v] = xsWatch(unchecked(vbdFeState[v]), t, v));
     switchState(v, XenbusStateInitWait);
     // backend_changed on physical-device: xen_vbd_create opens tapdevN
@@ -186,7 +186,7 @@ export function udevStep(t: i32): void {
       trace(t, N_cleanup_gated, v);
     } else {
       xsRm(t, unchecked(vbdFeDir[v]));
-      xsRm(t, unchecked(vbdBeDir[v]));
+      vbdRmBackend(t, v);
     }
     threadNext(t, UD_LOOP, WATCH_NS);
     return;

@@ -4,8 +4,8 @@
 //   frontend /local/domain/<domid>/device/vbd/<devid>/
 import { name } from "../kernel/names";
 import { entNew } from "../kernel/sched";
-import { resHold } from "../kernel/waitfor";
-import { xsPath, xsRoot, xsParent, MAX_NODES } from "./xenstore";
+import { resHold, resRelease } from "../kernel/waitfor";
+import { xsPath, xsRoot, xsParent, xsRm, MAX_NODES } from "./xenstore";
 import { xenRes } from "./waitgraph";
 
 export const MAX_VBDS: i32 = 1100;
@@ -108,6 +108,13 @@ export function vbdNew(actor: i32, guest: i32, disk: i32, domid: i32, minor: i32
   unchecked(vbdFeState[v] = xsPath(fe, S_state));
   unchecked(vbdOtherendWatch[v] = -1);
   return v;
+}
+
+// xs_rm of the backend directory, by libxl or by xen-hotplug-cleanup: nobody holds it
+// any more, and blkback will unregister the device when the watch reaches it.
+export function vbdRmBackend(actor: i32, v: i32): i32 {
+  resRelease(unchecked(vbdResBe[v]));
+  return xsRm(actor, unchecked(vbdBeDir[v]));
 }
 
 // The vbd whose backend directory is `node` or holds it, or -1.

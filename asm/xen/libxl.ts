@@ -20,14 +20,14 @@ import {
 } from "../kernel/sched";
 import { randDuration } from "../kernel/prng";
 import {
-  xsPath, xsRoot, xsWrite, xsMkdir, xsRm, xsExists, xsRead, xsWatch, xsNextEvent,
+  xsPath, xsRoot, xsWrite, xsRm, xsExists, xsRead, xsWatch, xsNextEvent,
   xsTransactionStart, xsTransactionEnd,
 } from "./xenstore";
 import {
-  MAX_GUESTS, MAX_DISKS, vbdNew, imageKey, devid, domainDir, xsNum, vbdBeDir, vbdBeState,
-  vbdBeOnline, vbdBeParams, vbdBeTapParams, vbdBePhys, vbdFeDir, vbdFeState, vbdMinor,
+  MAX_GUESTS, MAX_DISKS, vbdNew, vbdRmBackend, imageKey, devid, domainDir, xsNum, vbdBeDir,
+  vbdBeState, vbdBeOnline, vbdBeParams, vbdBeTapParams, vbdBePhys, vbdFeDir, vbdFeState,
   S_frontend_id, S_backend_id, S_virtual_device, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
-  XenbusStateInitialising, XenbusStateConnected, XenbusStateClosing, XenbusStateClosed,
+  XenbusStateInitialising, XenbusStateClosing, XenbusStateClosed,
 } from "./device";
 import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
 import { guestStart, guestDead } from "./blkfront";
@@ -262,17 +262,17 @@ export function xlStep(t: i32): void {
       if (unchecked(tcErr[t]) < 0) {
         // destroy_tapdisk returns silently; the 4.1.4 caller still removes the backend,
         // 303b534f's does not (the xenstore leak it was reverted for)
-        if (!reorder) xsRm(t, unchecked(vbdBeDir[v]));
+        if (!reorder) vbdRmBackend(t, v);
         nextDisk41(t, g);
         break;
       }
-      if (reorder) xsRm(t, unchecked(vbdBeDir[v]));
+      if (reorder) vbdRmBackend(t, v);
       tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL41_DESTROYED);
       break;
     }
     case XL41_DESTROYED: {
       // 4.1 ignores tap_ctl_destroy's result
-      if (!reorder) xsRm(t, unchecked(vbdBeDir[vbdAt(g, d)]));
+      if (!reorder) vbdRmBackend(t, vbdAt(g, d));
       nextDisk41(t, g);
       break;
     }
@@ -390,7 +390,7 @@ function device41(t: i32, g: i32, d: i32): void {
   const state = xsRead(unchecked(vbdBeState[v]));
   trace(t, N_dev_destroy, devid(d), state);
   if (toolstack == TS_4_1_2) {
-    xsRm(t, unchecked(vbdBeDir[v]));
+    vbdRmBackend(t, v);
     nextDisk41(t, g);
     return;
   }
@@ -399,7 +399,7 @@ function device41(t: i32, g: i32, d: i32): void {
   trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
   if (!params) {
     trace(t, N_tap_noop, devid(d));
-    if (!reorder) xsRm(t, unchecked(vbdBeDir[v]));
+    if (!reorder) vbdRmBackend(t, v);
     nextDisk41(t, g);
     return;
   }
@@ -445,7 +445,7 @@ function deviceDestroy42(t: i32, g: i32, d: i32): void {
   trace(t, N_dev_destroy, devid(d), xsRead(unchecked(vbdBeState[v])));
   const params = xsExists(unchecked(vbdBeTapParams[v]));
   xsRm(t, unchecked(vbdFeDir[v]));
-  xsRm(t, unchecked(vbdBeDir[v]));
+  vbdRmBackend(t, v);
   if (isCurrent42Final()) {
     trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
     if (params) { tapCtlFind(t, g, imageKey(g, d), XL42_FOUND); return; }

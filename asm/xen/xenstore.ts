@@ -43,8 +43,8 @@ let nWatches: i32 = 0;
 const thWatchFifo = new StaticArray<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
 
 const N_root = name("");
-const N_do_write = fn("xs_write", "node=%d %n=%d", CAT_STATE);
-const N_do_rm = fn("xs_rm", "node=%d %n err=%e", CAT_STATE);
+const N_do_write = fn("xs_write", "node=%d %n=%d %n", CAT_STATE);
+const N_do_rm = fn("xs_rm", "node=%d %n%d err=%e", CAT_STATE);
 const N_tx_start = fn("xs_transaction_start", "gen=%d");
 const N_tx_end = fn("xs_transaction_end", "err=%e gen=%d now=%d");
 const N_fire = fn("fire_watches", "node=%d %n watcher=%d token=%d", CAT_STEP);
@@ -106,7 +106,7 @@ export function xsWrite(actor: i32, n: i32, val: i32, fmt: i32 = 0, val2: i32 = 
   unchecked(nFmt[n] = fmt);
   unchecked(nHasVal[n] = true);
   generation++;
-  trace(actor, N_do_write, n, unchecked(nSeg[n]), val);
+  trace(actor, N_do_write, n, unchecked(nSeg[n]), val, fmt);
   fireWatches(n, false);
 }
 
@@ -126,12 +126,12 @@ function kill(n: i32): void {
 // xs_rm of a subtree; watches on the node, its parents and everything under it fire.
 export function xsRm(actor: i32, n: i32): i32 {
   if (!unchecked(nLive[n])) {
-    trace(actor, N_do_rm, n, unchecked(nSeg[n]), ENOENT);
+    trace(actor, N_do_rm, n, unchecked(nSeg[n]), unchecked(nNum[n]), ENOENT);
     return ENOENT;
   }
   kill(n);
   generation++;
-  trace(actor, N_do_rm, n, unchecked(nSeg[n]), 0);
+  trace(actor, N_do_rm, n, unchecked(nSeg[n]), unchecked(nNum[n]), 0);
   fireWatches(n, true);
   return 0;
 }
