@@ -200,6 +200,7 @@ export class Session {
   // or from the start when the cursor moved back), then the model's snapshot blocks.
   snapshotAt(tNs: number): SnapshotView {
     const w = this.current();
+    tNs = Math.floor(tNs);    // World.runUntil never returns for a fractional time (now is whole ns)
     if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1 });
     this.scrub.runUntil(tNs);
     const snap = this.scrub.snapshot();

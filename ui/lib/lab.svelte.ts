@@ -125,7 +125,7 @@ export class Lab {
 
   // Scrubbing: at most one snapshot request in flight, the latest cursor wins.
   setCursor(tNs: number): void {
-    this.cursor = Math.max(0, Math.min(this.endNs, tNs));
+    this.cursor = Math.round(Math.max(0, Math.min(this.endNs, tNs)));
     this.requestSnapshot(this.cursor);
   }
 

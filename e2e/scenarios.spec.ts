@@ -1,0 +1,46 @@
+// Every landed scenario: the patch switches flip the verdict as its spec's `expected`
+// says, on the same seed, with the same trace hash as Node (determinism across engines);
+// evidence is in view; no serious a11y violation; a screenshot kept; pcap exported.
+import { readFileSync } from "node:fs";
+import { test, expect, SCENARIOS, nodeRun, outcomeSets, patchesFor, seedShowingAll, verdictFor, seriousA11y, setPatches } from "./fixtures";
+
+for (const spec of SCENARIOS) {
+  test(`${spec.id}: the patches flip the verdict as expected, same trace as Node`, async ({ page }, testInfo) => {
+    const seed = seedShowingAll(spec);
+    await page.goto(`/?s=${spec.id}&seed=${seed}`);
+    const first = nodeRun(spec.id, patchesFor(spec, {}), seed);
+    expect(await verdictFor(page, first)).toBe(first.verdict);
+    await expect(page.getByTestId("evidence-block").first()).toBeVisible();
+    await testInfo.attach(`${spec.id}-default.png`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+    expect(await seriousA11y(page)).toEqual([]);
+
+    for (const set of outcomeSets(spec)) {
+      await setPatches(page, set.patches);
+      const node = nodeRun(spec.id, set.patches, seed);
+      expect(set.verdicts, `Node, ${JSON.stringify(set.patches)}`).toContain(node.verdict);
+      expect(await verdictFor(page, node), `browser, ${JSON.stringify(set.patches)}`).toBe(node.verdict);
+    }
+
+    if (spec.pcap) {
+      await page.getByTestId("tab-export").click();
+      const [dl] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-pcap").click()]);
+      const bytes = readFileSync((await dl.path())!);
+      expect([0xa1b2c3d4, 0xa1b23c4d]).toContain(bytes.readUInt32LE(0));
+    }
+  });
+}
+
+// The acceptance path: from the catalog, sunrpc-udp-slot-hang opens on `hang` with the task
+// dump in view; switching on xprt-alloc-slot-op gives `ok` without a reload.
+test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slot-op", async ({ page }) => {
+  const spec = SCENARIOS.find((s) => s.id === "sunrpc-udp-slot-hang");
+  test.skip(!spec, "sunrpc-udp-slot-hang has not landed");
+  await page.goto("/");
+  await page.locator('[data-scenario="sunrpc-udp-slot-hang"] a').click();
+  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), 1));
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "hang");
+  await expect(page.locator("[data-view=evidence]")).toContainText("-pid- flgs status -client- --rqstp- -timeout ---ops--");
+  await page.getByTestId("patch-xprt-alloc-slot-op").click();
+  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, { "xprt-alloc-slot-op": true }), 1));
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "ok");
+});
