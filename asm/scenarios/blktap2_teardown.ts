@@ -15,7 +15,7 @@ import { name } from "../kernel/names";
 import {
   jArr, jEndArr, jObj, jEndObj, jKey, jKI, jKB, jKN, jKName, jInt,
 } from "../kernel/json";
-import { xsInit, xsTreeJson, xenstoredStep, xsExists, XS_LOOP } from "../xen/xenstore";
+import { xsInit, xsTreeJson, xenstoredStep, xsExists, xsWrite, xsPath, XS_LOOP } from "../xen/xenstore";
 import { blktapInit, blktapAllocated, blktapMinorsHigh, blktapOpeners, blktapHasDevice, blktapRingTask } from "../xen/blktap";
 import {
   tapdiskInit, tapdiskStep, tapdiskCount, tapdiskAlive, tapdiskPid, tapdiskMinor, tapdiskHasVbd,
@@ -30,7 +30,7 @@ import {
   libxlInit, xlStep, xlThread, releaseDomainNode, teardownCount, teardownGuest, teardownCycle,
   teardownDomid, teardownStart, teardownNs,
 } from "../xen/libxl";
-import { vbdCount, vbdBeDir, vbdDomid, vbdDevid, vbdMinor, vbdRegistered, vbdBdevOpen } from "../xen/device";
+import { domainDir, S_name, F_domain0, vbdCount, vbdBeDir, vbdDomid, vbdDevid, vbdMinor, vbdRegistered, vbdBdevOpen } from "../xen/device";
 import { cycleLen, cycleEnt, cycleRes, cycleTime, cyclesSeen, resName, resObj } from "../xen/waitgraph";
 
 const K_GUESTS = knob("guests");
@@ -228,10 +228,7 @@ function evidence(): void {
     jEndObj();
   }
   jEndArr();
-  jKey("entities");
-  jArr();
-  for (let i = 0; i < cycleLen(); i++) { jObj(); entJson(cycleEnt(i)); jEndObj(); }
-  jEndArr();
+  jKey("xenstore"); xsTreeJson();
   jEndObj();
 }
 
@@ -290,6 +287,7 @@ scenario("blktap2-teardown", (): void => {
   const udevd = threadNew(N_udevd, 410, 0, 1, 10000);
   unchecked(role[udevd] = ROLE_UDEVD);
   xsInit(xenstored);
+  xsWrite(xenstored, xsPath(domainDir(0), S_name), 0, F_domain0);
   blktapInit();
   tapdiskInit(patched(P_RESPOND));
   tapCtlInit(<i64>(kv(K_DETACH_TIMEOUT) * <f64>NSEC_PER_SEC));

@@ -5,7 +5,7 @@
 import { name } from "../kernel/names";
 import { entNew } from "../kernel/sched";
 import { resHold, resRelease } from "../kernel/waitfor";
-import { xsPath, xsRoot, xsParent, xsRm, MAX_NODES } from "./xenstore";
+import { xsPath, xsRoot, xsParent, xsRm, xsPathCleanup, xsValueFormat, MAX_NODES } from "./xenstore";
 import { xenRes } from "./waitgraph";
 
 export const MAX_VBDS: i32 = 1100;
@@ -36,17 +36,17 @@ export const S_backend_id = name("backend-id");
 export const S_ring_ref = name("ring-ref");
 export const S_event_channel = name("event-channel");
 export const S_virtual_device = name("virtual-device");
-export const F_tapdev = name("/dev/xen/blktap-2/tapdev%d");
-export const F_image = name("vhd:/images/guest%d-disk%d.vhd");
-export const F_major_minor = name("%x:%x");
+export const S_name = name("name");
+export const F_domain0 = xsValueFormat("Domain-0");
+export const F_tapdev = xsValueFormat("/dev/xen/blktap-2/tapdev%d");
+export const F_image = xsValueFormat("vhd:/images/guest%d-disk%d.vhd");
+export const F_major_minor = xsValueFormat("%x:%x");
 
 const N_vbd = name("vbd");
 const N_be_node = name("backend node (xs_rm be_path)");
 
 export const BLKTAP_MAJOR: i32 = 0xfe;
 
-export const vbdGuest = new StaticArray<i32>(MAX_VBDS);
-export const vbdDisk = new StaticArray<i32>(MAX_VBDS);
 export const vbdDomid = new StaticArray<i32>(MAX_VBDS);
 export const vbdDevid = new StaticArray<i32>(MAX_VBDS);
 export const vbdMinor = new StaticArray<i32>(MAX_VBDS);
@@ -85,8 +85,6 @@ export function vbdNew(actor: i32, guest: i32, disk: i32, domid: i32, minor: i32
   assert(nVbds < MAX_VBDS, "too many vbds");
   const v = nVbds++;
   const dev = devid(disk);
-  unchecked(vbdGuest[v] = guest);
-  unchecked(vbdDisk[v] = disk);
   unchecked(vbdDomid[v] = domid);
   unchecked(vbdDevid[v] = dev);
   unchecked(vbdMinor[v] = minor);
@@ -111,10 +109,12 @@ export function vbdNew(actor: i32, guest: i32, disk: i32, domid: i32, minor: i32
 }
 
 // xs_rm of the backend directory, by libxl or by xen-hotplug-cleanup: nobody holds it
-// any more, and blkback will unregister the device when the watch reaches it.
-export function vbdRmBackend(actor: i32, v: i32): i32 {
+// any more, and blkback will unregister the device when the watch reaches it. 4.2's
+// libxl removes the parents it leaves empty too (libxl__xs_path_cleanup); 4.1 does not.
+export function vbdRmBackend(actor: i32, v: i32, cleanupParents: bool = false): i32 {
   resRelease(unchecked(vbdResBe[v]));
-  return xsRm(actor, unchecked(vbdBeDir[v]));
+  const be = unchecked(vbdBeDir[v]);
+  return cleanupParents ? xsPathCleanup(actor, be) : xsRm(actor, be);
 }
 
 // The vbd whose backend directory is `node` or holds it, or -1.

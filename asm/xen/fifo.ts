@@ -57,8 +57,3 @@ export function fifoPop(f: i32): bool {
 }
 
 export function fifoLen(f: i32): i32 { return unchecked(fLen[f]); }
-
-// Drops every pair (a socket closed with connections still in its backlog).
-export function fifoClear(f: i32): void {
-  while (fifoPop(f)) { /* cells go back to the pool */ }
-}

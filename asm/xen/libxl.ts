@@ -21,12 +21,12 @@ import {
 import { randDuration } from "../kernel/prng";
 import {
   xsPath, xsRoot, xsWrite, xsRm, xsExists, xsRead, xsWatch, xsNextEvent,
-  xsTransactionStart, xsTransactionEnd,
+  xsTransactionStart, xsTransactionEnd, xsValueFormat, xsPathCleanup,
 } from "./xenstore";
 import {
   MAX_GUESTS, MAX_DISKS, vbdNew, vbdRmBackend, imageKey, devid, domainDir, xsNum, vbdBeDir,
   vbdBeState, vbdBeOnline, vbdBeParams, vbdBeTapParams, vbdBePhys, vbdFeDir, vbdFeState,
-  S_frontend_id, S_backend_id, S_virtual_device, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
+  S_frontend_id, S_backend_id, S_virtual_device, S_name, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
   XenbusStateInitialising, XenbusStateClosing, XenbusStateClosed,
 } from "./device";
 import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
@@ -75,9 +75,8 @@ const N_event_wait = name("libxl_event_wait");
 const S_control = name("control");
 const S_shutdown = name("shutdown");
 const S_vm = name("vm");
-const S_name = name("name");
 const S_release = name("@releaseDomain");
-const V_poweroff = name("poweroff");
+const V_poweroff = xsValueFormat("poweroff");
 const N_create = fn("libxl_domain_create_new", "domid=%d cycle=%d");
 const N_disk_add = fn("libxl_device_disk_add", "disk=%d");
 const N_devpath = fn("libxl__blktap_devpath", "disk=%d minor=%d reused=%d");
@@ -420,7 +419,7 @@ function initiateRemove(t: i32, g: i32, d: i32): void {
   if (xsTransactionEnd(t, unchecked(xTx[g])) != 0) { threadNext(t, XL42_INIT_TX, XS_NS); return; }
   const state = xsRead(unchecked(vbdBeState[v]));
   trace(t, N_initiate, devid(d), state);
-  xsRm(t, unchecked(vbdFeDir[v]));
+  xsPathCleanup(t, unchecked(vbdFeDir[v]));
   if (xsExists(unchecked(vbdBeState[v])) && state != XenbusStateClosed) {
     xsWrite(t, unchecked(vbdBeOnline[v]), 0);
     xsWrite(t, unchecked(vbdBeState[v]), XenbusStateClosing);
@@ -444,8 +443,8 @@ function deviceDestroy42(t: i32, g: i32, d: i32): void {
   if (xsTransactionEnd(t, unchecked(xTx[g])) != 0) { threadNext(t, XL42_DEV_TX, XS_NS); return; }
   trace(t, N_dev_destroy, devid(d), xsRead(unchecked(vbdBeState[v])));
   const params = xsExists(unchecked(vbdBeTapParams[v]));
-  xsRm(t, unchecked(vbdFeDir[v]));
-  vbdRmBackend(t, v);
+  xsPathCleanup(t, unchecked(vbdFeDir[v]));
+  vbdRmBackend(t, v, true);
   if (isCurrent42Final()) {
     trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
     if (params) { tapCtlFind(t, g, imageKey(g, d), XL42_FOUND); return; }
@@ -469,4 +468,3 @@ export function teardownCycle(i: i32): i32 { return unchecked(tdCycle[i]); }
 export function teardownDomid(i: i32): i32 { return unchecked(tdDomid[i]); }
 export function teardownStart(i: i32): i64 { return unchecked(tdStart[i]); }
 export function teardownNs(i: i32): i64 { return unchecked(tdNs[i]); }
-export function xlPid(g: i32): i32 { return unchecked(xPid[g]); }

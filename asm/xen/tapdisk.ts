@@ -47,14 +47,12 @@ export const TD_VBD_CLOSED: i32 = 0x2;
 // ---- connections: one per tap-ctl request
 const cClient = new StaticArray<i32>(MAX_CONNS);
 const cType = new StaticArray<i32>(MAX_CONNS);
-const cTd = new StaticArray<i32>(MAX_CONNS);
 const cReplied = new StaticArray<bool>(MAX_CONNS);
 const cEof = new StaticArray<bool>(MAX_CONNS);        // the server closed without replying
 const cClientGone = new StaticArray<bool>(MAX_CONNS);
 const cServerDone = new StaticArray<bool>(MAX_CONNS);
 const cErr = new StaticArray<i32>(MAX_CONNS);
 const cR1 = new StaticArray<i32>(MAX_CONNS);
-const cR2 = new StaticArray<i32>(MAX_CONNS);
 const cR3 = new StaticArray<i32>(MAX_CONNS);
 const cFree = new StaticArray<i32>(MAX_CONNS);
 let nFreeConns: i32 = 0;
@@ -139,7 +137,6 @@ function connNew(client: i32, td: i32, type: i32): i32 {
   else { assert(connsUsed < MAX_CONNS, "tap-ctl connection pool exhausted"); c = connsUsed++; }
   unchecked(cClient[c] = client);
   unchecked(cType[c] = type);
-  unchecked(cTd[c] = td);
   unchecked(cReplied[c] = false);
   unchecked(cEof[c] = false);
   unchecked(cClientGone[c] = false);
@@ -165,9 +162,7 @@ export function connReplied(c: i32): bool { return unchecked(cReplied[c]); }
 export function connEof(c: i32): bool { return unchecked(cEof[c]); }
 export function connErr(c: i32): i32 { return unchecked(cErr[c]); }
 export function connR1(c: i32): i32 { return unchecked(cR1[c]); }
-export function connR2(c: i32): i32 { return unchecked(cR2[c]); }
 export function connR3(c: i32): i32 { return unchecked(cR3[c]); }
-export function connTd(c: i32): i32 { return unchecked(cTd[c]); }
 
 // The client closes its end (after the reply, or after giving up).
 export function connClose(c: i32): void {
@@ -180,7 +175,8 @@ export function tapdiskReplyRes(td: i32): i32 { return unchecked(tdRes[td]); }
 
 // ---- the server side
 
-function reply(t: i32, td: i32, err: i32, r1: i32, r2: i32, r3: i32): void {
+// r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none.
+function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32): void {
   const c = unchecked(tdConn[td]);
   unchecked(tdReplied[td] = true);
   if (unchecked(cClientGone[c])) {
@@ -189,7 +185,6 @@ function reply(t: i32, td: i32, err: i32, r1: i32, r2: i32, r3: i32): void {
   } else {
     unchecked(cErr[c] = err);
     unchecked(cR1[c] = r1);
-    unchecked(cR2[c] = r2);
     unchecked(cR3[c] = r3);
     unchecked(cReplied[c] = true);
     trace(t, N_write_rsp, msgName(unchecked(cType[c])), err);
@@ -237,11 +232,11 @@ function loop(t: i32, td: i32): void {
   const m = unchecked(tdMinor[td]);
   trace(t, N_ctl_msg, msgName(type), c);
   if (type == MSG_PID) {
-    reply(t, td, 0, unchecked(tdPid[td]), 0, 0);
+    reply(t, td, 0, unchecked(tdPid[td]), 0);
   } else if (type == MSG_LIST) {
-    // one entry per VBD: minor, state, params (the image key); none: an orphaned tapdisk
-    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdState[td]), unchecked(tdImage[td]));
-    else reply(t, td, 0, -1, -1, -1);
+    // one entry per VBD: minor, params (the image key); none: an orphaned tapdisk
+    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]));
+    else reply(t, td, 0, -1, -1);
   } else if (type == MSG_ATTACH) {
     const minor = unchecked(cR1[c]);
     unchecked(tdMinor[td] = minor);
@@ -249,20 +244,20 @@ function loop(t: i32, td: i32): void {
     unchecked(tdAttached[td] = true);
     trace(t, N_attach, minor);
     blktapRingAttach(t, minor);
-    reply(t, td, 0, minor, 0, 0);
+    reply(t, td, 0, minor, 0);
   } else if (type == MSG_OPEN) {
     trace(t, N_open, m);
     unchecked(tdState[td] = 0);
     blktapDeviceCreate(t, m);
-    reply(t, td, 0, m, 0, 0);
+    reply(t, td, 0, m, 0);
   } else if (type == MSG_CLOSE) {
     // tapdisk_vbd_close_vdi: the images close; the ring and tapdevN are untouched
     unchecked(tdState[td] |= TD_VBD_CLOSED);
     trace(t, N_close, m, 0, unchecked(tdState[td]));
-    reply(t, td, 0, 0, 0, 0);
+    reply(t, td, 0, 0, 0);
   } else if (type == MSG_DETACH) {
     trace(t, N_detach, m);
-    if (respondBeforeTeardown) reply(t, td, 0, 0, 0, 0);
+    if (respondBeforeTeardown) reply(t, td, 0, 0, 0);
     threadNext(t, TD_UNMAP, UNMAP_NS);
     return;
   }
@@ -298,7 +293,7 @@ function release(t: i32, td: i32): void {
 function detachDone(t: i32, td: i32): void {
   trace(t, N_remove_vbd, unchecked(tdMinor[td]));
   unchecked(tdHasVbd[td] = false);
-  if (!unchecked(tdReplied[td])) reply(t, td, 0, 0, 0, 0);
+  if (!unchecked(tdReplied[td])) reply(t, td, 0, 0, 0);
   unchecked(tdRun[td] = false);
   trace(t, N_check_state, 0);
   threadNext(t, TD_LOOP, LOOP_NS);

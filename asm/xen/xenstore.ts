@@ -43,12 +43,33 @@ let nWatches: i32 = 0;
 const thWatchFifo = new StaticArray<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
 
 const N_root = name("");
-const N_do_write = fn("xs_write", "node=%d %n=%d %n", CAT_STATE);
+const N_do_write = fn("xs_write", "node=%d %n=%d", CAT_STATE);
 const N_do_rm = fn("xs_rm", "node=%d %n%d err=%e", CAT_STATE);
 const N_tx_start = fn("xs_transaction_start", "gen=%d");
 const N_tx_end = fn("xs_transaction_end", "err=%e gen=%d now=%d");
 const N_fire = fn("fire_watches", "node=%d %n watcher=%d token=%d", CAT_STEP);
 const N_xenstored_loop = name("xenstored_main_loop");
+
+// Values that are not plain integers are a pattern with up to two %d/%x, registered at
+// module start: one name for the pattern (snapshots) and one xs_write trace format.
+const MAX_FORMATS: i32 = 32;
+const fmtTrace = new StaticArray<i32>(MAX_FORMATS);
+const fmtName = new StaticArray<i32>(MAX_FORMATS);
+let nFormats: i32 = 0;
+
+export function xsValueFormat(pattern: string): i32 {
+  assert(nFormats < MAX_FORMATS, "too many xenstore value formats");
+  const id = name(pattern);
+  unchecked(fmtName[nFormats] = id);
+  unchecked(fmtTrace[nFormats] = fn("xs_write", "node=%d %n=" + pattern, CAT_STATE));
+  nFormats++;
+  return id;
+}
+
+function writeTraceName(fmt: i32): i32 {
+  for (let i = 0; i < nFormats; i++) if (unchecked(fmtName[i]) == fmt) return unchecked(fmtTrace[i]);
+  return N_do_write;
+}
 
 let xenstoredThread: i32 = -1;
 let pendingFires: i32 = -1;
@@ -92,7 +113,6 @@ export function xsPath(parent: i32, seg: i32, num: i32 = -1): i32 {
 export function xsParent(n: i32): i32 { return unchecked(nParent[n]); }
 export function xsExists(n: i32): bool { return unchecked(nLive[n]); }
 export function xsRead(n: i32): i32 { return unchecked(nLive[n]) ? unchecked(nVal[n]) : -1; }
-export function xsGeneration(): i32 { return generation; }
 
 function makeLive(n: i32): void {
   for (let p = n; p >= 0 && !unchecked(nLive[p]); p = unchecked(nParent[p])) unchecked(nLive[p] = true);
@@ -106,14 +126,7 @@ export function xsWrite(actor: i32, n: i32, val: i32, fmt: i32 = 0, val2: i32 = 
   unchecked(nFmt[n] = fmt);
   unchecked(nHasVal[n] = true);
   generation++;
-  trace(actor, N_do_write, n, unchecked(nSeg[n]), val, fmt);
-  fireWatches(n, false);
-}
-
-export function xsMkdir(actor: i32, n: i32): void {
-  makeLive(n);
-  generation++;
-  trace(actor, N_do_write, n, unchecked(nSeg[n]), 0);
+  trace(actor, fmt == 0 ? N_do_write : writeTraceName(fmt), n, unchecked(nSeg[n]), val, val2);
   fireWatches(n, false);
 }
 
@@ -134,6 +147,20 @@ export function xsRm(actor: i32, n: i32): i32 {
   trace(actor, N_do_rm, n, unchecked(nSeg[n]), unchecked(nNum[n]), 0);
   fireWatches(n, true);
   return 0;
+}
+
+// libxl__xs_path_cleanup (4.2): xs_rm, then every parent left empty.
+export function xsPathCleanup(actor: i32, n: i32): i32 {
+  const err = xsRm(actor, n);
+  for (let p = unchecked(nParent[n]); p > 0 && unchecked(nLive[p]) && !hasLiveChild(p); p = unchecked(nParent[p])) {
+    xsRm(actor, p);
+  }
+  return err;
+}
+
+function hasLiveChild(n: i32): bool {
+  for (let c = unchecked(nChild[n]); c >= 0; c = unchecked(nSibling[c])) if (unchecked(nLive[c])) return true;
+  return false;
 }
 
 // A special watch path (@releaseDomain): xenstored fires it without a write.

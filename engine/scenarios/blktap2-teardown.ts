@@ -27,16 +27,23 @@ export function tapCtlListLine(e: TapCtlEntry): string {
   return f.join(" ");
 }
 
-const SYSLOG_TEXT = [
-  () => "tap-err:tap_ctl_read_message: failure reading message",
-  (m: string) => `tap-err:tap_ctl_send_and_receive: failed to receive '${m}' message`,
-  (id: number) => `tap-err:tap_ctl_connect: couldn't connect to /var/run/blktap-control/ctl${id}`,
-  (err: number) => `tap-err:tap_ctl_close: close failed: ${-err}`,
-];
-
-export function syslogLine(l: any): string {
-  const text = l.kind === 1 ? SYSLOG_TEXT[1](l.msg) : l.kind === 0 ? SYSLOG_TEXT[0]() : (SYSLOG_TEXT[l.kind] as (x: number) => string)(l.arg);
+// tap-ctl's EPRINTF: syslog(LOG_ERR, "tap-err:%s: " fmt, __func__, ...), from xl.
+export function syslogLine(l: { t: number; pid: number; kind: number; msg?: string; arg?: number }): string {
+  const text = [
+    "tap-err:tap_ctl_read_message: failure reading message",
+    `tap-err:tap_ctl_send_and_receive: failed to receive '${l.msg}' message`,
+    `tap-err:tap_ctl_connect: couldn't connect to /var/run/blktap-control/ctl${l.arg}`,
+    `tap-err:tap_ctl_close: close failed: ${-(l.arg ?? 0)}`,
+  ][l.kind];
   return `[${tS(l.t).padStart(12)}] xl[${l.pid}]: ${text}`;
+}
+
+// A wait-for edge in kernel words.
+function waitLabel(res: string, obj: number): string {
+  if (res === "tapdev bd_openers") return `wait_event until tapdev${obj} bd_openers == 0`;
+  if (res === "backend node (xs_rm be_path)") return `xs_rm of its backend dir (devid ${obj})`;
+  if (res === "tapdisk control reply") return `select() for tapdisk2[${obj}]'s reply`;
+  return `${res} ${obj}`;
 }
 
 function label(l: { comm: string; pid: number; kind: string }): string {
@@ -48,7 +55,7 @@ function waitCycleBlock(raw: any): EvidenceBlock | undefined {
   const c = raw.waitCycle;
   if (!c?.found) return undefined;
   const nodes = c.links.map((l: any) => ({ id: String(l.ent), label: label(l) }));
-  const edges = c.links.map((l: any) => ({ from: String(l.ent), to: String(l.heldBy), label: `${l.waitsOn} ${l.obj}` }));
+  const edges = c.links.map((l: any) => ({ from: String(l.ent), to: String(l.heldBy), label: waitLabel(l.waitsOn, l.obj) }));
   return { id: "wait-cycle", title: `Wait-for cycle (first found at ${tS(c.t)} s by the wait-for graph)`, graph: { nodes, edges } };
 }
 
@@ -61,7 +68,7 @@ function hungLines(raw: any, hung: any[], ctx: DescribeContext): string[] {
     const chain = raw.hungChains.find((c: any) => c.ent === h.ent);
     for (const l of chain?.chain.links ?? []) {
       const a = ctx.entities[l.ent], b = ctx.entities[l.heldBy];
-      out.push(`  ${a ? label(a as any) : l.ent} waits on ${l.waitsOn} ${l.obj}, held by ${b ? label(b as any) : "nobody"}`);
+      out.push(`  ${a ? label(a as any) : l.ent}: ${waitLabel(l.waitsOn, l.obj)}, held by ${b ? label(b as any) : "nobody"}`);
     }
     if (chain?.chain.cycle) out.push("  (a cycle: nothing outside it will break it)");
   }
@@ -97,6 +104,7 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
       meanTeardownPerDisk: sS(perDisk), maxTeardown: sS(maxTeardown),
     },
   });
+  blocks.push({ id: "xenstore", title: "xenstore-ls at the end", lines: xenstoreLines(m.xenstore) });
   const series: Series[] = [
     { id: "orphans", title: "Orphaned blktap minors (at each guest start)", unit: "minors", points: m.orphanSeries },
     { id: "teardown", title: "Guest teardown latency", unit: "ms", points: teardowns.map((t: any) => [t.t, t.ms]) },
@@ -124,11 +132,12 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   };
 }
 
+const xenstoreLines = (tree: any[]): string[] => tree.map((n: any) => (n.value !== undefined ? `${n.path} = "${n.value}"` : n.path));
+
 function snapshotBlocks(model: any): EvidenceBlock[] {
   if (!model?.xenstore) return [];
-  const tree = model.xenstore.map((n: any) => (n.value !== undefined ? `${n.path} = "${n.value}"` : n.path));
   return [
-    { id: "xenstore", title: "xenstore-ls", lines: tree },
+    { id: "xenstore", title: "xenstore-ls", lines: xenstoreLines(model.xenstore) },
     { id: "tap-ctl-list", title: "# tap-ctl list", lines: model.tapCtlList.map(tapCtlListLine) },
     {
       id: "blktap", title: "blktap2 minors (/sys/class/blktap2)",
