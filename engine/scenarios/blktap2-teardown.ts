@@ -228,6 +228,11 @@ export const blktap2Teardown: ScenarioSpec = {
       seed: 4, knobs: { toolstack: "4.1.4", guests: 1, disks: 1, cycles: 1, tapctl_detach_timeout_s: 0 },
     },
     {
+      id: "rc1-slow-blkback", label: "4.2.0-rc1 with a slow blkback",
+      description: "4.2.0-rc1 tears the tapdisk down right after removing the frontend, racing blkback's release; with blkback slower than tap-ctl's 5 s the DETACH times out, and the later destroy_tapdisk is a no-op (tapdisk-params already gone).",
+      seed: 4, knobs: { toolstack: "4.2.0-rc1", blkback_release_ms: 8000 },
+    },
+    {
       id: "fixed", label: "Backend first (libxl-teardown-order)",
       description: "Greg's reordering on 4.1.4: no stall, no orphan.",
       seed: 4, knobs: { toolstack: "4.1.4" }, patches: { "libxl-teardown-order": true },

@@ -176,7 +176,7 @@ describe("blktap2-teardown: toolstack versions", () => {
   });
 
   it("4.2.0-rc1 with a slow blkback: stall, orphan, and the second destroy_tapdisk is a no-op", () => {
-    const { w, r, ev } = run({ toolstack: "4.2.0-rc1", blkback_release_ms: 8000 });
+    const { w, r, ev } = runPreset("rc1-slow-blkback");
     expect(r.verdict).toBe("leak");
     expect(ev.detachTimeouts).toBeGreaterThan(0);
     expect(ev.orphanedMinors + ev.tapdisksLeft).toBeGreaterThan(0);
@@ -198,6 +198,16 @@ describe("blktap2-teardown: toolstack versions", () => {
     expect(r.reason).toMatch(/blktap_device_destroy_sync/);
     // the same with the backend removed first: nothing to wait for
     expect(runPreset("blktap-2.5", { [ORDER]: true }).r.verdict).toBe("ok");
+  });
+});
+
+describe("blktap2-teardown: tap-ctl list format", () => {
+  it("prints the non-tty dict, leaving out missing fields", async () => {
+    const { tapCtlListLine } = await import("../../scenarios/blktap2-teardown");
+    expect(tapCtlListLine({ pid: 4321, minor: 0, state: 0, guest: 1, disk: 0 })).toBe("pid=4321 minor=0 state=0 args=vhd:/images/guest1-disk0.vhd");
+    expect(tapCtlListLine({ pid: 4321, minor: 3, state: 2, guest: 0, disk: 1 })).toBe("pid=4321 minor=3 state=2 args=vhd:/images/guest0-disk1.vhd");
+    expect(tapCtlListLine({ pid: 4321 })).toBe("pid=4321");
+    expect(tapCtlListLine({ minor: 7 })).toBe("minor=7");
   });
 });
 
