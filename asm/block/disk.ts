@@ -1,13 +1,14 @@
 // The server's disk (the exported file's blocks): what reached stable storage, block by
 // block — the page pattern written, and which WRITE (write id, xid) wrote it last.
 import { PG_FILL } from "../mm/page";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_BLOCKS: i32 = 1 << 16;
-export const blkPattern = new StaticArray<u32>(MAX_BLOCKS);
-export const blkKind = new StaticArray<u8>(MAX_BLOCKS);
-export const blkWriteId = new StaticArray<i32>(MAX_BLOCKS);
-export const blkXid = new StaticArray<u32>(MAX_BLOCKS);
-export const blkWrites = new StaticArray<i32>(MAX_BLOCKS);
+export const blkPattern = zeroed<u32>(MAX_BLOCKS);
+export const blkKind = zeroed<u8>(MAX_BLOCKS);
+export const blkWriteId = zeroed<i32>(MAX_BLOCKS);
+export const blkXid = zeroed<u32>(MAX_BLOCKS);
+export const blkWrites = zeroed<i32>(MAX_BLOCKS);
 let maxBlock: i32 = -1;
 
 // submit_bio(WRITE) of one 4 KB block, contents as received.

@@ -1,9 +1,10 @@
 // Bit words with the kernel's atomic bit operations (test_and_set_bit & co). Models keep
 // state bits such as XPRT_LOCKED or ksnc_rx_scheduled in them; a bit used as a lock
 // also names its holder in the wait-for graph (waitfor.ts), which is the model's job.
+import { zeroed } from "./mem";
 
 const MAX_WORDS: i32 = 4096;
-const words = new StaticArray<u32>(MAX_WORDS);
+const words = zeroed<u32>(MAX_WORDS);
 let nWords: i32 = 0;
 
 export function bitsNew(): i32 {

@@ -3,14 +3,15 @@
 // and descriptions live in the host's schema (engine/scenarios), which is checked
 // against these registrations by a unit test.
 import { fn, nameStr, CAT_STATE } from "./names";
+import { zeroed } from "./mem";
 
 const MAX_KNOBS: i32 = 256;
 const MAX_PATCHES: i32 = 64;
 
 const knobName = new Array<i32>();
-const knobVal = new StaticArray<f64>(MAX_KNOBS);
+const knobVal = zeroed<f64>(MAX_KNOBS);
 const patchName = new Array<i32>();
-const patchOn = new StaticArray<bool>(MAX_PATCHES);
+const patchOn = zeroed<bool>(MAX_PATCHES);
 const scenarioName = new Array<i32>();
 const scenarioBuild = new Array<() => void>();
 

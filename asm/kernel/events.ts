@@ -6,26 +6,27 @@
 // be cancelled: cancel marks the slot and the heap drops it lazily when it surfaces.
 // Everything is preallocated: scheduling and running an event allocate nothing.
 import { now, setNow } from "./clock";
+import { zeroed } from "./mem";
 
 export const MAX_EVENTS: i32 = 1 << 16;
 const SLOT_BITS: i32 = 16;
 const SLOT_MASK: i32 = MAX_EVENTS - 1;
 
 // slot pool
-const evTime = new StaticArray<i64>(MAX_EVENTS);
-const evKind = new StaticArray<i32>(MAX_EVENTS);
-const evObj = new StaticArray<i32>(MAX_EVENTS);
-const evArg = new StaticArray<i32>(MAX_EVENTS);
-const evGen = new StaticArray<i32>(MAX_EVENTS);
-const evCancelled = new StaticArray<bool>(MAX_EVENTS);
-const freeSlots = new StaticArray<i32>(MAX_EVENTS);
+const evTime = zeroed<i64>(MAX_EVENTS);
+const evKind = zeroed<i32>(MAX_EVENTS);
+const evObj = zeroed<i32>(MAX_EVENTS);
+const evArg = zeroed<i32>(MAX_EVENTS);
+const evGen = zeroed<i32>(MAX_EVENTS);
+const evCancelled = zeroed<bool>(MAX_EVENTS);
+const freeSlots = zeroed<i32>(MAX_EVENTS);
 let nFree: i32 = 0;
 let nSlotsUsed: i32 = 0;
 
 // heap of (time, seq, slot)
-const hTime = new StaticArray<i64>(MAX_EVENTS);
-const hSeq = new StaticArray<u64>(MAX_EVENTS);
-const hSlot = new StaticArray<i32>(MAX_EVENTS);
+const hTime = zeroed<i64>(MAX_EVENTS);
+const hSeq = zeroed<u64>(MAX_EVENTS);
+const hSlot = zeroed<i32>(MAX_EVENTS);
 let hLen: i32 = 0;
 let seq: u64 = 0;
 

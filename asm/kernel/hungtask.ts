@@ -13,16 +13,17 @@ import {
   TASK_UNINTERRUPTIBLE,
 } from "./sched";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
+import { zeroed } from "./mem";
 
 const N_hung = fn("check_hung_task", "blocked_for=%t wchan=%n", CAT_ANOMALY);
 
 let timeout: i64 = 120 * NSEC_PER_SEC;
 let warnings: i32 = 10;
-const lastSwitches = new StaticArray<u32>(MAX_ENTS);
+const lastSwitches = zeroed<u32>(MAX_ENTS);
 const MAX_REPORTS: i32 = 10;
-const repEnt = new StaticArray<i32>(MAX_REPORTS);
-const repTime = new StaticArray<i64>(MAX_REPORTS);
-const repBlocked = new StaticArray<i64>(MAX_REPORTS);
+const repEnt = zeroed<i32>(MAX_REPORTS);
+const repTime = zeroed<i64>(MAX_REPORTS);
+const repBlocked = zeroed<i64>(MAX_REPORTS);
 let nReports: i32 = 0;
 
 export function hungTaskInit(timeoutNs: i64): void {

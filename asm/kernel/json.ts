@@ -2,12 +2,13 @@
 // entity table are written with it and parsed by the host: structured data crosses the
 // boundary once per request, never per event.
 import { nameStr } from "./names";
+import { zeroed } from "./mem";
 
 let buf: usize = 0;
 let cap: usize = 0;
 let len: usize = 0;
 const MAX_DEPTH: i32 = 64;
-const first = new StaticArray<bool>(MAX_DEPTH);
+const first = zeroed<bool>(MAX_DEPTH);
 let depth: i32 = 0;
 let afterKey: bool = false;
 

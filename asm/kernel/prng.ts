@@ -3,9 +3,10 @@
 // two runs of one seed can be compared side by side. Never Math.random.
 //
 // Each stream is a PCG-XSH-RR 32 generator seeded by splitmix64(seed ^ hash(name)).
+import { zeroed } from "./mem";
 
 const MAX_STREAMS = 32;
-const state = new StaticArray<u64>(MAX_STREAMS);
+const state = zeroed<u64>(MAX_STREAMS);
 const streamNames = new Array<string>();
 let worldSeed: u64 = 0;
 

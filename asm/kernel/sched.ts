@@ -19,6 +19,7 @@ import { scheduleAt, scheduleIn, cancelEvent } from "./events";
 import { EV_STEP, EV_TIMEOUT, hookStep } from "./hooks";
 import { wqNew, wqAdd, wqPop, wqLen, wqRemove } from "./waitq";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
+import { zeroed } from "./mem";
 
 export const MAX_ENTS: i32 = 1 << 14;
 export const MAX_CPUS: i32 = 64;
@@ -37,29 +38,29 @@ const N_wake = fn("try_to_wake_up", "cpu=%d", CAT_SCHED);
 const N_exit = fn("do_exit", "", CAT_SCHED);
 
 // entity table
-const entKind = new StaticArray<i32>(MAX_ENTS);
-const entComm = new StaticArray<i32>(MAX_ENTS);
-const entPid = new StaticArray<i32>(MAX_ENTS);
+const entKind = zeroed<i32>(MAX_ENTS);
+const entComm = zeroed<i32>(MAX_ENTS);
+const entPid = zeroed<i32>(MAX_ENTS);
 let nEnts: i32 = 0;
 
 // thread fields (valid when thState != NOT_A_THREAD)
-const thState = new StaticArray<i32>(MAX_ENTS);
-const thCpu = new StaticArray<i32>(MAX_ENTS);
-const thAction = new StaticArray<i32>(MAX_ENTS);
-const thCost = new StaticArray<i64>(MAX_ENTS);
-const thSwitches = new StaticArray<u32>(MAX_ENTS);
-const thSince = new StaticArray<i64>(MAX_ENTS);
-const thWchan = new StaticArray<i32>(MAX_ENTS);
-const thBusy = new StaticArray<i64>(MAX_ENTS);
-const thTimer = new StaticArray<i32>(MAX_ENTS);
-const thTimedOut = new StaticArray<bool>(MAX_ENTS);
-const thOnCpu = new StaticArray<bool>(MAX_ENTS);
-const thStepStart = new StaticArray<i64>(MAX_ENTS);
+const thState = zeroed<i32>(MAX_ENTS);
+const thCpu = zeroed<i32>(MAX_ENTS);
+const thAction = zeroed<i32>(MAX_ENTS);
+const thCost = zeroed<i64>(MAX_ENTS);
+const thSwitches = zeroed<u32>(MAX_ENTS);
+const thSince = zeroed<i64>(MAX_ENTS);
+const thWchan = zeroed<i32>(MAX_ENTS);
+const thBusy = zeroed<i64>(MAX_ENTS);
+const thTimer = zeroed<i32>(MAX_ENTS);
+const thTimedOut = zeroed<bool>(MAX_ENTS);
+const thOnCpu = zeroed<bool>(MAX_ENTS);
+const thStepStart = zeroed<i64>(MAX_ENTS);
 
 // CPUs
-const cpuCurr = new StaticArray<i32>(MAX_CPUS);
-const cpuRq = new StaticArray<i32>(MAX_CPUS);
-const cpuBusy = new StaticArray<i64>(MAX_CPUS);
+const cpuCurr = zeroed<i32>(MAX_CPUS);
+const cpuRq = zeroed<i32>(MAX_CPUS);
+const cpuBusy = zeroed<i64>(MAX_CPUS);
 let nCpus: i32 = 0;
 const N_runqueue = name("runqueue");
 

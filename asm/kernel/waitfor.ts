@@ -5,12 +5,13 @@
 // the kernel code takes and drops the things they stand for; the analysis is generic.
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName, jKB, jKey } from "./json";
 import { MAX_ENTS } from "./sched";
+import { zeroed } from "./mem";
 
 const MAX_RES: i32 = 4096;
-const resName = new StaticArray<i32>(MAX_RES);
-const resObj = new StaticArray<i32>(MAX_RES);
-const resHolder = new StaticArray<i32>(MAX_RES);   // holder entity + 1; 0 = free
-const waitsOn = new StaticArray<i32>(MAX_ENTS);    // resource + 1; 0 = not waiting
+const resName = zeroed<i32>(MAX_RES);
+const resObj = zeroed<i32>(MAX_RES);
+const resHolder = zeroed<i32>(MAX_RES);   // holder entity + 1; 0 = free
+const waitsOn = zeroed<i32>(MAX_ENTS);    // resource + 1; 0 = not waiting
 let nRes: i32 = 0;
 
 export function resNew(nameId: i32, obj: i32 = 0): i32 {

@@ -3,21 +3,22 @@
 // O(1), as with a list_head. A queue has 1..4 priority levels; FIFO within a level.
 // SUNRPC's rpc_wait_queue uses the 4 levels (LOW, NORMAL, HIGH, PRIVILEGED) and its own
 // batching policy on top (see wqFirstAt).
+import { zeroed } from "./mem";
 
 export const MAX_ITEMS: i32 = 1 << 16;
 const MAX_QUEUES: i32 = 4096;
 const LEVELS: i32 = 4;
 
-const itNext = new StaticArray<i32>(MAX_ITEMS);
-const itPrev = new StaticArray<i32>(MAX_ITEMS);
-const itQueue = new StaticArray<i32>(MAX_ITEMS);
-const itLevel = new StaticArray<i32>(MAX_ITEMS);
+const itNext = zeroed<i32>(MAX_ITEMS);
+const itPrev = zeroed<i32>(MAX_ITEMS);
+const itQueue = zeroed<i32>(MAX_ITEMS);
+const itLevel = zeroed<i32>(MAX_ITEMS);
 
-const qHead = new StaticArray<i32>(MAX_QUEUES * LEVELS);
-const qTail = new StaticArray<i32>(MAX_QUEUES * LEVELS);
-const qLen = new StaticArray<i32>(MAX_QUEUES);
-const qLevels = new StaticArray<i32>(MAX_QUEUES);
-const qName = new StaticArray<i32>(MAX_QUEUES);
+const qHead = zeroed<i32>(MAX_QUEUES * LEVELS);
+const qTail = zeroed<i32>(MAX_QUEUES * LEVELS);
+const qLen = zeroed<i32>(MAX_QUEUES);
+const qLevels = zeroed<i32>(MAX_QUEUES);
+const qName = zeroed<i32>(MAX_QUEUES);
 let nQueues: i32 = 0;
 
 // An item on no queue has itQueue == -1; StaticArrays start zeroed, so store q + 1.

@@ -8,6 +8,7 @@
 // the bytes came from, or 0 = never written. A message is intact when every slot holds
 // its own tag. This is how the lab compares "what the receiver got" with "what the
 // sender queued" without moving real bytes.
+import { zeroed } from "../kernel/mem";
 
 export const SOCKLND = 2;                 // LND type of the tcp network
 export const LNET_PID_LUSTRE: i32 = 12345;
@@ -52,14 +53,14 @@ export function slotStart(s: i32): i32 {
 export const MAX_MSGS: i32 = 4096;
 export const MSG_IN: i32 = 0;    // peer -> us
 export const MSG_OUT: i32 = 1;   // us -> peer
-export const msgSerial = new StaticArray<i32>(MAX_MSGS);
-export const msgConn = new StaticArray<i32>(MAX_MSGS);
-export const msgDir = new StaticArray<i32>(MAX_MSGS);
-export const msgType = new StaticArray<i32>(MAX_MSGS);
-export const msgNob = new StaticArray<i32>(MAX_MSGS);      // payload bytes
-export const msgQueued = new StaticArray<i64>(MAX_MSGS);   // lnet_send / first byte on our socket
-export const msgStream = new StaticArray<f64>(MAX_MSGS);   // offset of its first byte in the TCP stream
-const freeMsgs = new StaticArray<i32>(MAX_MSGS);
+export const msgSerial = zeroed<i32>(MAX_MSGS);
+export const msgConn = zeroed<i32>(MAX_MSGS);
+export const msgDir = zeroed<i32>(MAX_MSGS);
+export const msgType = zeroed<i32>(MAX_MSGS);
+export const msgNob = zeroed<i32>(MAX_MSGS);      // payload bytes
+export const msgQueued = zeroed<i64>(MAX_MSGS);   // lnet_send / first byte on our socket
+export const msgStream = zeroed<f64>(MAX_MSGS);   // offset of its first byte in the TCP stream
+const freeMsgs = zeroed<i32>(MAX_MSGS);
 let nFree: i32 = 0;
 let nextSerial: i32 = 0;
 export let msgsInUse: i32 = 0;
@@ -67,13 +68,13 @@ export let msgsInUse: i32 = 0;
 // Tags: `slots` per descriptor. bufTag = what the message's buffers hold (LNet MD pages);
 // wireTag = what went onto the wire for an outgoing message.
 export let slots: i32 = 2;
-export let bufTag = new StaticArray<i32>(0);
-export let wireTag = new StaticArray<i32>(0);
+export let bufTag = zeroed<i32>(0);
+export let wireTag = zeroed<i32>(0);
 
 export function lnetInit(maxPayload: i32): void {
   slots = 2 + ((maxPayload + PAGE_SIZE - 1) >> 12);
-  bufTag = new StaticArray<i32>(MAX_MSGS * slots);
-  wireTag = new StaticArray<i32>(MAX_MSGS * slots);
+  bufTag = zeroed<i32>(MAX_MSGS * slots);
+  wireTag = zeroed<i32>(MAX_MSGS * slots);
   for (let i = MAX_MSGS - 1; i >= 0; i--) unchecked(freeMsgs[nFree++] = i);
 }
 

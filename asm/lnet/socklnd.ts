@@ -27,6 +27,7 @@ import {
   tagInBuf, tagOnWire, msgSerial, msgNob, msgImage, msgSlots, msgStream, msgType, msgFree,
   msgConn, firstBadSlot, countBadSlots, msgQueued,
 } from "./lnet";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_CPTS: i32 = 4;
 export const MAX_THREADS: i32 = 64;
@@ -55,7 +56,7 @@ const ITEM_BASE: i32 = MAX_ENTS;
 
 // --- names ------------------------------------------------------------------------------
 const N_ksock_conn = name("ksock_conn");
-export const N_CONN_TYPE = new StaticArray<i32>(4);
+export const N_CONN_TYPE = zeroed<i32>(4);
 unchecked(N_CONN_TYPE[0] = name("ANY"));
 unchecked(N_CONN_TYPE[1] = name("CONTROL"));
 unchecked(N_CONN_TYPE[2] = name("BULK_IN"));
@@ -66,7 +67,7 @@ const N_kss_waitq = name("kss_waitq");
 const N_ksnc_tx_queue = name("ksnc_tx_queue");
 const N_rx_fifo = name("sk_receive_queue");
 const N_wire = name("sk_write_queue");
-const N_RX_STATE = new StaticArray<i32>(6);
+const N_RX_STATE = zeroed<i32>(6);
 unchecked(N_RX_STATE[1] = name("SOCKNAL_RX_KSM_HEADER"));
 unchecked(N_RX_STATE[2] = name("SOCKNAL_RX_LNET_HEADER"));
 unchecked(N_RX_STATE[5] = name("SOCKNAL_RX_LNET_PAYLOAD"));
@@ -137,40 +138,40 @@ export function socklndUpcalls(recvDone: (c: i32, m: i32) => void, txDone: (c: i
 // --- ksock_sched ----------------------------------------------------------------------
 export let nCpts: i32 = 0;
 export let nScheds: i32 = 0;
-export const kssCpt = new StaticArray<i32>(MAX_THREADS);
-export const kssRxConns = new StaticArray<i32>(MAX_THREADS);
-export const kssTxConns = new StaticArray<i32>(MAX_THREADS);
-export const kssWaitq = new StaticArray<i32>(MAX_THREADS);
-export const kssNconns = new StaticArray<i32>(MAX_THREADS);
-export const kssNthreads = new StaticArray<i32>(MAX_THREADS);
-export const kssNthreadsMax = new StaticArray<i32>(MAX_THREADS);
+export const kssCpt = zeroed<i32>(MAX_THREADS);
+export const kssRxConns = zeroed<i32>(MAX_THREADS);
+export const kssTxConns = zeroed<i32>(MAX_THREADS);
+export const kssWaitq = zeroed<i32>(MAX_THREADS);
+export const kssNconns = zeroed<i32>(MAX_THREADS);
+export const kssNthreads = zeroed<i32>(MAX_THREADS);
+export const kssNthreadsMax = zeroed<i32>(MAX_THREADS);
 // OLD: ksock_sched_info per CPT: its first sched and thread count.
-export const infoFirstSched = new StaticArray<i32>(MAX_CPTS);
-export const infoNthreads = new StaticArray<i32>(MAX_CPTS);
+export const infoFirstSched = zeroed<i32>(MAX_CPTS);
+export const infoNthreads = zeroed<i32>(MAX_CPTS);
 
 // --- scheduler threads ----------------------------------------------------------------
 export let nThreads: i32 = 0;
-export const thEnt = new StaticArray<i32>(MAX_THREADS);
-export const thCpt = new StaticArray<i32>(MAX_THREADS);
-export const thSid = new StaticArray<i32>(MAX_THREADS);
-export const thSched = new StaticArray<i32>(MAX_THREADS);
-export const thScratch = new StaticArray<i32>(MAX_THREADS);
-const entThread = new StaticArray<i32>(MAX_ENTS);
-const thAct = new StaticArray<i32>(MAX_THREADS);
-const thConn = new StaticArray<i32>(MAX_THREADS);
-const thMsg = new StaticArray<i32>(MAX_THREADS);
-const thDid = new StaticArray<bool>(MAX_THREADS);
-const thNloops = new StaticArray<i32>(MAX_THREADS);
+export const thEnt = zeroed<i32>(MAX_THREADS);
+export const thCpt = zeroed<i32>(MAX_THREADS);
+export const thSid = zeroed<i32>(MAX_THREADS);
+export const thSched = zeroed<i32>(MAX_THREADS);
+export const thScratch = zeroed<i32>(MAX_THREADS);
+const entThread = zeroed<i32>(MAX_ENTS);
+const thAct = zeroed<i32>(MAX_THREADS);
+const thConn = zeroed<i32>(MAX_THREADS);
+const thMsg = zeroed<i32>(MAX_THREADS);
+const thDid = zeroed<bool>(MAX_THREADS);
+const thNloops = zeroed<i32>(MAX_THREADS);
 // The thread's current lib call (one at a time per thread).
-export const callId = new StaticArray<i32>(MAX_THREADS);
-export const callConn = new StaticArray<i32>(MAX_THREADS);
-export const callFn = new StaticArray<i32>(MAX_THREADS);
-export const callMsg = new StaticArray<i32>(MAX_THREADS);    // descriptor
-export const callSerial = new StaticArray<i32>(MAX_THREADS);
-export const callOff = new StaticArray<i32>(MAX_THREADS);
-export const callNob = new StaticArray<i32>(MAX_THREADS);
-export const callFillT = new StaticArray<i64>(MAX_THREADS);
-export const callInFlight = new StaticArray<bool>(MAX_THREADS);
+export const callId = zeroed<i32>(MAX_THREADS);
+export const callConn = zeroed<i32>(MAX_THREADS);
+export const callFn = zeroed<i32>(MAX_THREADS);
+export const callMsg = zeroed<i32>(MAX_THREADS);    // descriptor
+export const callSerial = zeroed<i32>(MAX_THREADS);
+export const callOff = zeroed<i32>(MAX_THREADS);
+export const callNob = zeroed<i32>(MAX_THREADS);
+export const callFillT = zeroed<i64>(MAX_THREADS);
+export const callInFlight = zeroed<bool>(MAX_THREADS);
 let nextCall: i32 = 0;
 
 const A_START: i32 = 0;
@@ -184,47 +185,47 @@ const A_TX_COPY: i32 = 6;
 // --- scratch arrays (kss_scratch_iov; kss_rx_scratch_pgs is only used by the zc_recv
 // vmap path, off by default) ----------------------------------------------------------
 export let nScratch: i32 = 0;
-export const scrOwnerIsThread = new StaticArray<bool>(MAX_THREADS);
-export const scrOwner = new StaticArray<i32>(MAX_THREADS);   // sched or thread index
-const scrMsg = new StaticArray<i32>(MAX_THREADS);
-const scrSerial = new StaticArray<i32>(MAX_THREADS);
-const scrOff = new StaticArray<i32>(MAX_THREADS);
-const scrNob = new StaticArray<i32>(MAX_THREADS);
-const scrFiller = new StaticArray<i32>(MAX_THREADS);         // thread
-const scrCall = new StaticArray<i32>(MAX_THREADS);
+export const scrOwnerIsThread = zeroed<bool>(MAX_THREADS);
+export const scrOwner = zeroed<i32>(MAX_THREADS);   // sched or thread index
+const scrMsg = zeroed<i32>(MAX_THREADS);
+const scrSerial = zeroed<i32>(MAX_THREADS);
+const scrOff = zeroed<i32>(MAX_THREADS);
+const scrNob = zeroed<i32>(MAX_THREADS);
+const scrFiller = zeroed<i32>(MAX_THREADS);         // thread
+const scrCall = zeroed<i32>(MAX_THREADS);
 
 // --- ksock_conn + its socket ------------------------------------------------------------
 export let nConns: i32 = 0;
-export const connPeer = new StaticArray<i32>(MAX_CONNS);
-export const connType = new StaticArray<i32>(MAX_CONNS);
-export const connCpt = new StaticArray<i32>(MAX_CONNS);
-export const connSched = new StaticArray<i32>(MAX_CONNS);
-export const connEnt = new StaticArray<i32>(MAX_CONNS);
-export const connUp = new StaticArray<bool>(MAX_CONNS);
-const rxReady = new StaticArray<bool>(MAX_CONNS);
-const rxScheduled = new StaticArray<bool>(MAX_CONNS);
-const rxState = new StaticArray<i32>(MAX_CONNS);
-const rxMsg = new StaticArray<i32>(MAX_CONNS);
-const rxPos = new StaticArray<i32>(MAX_CONNS);
-export const rxOwner = new StaticArray<i32>(MAX_CONNS);
-const txReady = new StaticArray<bool>(MAX_CONNS);
-const txScheduled = new StaticArray<bool>(MAX_CONNS);
-export const txQueue = new StaticArray<i32>(MAX_CONNS);      // ksnc_tx_queue (msg items)
-export const txOwner = new StaticArray<i32>(MAX_CONNS);
+export const connPeer = zeroed<i32>(MAX_CONNS);
+export const connType = zeroed<i32>(MAX_CONNS);
+export const connCpt = zeroed<i32>(MAX_CONNS);
+export const connSched = zeroed<i32>(MAX_CONNS);
+export const connEnt = zeroed<i32>(MAX_CONNS);
+export const connUp = zeroed<bool>(MAX_CONNS);
+const rxReady = zeroed<bool>(MAX_CONNS);
+const rxScheduled = zeroed<bool>(MAX_CONNS);
+const rxState = zeroed<i32>(MAX_CONNS);
+const rxMsg = zeroed<i32>(MAX_CONNS);
+const rxPos = zeroed<i32>(MAX_CONNS);
+export const rxOwner = zeroed<i32>(MAX_CONNS);
+const txReady = zeroed<bool>(MAX_CONNS);
+const txScheduled = zeroed<bool>(MAX_CONNS);
+export const txQueue = zeroed<i32>(MAX_CONNS);      // ksnc_tx_queue (msg items)
+export const txOwner = zeroed<i32>(MAX_CONNS);
 // socket, receive side: bytes arrived / consumed, and the incoming messages in order
-export const rxArrived = new StaticArray<f64>(MAX_CONNS);
-export const rxRead = new StaticArray<f64>(MAX_CONNS);
-export const rxFifo = new StaticArray<i32>(MAX_CONNS);
+export const rxArrived = zeroed<f64>(MAX_CONNS);
+export const rxRead = zeroed<f64>(MAX_CONNS);
+export const rxFifo = zeroed<i32>(MAX_CONNS);
 // socket, send side: sk_wmem_queued, SOCK_NOSPACE, bytes written / drained, and the
 // complete messages in the send queue awaiting the wire
-export const sockQueued = new StaticArray<i32>(MAX_CONNS);
-const sockNospace = new StaticArray<bool>(MAX_CONNS);
-export const sndStream = new StaticArray<f64>(MAX_CONNS);
-export const wireSent = new StaticArray<f64>(MAX_CONNS);
-const wireFifo = new StaticArray<i32>(MAX_CONNS);
-const drainArmed = new StaticArray<bool>(MAX_CONNS);
-export const linkBytesPerNs = new StaticArray<f64>(MAX_CONNS);
-const txPos = new StaticArray<i32>(4096);   // per lnet_msg: image bytes handed to the socket
+export const sockQueued = zeroed<i32>(MAX_CONNS);
+const sockNospace = zeroed<bool>(MAX_CONNS);
+export const sndStream = zeroed<f64>(MAX_CONNS);
+export const wireSent = zeroed<f64>(MAX_CONNS);
+const wireFifo = zeroed<i32>(MAX_CONNS);
+const drainArmed = zeroed<bool>(MAX_CONNS);
+export const linkBytesPerNs = zeroed<f64>(MAX_CONNS);
+const txPos = zeroed<i32>(4096);   // per lnet_msg: image bytes handed to the socket
 
 export const EV_DRAIN: i32 = KIND_MODEL + 0;   // our socket -> wire (one segment)
 const DRAIN_CHUNK: i32 = 65536;
@@ -236,22 +237,22 @@ export let nSameConnOverlap: i32 = 0; // rx and tx of one conn in service at onc
 export let nViolations: i32 = 0;      // LASSERTs / invariants
 export const MAX_COLL: i32 = 8;
 // Collision records: [victim, filler] call details, and what the copy did.
-export const collT = new StaticArray<i64>(MAX_COLL);
-export const collScratch = new StaticArray<i32>(MAX_COLL);
-export const collThread = new StaticArray<i32>(MAX_COLL * 2);
-export const collCall = new StaticArray<i32>(MAX_COLL * 2);
-export const collConn = new StaticArray<i32>(MAX_COLL * 2);
-export const collFn = new StaticArray<i32>(MAX_COLL * 2);
-export const collSerial = new StaticArray<i32>(MAX_COLL * 2);
-export const collOff = new StaticArray<i32>(MAX_COLL * 2);
-export const collNob = new StaticArray<i32>(MAX_COLL * 2);
-export const collFillT = new StaticArray<i64>(MAX_COLL * 2);
-export const collCopied = new StaticArray<i32>(MAX_COLL);   // bytes the victim's copy moved
-export const collFillerDone = new StaticArray<bool>(MAX_COLL);
+export const collT = zeroed<i64>(MAX_COLL);
+export const collScratch = zeroed<i32>(MAX_COLL);
+export const collThread = zeroed<i32>(MAX_COLL * 2);
+export const collCall = zeroed<i32>(MAX_COLL * 2);
+export const collConn = zeroed<i32>(MAX_COLL * 2);
+export const collFn = zeroed<i32>(MAX_COLL * 2);
+export const collSerial = zeroed<i32>(MAX_COLL * 2);
+export const collOff = zeroed<i32>(MAX_COLL * 2);
+export const collNob = zeroed<i32>(MAX_COLL * 2);
+export const collFillT = zeroed<i64>(MAX_COLL * 2);
+export const collCopied = zeroed<i32>(MAX_COLL);   // bytes the victim's copy moved
+export const collFillerDone = zeroed<bool>(MAX_COLL);
 export const MAX_VIOL: i32 = 4;
-export const violT = new StaticArray<i64>(MAX_VIOL);
-export const violConn = new StaticArray<i32>(MAX_VIOL);
-export const violWhat = new StaticArray<i32>(MAX_VIOL);
+export const violT = zeroed<i64>(MAX_VIOL);
+export const violConn = zeroed<i32>(MAX_VIOL);
+export const violWhat = zeroed<i32>(MAX_VIOL);
 // 1 rx service by two threads, 2 tx service by two threads, 3 conn twice on kss_rx_conns,
 // 4 twice on kss_tx_conns, 5 dequeued rx without rx_scheduled/rx_ready, 6 same for tx.
 
@@ -259,16 +260,16 @@ export const violWhat = new StaticArray<i32>(MAX_VIOL);
 export let nCorrupt: i32 = 0;
 export let nProtoErrors: i32 = 0;
 export const MAX_INC: i32 = 8;
-export const incT = new StaticArray<i64>(MAX_INC);
-export const incConn = new StaticArray<i32>(MAX_INC);
-export const incSerial = new StaticArray<i32>(MAX_INC);
-export const incDir = new StaticArray<i32>(MAX_INC);
-export const incType = new StaticArray<i32>(MAX_INC);
-export const incNob = new StaticArray<i32>(MAX_INC);
-export const incFirstSlot = new StaticArray<i32>(MAX_INC);
-export const incHolds = new StaticArray<i32>(MAX_INC);
-export const incBad = new StaticArray<i32>(MAX_INC);
-export const incProto = new StaticArray<bool>(MAX_INC);
+export const incT = zeroed<i64>(MAX_INC);
+export const incConn = zeroed<i32>(MAX_INC);
+export const incSerial = zeroed<i32>(MAX_INC);
+export const incDir = zeroed<i32>(MAX_INC);
+export const incType = zeroed<i32>(MAX_INC);
+export const incNob = zeroed<i32>(MAX_INC);
+export const incFirstSlot = zeroed<i32>(MAX_INC);
+export const incHolds = zeroed<i32>(MAX_INC);
+export const incBad = zeroed<i32>(MAX_INC);
+export const incProto = zeroed<bool>(MAX_INC);
 export let nIncidents: i32 = 0;
 
 // Message completion hooks for the wire log and metrics (assigned by the scenario).

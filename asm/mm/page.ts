@@ -6,6 +6,7 @@
 // Readers (the NIC's DMA, copy_page, the disk) read the words at the moment they run:
 // nothing snapshots a page unless the modelled kernel code copies it.
 import { fn, CAT_STEP } from "../kernel/names";
+import { zeroed } from "../kernel/mem";
 
 export const PAGE_SIZE: i32 = 4096;
 export const PAGE_WORDS: i32 = PAGE_SIZE >> 2;
@@ -13,13 +14,13 @@ export const PG_COUNTER: u8 = 0;
 export const PG_FILL: u8 = 1;
 export const MAX_PAGES: i32 = 1 << 14;
 
-const pgPattern = new StaticArray<u32>(MAX_PAGES);
-const pgKind = new StaticArray<u8>(MAX_PAGES);
-const pgMapped = new StaticArray<bool>(MAX_PAGES);
-const pgCount = new StaticArray<i32>(MAX_PAGES);
-const pgForeign = new StaticArray<bool>(MAX_PAGES);
+const pgPattern = zeroed<u32>(MAX_PAGES);
+const pgKind = zeroed<u8>(MAX_PAGES);
+const pgMapped = zeroed<bool>(MAX_PAGES);
+const pgCount = zeroed<i32>(MAX_PAGES);
+const pgForeign = zeroed<bool>(MAX_PAGES);
 let nPages: i32 = 0;
-const freeList = new StaticArray<i32>(MAX_PAGES);
+const freeList = zeroed<i32>(MAX_PAGES);
 let nFree: i32 = 0;
 
 export const N_get_page = fn("get_page", "pfn=%x count=%d");

@@ -3,14 +3,15 @@
 // transmissions, the completion, the unmap), kept per request so the evidence can print
 // "tap: i/n at <t> <function> <a> <b>" for the victim request.
 import { now } from "../kernel/clock";
+import { zeroed } from "../kernel/mem";
 
 const MAX_OWNERS: i32 = 4096;
 const PER_OWNER: i32 = 96;
-const tapT = new StaticArray<i64>(MAX_OWNERS * PER_OWNER);
-const tapName = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
-const tapA = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
-const tapB = new StaticArray<i32>(MAX_OWNERS * PER_OWNER);
-const tapN = new StaticArray<i32>(MAX_OWNERS);
+const tapT = zeroed<i64>(MAX_OWNERS * PER_OWNER);
+const tapName = zeroed<i32>(MAX_OWNERS * PER_OWNER);
+const tapA = zeroed<i32>(MAX_OWNERS * PER_OWNER);
+const tapB = zeroed<i32>(MAX_OWNERS * PER_OWNER);
+const tapN = zeroed<i32>(MAX_OWNERS);
 
 export function tap(owner: i32, nameId: i32, a: i32, b: i32): void {
   if (owner < 0 || owner >= MAX_OWNERS) return;

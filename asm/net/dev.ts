@@ -19,6 +19,7 @@ import {
   MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbNrFrags, skbFrag,
   skbFragLen, kfreeSkb, skbAddr, REC_NONE,
 } from "./skbuff";
+import { zeroed } from "../kernel/mem";
 
 export const EV_NIC_TX_DONE: i32 = KIND_MODEL + 40;
 export const EV_LINK_RX: i32 = KIND_MODEL + 41;
@@ -30,21 +31,21 @@ export const CAP_MAX: i32 = 1 << 15;
 export const FATE_DELIVERED: i32 = 0;
 export const FATE_STALL: i32 = 1;
 export const FATE_LOSS: i32 = 2;
-export const capTime = new StaticArray<i64>(CAP_MAX);
-export const capDir = new StaticArray<i32>(CAP_MAX);      // 0 client->server, 1 server->client
-export const capSeq = new StaticArray<u32>(CAP_MAX);
-export const capAck = new StaticArray<u32>(CAP_MAX);
-export const capLen = new StaticArray<i32>(CAP_MAX);
-export const capRecType = new StaticArray<i32>(CAP_MAX);
-export const capXid = new StaticArray<u32>(CAP_MAX);
-export const capRecA = new StaticArray<i32>(CAP_MAX);
-export const capRecB = new StaticArray<i32>(CAP_MAX);
-export const capNrFrags = new StaticArray<i32>(CAP_MAX);
-export const capFragPattern = new StaticArray<u32>(CAP_MAX * MAX_SKB_FRAGS);
-export const capFragKind = new StaticArray<u8>(CAP_MAX * MAX_SKB_FRAGS);
-export const capFragLen = new StaticArray<i32>(CAP_MAX * MAX_SKB_FRAGS);
-export const capFate = new StaticArray<i32>(CAP_MAX);
-export const capRetrans = new StaticArray<bool>(CAP_MAX);
+export const capTime = zeroed<i64>(CAP_MAX);
+export const capDir = zeroed<i32>(CAP_MAX);      // 0 client->server, 1 server->client
+export const capSeq = zeroed<u32>(CAP_MAX);
+export const capAck = zeroed<u32>(CAP_MAX);
+export const capLen = zeroed<i32>(CAP_MAX);
+export const capRecType = zeroed<i32>(CAP_MAX);
+export const capXid = zeroed<u32>(CAP_MAX);
+export const capRecA = zeroed<i32>(CAP_MAX);
+export const capRecB = zeroed<i32>(CAP_MAX);
+export const capNrFrags = zeroed<i32>(CAP_MAX);
+export const capFragPattern = zeroed<u32>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFragKind = zeroed<u8>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFragLen = zeroed<i32>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFate = zeroed<i32>(CAP_MAX);
+export const capRetrans = zeroed<bool>(CAP_MAX);
 let capWritten: i32 = 0;
 export function capCount(): i32 { return capWritten; }
 export function capFirst(): i32 { return capWritten > CAP_MAX ? capWritten - CAP_MAX : 0; }
@@ -53,17 +54,17 @@ export function capFirst(): i32 { return capWritten > CAP_MAX ? capWritten - CAP
 // ---- NICs (one per host) and their TX rings
 const MAX_NICS: i32 = 2;
 const RING: i32 = 4096;
-const ringSkb = new StaticArray<i32>(MAX_NICS * RING);     // -1: a pure ACK
-const ringSk = new StaticArray<i32>(MAX_NICS * RING);
-const ringSeq = new StaticArray<u32>(MAX_NICS * RING);
-const ringAck = new StaticArray<u32>(MAX_NICS * RING);
-const ringRetrans = new StaticArray<bool>(MAX_NICS * RING);
-const ringHead = new StaticArray<i32>(MAX_NICS);
-const ringTail = new StaticArray<i32>(MAX_NICS);
-const nicBusy = new StaticArray<bool>(MAX_NICS);
-const nicDir = new StaticArray<i32>(MAX_NICS);
-const nicEnt = new StaticArray<i32>(MAX_NICS);
-const nicStartXmit = new StaticArray<i32>(MAX_NICS);
+const ringSkb = zeroed<i32>(MAX_NICS * RING);     // -1: a pure ACK
+const ringSk = zeroed<i32>(MAX_NICS * RING);
+const ringSeq = zeroed<u32>(MAX_NICS * RING);
+const ringAck = zeroed<u32>(MAX_NICS * RING);
+const ringRetrans = zeroed<bool>(MAX_NICS * RING);
+const ringHead = zeroed<i32>(MAX_NICS);
+const ringTail = zeroed<i32>(MAX_NICS);
+const nicBusy = zeroed<bool>(MAX_NICS);
+const nicDir = zeroed<i32>(MAX_NICS);
+const nicEnt = zeroed<i32>(MAX_NICS);
+const nicStartXmit = zeroed<i32>(MAX_NICS);
 let nNics: i32 = 0;
 
 // link parameters (set by the scenario from its knobs)
@@ -76,7 +77,7 @@ let passed: i32 = 0;
 let stallUntil: i64 = -1;
 let stalls: i32 = 0;
 let dropped: i32 = 0;
-const lastArrival = new StaticArray<i64>(2);
+const lastArrival = zeroed<i64>(2);
 export let firstStallAt: i64 = -1;
 
 const N_dev_queue_xmit = fn("dev_queue_xmit", "skb=%x len=%d", CAT_NET);

@@ -6,6 +6,7 @@
 import { fn, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { getPage, putPage, PAGE_SIZE } from "../mm/page";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_SKBS: i32 = 8192;
 export const MAX_SKB_FRAGS: i32 = 17;
@@ -16,23 +17,23 @@ export const REC_NONE: i32 = 0;
 export const REC_CALL: i32 = 1;   // record marker + RPC call header + NFSv3 WRITE args
 export const REC_REPLY: i32 = 2;  // record marker + RPC reply + WRITE3res
 
-export const skbSk = new StaticArray<i32>(MAX_SKBS);
-export const skbSeq = new StaticArray<u32>(MAX_SKBS);
-export const skbLen = new StaticArray<i32>(MAX_SKBS);      // bytes of sequence space
-export const skbRecType = new StaticArray<i32>(MAX_SKBS);
-export const skbXid = new StaticArray<u32>(MAX_SKBS);
-export const skbRecA = new StaticArray<i32>(MAX_SKBS);     // upper layer's words (write id, ...)
-export const skbRecB = new StaticArray<i32>(MAX_SKBS);
-export const skbNrFrags = new StaticArray<i32>(MAX_SKBS);
-export const skbFrag = new StaticArray<i32>(MAX_SKBS * MAX_SKB_FRAGS);
-export const skbFragLen = new StaticArray<i32>(MAX_SKBS * MAX_SKB_FRAGS);
-export const skbNext = new StaticArray<i32>(MAX_SKBS);
-export const skbOut = new StaticArray<bool>(MAX_SKBS);       // sent and not yet acked/re-queued
-export const skbRetrans = new StaticArray<bool>(MAX_SKBS);
-export const skbXmitTime = new StaticArray<i64>(MAX_SKBS);
-const skbDataref = new StaticArray<i32>(MAX_SKBS);
-const skbDestructorArg = new StaticArray<i32>(MAX_SKBS);
-const freeSkbs = new StaticArray<i32>(MAX_SKBS);
+export const skbSk = zeroed<i32>(MAX_SKBS);
+export const skbSeq = zeroed<u32>(MAX_SKBS);
+export const skbLen = zeroed<i32>(MAX_SKBS);      // bytes of sequence space
+export const skbRecType = zeroed<i32>(MAX_SKBS);
+export const skbXid = zeroed<u32>(MAX_SKBS);
+export const skbRecA = zeroed<i32>(MAX_SKBS);     // upper layer's words (write id, ...)
+export const skbRecB = zeroed<i32>(MAX_SKBS);
+export const skbNrFrags = zeroed<i32>(MAX_SKBS);
+export const skbFrag = zeroed<i32>(MAX_SKBS * MAX_SKB_FRAGS);
+export const skbFragLen = zeroed<i32>(MAX_SKBS * MAX_SKB_FRAGS);
+export const skbNext = zeroed<i32>(MAX_SKBS);
+export const skbOut = zeroed<bool>(MAX_SKBS);       // sent and not yet acked/re-queued
+export const skbRetrans = zeroed<bool>(MAX_SKBS);
+export const skbXmitTime = zeroed<i64>(MAX_SKBS);
+const skbDataref = zeroed<i32>(MAX_SKBS);
+const skbDestructorArg = zeroed<i32>(MAX_SKBS);
+const freeSkbs = zeroed<i32>(MAX_SKBS);
 let nFree: i32 = 0;
 let nUsed: i32 = 0;
 let nLive: i32 = 0;

@@ -22,6 +22,7 @@ import {
 import {
   devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen,
 } from "./dev";
+import { zeroed } from "../kernel/mem";
 
 export const EV_TCP_RTO: i32 = KIND_MODEL + 42;
 export const EV_TCP_PUSH: i32 = KIND_MODEL + 43;
@@ -33,30 +34,30 @@ const TCP_INIT_CWND: i32 = 10;
 const S_SOFTIRQ = stream("softirq");
 
 const MAX_SOCKS: i32 = 4;
-const skPeerDir = new StaticArray<i32>(MAX_SOCKS);   // direction this socket transmits in
-const skNic = new StaticArray<i32>(MAX_SOCKS);
-const skEnt = new StaticArray<i32>(MAX_SOCKS);
-const skHead = new StaticArray<i32>(MAX_SOCKS);      // write queue: oldest unacked first
-const skTail = new StaticArray<i32>(MAX_SOCKS);
-const skSendHead = new StaticArray<i32>(MAX_SOCKS);  // first skb not (or no longer) in flight
-const skSndUna = new StaticArray<u32>(MAX_SOCKS);
-const skWriteSeq = new StaticArray<u32>(MAX_SOCKS);
-const skRcvNxt = new StaticArray<u32>(MAX_SOCKS);
-const skCwnd = new StaticArray<i32>(MAX_SOCKS);
-const skCwndCnt = new StaticArray<i32>(MAX_SOCKS);
-const skSsthresh = new StaticArray<i32>(MAX_SOCKS);
-const skPacketsOut = new StaticArray<i32>(MAX_SOCKS);
-const skSrtt = new StaticArray<i64>(MAX_SOCKS);
-const skRttvar = new StaticArray<i64>(MAX_SOCKS);
-const skRto = new StaticArray<i64>(MAX_SOCKS);
-const skBackoff = new StaticArray<i32>(MAX_SOCKS);
-const skRtoTimer = new StaticArray<i32>(MAX_SOCKS);
-const skPushPending = new StaticArray<bool>(MAX_SOCKS);
-const skDupAcks = new StaticArray<i32>(MAX_SOCKS);
-const skWmem = new StaticArray<i32>(MAX_SOCKS);
-const skSndbuf = new StaticArray<i32>(MAX_SOCKS);
-const skRetransSegs = new StaticArray<i32>(MAX_SOCKS);
-const dirSock = new StaticArray<i32>(2);             // receiving socket per direction
+const skPeerDir = zeroed<i32>(MAX_SOCKS);   // direction this socket transmits in
+const skNic = zeroed<i32>(MAX_SOCKS);
+const skEnt = zeroed<i32>(MAX_SOCKS);
+const skHead = zeroed<i32>(MAX_SOCKS);      // write queue: oldest unacked first
+const skTail = zeroed<i32>(MAX_SOCKS);
+const skSendHead = zeroed<i32>(MAX_SOCKS);  // first skb not (or no longer) in flight
+const skSndUna = zeroed<u32>(MAX_SOCKS);
+const skWriteSeq = zeroed<u32>(MAX_SOCKS);
+const skRcvNxt = zeroed<u32>(MAX_SOCKS);
+const skCwnd = zeroed<i32>(MAX_SOCKS);
+const skCwndCnt = zeroed<i32>(MAX_SOCKS);
+const skSsthresh = zeroed<i32>(MAX_SOCKS);
+const skPacketsOut = zeroed<i32>(MAX_SOCKS);
+const skSrtt = zeroed<i64>(MAX_SOCKS);
+const skRttvar = zeroed<i64>(MAX_SOCKS);
+const skRto = zeroed<i64>(MAX_SOCKS);
+const skBackoff = zeroed<i32>(MAX_SOCKS);
+const skRtoTimer = zeroed<i32>(MAX_SOCKS);
+const skPushPending = zeroed<bool>(MAX_SOCKS);
+const skDupAcks = zeroed<i32>(MAX_SOCKS);
+const skWmem = zeroed<i32>(MAX_SOCKS);
+const skSndbuf = zeroed<i32>(MAX_SOCKS);
+const skRetransSegs = zeroed<i32>(MAX_SOCKS);
+const dirSock = zeroed<i32>(2);             // receiving socket per direction
 let nSocks: i32 = 0;
 
 export const N_tcp_sendpage = fn("tcp_sendpage", "pages=%d bytes=%d");

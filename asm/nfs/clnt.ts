@@ -21,6 +21,7 @@ import { bitsNew, testAndSetBit, clearBit, testBit } from "../kernel/bitops";
 import { tcpSendRecord } from "../net/tcp";
 import { REC_CALL } from "../net/skbuff";
 import { tap } from "../mm/tap";
+import { zeroed } from "../kernel/mem";
 
 export const EV_RPC_TIMER: i32 = KIND_MODEL + 50;
 
@@ -68,26 +69,26 @@ export const N_xprt_sending = name("xprt_sending");
 const N_rpciod_q = name("rpciod_workqueue");
 
 const MAX_TASKS: i32 = 1024;
-const tkAction = new StaticArray<i32>(MAX_TASKS);
-const tkStatus = new StaticArray<i32>(MAX_TASKS);
-const tkFlags = new StaticArray<i32>(MAX_TASKS);
-const tkXid = new StaticArray<u32>(MAX_TASKS);
-const tkEnt = new StaticArray<i32>(MAX_TASKS);
-const tkTimer = new StaticArray<i32>(MAX_TASKS);
-const tkTimeout = new StaticArray<i64>(MAX_TASKS);     // rq_timeout
-const tkMajortimeo = new StaticArray<i64>(MAX_TASKS);
-const tkRetries = new StaticArray<i32>(MAX_TASKS);
-const tkReceived = new StaticArray<i32>(MAX_TASKS);    // rq_reply_bytes_recvd
-const tkNtrans = new StaticArray<i32>(MAX_TASKS);
-const tkTransmits = new StaticArray<i32>(MAX_TASKS);   // records handed to the socket
-const tkCalldata = new StaticArray<i32>(MAX_TASKS);
-const tkPages = new StaticArray<i32>(MAX_TASKS);       // first index into the caller's pfn array
-const tkNpages = new StaticArray<i32>(MAX_TASKS);
-const tkCount = new StaticArray<i32>(MAX_TASKS);       // payload bytes
-const tkOffsetBlk = new StaticArray<i32>(MAX_TASKS);
+const tkAction = zeroed<i32>(MAX_TASKS);
+const tkStatus = zeroed<i32>(MAX_TASKS);
+const tkFlags = zeroed<i32>(MAX_TASKS);
+const tkXid = zeroed<u32>(MAX_TASKS);
+const tkEnt = zeroed<i32>(MAX_TASKS);
+const tkTimer = zeroed<i32>(MAX_TASKS);
+const tkTimeout = zeroed<i64>(MAX_TASKS);     // rq_timeout
+const tkMajortimeo = zeroed<i64>(MAX_TASKS);
+const tkRetries = zeroed<i32>(MAX_TASKS);
+const tkReceived = zeroed<i32>(MAX_TASKS);    // rq_reply_bytes_recvd
+const tkNtrans = zeroed<i32>(MAX_TASKS);
+const tkTransmits = zeroed<i32>(MAX_TASKS);   // records handed to the socket
+const tkCalldata = zeroed<i32>(MAX_TASKS);
+const tkPages = zeroed<i32>(MAX_TASKS);       // first index into the caller's pfn array
+const tkNpages = zeroed<i32>(MAX_TASKS);
+const tkCount = zeroed<i32>(MAX_TASKS);       // payload bytes
+const tkOffsetBlk = zeroed<i32>(MAX_TASKS);
 let nTasks: i32 = 0;
 // Wait-queue items are entity ids (unique across every queue in the world).
-const entTask = new StaticArray<i32>(1 << 14);
+const entTask = zeroed<i32>(1 << 14);
 const XID_HASH: i32 = 1024;
 
 // the transport
@@ -103,7 +104,7 @@ let nextXid: u32 = 0;
 let toInitval: i64 = 60 * NSEC_PER_SEC;
 let toIncrement: i64 = 60 * NSEC_PER_SEC;
 let toRetries: i32 = 2;
-let pfnArray: StaticArray<i32> = new StaticArray<i32>(0);
+let pfnArray: StaticArray<i32> = zeroed<i32>(0);
 let copyOnResend: bool = false;
 let dequeueOnComplete: bool = false;
 let destructorArgs: bool = false;

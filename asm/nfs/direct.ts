@@ -14,6 +14,7 @@ import { getPage, putPage } from "../mm/page";
 import { setSkbFragDestructor } from "../net/skbuff";
 import { tap } from "../mm/tap";
 import { rpcRunTask, taskAddr, taskEnt } from "./clnt";
+import { zeroed } from "../kernel/mem";
 
 export const N_nfs_direct_write_schedule = fn("nfs_direct_write_schedule", "dreq=%x count=%x");
 export const N_nfs_direct_write_result = fn("nfs_direct_write_result", "dreq=%x count=%x");
@@ -23,16 +24,16 @@ export const N_nfs_direct_free_writedata = fn("nfs_direct_free_writedata", "dreq
 export const N_nfs_direct_wait_frags = fn("nfs_direct_write_result: waiting for skb fragment destructors", "dreq=%x frags=%d");
 
 const MAX_DREQS: i32 = 1 << 14;
-const dqWaiter = new StaticArray<i32>(MAX_DREQS);
-const dqFirst = new StaticArray<i32>(MAX_DREQS);
-const dqNpages = new StaticArray<i32>(MAX_DREQS);
-const dqCount = new StaticArray<i32>(MAX_DREQS);
-const dqFragRefs = new StaticArray<i32>(MAX_DREQS);
-const dqResult = new StaticArray<bool>(MAX_DREQS);
-const dqTask = new StaticArray<i32>(MAX_DREQS);
-export const dqCompleted = new StaticArray<bool>(MAX_DREQS);
+const dqWaiter = zeroed<i32>(MAX_DREQS);
+const dqFirst = zeroed<i32>(MAX_DREQS);
+const dqNpages = zeroed<i32>(MAX_DREQS);
+const dqCount = zeroed<i32>(MAX_DREQS);
+const dqFragRefs = zeroed<i32>(MAX_DREQS);
+const dqResult = zeroed<bool>(MAX_DREQS);
+const dqTask = zeroed<i32>(MAX_DREQS);
+export const dqCompleted = zeroed<bool>(MAX_DREQS);
 let waitForFrags: bool = false;
-let pfns: StaticArray<i32> = new StaticArray<i32>(0);
+let pfns: StaticArray<i32> = zeroed<i32>(0);
 // Told when a write() is over (the application or tapdisk2 resumes).
 let onComplete: (dreq: i32) => void = (dreq: i32): void => {};
 

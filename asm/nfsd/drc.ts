@@ -11,6 +11,7 @@
 import { now, NSEC_PER_SEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name } from "../kernel/names";
 import { stream, randExp } from "../kernel/prng";
+import { zeroed } from "../kernel/mem";
 
 export const DRC_LRU1024: i32 = 0;
 export const DRC_CSUM: i32 = 1;
@@ -40,12 +41,12 @@ export const N_miss_expired = name("miss (expired)");
 
 const S_SERVER_LOAD = stream("server-load");
 const MAX_ENTRIES: i32 = 1 << 14;
-const eXid = new StaticArray<u32>(MAX_ENTRIES);
-const eCsum = new StaticArray<u32>(MAX_ENTRIES);
-const eLen = new StaticArray<i32>(MAX_ENTRIES);
-const eState = new StaticArray<i32>(MAX_ENTRIES);
-const eTimestamp = new StaticArray<i64>(MAX_ENTRIES);
-const eTick = new StaticArray<i64>(MAX_ENTRIES);   // LRU position: ticks of later uses
+const eXid = zeroed<u32>(MAX_ENTRIES);
+const eCsum = zeroed<u32>(MAX_ENTRIES);
+const eLen = zeroed<i32>(MAX_ENTRIES);
+const eState = zeroed<i32>(MAX_ENTRIES);
+const eTimestamp = zeroed<i64>(MAX_ENTRIES);
+const eTick = zeroed<i64>(MAX_ENTRIES);   // LRU position: ticks of later uses
 let nEntries: i32 = 0;
 let tick: i64 = 0;
 let variant: i32 = DRC_LRU1024;

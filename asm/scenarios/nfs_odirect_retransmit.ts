@@ -48,6 +48,7 @@ import {
   blktapMap, fastFlushArea, pageUnmappedAt, N_blkif_queue_request, N_dispatch_rw_block_io,
   N_tapdisk_io_submit, N_tapdisk_io_getevents, N_blktap_ioctl_kick, N_fast_flush_area, N_blkif_response,
 } from "../xen/blkback_io";
+import { zeroed } from "../kernel/mem";
 
 // ---- knobs and patches (defaults and ranges: engine/scenarios/nfs-odirect-retransmit.ts)
 const K_APP = knob("app");                     // 0 overwrite (blktest2), 1 xen-unmap
@@ -110,25 +111,25 @@ const MAX_WRITES: i32 = 1 << 14;
 const MAX_APPS: i32 = 16;
 
 // ---- the workload's writes: what the buffer held when write() was issued
-const wThread = new StaticArray<i32>(MAX_WRITES);
-const wBase = new StaticArray<u32>(MAX_WRITES);
-const wFirst = new StaticArray<i32>(MAX_WRITES);
-const wOffBlk = new StaticArray<i32>(MAX_WRITES);
-const wIssued = new StaticArray<i64>(MAX_WRITES);
-const wDone = new StaticArray<i64>(MAX_WRITES);
-const wServerSeen = new StaticArray<i32>(MAX_WRITES);
-const wExecuted = new StaticArray<i32>(MAX_WRITES);
-const wDupResult = new StaticArray<i32>(MAX_WRITES);   // name id of the DRC outcome for a repeat
-const wDupWhy = new StaticArray<i32>(MAX_WRITES);
-const wDupGarbage = new StaticArray<bool>(MAX_WRITES);
-const wDupAge = new StaticArray<i64>(MAX_WRITES);
+const wThread = zeroed<i32>(MAX_WRITES);
+const wBase = zeroed<u32>(MAX_WRITES);
+const wFirst = zeroed<i32>(MAX_WRITES);
+const wOffBlk = zeroed<i32>(MAX_WRITES);
+const wIssued = zeroed<i64>(MAX_WRITES);
+const wDone = zeroed<i64>(MAX_WRITES);
+const wServerSeen = zeroed<i32>(MAX_WRITES);
+const wExecuted = zeroed<i32>(MAX_WRITES);
+const wDupResult = zeroed<i32>(MAX_WRITES);   // name id of the DRC outcome for a repeat
+const wDupWhy = zeroed<i32>(MAX_WRITES);
+const wDupGarbage = zeroed<bool>(MAX_WRITES);
+const wDupAge = zeroed<i64>(MAX_WRITES);
 let nWrites: i32 = 0;
 
 // per app thread
-const appThread = new StaticArray<i32>(MAX_APPS);
-const appWrite = new StaticArray<i32>(MAX_APPS);
-const appEnt = new StaticArray<i32>(MAX_APPS);
-let pfns = new StaticArray<i32>(0);
+const appThread = zeroed<i32>(MAX_APPS);
+const appWrite = zeroed<i32>(MAX_APPS);
+const appEnt = zeroed<i32>(MAX_APPS);
+let pfns = zeroed<i32>(0);
 let npages: i32 = 2;
 let writeBytes: i32 = 8192;
 let concurrency: i32 = 4;
@@ -145,21 +146,21 @@ let serverHost: i32 = -1;
 
 // ---- knfsd: received calls, and what each nfsd thread is working on
 const SVC_Q: i32 = 4096;
-const svcQ = new StaticArray<i32>(SVC_Q);
+const svcQ = zeroed<i32>(SVC_Q);
 let svcHead: i32 = 0;
 let svcTail: i32 = 0;
 const MAX_NFSD: i32 = 16;
-const nfsdThread = new StaticArray<i32>(MAX_NFSD);
-const nfsdIdle = new StaticArray<bool>(MAX_NFSD);
-const rqXid = new StaticArray<u32>(MAX_NFSD);
-const rqWrite = new StaticArray<i32>(MAX_NFSD);
-const rqOffBlk = new StaticArray<i32>(MAX_NFSD);
-const rqNfrags = new StaticArray<i32>(MAX_NFSD);
-const rqPattern = new StaticArray<u32>(MAX_NFSD * MAX_SKB_FRAGS);
-const rqKind = new StaticArray<u8>(MAX_NFSD * MAX_SKB_FRAGS);
-const rqEntry = new StaticArray<i32>(MAX_NFSD);
+const nfsdThread = zeroed<i32>(MAX_NFSD);
+const nfsdIdle = zeroed<bool>(MAX_NFSD);
+const rqXid = zeroed<u32>(MAX_NFSD);
+const rqWrite = zeroed<i32>(MAX_NFSD);
+const rqOffBlk = zeroed<i32>(MAX_NFSD);
+const rqNfrags = zeroed<i32>(MAX_NFSD);
+const rqPattern = zeroed<u32>(MAX_NFSD * MAX_SKB_FRAGS);
+const rqKind = zeroed<u8>(MAX_NFSD * MAX_SKB_FRAGS);
+const rqEntry = zeroed<i32>(MAX_NFSD);
 let nNfsd: i32 = 8;
-let serverPfns = new StaticArray<i32>(0);
+let serverPfns = zeroed<i32>(0);
 
 // ---- detectors' findings
 let crashed: bool = false;
@@ -385,8 +386,8 @@ function payloadMatches(n: i32, w: i32): bool {
 }
 
 // ---------------------------------------------------------------- hooks
-const nfsdIndexOf = new StaticArray<i32>(1 << 14);   // entity -> nfsd index + 1
-const appIndexOf = new StaticArray<i32>(1 << 14);
+const nfsdIndexOf = zeroed<i32>(1 << 14);   // entity -> nfsd index + 1
+const appIndexOf = zeroed<i32>(1 << 14);
 
 let rpciodTh: i32 = -1;
 function onStep(t: i32): void {
@@ -677,9 +678,9 @@ scenario("nfs-odirect-retransmit", (): void => {
   clientHost = entNew(N_host, N_client, 1);
   serverHost = entNew(N_host, N_server, 2);
 
-  pfns = new StaticArray<i32>(concurrency * npages);
+  pfns = zeroed<i32>(concurrency * npages);
   for (let i = 0; i < concurrency * npages; i++) unchecked(pfns[i] = allocPage());
-  serverPfns = new StaticArray<i32>(1);
+  serverPfns = zeroed<i32>(1);
   counter = randU32(S_WORKLOAD) & 0xffff0000;
 
   linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9));

@@ -31,6 +31,7 @@ import {
   incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, connEnt,
   connTxQueueLen,
 } from "../lnet/socklnd";
+import { zeroed } from "../kernel/mem";
 
 const K_PEERS = knob("socklnd.peers");
 const K_CPTS = knob("socklnd.cpts");
@@ -64,9 +65,9 @@ const SMALL_PUT: i32 = 512;
 const CHUNK: i32 = 65536;
 
 // Names registered at module start (the host reads the table before the build).
-const N_peerNid = new StaticArray<i32>(MAX_PEERS);
+const N_peerNid = zeroed<i32>(MAX_PEERS);
 for (let i = 0; i < MAX_PEERS; i++) unchecked(N_peerNid[i] = name("192.168.1." + (11 + i).toString() + "@tcp"));
-const N_threadComm = new StaticArray<i32>(MAX_CPTS * 16);
+const N_threadComm = zeroed<i32>(MAX_CPTS * 16);
 for (let c = 0; c < MAX_CPTS; c++) {
   for (let s = 0; s < 16; s++) {
     unchecked(N_threadComm[c * 16 + s] = name("socknal_sd0" + c.toString() + "_" + (s < 10 ? "0" : "") + s.toString()));
@@ -84,18 +85,18 @@ let linkBpns: f64 = 3.125;
 let coldMeanNs: f64 = 200000;
 let durationNs: i64 = 0;
 let warmNs: i64 = 0;
-const peerCtrl = new StaticArray<i32>(MAX_PEERS);
-const peerBin = new StaticArray<i32>(MAX_PEERS);
-const peerBout = new StaticArray<i32>(MAX_PEERS);
-const peerCpt = new StaticArray<i32>(MAX_PEERS);
-const txCredits = new StaticArray<i32>(MAX_PEERS);   // lpni tx credits (peer_credits)
-const lnetAcks = new StaticArray<i32>(MAX_PEERS);    // ACKs waiting for a credit
+const peerCtrl = zeroed<i32>(MAX_PEERS);
+const peerBin = zeroed<i32>(MAX_PEERS);
+const peerBout = zeroed<i32>(MAX_PEERS);
+const peerCpt = zeroed<i32>(MAX_PEERS);
+const txCredits = zeroed<i32>(MAX_PEERS);   // lpni tx credits (peer_credits)
+const lnetAcks = zeroed<i32>(MAX_PEERS);    // ACKs waiting for a credit
 // the peer's side of each of our conns: what it has to send us, what it is sending
-const peerMsg = new StaticArray<i32>(192);
-const peerLeft = new StaticArray<i32>(192);
-const peerStalled = new StaticArray<bool>(192);
-const peerAcks = new StaticArray<i32>(192);
-const peerPuts = new StaticArray<i32>(192);
+const peerMsg = zeroed<i32>(192);
+const peerLeft = zeroed<i32>(192);
+const peerStalled = zeroed<bool>(192);
+const peerAcks = zeroed<i32>(192);
+const peerPuts = zeroed<i32>(192);
 
 // --- metrics --------------------------------------------------------------------------------
 let bytesRx: f64 = 0;
@@ -104,20 +105,20 @@ let warmBytes: f64 = 0;
 let msgsRx: i32 = 0;
 let msgsTx: i32 = 0;
 const MAX_LAT: i32 = 1 << 16;
-const lat = new StaticArray<i64>(MAX_LAT);
+const lat = zeroed<i64>(MAX_LAT);
 let nLat: i32 = 0;
 const MAX_SAMPLES: i32 = 100;
 let sampleNs: i64 = 0;
 let nSamples: i32 = 0;
-const sampT = new StaticArray<i64>(MAX_SAMPLES);
-const sampBytes = new StaticArray<f64>(MAX_SAMPLES);
-const sampBusy = new StaticArray<i64>(MAX_SAMPLES * 64);
-const sampQueue = new StaticArray<i32>(MAX_SAMPLES * MAX_CPTS);
-const sampTxq = new StaticArray<i32>(MAX_SAMPLES);
-const lastBusy = new StaticArray<i64>(64);
-const warmBusy = new StaticArray<i64>(64);
+const sampT = zeroed<i64>(MAX_SAMPLES);
+const sampBytes = zeroed<f64>(MAX_SAMPLES);
+const sampBusy = zeroed<i64>(MAX_SAMPLES * 64);
+const sampQueue = zeroed<i32>(MAX_SAMPLES * MAX_CPTS);
+const sampTxq = zeroed<i32>(MAX_SAMPLES);
+const lastBusy = zeroed<i64>(64);
+const warmBusy = zeroed<i64>(64);
 let lastBytes: f64 = 0;
-const maxQueue = new StaticArray<i32>(MAX_CPTS);
+const maxQueue = zeroed<i32>(MAX_CPTS);
 
 // --- wire log (the pcap's source): the first WIRE_CAP messages, plus corrupted ones ----------
 const WIRE_CAP: i32 = 48;
@@ -127,22 +128,22 @@ const WIRE_MAX: i32 = WIRE_CAP + WIRE_EXTRA;
 let nWire: i32 = 0;
 let nWireExtra: i32 = 0;
 let wireSkipped: i32 = 0;
-const wT = new StaticArray<i64>(WIRE_MAX);
-const wConn = new StaticArray<i32>(WIRE_MAX);
-const wDir = new StaticArray<i32>(WIRE_MAX);
-const wSerial = new StaticArray<i32>(WIRE_MAX);
-const wType = new StaticArray<i32>(WIRE_MAX);
-const wNob = new StaticArray<i32>(WIRE_MAX);
-const wStream = new StaticArray<f64>(WIRE_MAX);
-const wNruns = new StaticArray<i32>(WIRE_MAX);
-const wRunOff = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunLen = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSerial = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSrcOff = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSrcConn = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSrcType = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSrcNob = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
-const wRunSrcDir = new StaticArray<i32>(WIRE_MAX * WIRE_RUNS);
+const wT = zeroed<i64>(WIRE_MAX);
+const wConn = zeroed<i32>(WIRE_MAX);
+const wDir = zeroed<i32>(WIRE_MAX);
+const wSerial = zeroed<i32>(WIRE_MAX);
+const wType = zeroed<i32>(WIRE_MAX);
+const wNob = zeroed<i32>(WIRE_MAX);
+const wStream = zeroed<f64>(WIRE_MAX);
+const wNruns = zeroed<i32>(WIRE_MAX);
+const wRunOff = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunLen = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSerial = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSrcOff = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSrcConn = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSrcType = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSrcNob = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
+const wRunSrcDir = zeroed<i32>(WIRE_MAX * WIRE_RUNS);
 
 function logWire(c: i32, m: i32, dir: i32): void {
   const n = msgSlots(m), base = m * slots, serial = unchecked(msgSerial[m]);

@@ -19,6 +19,7 @@ import { hungTaskInit, hungReports } from "../kernel/hungtask";
 import { setEventBudget, setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } from "../kernel/world";
 import { trace } from "../kernel/trace";
 import { jObj, jEndObj, jKI } from "../kernel/json";
+import { zeroed } from "../kernel/mem";
 
 // events
 export function t_schedule(at: f64, obj: i32): i32 { return scheduleAt(<i64>at, KIND_MODEL, obj); }
@@ -71,7 +72,7 @@ const N_work = fn("probe_work", "step=%d");
 const N_wait = name("probe_wait");
 const EV_WAKE_ALL = KIND_MODEL;
 let nThreads: i32 = 0;
-let stepsDone = new StaticArray<i32>(256);
+let stepsDone = zeroed<i32>(256);
 let done: i32 = 0;
 let timedOut: i32 = 0;
 

@@ -9,6 +9,7 @@ import { now } from "../kernel/clock";
 import { fn } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { pageMapForeign, pageUnmap, pageFill, PG_COUNTER } from "../mm/page";
+import { zeroed } from "../kernel/mem";
 
 export const N_blkif_queue_request = fn("blkif_queue_request (domU blkfront)", "id=%d");
 export const N_dispatch_rw_block_io = fn("dispatch_rw_block_io (blkback)", "id=%d");
@@ -20,7 +21,7 @@ export const N_fast_flush_area = fn("fast_flush_area", "pfn=%x pages=%d");
 export const N_blkif_response = fn("make_response (blkback -> domU)", "id=%d");
 
 const MAX_PFNS: i32 = 1 << 14;
-const unmappedAt = new StaticArray<i64>(MAX_PFNS);
+const unmappedAt = zeroed<i64>(MAX_PFNS);
 
 // blktap_map(): the guest frames of a new request appear at the slot's pfns, holding
 // what the guest wrote into them (its counter).

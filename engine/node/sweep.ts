@@ -25,9 +25,8 @@ export async function sweepParallel(base: RunConfig, first: number, count: numbe
     opts.onProgress(done.reduce((a, b) => a + b, 0), count, sum);
   };
   const parts = await Promise.all(slices.map((s, i) => new Promise<SweepResult>((resolve, reject) => {
-    const w = new Worker(new URL("./sweep-worker.ts", import.meta.url), {
-      workerData: { base, first: s.first, count: s.count },
-      execArgv: ["--import", "tsx"],
+    const w = new Worker(new URL("./ts-worker.js", import.meta.url), {
+      workerData: { entry: new URL("./sweep-worker.ts", import.meta.url).href, base, first: s.first, count: s.count },
     });
     w.on("message", (m: any) => {
       if (m.type === "progress") { done[i] = m.done; partial[i] = m.counts; report(); }
