@@ -17,6 +17,7 @@ import {
   XenbusStateClosed, S_ring_ref, S_event_channel,
 } from "./device";
 import { xsPath } from "./xenstore";
+import { zeroed } from "../kernel/mem";
 
 const G_IDLE: i32 = 1;
 const G_BOOT: i32 = 2;
@@ -45,17 +46,17 @@ const N_dev_shutdown = fn("xenbus_dev_shutdown", "disk=%d");
 const N_dev_shutdown_to = fn("xenbus_dev_shutdown: timeout closing device", "disk=%d", CAT_STATE);
 const N_halt = fn("SCHEDOP_shutdown", "domid=%d reason=poweroff");
 
-const gThread = new StaticArray<i32>(MAX_GUESTS);
-const gDomid = new StaticArray<i32>(MAX_GUESTS);
-const gDisks = new StaticArray<i32>(MAX_GUESTS);
-const gVbd = new StaticArray<i32>(MAX_GUESTS * MAX_DISKS);
-const gWatch = new StaticArray<i32>(MAX_GUESTS * (MAX_DISKS + 1));
-const gShutdownNode = new StaticArray<i32>(MAX_GUESTS);
-const gShutdownReq = new StaticArray<bool>(MAX_GUESTS);
-const gDead = new StaticArray<bool>(MAX_GUESTS);
-const gCur = new StaticArray<i32>(MAX_GUESTS);
-const gDeadline = new StaticArray<i64>(MAX_GUESTS);
-const guestOfThread = new StaticArray<i32>(MAX_ENTS);
+const gThread = zeroed<i32>(MAX_GUESTS);
+const gDomid = zeroed<i32>(MAX_GUESTS);
+const gDisks = zeroed<i32>(MAX_GUESTS);
+const gVbd = zeroed<i32>(MAX_GUESTS * MAX_DISKS);
+const gWatch = zeroed<i32>(MAX_GUESTS * (MAX_DISKS + 1));
+const gShutdownNode = zeroed<i32>(MAX_GUESTS);
+const gShutdownReq = zeroed<bool>(MAX_GUESTS);
+const gDead = zeroed<bool>(MAX_GUESTS);
+const gCur = zeroed<i32>(MAX_GUESTS);
+const gDeadline = zeroed<i64>(MAX_GUESTS);
+const guestOfThread = zeroed<i32>(MAX_ENTS);
 let releaseDomainNode: i32 = -1;
 
 export function guestInit(g: i32, cpu: i32, releaseDomain: i32): void {

@@ -11,6 +11,7 @@ import { trace } from "../kernel/trace";
 import { wakeUpProcess } from "../kernel/sched";
 import { resHold, resRelease } from "../kernel/waitfor";
 import { xenRes } from "./waitgraph";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_BLKTAP_DEVICE: i32 = 1024;
 const EBUSY: i32 = -16;
@@ -18,13 +19,13 @@ const ENOMEM: i32 = -12;
 const ENODEV: i32 = -19;
 const ENXIO: i32 = -6;
 
-const allocated = new StaticArray<bool>(MAX_BLKTAP_DEVICE);
-const ringTask = new StaticArray<i32>(MAX_BLKTAP_DEVICE);   // tapdisk thread + 1
-const ringVma = new StaticArray<bool>(MAX_BLKTAP_DEVICE);
-const gendisk = new StaticArray<bool>(MAX_BLKTAP_DEVICE);   // BLKTAP_DEVICE
-const bdOpeners = new StaticArray<i32>(MAX_BLKTAP_DEVICE);
-const pollWaiter = new StaticArray<i32>(MAX_BLKTAP_DEVICE); // thread in destroy_sync + 1
-const resBdev = new StaticArray<i32>(MAX_BLKTAP_DEVICE);
+const allocated = zeroed<bool>(MAX_BLKTAP_DEVICE);
+const ringTask = zeroed<i32>(MAX_BLKTAP_DEVICE);   // tapdisk thread + 1
+const ringVma = zeroed<bool>(MAX_BLKTAP_DEVICE);
+const gendisk = zeroed<bool>(MAX_BLKTAP_DEVICE);   // BLKTAP_DEVICE
+const bdOpeners = zeroed<i32>(MAX_BLKTAP_DEVICE);
+const pollWaiter = zeroed<i32>(MAX_BLKTAP_DEVICE); // thread in destroy_sync + 1
+const resBdev = zeroed<i32>(MAX_BLKTAP_DEVICE);
 let minorsHigh: i32 = 0;   // the table size: minors ever handed out
 
 const N_alloc = fn("blktap_control_allocate_tap", "minor=%d err=%e");

@@ -7,6 +7,7 @@ import { entNew } from "../kernel/sched";
 import { resHold, resRelease } from "../kernel/waitfor";
 import { xsPath, xsRoot, xsParent, xsRm, xsPathCleanup, xsValueFormat, MAX_NODES } from "./xenstore";
 import { xenRes } from "./waitgraph";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_VBDS: i32 = 1100;
 export const MAX_GUESTS: i32 = 8;
@@ -47,28 +48,28 @@ const N_be_node = name("backend node (xs_rm be_path)");
 
 export const BLKTAP_MAJOR: i32 = 0xfe;
 
-export const vbdDomid = new StaticArray<i32>(MAX_VBDS);
-export const vbdDevid = new StaticArray<i32>(MAX_VBDS);
-export const vbdMinor = new StaticArray<i32>(MAX_VBDS);
-export const vbdEnt = new StaticArray<i32>(MAX_VBDS);       // blkback's struct backend_info
-export const vbdResBe = new StaticArray<i32>(MAX_VBDS);
-export const vbdBeDir = new StaticArray<i32>(MAX_VBDS);
-export const vbdBeState = new StaticArray<i32>(MAX_VBDS);
-export const vbdBeOnline = new StaticArray<i32>(MAX_VBDS);
-export const vbdBeTapParams = new StaticArray<i32>(MAX_VBDS);
-export const vbdBeParams = new StaticArray<i32>(MAX_VBDS);
-export const vbdBePhys = new StaticArray<i32>(MAX_VBDS);
-export const vbdFeDir = new StaticArray<i32>(MAX_VBDS);
-export const vbdFeState = new StaticArray<i32>(MAX_VBDS);
+export const vbdDomid = zeroed<i32>(MAX_VBDS);
+export const vbdDevid = zeroed<i32>(MAX_VBDS);
+export const vbdMinor = zeroed<i32>(MAX_VBDS);
+export const vbdEnt = zeroed<i32>(MAX_VBDS);       // blkback's struct backend_info
+export const vbdResBe = zeroed<i32>(MAX_VBDS);
+export const vbdBeDir = zeroed<i32>(MAX_VBDS);
+export const vbdBeState = zeroed<i32>(MAX_VBDS);
+export const vbdBeOnline = zeroed<i32>(MAX_VBDS);
+export const vbdBeTapParams = zeroed<i32>(MAX_VBDS);
+export const vbdBeParams = zeroed<i32>(MAX_VBDS);
+export const vbdBePhys = zeroed<i32>(MAX_VBDS);
+export const vbdFeDir = zeroed<i32>(MAX_VBDS);
+export const vbdFeState = zeroed<i32>(MAX_VBDS);
 // blkback
-export const vbdRegistered = new StaticArray<bool>(MAX_VBDS);
-export const vbdRemoving = new StaticArray<bool>(MAX_VBDS);
-export const vbdBdevOpen = new StaticArray<bool>(MAX_VBDS);
-export const vbdConnected = new StaticArray<bool>(MAX_VBDS);
-export const vbdOtherendWatch = new StaticArray<i32>(MAX_VBDS);
+export const vbdRegistered = zeroed<bool>(MAX_VBDS);
+export const vbdRemoving = zeroed<bool>(MAX_VBDS);
+export const vbdBdevOpen = zeroed<bool>(MAX_VBDS);
+export const vbdConnected = zeroed<bool>(MAX_VBDS);
+export const vbdOtherendWatch = zeroed<i32>(MAX_VBDS);
 let nVbds: i32 = 0;
 
-const vbdOfNode = new StaticArray<i32>(MAX_NODES);   // vbd + 1 for a backend directory
+const vbdOfNode = zeroed<i32>(MAX_NODES);   // vbd + 1 for a backend directory
 
 export function devid(disk: i32): i32 { return 51712 + 16 * disk; }   // xvda, xvdb, ...
 export function imageKey(guest: i32, disk: i32): i32 { return guest * 16 + disk; }

@@ -32,6 +32,7 @@ import {
 import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
 import { guestStart, guestDead } from "./blkfront";
 import { udevDisableNode } from "./blkback";
+import { zeroed } from "../kernel/mem";
 
 export const TS_4_1_2: i32 = 0;
 export const TS_4_1_4: i32 = 1;
@@ -97,26 +98,26 @@ const N_rm_dom = fn("libxl_domain_destroy: xs_rm vm_path, dom_path", "domid=%d")
 const N_domain_destroy = fn("xc_domain_destroy", "domid=%d teardown=%t");
 
 // per xl slot (guest)
-const xThread = new StaticArray<i32>(MAX_GUESTS);
-const xPid = new StaticArray<i32>(MAX_GUESTS);
-const xCycle = new StaticArray<i32>(MAX_GUESTS);
-const xDomid = new StaticArray<i32>(MAX_GUESTS);
-const xCur = new StaticArray<i32>(MAX_GUESTS);
-const xTx = new StaticArray<i32>(MAX_GUESTS);
-const xMinor = new StaticArray<i32>(MAX_GUESTS);
-const xParams = new StaticArray<bool>(MAX_GUESTS);
-const xDeadline = new StaticArray<i64>(MAX_GUESTS);
-const xDestroyStart = new StaticArray<i64>(MAX_GUESTS);
+const xThread = zeroed<i32>(MAX_GUESTS);
+const xPid = zeroed<i32>(MAX_GUESTS);
+const xCycle = zeroed<i32>(MAX_GUESTS);
+const xDomid = zeroed<i32>(MAX_GUESTS);
+const xCur = zeroed<i32>(MAX_GUESTS);
+const xTx = zeroed<i32>(MAX_GUESTS);
+const xMinor = zeroed<i32>(MAX_GUESTS);
+const xParams = zeroed<bool>(MAX_GUESTS);
+const xDeadline = zeroed<i64>(MAX_GUESTS);
+const xDestroyStart = zeroed<i64>(MAX_GUESTS);
 const xVbds = new StaticArray<StaticArray<i32>>(MAX_GUESTS);
-const slotOfThread = new StaticArray<i32>(MAX_ENTS);
+const slotOfThread = zeroed<i32>(MAX_ENTS);
 
 // teardown latencies (xc_domain_destroy - libxl_domain_destroy)
 const MAX_TEARDOWNS: i32 = 2048;
-const tdGuest = new StaticArray<i32>(MAX_TEARDOWNS);
-const tdCycle = new StaticArray<i32>(MAX_TEARDOWNS);
-const tdDomid = new StaticArray<i32>(MAX_TEARDOWNS);
-const tdStart = new StaticArray<i64>(MAX_TEARDOWNS);
-const tdNs = new StaticArray<i64>(MAX_TEARDOWNS);
+const tdGuest = zeroed<i32>(MAX_TEARDOWNS);
+const tdCycle = zeroed<i32>(MAX_TEARDOWNS);
+const tdDomid = zeroed<i32>(MAX_TEARDOWNS);
+const tdStart = zeroed<i64>(MAX_TEARDOWNS);
+const tdNs = zeroed<i64>(MAX_TEARDOWNS);
 let nTeardowns: i32 = 0;
 
 let toolstack: i32 = TS_4_1_4;
@@ -153,7 +154,7 @@ export function libxlInit(ts: i32, teardownOrder: bool, guests: i32, disks: i32,
     unchecked(xThread[g] = t);
     unchecked(xPid[g] = pid);
     unchecked(slotOfThread[t] = g);
-    unchecked(xVbds[g] = new StaticArray<i32>(MAX_DISKS));
+    unchecked(xVbds[g] = zeroed<i32>(MAX_DISKS));
     setCallerPid(t, pid);
     xsWatch(releaseDomain, t, 0);
   }

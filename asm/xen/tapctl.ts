@@ -15,6 +15,7 @@ import {
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
 import { waitOn } from "./waitgraph";
+import { zeroed } from "../kernel/mem";
 
 const EIO: i32 = -5;
 const EPROTO: i32 = -71;
@@ -22,31 +23,31 @@ const ENOENT: i32 = -2;
 const MAX_XL: i32 = 8;
 
 // results of the last subroutine, per thread
-export const tcErr = new StaticArray<i32>(MAX_ENTS);
-export const tcMinor = new StaticArray<i32>(MAX_ENTS);
-export const tcTd = new StaticArray<i32>(MAX_ENTS);
-const tcParams = new StaticArray<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
+export const tcErr = zeroed<i32>(MAX_ENTS);
+export const tcMinor = zeroed<i32>(MAX_ENTS);
+export const tcTd = zeroed<i32>(MAX_ENTS);
+const tcParams = zeroed<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
 
 // tap_ctl_send_and_receive state
-const scConn = new StaticArray<i32>(MAX_ENTS);
-const scRet = new StaticArray<i32>(MAX_ENTS);
-const scDeadline = new StaticArray<i64>(MAX_ENTS);
-const scType = new StaticArray<i32>(MAX_ENTS);
-const scPid = new StaticArray<i32>(MAX_ENTS);   // the caller's pid, for syslog
+const scConn = zeroed<i32>(MAX_ENTS);
+const scRet = zeroed<i32>(MAX_ENTS);
+const scDeadline = zeroed<i64>(MAX_ENTS);
+const scType = zeroed<i32>(MAX_ENTS);
+const scPid = zeroed<i32>(MAX_ENTS);   // the caller's pid, for syslog
 // tap_ctl_list state, per xl slot
-const tlIds = new StaticArray<i32>(MAX_XL * MAX_TAPDISKS);
-const tlOk = new StaticArray<bool>(MAX_XL * MAX_TAPDISKS);
-const tlN = new StaticArray<i32>(MAX_ENTS);
-const tlI = new StaticArray<i32>(MAX_ENTS);
-const tlSlot = new StaticArray<i32>(MAX_ENTS);
-const tlWant = new StaticArray<i32>(MAX_ENTS);
-const tlRet = new StaticArray<i32>(MAX_ENTS);
-const tlMinor = new StaticArray<i32>(MAX_ENTS);
+const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
+const tlN = zeroed<i32>(MAX_ENTS);
+const tlI = zeroed<i32>(MAX_ENTS);
+const tlSlot = zeroed<i32>(MAX_ENTS);
+const tlWant = zeroed<i32>(MAX_ENTS);
+const tlRet = zeroed<i32>(MAX_ENTS);
+const tlMinor = zeroed<i32>(MAX_ENTS);
 // tap_ctl_create / tap_ctl_destroy state
-const tcRet = new StaticArray<i32>(MAX_ENTS);
-const tcImage = new StaticArray<i32>(MAX_ENTS);
-const tcOpMinor = new StaticArray<i32>(MAX_ENTS);   // the minor being created or destroyed
-const tcCpu = new StaticArray<i32>(MAX_ENTS);
+const tcRet = zeroed<i32>(MAX_ENTS);
+const tcImage = zeroed<i32>(MAX_ENTS);
+const tcOpMinor = zeroed<i32>(MAX_ENTS);   // the minor being created or destroyed
+const tcCpu = zeroed<i32>(MAX_ENTS);
 
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;
 const CTL_TIMEOUT: i64 = 5 * NSEC_PER_SEC;     // close, attach, open: (id, &message, 5)
@@ -58,10 +59,10 @@ export const LOG_READ_FAILURE: i32 = 0;      // tap_ctl_read_message: failure re
 export const LOG_RECEIVE_FAILED: i32 = 1;    // tap_ctl_send_and_receive: failed to receive '%s' message
 export const LOG_CONNECT_FAILED: i32 = 2;    // tap_ctl_connect: couldn't connect
 export const LOG_CLOSE_FAILED: i32 = 3;      // tap_ctl_close: close failed
-const logTime = new StaticArray<i64>(MAX_SYSLOG);
-const logPid = new StaticArray<i32>(MAX_SYSLOG);
-const logKind = new StaticArray<i32>(MAX_SYSLOG);
-const logArg = new StaticArray<i32>(MAX_SYSLOG);
+const logTime = zeroed<i64>(MAX_SYSLOG);
+const logPid = zeroed<i32>(MAX_SYSLOG);
+const logKind = zeroed<i32>(MAX_SYSLOG);
+const logArg = zeroed<i32>(MAX_SYSLOG);
 let nLog: i32 = 0;
 let nLogTotal: i32 = 0;
 

@@ -21,6 +21,7 @@ import {
   blktapRingReleased, blktapBdevRes,
 } from "./blktap";
 import { waitOn, xenRes } from "./waitgraph";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_TAPDISKS: i32 = 1200;
 const MAX_CONNS: i32 = 4096;
@@ -33,7 +34,7 @@ export const MSG_ATTACH: i32 = 2;
 export const MSG_OPEN: i32 = 3;
 export const MSG_CLOSE: i32 = 4;
 export const MSG_DETACH: i32 = 5;
-const MSG_NAMES = new StaticArray<i32>(6);
+const MSG_NAMES = zeroed<i32>(6);
 MSG_NAMES[0] = name("pid");
 MSG_NAMES[1] = name("list");
 MSG_NAMES[2] = name("attach");
@@ -45,36 +46,36 @@ export function msgName(type: i32): i32 { return unchecked(MSG_NAMES[type]); }
 export const TD_VBD_CLOSED: i32 = 0x2;
 
 // ---- connections: one per tap-ctl request
-const cClient = new StaticArray<i32>(MAX_CONNS);
-const cType = new StaticArray<i32>(MAX_CONNS);
-const cReplied = new StaticArray<bool>(MAX_CONNS);
-const cEof = new StaticArray<bool>(MAX_CONNS);        // the server closed without replying
-const cClientGone = new StaticArray<bool>(MAX_CONNS);
-const cServerDone = new StaticArray<bool>(MAX_CONNS);
-const cErr = new StaticArray<i32>(MAX_CONNS);
-const cR1 = new StaticArray<i32>(MAX_CONNS);
-const cR3 = new StaticArray<i32>(MAX_CONNS);
-const cFree = new StaticArray<i32>(MAX_CONNS);
+const cClient = zeroed<i32>(MAX_CONNS);
+const cType = zeroed<i32>(MAX_CONNS);
+const cReplied = zeroed<bool>(MAX_CONNS);
+const cEof = zeroed<bool>(MAX_CONNS);        // the server closed without replying
+const cClientGone = zeroed<bool>(MAX_CONNS);
+const cServerDone = zeroed<bool>(MAX_CONNS);
+const cErr = zeroed<i32>(MAX_CONNS);
+const cR1 = zeroed<i32>(MAX_CONNS);
+const cR3 = zeroed<i32>(MAX_CONNS);
+const cFree = zeroed<i32>(MAX_CONNS);
 let nFreeConns: i32 = 0;
 let connsUsed: i32 = 0;
 
 // ---- tapdisk processes
-const tdThread = new StaticArray<i32>(MAX_TAPDISKS);
-const tdPid = new StaticArray<i32>(MAX_TAPDISKS);
-const tdMinor = new StaticArray<i32>(MAX_TAPDISKS);
-const tdImage = new StaticArray<i32>(MAX_TAPDISKS);     // which image (guest, disk key) it serves
-const tdHasVbd = new StaticArray<bool>(MAX_TAPDISKS);
-const tdAttached = new StaticArray<bool>(MAX_TAPDISKS);
-const tdState = new StaticArray<i32>(MAX_TAPDISKS);
-const tdRun = new StaticArray<bool>(MAX_TAPDISKS);
-const tdSocket = new StaticArray<bool>(MAX_TAPDISKS);   // ctl<id> exists
-const tdBacklog = new StaticArray<i32>(MAX_TAPDISKS);
-const tdConn = new StaticArray<i32>(MAX_TAPDISKS);      // the request being served
-const tdReplied = new StaticArray<bool>(MAX_TAPDISKS);
-const tdRes = new StaticArray<i32>(MAX_TAPDISKS);       // "tapdisk control reply", for wait-for
+const tdThread = zeroed<i32>(MAX_TAPDISKS);
+const tdPid = zeroed<i32>(MAX_TAPDISKS);
+const tdMinor = zeroed<i32>(MAX_TAPDISKS);
+const tdImage = zeroed<i32>(MAX_TAPDISKS);     // which image (guest, disk key) it serves
+const tdHasVbd = zeroed<bool>(MAX_TAPDISKS);
+const tdAttached = zeroed<bool>(MAX_TAPDISKS);
+const tdState = zeroed<i32>(MAX_TAPDISKS);
+const tdRun = zeroed<bool>(MAX_TAPDISKS);
+const tdSocket = zeroed<bool>(MAX_TAPDISKS);   // ctl<id> exists
+const tdBacklog = zeroed<i32>(MAX_TAPDISKS);
+const tdConn = zeroed<i32>(MAX_TAPDISKS);      // the request being served
+const tdReplied = zeroed<bool>(MAX_TAPDISKS);
+const tdRes = zeroed<i32>(MAX_TAPDISKS);       // "tapdisk control reply", for wait-for
 let nTapdisks: i32 = 0;
 let nextPid: i32 = 3100;
-const tdOfThread = new StaticArray<i32>(MAX_ENTS);
+const tdOfThread = zeroed<i32>(MAX_ENTS);
 
 const N_tapdisk2 = name("tapdisk2");
 const N_reply_res = name("tapdisk control reply");

