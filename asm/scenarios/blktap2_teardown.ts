@@ -22,7 +22,7 @@ import {
   tapdiskState, tapdiskImage, tapdiskThread,
 } from "../xen/tapdisk";
 import {
-  tapCtlInit, syslogCount, syslogTotal, syslogTime, syslogPid, syslogKind, syslogArg,
+  tapCtlInit, syslogCount, syslogTotal, detachFailures, syslogTime, syslogPid, syslogKind, syslogArg,
 } from "../xen/tapctl";
 import { blkbackInit, xenwatchStep, udevStep } from "../xen/blkback";
 import { guestInit, guestStep, guestThread } from "../xen/blkfront";
@@ -32,6 +32,7 @@ import {
 } from "../xen/libxl";
 import { domainDir, S_name, F_domain0, vbdCount, vbdBeDir, vbdDomid, vbdDevid, vbdMinor, vbdRegistered, vbdBdevOpen } from "../xen/device";
 import { cycleLen, cycleEnt, cycleRes, cycleTime, cyclesSeen, resName, resObj } from "../xen/waitgraph";
+import { zeroed } from "../kernel/mem";
 
 const K_GUESTS = knob("guests");
 const K_DISKS = knob("disks");
@@ -58,15 +59,15 @@ const ROLE_GUEST: i32 = 2;
 const ROLE_XENSTORED: i32 = 3;
 const ROLE_XENWATCH: i32 = 4;
 const ROLE_UDEVD: i32 = 5;
-const role = new StaticArray<i32>(MAX_ENTS);
+const role = zeroed<i32>(MAX_ENTS);
 
 const EV_SETTLE: i32 = KIND_MODEL;
 const SETTLE_NS: i64 = 30 * NSEC_PER_SEC;
 
 // orphaned minors sampled at each guest start, and at the end
 const MAX_POINTS: i32 = 2048;
-const ptTime = new StaticArray<i64>(MAX_POINTS);
-const ptOrphans = new StaticArray<i32>(MAX_POINTS);
+const ptTime = zeroed<i64>(MAX_POINTS);
+const ptOrphans = zeroed<i32>(MAX_POINTS);
 let nPoints: i32 = 0;
 
 let cycleOrphans: i32 = 0;
@@ -180,6 +181,7 @@ function evidence(): void {
   }
   jEndArr();
   jKI("syslogTotal", syslogTotal());
+  jKI("detachFailures", detachFailures());
   jKey("teardowns");
   jArr();
   for (let i = 0; i < teardownCount(); i++) {

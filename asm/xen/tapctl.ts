@@ -65,6 +65,7 @@ const logKind = zeroed<i32>(MAX_SYSLOG);
 const logArg = zeroed<i32>(MAX_SYSLOG);
 let nLog: i32 = 0;
 let nLogTotal: i32 = 0;
+let nDetachTimeouts: i32 = 0;
 
 const N_select = name("poll_schedule_timeout");
 const N_send = fn("tap_ctl_send_and_receive", "%n id=%d timeout=%t");
@@ -159,6 +160,7 @@ function receive(t: i32): void {
     trace(t, N_recv_fail, msgName(type));
     syslog(t, LOG_RECEIVE_FAILED, msgName(type));
     unchecked(tcErr[t] = EIO);
+    if (type == MSG_DETACH) nDetachTimeouts++;
   }
   connClose(c);
   threadNext(t, unchecked(scRet[t]), IPC_NS);
@@ -311,6 +313,7 @@ export function tapCtlStep(t: i32, action: i32): void {
 
 export function syslogCount(): i32 { return nLog; }
 export function syslogTotal(): i32 { return nLogTotal; }
+export function detachFailures(): i32 { return nDetachTimeouts; }
 export function syslogTime(i: i32): i64 { return unchecked(logTime[i]); }
 export function syslogPid(i: i32): i32 { return unchecked(logPid[i]); }
 export function syslogKind(i: i32): i32 { return unchecked(logKind[i]); }

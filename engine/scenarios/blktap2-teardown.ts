@@ -84,11 +84,12 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   const teardowns = m.teardowns.map((t: any) => ({ ...t, ms: t.ns / 1e6 }));
   const perDisk = teardowns.length ? teardowns.reduce((a: number, t: any) => a + t.ns, 0) / teardowns.length / m.disks : 0;
   const maxTeardown = teardowns.reduce((a: number, t: any) => Math.max(a, t.ns), 0);
-  const detachTimeouts = m.syslog.filter((l: any) => l.kind === 1 && l.msg === "detach").length;
+  const detachTimeouts: number = m.detachFailures;
   const blocks: EvidenceBlock[] = [];
   const hung = raw.hung ?? [];
   if (hung.length) blocks.push({ id: "hung", title: "khungtaskd", lines: hungLines(m, hung, ctx) });
   blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: list.length ? list : ["(nothing)"] });
+  if (m.syslogTotal > syslog.length) syslog.push(`... ${m.syslogTotal - syslog.length} more tap-err lines`);
   blocks.push({ id: "syslog", title: "syslog (tap-err)", lines: syslog.length ? syslog : ["(no tap-err lines)"] });
   const wc = waitCycleBlock(m);
   if (wc) blocks.push(wc);
