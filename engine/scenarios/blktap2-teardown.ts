@@ -169,7 +169,8 @@ export const blktap2Teardown: ScenarioSpec = {
   assumptions: [
     "tapdisk-respond-before-teardown: commit 79e3dbe could not be found. The lab assumes it makes tapdisk2 write the DETACH reply before unmapping the ring (as its title says); the ring release still blocks, and the FREE_TAP that follows returns -EBUSY while tapdisk2 holds the ring.",
     "Blocking step: DETACH's ring unmap (blktap_ring_release → blktap_device_destroy_sync), per the Stodden blktap2 driver; Greg's exact kernel/driver version is unknown.",
-    "4.2.0-rc1/4.2.0: libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the backend directory again after blkback's remove uevent.",
+    "Hotplug: the lab assumes 4.2 libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the frontend and backend directories again after blkback's remove uevent.",
+    "tap_ctl_list fails as a whole when any tapdisk2 fails its LIST (tap-ctl-list.c); with several guests stopping together a tapdisk2 that exits between another xl's PID and LIST makes that xl's tap_ctl_find fail, and its tapdisk2 is never destroyed — a rare leak that remains with the fix (never with one guest).",
     "Only the clean-poweroff path (backend Closed, online=1) is modelled; `xl destroy` of a running guest (backend Connected, 4.1's wait_for_dev_destroy) is not.",
     "Guests do no I/O, so tapdisk2 never answers CLOSE with -EAGAIN and tap-ctl's 20 close retries never run.",
     "The possible lost wake-up in blktap_device_destroy (bd_mutex trylock, research §5.3) is not modelled.",
