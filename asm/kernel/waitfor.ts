@@ -5,6 +5,9 @@
 // the kernel code takes and drops the things they stand for; the analysis is generic.
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName, jKB, jKey } from "./json";
 import { MAX_ENTS } from "./sched";
+import { now } from "./clock";
+import { fn, CAT_ANOMALY } from "./names";
+import { traceAnomaly } from "./trace";
 import { zeroed } from "./mem";
 
 const MAX_RES: i32 = 4096;
@@ -25,6 +28,8 @@ export function resNew(nameId: i32, obj: i32 = 0): i32 {
 export function resHold(r: i32, ent: i32): void { unchecked(resHolder[r] = ent + 1); }
 export function resRelease(r: i32): void { unchecked(resHolder[r] = 0); }
 export function resHolderOf(r: i32): i32 { return unchecked(resHolder[r]) - 1; }
+export function resNameOf(r: i32): i32 { return unchecked(resName[r]); }
+export function resObjOf(r: i32): i32 { return unchecked(resObj[r]); }
 export function wfWait(ent: i32, r: i32): void { unchecked(waitsOn[ent] = r + 1); }
 export function wfDone(ent: i32): void { unchecked(waitsOn[ent] = 0); }
 export function wfWaitsOn(ent: i32): i32 { return unchecked(waitsOn[ent]) - 1; }
@@ -78,3 +83,38 @@ export function wfChainJson(ent: i32): void {
   jKB("cycle", cycle);
   jEndObj();
 }
+
+// Waiting with a check, as lockdep does at acquire time: if this edge closes a cycle,
+// the cycle is recorded (the first one, for the evidence, since a timeout may break it
+// later) and marked in the trace.
+const MAX_CYCLE: i32 = 16;
+const cycEnt = zeroed<i32>(MAX_CYCLE);
+const cycRes = zeroed<i32>(MAX_CYCLE);
+let cycLen: i32 = 0;
+let cycTime: i64 = -1;
+let cyclesFound: i32 = 0;
+const N_cycle = fn("wait_for_cycle", "len=%d", CAT_ANOMALY);
+
+export function wfWaitChecked(ent: i32, r: i32): void {
+  wfWait(ent, r);
+  if (wfCycleFrom(ent) != ent) return;
+  cyclesFound++;
+  if (cycTime >= 0) return;
+  cycTime = now;
+  let e = ent;
+  cycLen = 0;
+  do {
+    const w = wfWaitsOn(e);
+    unchecked(cycEnt[cycLen] = e);
+    unchecked(cycRes[cycLen] = w);
+    cycLen++;
+    e = resHolderOf(w);
+  } while (e != ent && cycLen < MAX_CYCLE);
+  traceAnomaly(ent, N_cycle, cycLen);
+}
+
+export function wfCycleLen(): i32 { return cycLen; }
+export function wfCycleEnt(i: i32): i32 { return unchecked(cycEnt[i]); }
+export function wfCycleRes(i: i32): i32 { return unchecked(cycRes[i]); }
+export function wfCycleTime(): i64 { return cycTime; }
+export function wfCyclesSeen(): i32 { return cyclesFound; }

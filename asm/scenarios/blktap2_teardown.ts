@@ -31,7 +31,7 @@ import {
   teardownDomid, teardownStart, teardownNs,
 } from "../xen/libxl";
 import { domainDir, S_name, F_domain0, vbdCount, vbdBeDir, vbdDomid, vbdDevid, vbdMinor, vbdRegistered, vbdBdevOpen } from "../xen/device";
-import { cycleLen, cycleEnt, cycleRes, cycleTime, cyclesSeen, resName, resObj } from "../xen/waitgraph";
+import { wfCycleLen, wfCycleEnt, wfCycleRes, wfCycleTime, wfCyclesSeen, resNameOf, resObjOf } from "../kernel/waitfor";
 import { zeroed } from "../kernel/mem";
 
 const K_GUESTS = knob("guests");
@@ -198,21 +198,21 @@ function evidence(): void {
   jArr();
   for (let i = 0; i < nPoints; i++) { jArr(); jInt(unchecked(ptTime[i])); jInt(unchecked(ptOrphans[i])); jEndArr(); }
   jEndArr();
-  jKI("cyclesSeen", cyclesSeen());
+  jKI("cyclesSeen", wfCyclesSeen());
   jKey("waitCycle");
   jObj();
-  jKB("found", cycleLen() > 0);
-  jKI("t", cycleTime());
+  jKB("found", wfCycleLen() > 0);
+  jKI("t", wfCycleTime());
   jKey("links");
   jArr();
-  for (let i = 0; i < cycleLen(); i++) {
-    const e = cycleEnt(i);
-    const r = cycleRes(i);
-    const next = cycleEnt((i + 1) % cycleLen());
+  for (let i = 0; i < wfCycleLen(); i++) {
+    const e = wfCycleEnt(i);
+    const r = wfCycleRes(i);
+    const next = wfCycleEnt((i + 1) % wfCycleLen());
     jObj();
     entJson(e);
-    jKName("waitsOn", resName(r));
-    jKI("obj", resObj(r));
+    jKName("waitsOn", resNameOf(r));
+    jKI("obj", resObjOf(r));
     jKI("heldBy", next);
     jKName("heldByComm", entCommOf(next));
     jKI("heldByPid", entPidOf(next));

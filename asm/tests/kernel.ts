@@ -7,7 +7,7 @@ import { scheduleAt, popEvent, cancelEvent, eventPending, curObj, curKind } from
 import { wqNew, wqAdd, wqAddHead, wqPop, wqRemove, wqLen } from "../kernel/waitq";
 import { stream, randU32, prngSeed } from "../kernel/prng";
 import { bitsNew, testAndSetBit, clearBit, testBit } from "../kernel/bitops";
-import { resNew, resHold, wfWait, wfFindCycle, wfCycleFrom } from "../kernel/waitfor";
+import { resNew, resHold, wfWait, wfFindCycle, wfCycleFrom, wfWaitChecked, wfCycleLen, wfCycleEnt } from "../kernel/waitfor";
 import { knob, kv, kvi, scenario } from "../kernel/config";
 import { fn, name } from "../kernel/names";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
@@ -54,6 +54,9 @@ export function t_hold(r: i32, e: i32): void { resHold(r, e); }
 export function t_wait(e: i32, r: i32): void { wfWait(e, r); }
 export function t_cycle_from(e: i32): i32 { return wfCycleFrom(e); }
 export function t_find_cycle(): i32 { return wfFindCycle(entCount()); }
+export function t_wait_checked(e: i32, r: i32): void { wfWaitChecked(e, r); }
+export function t_cycle_len(): i32 { return wfCycleLen(); }
+export function t_cycle_ent(i: i32): i32 { return wfCycleEnt(i); }
 
 // The probe scenario: `probe.threads` threads on `probe.cpus` CPUs each run
 // `probe.steps` steps, then sleep uninterruptibly (or interruptibly with

@@ -11,7 +11,7 @@
 import { fn, name, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { threadNext, threadSleep, threadAction, wakeUpProcess, TASK_INTERRUPTIBLE } from "../kernel/sched";
-import { wfDone } from "../kernel/waitfor";
+import { wfDone, wfWaitChecked } from "../kernel/waitfor";
 import { randDuration } from "../kernel/prng";
 import {
   xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsRm, xsPath, xsRoot,
@@ -24,7 +24,6 @@ import {
   vbdResBe, vbdRmBackend, vbdDevid, XenbusStateUnknown, XenbusStateInitWait, XenbusStateInitialised, XenbusStateConnected,
   XenbusStateClosing, XenbusStateClosed,
 } from "./device";
-import { waitOn } from "./waitgraph";
 
 const TOK_BACKEND_BUS: i32 = -1;
 const XW_LOOP: i32 = 1;
@@ -132,7 +131,7 @@ function frontendChanged(t: i32, v: i32): void {
     if (online == 1) {
       // xenbus_dev_is_online: keep the device, and tapdevN, until the toolstack removes it
       trace(t, N_keep, v, unchecked(vbdMinor[v]));
-      waitOn(unchecked(vbdEnt[v]), unchecked(vbdResBe[v]));
+      wfWaitChecked(unchecked(vbdEnt[v]), unchecked(vbdResBe[v]));
       return;
     }
     unregister(t, v);

@@ -9,8 +9,7 @@
 import { fn, name, CAT_STATE, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { wakeUpProcess } from "../kernel/sched";
-import { resHold, resRelease } from "../kernel/waitfor";
-import { xenRes } from "./waitgraph";
+import { resHold, resRelease, resNew } from "../kernel/waitfor";
 import { zeroed } from "../kernel/mem";
 
 export const MAX_BLKTAP_DEVICE: i32 = 1024;
@@ -46,7 +45,7 @@ const N_ring_release = fn("blktap_ring_release", "minor=%d", CAT_STATE);
 const N_bd_openers = name("tapdev bd_openers");
 
 export function blktapInit(): void {
-  for (let m = 0; m < MAX_BLKTAP_DEVICE; m++) unchecked(resBdev[m] = xenRes(N_bd_openers, m));
+  for (let m = 0; m < MAX_BLKTAP_DEVICE; m++) unchecked(resBdev[m] = resNew(N_bd_openers, m));
 }
 
 // BLKTAP2_IOCTL_ALLOC_TAP → blktap_control_create_tap → blktap_control_get_minor.

@@ -4,9 +4,8 @@
 //   frontend /local/domain/<domid>/device/vbd/<devid>/
 import { name } from "../kernel/names";
 import { entNew } from "../kernel/sched";
-import { resHold, resRelease } from "../kernel/waitfor";
+import { resHold, resRelease, resNew } from "../kernel/waitfor";
 import { xsPath, xsRoot, xsParent, xsRm, xsPathCleanup, xsValueFormat, MAX_NODES } from "./xenstore";
-import { xenRes } from "./waitgraph";
 import { zeroed } from "../kernel/mem";
 
 export const MAX_VBDS: i32 = 1100;
@@ -90,7 +89,7 @@ export function vbdNew(actor: i32, guest: i32, disk: i32, domid: i32, minor: i32
   unchecked(vbdDevid[v] = dev);
   unchecked(vbdMinor[v] = minor);
   unchecked(vbdEnt[v] = entNew(N_vbd, N_vbd, dev));
-  const r = xenRes(N_be_node, dev);
+  const r = resNew(N_be_node, dev);
   unchecked(vbdResBe[v] = r);
   resHold(r, actor);   // libxl created the backend directory; only it removes it
   const dom0 = domainDir(0);

@@ -14,7 +14,7 @@ import {
   tapdiskReplyRes, tapdiskSpawn, tapdiskCount, tapdiskAlive,
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
-import { waitOn } from "./waitgraph";
+import { wfWaitChecked } from "../kernel/waitfor";
 import { zeroed } from "../kernel/mem";
 
 const EIO: i32 = -5;
@@ -130,7 +130,7 @@ function sendAndReceive(t: i32, td: i32, type: i32, arg: i32, timeout: i64, ret:
   unchecked(scRet[t] = ret);
   unchecked(scType[t] = type);
   unchecked(scDeadline[t] = timeout > 0 ? now + timeout : -1);
-  waitOn(t, tapdiskReplyRes(td));
+  wfWaitChecked(t, tapdiskReplyRes(td));
   selectWait(t);
 }
 

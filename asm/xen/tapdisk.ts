@@ -14,13 +14,12 @@ import {
   threadNew, threadNext, threadSleep, threadExit, threadAction, wakeUpProcess, TASK_INTERRUPTIBLE,
   TASK_UNINTERRUPTIBLE, MAX_ENTS,
 } from "../kernel/sched";
-import { resHold, resRelease, wfDone } from "../kernel/waitfor";
+import { resHold, resRelease, resNew, wfDone, wfWaitChecked } from "../kernel/waitfor";
 import { fifoNew, fifoPush, fifoPop, popA } from "./fifo";
 import {
   blktapRingAttach, blktapDeviceCreate, blktapRingVmClose, blktapDeviceTryDestroy, blktapPollWait,
   blktapRingReleased, blktapBdevRes,
 } from "./blktap";
-import { waitOn, xenRes } from "./waitgraph";
 import { zeroed } from "../kernel/mem";
 
 export const MAX_TAPDISKS: i32 = 1200;
@@ -123,7 +122,7 @@ export function tapdiskSpawn(actor: i32, cpu: i32, image: i32): i32 {
   unchecked(tdSocket[id] = true);
   unchecked(tdBacklog[id] = fifoNew());
   unchecked(tdConn[id] = -1);
-  const r = xenRes(N_reply_res, pid);
+  const r = resNew(N_reply_res, pid);
   unchecked(tdRes[id] = r);
   resHold(r, t);
   trace(actor, N_spawn, pid, id);
@@ -279,7 +278,7 @@ function release(t: i32, td: i32): void {
   const m = unchecked(tdMinor[td]);
   if (blktapDeviceTryDestroy(t, m) != 0) {
     blktapPollWait(t, m);
-    waitOn(t, blktapBdevRes(m));
+    wfWaitChecked(t, blktapBdevRes(m));
     threadSleep(t, TASK_UNINTERRUPTIBLE, N_destroy_sync, TD_RELEASE, DEL_GENDISK_NS);
     return;
   }

@@ -146,6 +146,18 @@ describe("bit locks and the wait-for graph", () => {
     expect(x.t_cycle_from(a)).toBe(a);
     expect(x.t_find_cycle()).toBeGreaterThanOrEqual(0);
   });
+
+  it("a checked wait records the cycle it closes, in order, from the waiter", () => {
+    const x = fresh();
+    const [a, b] = [x.t_ent(), x.t_ent()];
+    const [r1, r2] = [x.t_res(), x.t_res()];
+    x.t_hold(r1, b); x.t_hold(r2, a);
+    x.t_wait_checked(a, r1);
+    expect(x.t_cycle_len()).toBe(0);
+    x.t_wait_checked(b, r2);
+    expect(x.t_cycle_len()).toBe(2);
+    expect([x.t_cycle_ent(0), x.t_cycle_ent(1)]).toEqual([b, a]);
+  });
 });
 
 describe("threads, CPUs and khungtaskd", () => {
