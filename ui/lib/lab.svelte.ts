@@ -25,11 +25,9 @@ export class Lab {
   cursor = $state(0);
   snapshot: SnapshotView | null = $state.raw(null);
   playing = $state(false);
-  firstVerdictMs = -1;           // wall time from workspace open to the first verdict (bench)
   private seq = 0;
   private snapBusy = false;
   private snapWant: number | null = null;
-  private opened = performance.now();
 
   constructor(config: RunConfig, problems: string[]) {
     this.spec = requireScenario(config.scenario);
@@ -57,7 +55,6 @@ export class Lab {
       if (seq !== this.seq) return;
       this.view = v;
       this.error = null;
-      if (this.firstVerdictMs < 0) this.firstVerdictMs = performance.now() - this.opened;
       this.cursor = v.details.simTimeNs;
       this.snapshot = null;
       this.requestSnapshot(this.cursor);

@@ -1,0 +1,117 @@
+// Browser figures for `npm run bench` (engine/bench/run.ts calls browserBench after the
+// build): the built app served by `vite preview`, driven in the system Chromium.
+//   - time to first verdict: navigation start → the verdict element carries a verdict
+//   - long tasks (> 50 ms) on the main thread during open, re-runs, scrubbing and a sweep
+//   - initial JS: gzip size of the scripts index.html loads (lazy views excluded)
+// Figures only; nothing here asserts on timing.
+import { readFileSync, existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { chromium } from "@playwright/test";
+import { preview } from "vite";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+// Installed before any app script: records long tasks and the moment the first verdict shows.
+const PROBE = `
+  window.__bench = { long: [], firstVerdict: -1 };
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__bench.long.push([e.startTime, e.duration]); })
+    .observe({ type: "longtask", buffered: true });
+  new MutationObserver(() => {
+    const v = document.querySelector('[data-testid="verdict"]');
+    if (window.__bench.firstVerdict < 0 && v && v.getAttribute("data-verdict")) window.__bench.firstVerdict = performance.now();
+  }).observe(document, { subtree: true, attributes: true, childList: true });
+`;
+
+function initialJsGzip(dist: string): number {
+  const html = readFileSync(dist + "/index.html", "utf8");
+  const files = [...html.matchAll(/<script[^>]+src="\/?([^"]+\.js)"/g)].map((m) => m[1]);
+  return files.reduce((sum, f) => sum + gzipSync(readFileSync(dist + "/" + f)).length, 0);
+}
+
+export async function browserBench(): Promise<Record<string, number>> {
+  const dist = new URL("../../dist", import.meta.url).pathname;
+  if (!existsSync(dist + "/index.html")) throw new Error("dist/ is missing: run npm run build first");
+  const root = new URL("../../", import.meta.url).pathname;
+  const server = await preview({ root, configFile: root + "vite.config.ts", preview: { port: 0, strictPort: false, open: false }, logLevel: "silent" });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error("vite preview did not start");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.addInitScript(PROBE);
+    const { SCENARIOS } = await import("../catalog");
+    await import("../scenarios/index");
+    const spec = SCENARIOS.find((s) => s.id === "sunrpc-udp-slot-hang") ?? SCENARIOS[0];
+    if (!spec) throw new Error("no scenario registered");
+
+    await page.goto(`${url}?s=${spec.id}`);
+    const verdict = page.locator('[data-testid="verdict"]');
+    await page.locator('[data-testid="verdict"][data-running="0"]:not([data-verdict=""])').waitFor();
+    const firstVerdictMs = await page.evaluate(() => (window as any).__bench.firstVerdict as number);
+    const phases: Array<[string, number]> = [];
+    const phase = async (name: string) => phases.push([name, await page.evaluate(() => performance.now())]);
+    await phase("re-runs");
+
+    // Re-runs: each patch twice, and five seeds.
+    const reruns: number[] = [];
+    const timed = async (act: () => Promise<void>) => {
+      const before = await verdict.getAttribute("data-trace-hash");
+      const t0 = Date.now();
+      await act();
+      await page.waitForFunction((h) => {
+        const v = document.querySelector('[data-testid="verdict"]');
+        return v && v.getAttribute("data-running") === "0" && v.getAttribute("data-trace-hash") !== h;
+      }, before, { timeout: 30_000 }).catch(() => {});
+      reruns.push(Date.now() - t0);
+    };
+    for (const p of spec.patches) for (let i = 0; i < 2; i++) await timed(() => page.getByTestId(`patch-${p.id}`).click());
+    for (let i = 0; i < 5; i++) await timed(() => page.getByRole("button", { name: "next" }).click());
+
+    await phase("scrub");
+    // Scrub: drag the cursor across the timeline, with the state view following.
+    await page.getByTestId("tab-state").click();
+    const box = (await page.getByTestId("timeline").boundingBox())!;
+    await page.mouse.move(box.x + 160, box.y + 20);
+    await page.mouse.down();
+    for (let i = 0; i <= 40; i++) await page.mouse.move(box.x + 160 + ((box.width - 170) * i) / 40, box.y + 20);
+    await page.mouse.up();
+    await page.waitForTimeout(500);
+
+    await phase("trace");
+    // Trace view over the whole run, then a 200-seed sweep of two patch sets.
+    await page.getByTestId("tab-trace").click();
+    await page.getByTestId("trace-count").waitFor();
+    await phase("sweep");
+    await page.getByTestId("tab-sweep").click();
+    await page.getByTestId("sweep-count").fill("200");
+    const t0 = Date.now();
+    await page.getByTestId("sweep-start").click();
+    await page.getByTestId("sweep-status").filter({ hasText: "runs in" }).waitFor({ timeout: 120_000 });
+    const sweepMs = Date.now() - t0;
+
+    const entries = await page.evaluate(() => (window as any).__bench.long as Array<[number, number]>);
+    const long = entries.map(([, d]) => d);
+    const inPhase = (i: number) => entries.filter(([t]) => t >= (phases[i - 1]?.[1] ?? 0) && t < (phases[i]?.[1] ?? Infinity)).length;
+    const perPhase = Object.fromEntries([["open", 0] as const, ...phases.map(([n], i) => [n, i + 1] as const)]
+      .map(([n, i]) => [`long tasks > 50 ms during ${n}`, inPhase(i)]));
+    reruns.sort((a, b) => a - b);
+    return {
+      "time to first verdict (ms)": Math.round(firstVerdictMs),
+      "re-run to verdict, median (ms)": reruns[reruns.length >> 1] ?? -1,
+      "long tasks > 50 ms, all phases": long.length,
+      ...perPhase,
+      "longest main-thread task (ms)": Math.round(Math.max(0, ...long)),
+      "sweep 2 x 200 seeds in the worker pool (ms)": sweepMs,
+      "initial JS gzip (KiB)": +(initialJsGzip(dist) / 1024).toFixed(1),
+    };
+  } finally {
+    await browser.close();
+    await new Promise<void>((r) => server.httpServer.close(() => r()));
+  }
+}
+
+// tsx engine/bench/browser.ts: the browser figures alone.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const [k, v] of Object.entries(await browserBench())) console.log(`${k.padEnd(58)} ${v}`);
+}
