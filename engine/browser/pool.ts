@@ -13,7 +13,7 @@ export interface SweepHandle {
 
 export function poolSize(): number {
   const hc = typeof navigator !== "undefined" ? navigator.hardwareConcurrency || 2 : 2;
-  return Math.max(1, Math.min(4, hc - 1));
+  return Math.max(1, Math.min(4, hc));
 }
 
 export function sweep(
