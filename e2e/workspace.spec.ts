@@ -1,6 +1,7 @@
 // The workspace's views and controls on one scenario: timeline scrubbing moves the state
 // view, the trace view filters, the sweep completes with counts, keyboard works.
-import { test, expect, SCENARIOS, seriousA11y } from "./fixtures";
+import { readFileSync } from "node:fs";
+import { test, expect, SCENARIOS, nodeRun, patchesFor, seriousA11y } from "./fixtures";
 
 const spec = SCENARIOS.find((s) => s.id === "sunrpc-udp-slot-hang") ?? SCENARIOS[0];
 
@@ -34,6 +35,24 @@ test("timeline, state at the cursor, trace, metrics and compare views", async ({
   await page.getByTestId("tab-compare").click();
   await expect(page.getByTestId("verdict-b")).toHaveAttribute("data-verdict", /./);
   expect(await seriousA11y(page)).toEqual([]);
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect(await seriousA11y(page), "dark theme").toEqual([]);
+});
+
+test("exports: the run JSON is the CLI contract object, the Perfetto trace is JSON", async ({ page }) => {
+  await page.goto(`/?s=${spec.id}&seed=3`);
+  const node = nodeRun(spec.id, patchesFor(spec, {}), 3);
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-trace-hash", node.traceHash);
+  await page.getByTestId("tab-export").click();
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-json").click()]);
+  const run = JSON.parse(readFileSync((await dl.path())!, "utf8"));
+  expect(run).toMatchObject({ scenario: spec.id, seed: 3, verdict: node.verdict, traceHash: node.traceHash });
+  const perfetto = page.getByTestId("export-perfetto");
+  if (await perfetto.isEnabled()) {
+    const [pf] = await Promise.all([page.waitForEvent("download"), perfetto.click()]);
+    expect(JSON.parse(readFileSync((await pf.path())!, "utf8"))).toBeTruthy();
+  }
+  await expect(page.locator("#permalink")).toHaveValue(new RegExp(`s=${spec.id}&seed=3`));
 });
 
 test("a sweep over 40 seeds completes and shows counts", async ({ page }) => {
