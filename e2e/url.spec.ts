@@ -61,3 +61,13 @@ test("a refused knob value gets an inline message and is not applied", async ({ 
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-trace-hash", before.traceHash);
   expect(new URL(page.url()).searchParams.get(`k.${numeric.name}`)).toBeNull();
 });
+
+test("embed mode: the compact workspace keeps the URL contract and the patch switches", async ({ page }) => {
+  const p = spec.patches[0];
+  await page.goto(`/?s=${spec.id}&seed=2&embed=1`);
+  await verdictFor(page, nodeRun(spec.id, patchesFor(spec, {}), 2));
+  await expect(page.locator("aside")).toHaveCount(0);
+  await page.getByTestId(`patch-${p.id}`).click();
+  await verdictFor(page, nodeRun(spec.id, patchesFor(spec, { [p.id]: !p.default }), 2));
+  expect(new URL(page.url()).searchParams.get("embed")).toBe("1");
+});

@@ -29,7 +29,8 @@ export class Lab {
   private snapBusy = false;
   private snapWant: number | null = null;
 
-  constructor(config: RunConfig, problems: string[]) {
+  // embed: the compact workspace for documentation pages (iframe, ?embed=1).
+  constructor(config: RunConfig, problems: string[], readonly embed = false) {
     this.spec = requireScenario(config.scenario);
     this.config = config;
     this.problems = problems;
@@ -46,7 +47,7 @@ export class Lab {
   async rerun(): Promise<void> {
     const seq = ++this.seq;
     const cfg = $state.snapshot(this.config) as RunConfig;
-    history.replaceState(history.state, "", permalink(cfg));
+    history.replaceState(history.state, "", permalink(cfg) + (this.embed ? "&embed=1" : ""));
     saveLast(cfg);
     this.running = true;
     try {
