@@ -55,6 +55,28 @@ test("exports: the run JSON is the CLI contract object, the Perfetto trace is JS
   await expect(page.locator("#permalink")).toHaveValue(new RegExp(`s=${spec.id}&seed=3`));
 });
 
+test("keyboard: space plays and pauses, arrows step, the trace log walks line by line", async ({ page }) => {
+  await page.goto(`/?s=${spec.id}`);
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-running", "0");
+  const play = page.getByRole("button", { name: /^(play|pause)$/ });
+  await page.keyboard.press("Home");
+  await expect(page.getByTestId("cursor")).toHaveText("cursor 0.000000 s");
+  await page.keyboard.press(" ");
+  await expect(play).toHaveAttribute("aria-pressed", "true");
+  await page.keyboard.press(" ");
+  await expect(play).toHaveAttribute("aria-pressed", "false");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("cursor")).not.toHaveText("cursor 0.000000 s");
+  await page.keyboard.press("3");
+  await expect(page.locator("[data-view=trace]")).toBeVisible();
+  const log = page.getByRole("log");
+  await log.focus();
+  const before = await page.getByTestId("cursor").textContent();
+  for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowDown");
+  await expect(page.getByTestId("cursor")).not.toHaveText(before!);
+});
+
 test("a sweep over 40 seeds completes and shows counts", async ({ page }) => {
   await page.goto(`/?s=${spec.id}`);
   await page.getByTestId("tab-sweep").click();
