@@ -2,7 +2,8 @@
 // the sandbox cannot download browsers. One worker keeps the suite light on 2 cores.
 import { defineConfig } from "@playwright/test";
 
-const PORT = 4173;
+// E2E_PORT lets a second checkout run its suite beside a developer's own server.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: "e2e",
@@ -27,7 +28,8 @@ export default defineConfig({
   webServer: {
     command: `npx vite preview --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}/`,
-    reuseExistingServer: true,
+    // CI must test its own build, never a server left running from another tree.
+    reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },
 });
