@@ -90,4 +90,13 @@ test("a sweep over 40 seeds completes and shows counts", async ({ page }) => {
     const counts = await row.locator("td[data-verdict]").allTextContents();
     expect(counts.reduce((a, b) => a + Number(b), 0)).toBe(40);
   }
+  // A failing seed is one click away: the workspace re-runs on it.
+  const failing = page.getByTestId("sweep-row").locator("td.seeds button").first();
+  if (await failing.count()) {
+    const seed = (await failing.textContent())!.trim();
+    const verdict = (await failing.getAttribute("title"))!.split(":")[0];
+    await failing.click();
+    await expect(page.getByTestId("seed")).toHaveValue(seed);
+    await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", verdict);
+  }
 });
