@@ -15,6 +15,12 @@ export function mainWorker(): SimWorker {
   return shared;
 }
 
+// Embeds (ui/embed/) bring their own worker and keep the host page's URL and storage alone.
+export interface LabOptions {
+  worker?: SimWorker;
+  persist?: boolean;             // mirror the config to the URL and localStorage (default true)
+}
+
 export class Lab {
   readonly spec: ScenarioSpec;
   config: RunConfig = $state()!;
@@ -30,14 +36,14 @@ export class Lab {
   private snapWant: number | null = null;
 
   // embed: the compact workspace for documentation pages (iframe, ?embed=1).
-  constructor(config: RunConfig, problems: string[], readonly embed = false) {
+  constructor(config: RunConfig, problems: string[], readonly embed = false, private opts: LabOptions = {}) {
     this.spec = requireScenario(config.scenario);
     this.config = config;
     this.problems = problems;
   }
 
   get worker(): SimWorker {
-    return mainWorker();
+    return this.opts.worker ?? mainWorker();
   }
 
   get endNs(): number {
@@ -47,8 +53,10 @@ export class Lab {
   async rerun(): Promise<void> {
     const seq = ++this.seq;
     const cfg = $state.snapshot(this.config) as RunConfig;
-    history.replaceState(history.state, "", permalink(cfg) + (this.embed ? "&embed=1" : ""));
-    saveLast(cfg);
+    if (this.opts.persist !== false) {
+      history.replaceState(history.state, "", permalink(cfg) + (this.embed ? "&embed=1" : ""));
+      saveLast(cfg);
+    }
     this.running = true;
     try {
       await this.worker.ready;
