@@ -1,7 +1,7 @@
 // The documentation pages: reachable from the catalog, each scenario page's embeds show the
 // verdict the page says they show (data-expect), under the pages' CSP, with no request
 // leaving the origin (the shared guard). Pages of scenarios not in this build say so.
-import { test, expect, SCENARIOS } from "./fixtures";
+import { test, expect, SCENARIOS, seriousA11y } from "./fixtures";
 
 test("the catalog links the docs, and the docs index links every page", async ({ page }) => {
   await page.goto("/");
@@ -54,4 +54,11 @@ test("the main app and the embed run under their Content-Security-Policy", async
   await page.getByTestId("tab-sweep").click();
   await expect(page.locator("[data-view=sweep]")).toBeVisible();
   expect(csp).toEqual([]);
+});
+
+test("the embedding page, with its elements and iframe, has no serious accessibility problem", async ({ page }) => {
+  await page.goto("/docs/embedding.html");
+  for (const id of ["#el-a", "#el-b"]) await expect(page.locator(id).getByTestId("verdict")).toHaveAttribute("data-running", "0");
+  await expect(page.frameLocator("#frame").getByTestId("verdict")).toHaveAttribute("data-running", "0");
+  expect(await seriousA11y(page)).toEqual([]);
 });
