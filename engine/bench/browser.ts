@@ -25,7 +25,8 @@ const PROBE = `
 
 function initialJsGzip(dist: string): number {
   const html = readFileSync(dist + "/index.html", "utf8");
-  const files = [...html.matchAll(/<script[^>]+src="\/?([^"]+\.js)"/g)].map((m) => m[1]);
+  // the entry script and the chunks it preloads (shared with the embed entries)
+  const files = [...html.matchAll(/<(?:script[^>]+src|link[^>]+rel="modulepreload"[^>]+href)="\/?([^"]+\.js)"/g)].map((m) => m[1]);
   return files.reduce((sum, f) => sum + gzipSync(readFileSync(dist + "/" + f)).length, 0);
 }
 
