@@ -1,0 +1,462 @@
+// The processes that drive the NFS client in the sunrpc-* scenarios, as simulated threads:
+//
+//  dd      (UDP) open -> write() 64 KiB at a time (dirtying page cache; balance_dirty_pages
+//          throttles) -> close(): nfs_file_flush -> vfs_fsync -> filemap_write_and_wait_range
+//          (D state in sleep_on_page) -> nfs_commit_inode -> exit. A script starts a few of
+//          them at once, then sleeps longer than the transport's idle timeout.
+//  mmap3   (TCP) LTP mtest06_3: worker threads loop mmap (attribute revalidation: a sync
+//          GETATTR) / dirty the mapping / munmap; the alarm ends the test: the group exits on
+//          a fatal signal and the last exit closes the file: filp_close -> nfs_file_flush ->
+//          nfs_file_fsync, waiting for writeback in D state.
+//  flush-0:22  the bdi flusher: every 5 s writes back chunks dirty for 30 s, and everything
+//          when kicked past the background threshold.
+import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
+import { fn, name, CAT_STEP, CAT_LOG } from "../kernel/names";
+import { trace } from "../kernel/trace";
+import { scheduleIn } from "../kernel/events";
+import { KIND_MODEL } from "../kernel/hooks";
+import {
+  threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadAction, wakeUpProcess,
+  threadState, entPidOf, threadCpu, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
+} from "../kernel/sched";
+import { stream, randExp, randRange, randF64 } from "../kernel/prng";
+import { zeroed } from "../kernel/mem";
+import { isSyncRpcAction, procRpcStep, procFatalSignal, sendFatalSignal, procRpcTask } from "../sunrpc/sched";
+import { xprtRemount } from "../sunrpc/xprt";
+import {
+  nfsInit, nfsNewFile, nfsTruncate, nfsDirty, nfsWritepages, nfsCommit, commitInFlight, nfsGetattrSync,
+  nfsWaitWriteback, nfsWaitCommit, nfsStopWaiting, fileDirty, fileWriteback, fileCount, totalDirty, totalWb,
+  N_sleep_on_page, N_nfs_commit_wait,
+} from "./writeback";
+
+export const EV_WL_BURST: i32 = KIND_MODEL + 30;
+export const EV_WL_ALARM: i32 = KIND_MODEL + 31;
+export const EV_WL_NEXT: i32 = KIND_MODEL + 32;
+export const EV_WL_START_DD: i32 = KIND_MODEL + 33;
+
+const S_WL = stream("sunrpc.workload");
+
+const N_dd = name("dd");
+const N_mmap3 = name("mmap3");
+const N_flush = name("flush-0:22");
+const N_bdi_writeback = name("bdi_writeback_thread");
+const N_pthread_join = name("pthread_join");
+const N_balance = name("balance_dirty_pages");
+const N_think = name("do_nanosleep");
+const N_open = fn("nfs_open", "pid=%d", CAT_STEP);
+const N_close = fn("nfs_file_flush", "pid=%d dirty=%d writeback=%d", CAT_STEP);
+const N_fsync_done = fn("nfs_file_fsync: done", "pid=%d", CAT_STEP);
+const N_exit = fn("do_exit", "pid=%d", CAT_STEP);
+const N_group_exit = fn("do_group_exit: SIGALRM", "pid=%d threads=%d", CAT_LOG);
+const N_burst = fn("script: start writers", "burst=%d writers=%d", CAT_LOG);
+const N_mmap = fn("nfs_file_mmap: nfs_revalidate_mapping", "pid=%d", CAT_STEP);
+
+// thread roles and actions
+const R_NONE: i32 = 0;
+const R_DD: i32 = 1;
+const R_FLUSHER: i32 = 2;
+const R_MMAP_MAIN: i32 = 3;
+const R_MMAP_WORKER: i32 = 4;
+const R_HOG: i32 = 5;
+const A_DD_OPEN: i32 = 101;
+const A_DD_WRITE: i32 = 102;
+const A_DD_CLOSE: i32 = 103;
+const A_DD_WAIT: i32 = 104;
+const A_DD_COMMIT: i32 = 105;
+const A_DD_EXIT: i32 = 106;
+const A_FL_RUN: i32 = 110;
+const A_MW_MMAP: i32 = 120;
+const A_MW_DIRTY: i32 = 121;
+const A_MW_THINK: i32 = 122;
+const A_MW_EXIT: i32 = 123;
+const A_MM_JOIN: i32 = 130;
+const A_MM_FLUSH: i32 = 131;
+const A_MM_WAIT: i32 = 132;
+const A_MM_EXIT: i32 = 133;
+const A_HOG: i32 = 140;
+
+const role = zeroed<i32>(MAX_ENTS);
+const tFile = zeroed<i32>(MAX_ENTS);
+const tPos = zeroed<i32>(MAX_ENTS);
+const tAfterRpc = zeroed<i32>(MAX_ENTS);
+
+// knobs (set by the scenario)
+export let cpus: i32 = 2;
+export let copyNs: i64 = 30 * NSEC_PER_USEC;
+export let chunksPerWrite: i32 = 2;
+export let bgThreshChunks: i32 = 64;
+export let dirtyLimitChunks: i32 = 256;
+let flusherTh: i32 = -1;
+let dirtyExpireNs: i64 = 30 * NSEC_PER_SEC;
+let writebackEveryNs: i64 = 5 * NSEC_PER_SEC;
+// vm.dirty_expire_centisecs / vm.dirty_writeback_centisecs
+export function flusherTunables(expireS: f64, everyS: f64): void {
+  dirtyExpireNs = <i64>(expireS * <f64>NSEC_PER_SEC);
+  writebackEveryNs = <i64>(everyS * <f64>NSEC_PER_SEC);
+}
+let flusherKicked: bool = false;
+let nextPid: i32 = 2200;
+
+// ---- dd bursts (UDP) -------------------------------------------------------------------
+let writers: i32 = 2;
+let burstChunks: i32 = 128;
+let bursts: i32 = 0;
+let gapNs: f64 = 0;
+let gapJitterNs: f64 = 0;
+let startJitterNs: f64 = 0;
+let remountEachBurst: bool = false;
+export function ddRemount(on: bool): void { remountEachBurst = on; }
+export let burstsDone: i32 = 0;
+let ddRunning: i32 = 0;
+const ddFiles = zeroed<i32>(16);
+export let workloadDone: bool = false;
+// Every rpc_task is a trace entity: stop starting new work well before the table is full.
+export let budgetStop: bool = false;
+function budgetLeft(): bool {
+  if (entCount() < MAX_ENTS - 4000) return true;
+  budgetStop = true;
+  workloadDone = true;
+  return false;
+}
+export let lastBurstAt: i64 = 0;
+
+export function ddStartJitter(ms: f64): void { startJitterNs = ms * <f64>NSEC_PER_MSEC; }
+
+export function ddInit(nWriters: i32, chunks: i32, nBursts: i32, gapS: f64, jitterS: f64, firstAtS: f64): void {
+  writers = nWriters;
+  burstChunks = chunks;
+  bursts = nBursts;
+  gapNs = gapS * <f64>NSEC_PER_SEC;
+  gapJitterNs = jitterS * <f64>NSEC_PER_SEC;
+  for (let i = 0; i < writers; i++) unchecked(ddFiles[i] = nfsNewFile(chunks, 1000 + i));
+  scheduleIn(<i64>(firstAtS * <f64>NSEC_PER_SEC), EV_WL_BURST, 0);
+}
+
+// The script starts the writers one after another (fork + exec each).
+function startBurst(): void {
+  lastBurstAt = now;
+  if (remountEachBurst && burstsDone > 0) xprtRemount();
+  trace(flusherTh, N_burst, burstsDone + 1, writers);
+  ddRunning = writers;
+  for (let i = 0; i < writers; i++) {
+    const d = startJitterNs > 0 ? <i64>(randF64(S_WL) * startJitterNs) : 0;
+    scheduleIn(d, EV_WL_START_DD, i);
+  }
+  startHogs();
+}
+
+function startDd(i: i32): void {
+  const f = unchecked(ddFiles[i]);
+  nfsTruncate(f, burstChunks);
+  const pid = nextPid++;
+  const th = threadNew(N_dd, pid, i % cpus, A_DD_OPEN, 20 * NSEC_PER_USEC);
+  unchecked(role[th] = R_DD);
+  unchecked(tFile[th] = f);
+  unchecked(tPos[th] = 0);
+}
+
+function ddExited(): void {
+  ddRunning--;
+  if (ddRunning > 0) return;
+  burstsDone++;
+  if (burstsDone >= bursts || !budgetLeft()) { workloadDone = true; return; }
+  const gap = gapNs + randF64(S_WL) * gapJitterNs;
+  scheduleIn(<i64>gap, EV_WL_BURST, 0);
+}
+
+function ddStep(th: i32, a: i32): void {
+  const pid = entPidOf(th);
+  const f = unchecked(tFile[th]);
+  if (a == A_DD_OPEN) {
+    trace(th, N_open, pid);
+    unchecked(tAfterRpc[th] = A_DD_WRITE);
+    nfsGetattrSync(th, pid);                     // close-to-open: GETATTR
+    return;
+  }
+  if (a == A_DD_WRITE) {
+    const pos = unchecked(tPos[th]);
+    nfsDirty(th, f, pos, chunksPerWrite);
+    unchecked(tPos[th] = pos + chunksPerWrite);
+    if (totalDirty >= bgThreshChunks) kickFlusher();
+    if (pos + chunksPerWrite >= burstChunks) { threadNext(th, A_DD_CLOSE, 15 * NSEC_PER_USEC); return; }
+    if (totalDirty + totalWb >= dirtyLimitChunks) {
+      // balance_dirty_pages: io_schedule_timeout in TASK_KILLABLE
+      threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_balance, 20 * NSEC_PER_MSEC, A_DD_WRITE, copyNs);
+      return;
+    }
+    threadNext(th, A_DD_WRITE, copyNs);
+    return;
+  }
+  if (a == A_DD_CLOSE) {
+    trace(th, N_close, pid, fileDirty(f), fileWriteback(f));
+    nfsWritepages(th, f, pid, threadCpu(th), i64.MAX_VALUE, 1 << 30);
+    threadNext(th, A_DD_WAIT, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_DD_WAIT) {
+    if (fileDirty(f) > 0) nfsWritepages(th, f, pid, threadCpu(th), i64.MAX_VALUE, 1 << 30);
+    if (fileWriteback(f) > 0) {
+      nfsWaitWriteback(th, f);
+      threadSleep(th, TASK_UNINTERRUPTIBLE, N_sleep_on_page, A_DD_WAIT, 3 * NSEC_PER_USEC);
+      return;
+    }
+    nfsStopWaiting(th);
+    threadNext(th, A_DD_COMMIT, 5 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_DD_COMMIT) {
+    if (!commitInFlight(f)) {
+      const t = nfsCommit(f, pid, threadCpu(th));
+      if (t < 0) { threadNext(th, A_DD_EXIT, 5 * NSEC_PER_USEC); return; }
+    }
+    nfsWaitCommit(th, f);
+    threadSleep(th, TASK_INTERRUPTIBLE, N_nfs_commit_wait, A_DD_EXIT, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_DD_EXIT) {
+    if (commitInFlight(f)) {
+      threadSleep(th, TASK_INTERRUPTIBLE, N_nfs_commit_wait, A_DD_EXIT, 3 * NSEC_PER_USEC);
+      return;
+    }
+    nfsStopWaiting(th);
+    trace(th, N_fsync_done, pid);
+    trace(th, N_exit, pid);
+    threadExit(th);
+    ddExited();
+  }
+}
+
+// ---- the flusher -------------------------------------------------------------------------
+export function flusherInit(cpu: i32): void {
+  flusherTh = threadNew(N_flush, 1800, cpu, A_FL_RUN, 10 * NSEC_PER_USEC);
+  unchecked(role[flusherTh] = R_FLUSHER);
+}
+
+function kickFlusher(): void {
+  if (flusherTh < 0 || flusherKicked) return;
+  flusherKicked = true;
+  wakeUpProcess(flusherTh);
+}
+
+function flusherStep(th: i32): void {
+  const all = flusherKicked || totalDirty >= bgThreshChunks;
+  flusherKicked = false;
+  const older = all ? i64.MAX_VALUE : now - dirtyExpireNs;
+  const pid = entPidOf(th);
+  const n = fileCount();
+  for (let f = 0; f < n; f++) nfsWritepages(th, f, pid, threadCpu(th), older, 1 << 30);
+  threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_bdi_writeback, writebackEveryNs, A_FL_RUN, 10 * NSEC_PER_USEC);
+}
+
+// ---- mmap3 (TCP) ---------------------------------------------------------------------------
+// Several instances may run side by side (runltp with parallel tests); each has its own file,
+// main thread and workers, restarts when its previous run has exited, and ends on SIGALRM.
+const MI: i32 = 8;
+let mInstances: i32 = 1;
+let mWorkers: i32 = 4;
+let mChunks: i32 = 32;
+let mRunNs: i64 = 0;
+let mCycles: i32 = 0;
+let mThinkNs: f64 = 0;
+let mActimeoNs: i64 = 0;
+export let mCyclesDone: i32 = 0;
+let mGapNs: i64 = NSEC_PER_SEC;
+const mFile = zeroed<i32>(MI);
+const mMain = zeroed<i32>(MI);
+const mAttrAt = zeroed<i64>(MI);
+const mExiting = zeroed<bool>(MI);
+const mStarted = zeroed<i32>(MI);
+const mThreads = zeroed<i32>(MI * 16);
+const tInst = zeroed<i32>(MAX_ENTS);
+
+export function mmap3Init(instances: i32, workers: i32, chunks: i32, runS: f64, cycles: i32, thinkMs: f64, actimeoMs: f64): void {
+  mInstances = instances < 1 ? 1 : instances > MI ? MI : instances;
+  mWorkers = workers > 16 ? 16 : workers;
+  mChunks = chunks;
+  mRunNs = <i64>(runS * <f64>NSEC_PER_SEC);
+  mCycles = cycles;
+  mThinkNs = thinkMs * <f64>NSEC_PER_MSEC;
+  mActimeoNs = <i64>(actimeoMs * <f64>NSEC_PER_MSEC);
+  for (let k = 0; k < mInstances; k++) {
+    unchecked(mFile[k] = nfsNewFile(chunks, 2000 + k));
+    unchecked(mAttrAt[k] = -1);
+    // instances start staggered over one run length
+    scheduleIn(NSEC_PER_SEC + <i64>(randF64(S_WL) * <f64>mRunNs), EV_WL_NEXT, k);
+  }
+}
+
+function mmap3Start(k: i32): void {
+  if (workloadDone) return;
+  const pid = nextPid;
+  nextPid += mWorkers + 8;
+  unchecked(mExiting[k] = false);
+  unchecked(mStarted[k] += 1);
+  const main = threadNew(N_mmap3, pid, k % cpus, A_MM_JOIN, 50 * NSEC_PER_USEC);
+  unchecked(mMain[k] = main);
+  unchecked(role[main] = R_MMAP_MAIN);
+  unchecked(tFile[main] = unchecked(mFile[k]));
+  unchecked(tInst[main] = k);
+  for (let i = 0; i < mWorkers; i++) {
+    const th = threadNew(N_mmap3, pid + 1 + i, (k + i + 1) % cpus, A_MW_MMAP, 30 * NSEC_PER_USEC);
+    unchecked(role[th] = R_MMAP_WORKER);
+    unchecked(tFile[th] = unchecked(mFile[k]));
+    unchecked(tInst[th] = k);
+    unchecked(mThreads[k * 16 + i] = th);
+  }
+  scheduleIn(mRunNs, EV_WL_ALARM, main);
+}
+
+// SIGALRM: the main thread's handler exits; do_group_exit kills the other threads.
+function mmap3Alarm(main: i32): void {
+  const k = unchecked(tInst[main]);
+  if (unchecked(mMain[k]) != main || threadState(main) == TASK_DEAD) return;
+  unchecked(mExiting[k] = true);
+  trace(main, N_group_exit, entPidOf(main), mWorkers);
+  for (let i = 0; i < mWorkers; i++) {
+    const th = unchecked(mThreads[k * 16 + i]);
+    if (threadState(th) != TASK_DEAD) sendFatalSignal(th, true);
+  }
+  sendFatalSignal(main, false);
+  wakeUpProcess(main);
+}
+
+// A fatal signal is acted on at the return to user space (the end of a syscall or of a
+// fault) and in killable sleeps; a syscall already under way (mmap's revalidation, with
+// its sync GETATTR) runs on until it sleeps or returns.
+function workerStep(th: i32, a: i32): void {
+  const pid = entPidOf(th);
+  const k = unchecked(tInst[th]);
+  const f = unchecked(mFile[k]);
+  if (a == A_MW_EXIT || (procFatalSignal(th) && a != A_MW_MMAP)) {
+    trace(th, N_exit, pid);
+    threadExit(th);
+    return;
+  }
+  if (a == A_MW_MMAP) {
+    // mmap() -> nfs_file_mmap -> nfs_revalidate_mapping: GETATTR when the attributes expired
+    if (unchecked(mAttrAt[k]) < 0 || now - unchecked(mAttrAt[k]) >= mActimeoNs) {
+      unchecked(mAttrAt[k] = now);
+      trace(th, N_mmap, pid);
+      unchecked(tAfterRpc[th] = A_MW_DIRTY);
+      nfsGetattrSync(th, pid);
+      return;
+    }
+    threadNext(th, A_MW_DIRTY, copyNs);
+    return;
+  }
+  if (a == A_MW_DIRTY) {
+    const c = <i32>randRange(S_WL, 0, mChunks - 1);
+    nfsDirty(th, f, c, 1);
+    if (totalDirty >= bgThreshChunks) kickFlusher();
+    if (mThinkNs <= 0) { threadNext(th, A_MW_MMAP, copyNs); return; }
+    threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_think, <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC, A_MW_MMAP, 20 * NSEC_PER_USEC);
+    return;
+  }
+  threadNext(th, A_MW_MMAP, copyNs);
+}
+
+function mainStep(th: i32, a: i32): void {
+  const pid = entPidOf(th);
+  const k = unchecked(tInst[th]);
+  const f = unchecked(mFile[k]);
+  if (a == A_MM_JOIN) {
+    if (!unchecked(mExiting[k])) { threadSleep(th, TASK_INTERRUPTIBLE, N_pthread_join, A_MM_JOIN, 5 * NSEC_PER_USEC); return; }
+    a = A_MM_FLUSH;
+  }
+  if (a == A_MM_FLUSH) {
+    // do_exit -> exit_files -> put_files_struct -> filp_close -> nfs_file_flush -> vfs_fsync
+    trace(th, N_close, pid, fileDirty(f), fileWriteback(f));
+    nfsWritepages(th, f, pid, threadCpu(th), i64.MAX_VALUE, 1 << 30);
+    threadNext(th, A_MM_WAIT, 3 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_MM_WAIT) {
+    if (fileDirty(f) > 0) nfsWritepages(th, f, pid, threadCpu(th), i64.MAX_VALUE, 1 << 30);
+    if (fileWriteback(f) > 0) {
+      nfsWaitWriteback(th, f);
+      threadSleep(th, TASK_UNINTERRUPTIBLE, N_sleep_on_page, A_MM_WAIT, 3 * NSEC_PER_USEC);
+      return;
+    }
+    nfsStopWaiting(th);
+    // nfs_commit_inode(FLUSH_SYNC): the COMMIT is sent, but the killable wait returns at
+    // once with a fatal signal pending
+    nfsCommit(f, pid, threadCpu(th));
+    threadNext(th, A_MM_EXIT, 5 * NSEC_PER_USEC);
+    return;
+  }
+  if (a == A_MM_EXIT) {
+    trace(th, N_fsync_done, pid);
+    trace(th, N_exit, pid);
+    threadExit(th);
+    mCyclesDone++;
+    if (mCyclesDone >= mCycles || !budgetLeft()) { workloadDone = true; return; }
+    scheduleIn(mGapNs, EV_WL_NEXT, k);
+  }
+}
+
+
+// ---- background load: CPU-bound processes pinned to the last CPUs, running while the
+// writers run (a compute job beside the writers; preempted at step boundaries)
+const N_stress = name("stress");
+let hogNs: i64 = 0;
+let hogCount: i32 = 0;
+export let hogsAlive: i32 = 0;
+export function hogsInit(n: i32, sliceUs: f64): void {
+  hogNs = <i64>(sliceUs * <f64>NSEC_PER_USEC);
+  hogCount = hogNs > 0 ? n : 0;
+}
+function startHogs(): void {
+  for (let i = 0; i < hogCount; i++) {
+    const c = (cpus - 1 - (i % cpus) + cpus) % cpus;
+    const th = threadNew(N_stress, nextPid++, c, A_HOG, hogNs);
+    unchecked(role[th] = R_HOG);
+    hogsAlive++;
+  }
+}
+function hogStep(th: i32): void {
+  if (ddRunning == 0) { threadExit(th); hogsAlive--; return; }
+  threadNext(th, A_HOG, hogNs);
+}
+
+// ---- dispatch ------------------------------------------------------------------------------
+export function workloadInit(nCpus: i32, copyUs: f64, perWrite: i32, bgThresh: i32, dirtyLimit: i32): void {
+  cpus = nCpus;
+  copyNs = <i64>(copyUs * <f64>NSEC_PER_USEC);
+  chunksPerWrite = perWrite;
+  bgThreshChunks = bgThresh;
+  dirtyLimitChunks = dirtyLimit;
+  nfsInit(syncDone);
+}
+
+// a sync RPC finished: the process goes on where it left off
+function syncDone(th: i32, status: i32): void {
+  threadNext(th, unchecked(tAfterRpc[th]), 10 * NSEC_PER_USEC);
+}
+
+// The step hook for workload threads. Returns false if the thread is not ours.
+export function workloadStep(th: i32): bool {
+  const r = unchecked(role[th]);
+  if (r == R_NONE) return false;
+  const a = threadAction(th);
+  if (isSyncRpcAction(a)) { procRpcStep(th, a); return true; }
+  if (r == R_DD) ddStep(th, a);
+  else if (r == R_FLUSHER) flusherStep(th);
+  else if (r == R_MMAP_WORKER) workerStep(th, a);
+  else if (r == R_MMAP_MAIN) mainStep(th, a);
+  else if (r == R_HOG) hogStep(th);
+  return true;
+}
+
+export function workloadEvent(kind: i32, obj: i32, arg: i32): bool {
+  if (kind == EV_WL_BURST) { startBurst(); return true; }
+  if (kind == EV_WL_ALARM) { mmap3Alarm(obj); return true; }
+  if (kind == EV_WL_NEXT) { mmap3Start(obj); return true; }
+  if (kind == EV_WL_START_DD) { startDd(obj); return true; }
+  return false;
+}
+
+export function threadRoleIsDd(th: i32): bool { return unchecked(role[th]) == R_DD; }
+export function threadRoleIsMmap(th: i32): bool { return unchecked(role[th]) == R_MMAP_MAIN || unchecked(role[th]) == R_MMAP_WORKER; }
+export function threadWaitFile(th: i32): i32 { return unchecked(tFile[th]); }
+export function flusherThread(): i32 { return flusherTh; }
+export function inSyncRpc(th: i32): bool { return procRpcTask(th) >= 0; }

@@ -1,0 +1,103 @@
+// sunrpc-udp-slot-hang (seed 000): NFSv3 over UDP on a 3.6-rc client with 43cedbf0
+// ("Ensure that we grab the XPRT_LOCK before calling xprt_alloc_slot"): every slot
+// allocation takes XPRT_LOCKED, UDP's hand-off is gated by the congestion window for
+// everyone, and a task that holds a credit but not the lock can end up asleep on
+// xprt_sending behind a credit-less slot allocator. f39c1bfb gives UDP an .alloc_slot that
+// does not take the lock.
+//
+// Workload: a script starts a few dd writers, each writing and closing a file, then sleeps
+// longer than the transport's 5 min idle timeout (the transport is closed and reconnected
+// between bursts); datagrams can be lost, nfsd can restart, the link can flap.
+// Defaults and ranges: engine/scenarios/sunrpc-udp-slot-hang.ts.
+import { NSEC_PER_SEC } from "../kernel/clock";
+import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
+import { cpusInit } from "../kernel/sched";
+import { hungTaskInit } from "../kernel/hungtask";
+import { setTimeLimit } from "../kernel/world";
+import { stream } from "../kernel/prng";
+import { XPRT_UDP, JIFFY } from "../sunrpc/defs";
+import { rpciodInit } from "../sunrpc/sched";
+import { setPatches, setTimeouts, rttInit, setWspaceTimeout, setPutCongOnSleep } from "../sunrpc/xprt";
+import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
+import { xsSetup, linkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
+import { waitforInit } from "../sunrpc/debug";
+import { harnessInstall, harnessLinkFlaps } from "../sunrpc/harness";
+import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
+import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount } from "../nfs/workload";
+import { fileCount } from "../nfs/writeback";
+
+const P_LOCK_BEFORE_ALLOC = patch("xprt-lock-before-alloc");
+const P_ALLOC_SLOT_OP = patch("xprt-alloc-slot-op");
+const P_PUT_CONG = patch("xprt-put-cong-on-sleep");
+
+const K_CPUS = knob("cpus");
+const K_WRITERS = knob("writers");
+const K_BURST_MB = knob("burst_mb");
+const K_BURSTS = knob("bursts");
+const K_GAP = knob("idle_gap_s");
+const K_JITTER = knob("idle_jitter_s");
+const K_COPY = knob("copy_us");
+const K_WSIZE = knob("wsize_kb");
+const K_LOSS = knob("loss");
+const K_RESTART_EVERY = knob("srv_restart_every_s");
+const K_DOWN = knob("srv_down_s");
+const K_FLAP_EVERY = knob("link_flap_every_s");
+const K_FLAP = knob("link_flap_s");
+const K_MBPS = knob("link_mbps");
+const K_LAT = knob("latency_us");
+const K_TIMEO = knob("timeo");
+const K_RETRANS = knob("retrans");
+const K_SLOTS = knob("udp_slots");
+const K_NFSD = knob("nfsd_threads");
+const K_HOGS = knob("cpu_hogs");
+const K_RACE = knob("connect_race_us");
+const K_RACE2 = knob("connect_status_race_us");
+const K_SJIT = knob("start_jitter_ms");
+const K_REMOUNT = knob("autofs_remount");
+const K_BG = knob("dirty_bg_chunks");
+const K_TRACE = knob("timeout_race_us");
+const K_RRACE = knob("reserve_race_us");
+const K_TXH = knob("nic_tx_hang_per_1k");
+const K_TXS = knob("nic_tx_hang_s");
+const K_HOG_US = knob("hog_slice_us");
+
+const S_FLAP = stream("sunrpc.flap");
+
+scenario("sunrpc-udp-slot-hang", (): void => {
+  const cpus = <i32>kvi(K_CPUS);
+  cpusInit(cpus);
+  // the hang is reported by khungtaskd; the run stops there
+  harnessInstall(0, 0);
+  setPatches(patched(P_LOCK_BEFORE_ALLOC), patched(P_ALLOC_SLOT_OP), false);
+  setPutCongOnSleep(patched(P_PUT_CONG));
+  // NFS over UDP: timeo (deciseconds), exponential backoff to 60 s, retrans minor timeouts
+  const initval = kvi(K_TIMEO) * 100 * JIFFY;
+  setTimeouts(initval, 60 * NSEC_PER_SEC, initval, <i32>kvi(K_RETRANS), true);
+  setWspaceTimeout(true);
+  const wsize = <i32>kvi(K_WSIZE) * 1024;
+  setWsize(wsize);
+  svcWsize(wsize);
+  xsSetup(XPRT_UDP, <i32>kvi(K_SLOTS), 0, 229376);
+  rttInit(initval);
+  clntInit();
+  setConnectRace(<i64>(kv(K_RACE) * 1000.0));
+  setConnectStatusRace(<i64>(kv(K_RACE2) * 1000.0));
+  setTimeoutRace(<i64>(kv(K_TRACE) * 1000.0));
+  setReserveRace(<i64>(kv(K_RRACE) * 1000.0));
+  rpciodInit(cpus, 90);
+  linkInit(kv(K_MBPS), kv(K_LAT), kv(K_LOSS), 0);
+  nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
+  svcInit(false, <i32>kvi(K_NFSD), 0, 64);
+  svcRestarts(kv(K_RESTART_EVERY), kv(K_DOWN));
+  harnessLinkFlaps(kv(K_FLAP_EVERY), kv(K_FLAP), S_FLAP);
+  workloadInit(cpus, kv(K_COPY), 65536 / wsize > 0 ? 65536 / wsize : 1, <i32>kvi(K_BG), 512);
+  flusherInit(cpus - 1);
+  hogsInit(<i32>kvi(K_HOGS), kv(K_HOG_US));
+  ddStartJitter(kv(K_SJIT));
+  ddRemount(kv(K_REMOUNT) != 0);
+  const chunks = <i32>(kv(K_BURST_MB) * 1048576.0 / <f64>wsize);
+  ddInit(<i32>kvi(K_WRITERS), chunks < 1 ? 1 : chunks, <i32>kvi(K_BURSTS), kv(K_GAP), kv(K_JITTER), 1.0);
+  waitforInit(fileCount());
+  hungTaskInit(120 * NSEC_PER_SEC);
+  setTimeLimit(<i64>((kv(K_GAP) + kv(K_JITTER) + 600) * kv(K_BURSTS)) * NSEC_PER_SEC + 3600 * NSEC_PER_SEC);
+});
