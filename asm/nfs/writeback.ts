@@ -164,6 +164,14 @@ function syncDone(th: i32, task: i32, status: i32): void { syncDoneHook(th, stat
 
 function addWaiter(th: i32): void {
   for (let i = 0; i < nWaiters; i++) if (unchecked(waiters[i]) == th) return;
+  if (nWaiters == MAXWAIT) {                 // forget threads that no longer wait
+    let n = 0;
+    for (let i = 0; i < nWaiters; i++) {
+      const w = unchecked(waiters[i]);
+      if (unchecked(waitWb[w]) != 0 || unchecked(waitCommit[w]) != 0) unchecked(waiters[n++] = w);
+    }
+    nWaiters = n;
+  }
   assert(nWaiters < MAXWAIT, "too many writeback waiters");
   unchecked(waiters[nWaiters++] = th);
 }

@@ -94,7 +94,7 @@ export function describeSunrpc(kind: "udp" | "tcp", verdict: Verdict, raw: any, 
     const who = `${first.comm}:${first.pid}`;
     const where = first.context === "exit" ? "nfs_file_fsync from filp_close (exiting on a signal)" : "nfs_file_fsync from close()";
     if (kind === "udp") {
-      reason = `${who} blocked in ${where}: ${nSending} rpc_task(s) asleep on xprt_sending, XPRT_LOCKED ${x.state.includes("XPRT_LOCKED") ? "held" : "free"}, cong ${x.cong} >= cwnd ${x.cwnd} and no credit holder in flight: nothing will call __xprt_put_cong again`;
+      reason = `${who} blocked in ${where}: ${nSending} rpc_task(s) asleep on xprt_sending, XPRT_LOCKED ${x.state.includes("XPRT_LOCKED") ? "held" : "free"}, cong ${x.cong} ${x.cong >= x.cwnd ? ">=" : "<"} cwnd ${x.cwnd} and no credit holder in flight: nothing will call __xprt_put_cong again`;
     } else {
       const leaked = x.sndTaskExited ? `XPRT_LOCKED leaked by rpc_task ${x.snd_task}, which exited without a slot` : `XPRT_LOCKED held by ${x.snd_task || "nobody"}`;
       reason = `${who} blocked in ${where}: ${leaked}; ${nSending} rpc_task(s) asleep on xprt_sending${closeWait.socketInCloseWait ? "; socket stuck in CLOSE_WAIT with XPRT_CLOSE_WAIT set" : ""}`;
