@@ -34,8 +34,9 @@ export function describeSunrpc(kind: "udp" | "tcp", verdict: Verdict, raw: any, 
     hungReport.push(...hungTaskReport(h.comm, h.pid, PPID, timeoutS, h.context));
     if (!links.length) links = h.chain?.links ?? [];
   }
-  const words = chainWords(links, ctx, tasks);
-  const graph = chainGraph(links, ctx, tasks);
+  const exitedTask = x.sndTaskExited ? x.snd_task : undefined;
+  const words = chainWords(links, ctx, tasks, exitedTask);
+  const graph = chainGraph(links, ctx, tasks, exitedTask);
   const first = hung[0];
 
   const invariantText = kind === "udp" ? UDP_INVARIANT : TCP_INVARIANT;

@@ -116,34 +116,36 @@ export function xprtKv(x: any, sock: any): Record<string, string | number | bool
 
 export interface ChainLink { ent: number; waitsOn: string; obj: number; heldBy: number }
 
-function entLabel(ctx: DescribeContext, tasksByEnt: Map<number, RawTask>, id: number): string {
+// exitedTask: the dump id of the exited snd_task, when XPRT_LOCKED leaked (its entity is
+// the caller's: a sync task runs in its process)
+function entLabel(ctx: DescribeContext, tasksByEnt: Map<number, RawTask>, id: number, exitedTask?: number): string {
   const t = tasksByEnt.get(id);
   if (t) return `rpc_task ${t.pid} (${t.proc}, a:${t.action}${t.credit ? ", holds a credit" : ""})`;
   const e = ctx.entities[id];
   if (!e) return `#${id}`;
-  if (e.kind === "rpc_task") return `rpc_task ${e.pid} (${e.comm}, exited)`;
+  if (e.kind === "rpc_task") return exitedTask ? `rpc_task ${exitedTask} (${e.comm} of pid ${e.pid}, exited)` : `an exited rpc_task (${e.comm}, pid ${e.pid})`;
   if (e.kind === "rpc_xprt") return "xprt_autoclose (task_cleanup)";
   return `${e.comm}:${e.pid}`;
 }
 
-export function chainWords(links: ChainLink[], ctx: DescribeContext, tasks: RawTask[]): string[] {
+export function chainWords(links: ChainLink[], ctx: DescribeContext, tasks: RawTask[], exitedTask?: number): string[] {
   const byEnt = new Map(tasks.map((t) => [t.ent, t]));
   return links.map((l) => {
     const who = entLabel(ctx, byEnt, l.ent);
     const what = l.waitsOn === "PG_writeback" ? `PG_writeback (a page of its file)` : l.waitsOn;
-    const holder = l.heldBy >= 0 ? entLabel(ctx, byEnt, l.heldBy) : "nobody: no wake-up will ever come";
+    const holder = l.heldBy >= 0 ? entLabel(ctx, byEnt, l.heldBy, exitedTask) : "nobody: no wake-up will ever come";
     return `${who} waits for ${what}, held by ${holder}`;
   });
 }
 
-export function chainGraph(links: ChainLink[], ctx: DescribeContext, tasks: RawTask[]): EvidenceBlock["graph"] {
+export function chainGraph(links: ChainLink[], ctx: DescribeContext, tasks: RawTask[], exitedTask?: number): EvidenceBlock["graph"] {
   const byEnt = new Map(tasks.map((t) => [t.ent, t]));
   const nodes = new Map<string, { id: string; label: string }>();
   const edges: Array<{ from: string; to: string; label: string }> = [];
   for (const l of links) {
     nodes.set(String(l.ent), { id: String(l.ent), label: entLabel(ctx, byEnt, l.ent) });
     const to = l.heldBy >= 0 ? String(l.heldBy) : `free-${l.waitsOn}`;
-    if (l.heldBy >= 0) nodes.set(to, { id: to, label: entLabel(ctx, byEnt, l.heldBy) });
+    if (l.heldBy >= 0) nodes.set(to, { id: to, label: entLabel(ctx, byEnt, l.heldBy, exitedTask) });
     else nodes.set(to, { id: to, label: `(nobody: lost wake-up)` });
     edges.push({ from: String(l.ent), to, label: l.waitsOn });
   }

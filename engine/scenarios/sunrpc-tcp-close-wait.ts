@@ -1,0 +1,90 @@
+// sunrpc-tcp-close-wait (seed 000, the TCP half): LTP mmap3 on NFSv3/TCP hangs in
+// nfs_file_fsync from filp_close with the socket stuck in CLOSE_WAIT. Catalog metadata,
+// patches, knobs (names as registered by asm/scenarios/sunrpc_tcp_close_wait.ts), presets.
+import type { KnobSpec, ScenarioSpec } from "./types";
+import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
+import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
+
+type Group = KnobSpec["group"];
+const int = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
+  ({ name, label, group, type: "int", default: def, min, max, description, ...(unit ? { unit } : {}) });
+const float = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
+  ({ name, label, group, type: "float", default: def, min, max, description, ...(unit ? { unit } : {}) });
+
+export const TCP_KNOBS: KnobSpec[] = [
+  int("instances", "mmap3 instances", "workload", 2, 1, 4, "mmap3 processes running side by side (each a thread group with its own file)"),
+  int("mmap3_threads", "Threads per mmap3", "workload", 4, 1, 8, "threads of each mmap3: they map the file, dirty it, unmap it, and stat it (GETATTR when the attribute cache expired)"),
+  float("map_mb", "Mapping size", "workload", 4, 0.0625, 64, "size of the shared mapping each mmap3 dirties", "MiB"),
+  float("mmap3_run_s", "mmap3 run length", "workload", 10, 1, 600, "alarm(): mmap3 exits on SIGALRM after this long; the threads are killed wherever they are (a sync RPC, close)", "s"),
+  int("cycles", "mmap3 runs", "workload", 40, 1, 400, "how many times the LTP loop starts mmap3 (the report needed fewer than 200)"),
+  float("think_ms", "Think time", "workload", 40, 0, 10000, "pause between a thread's map/unmap cycles", "ms"),
+  float("actimeo_ms", "Attribute cache timeout", "kernel", 200, 10, 60000, "how long a GETATTR result is trusted (acregmin); each expiry sends a sync GETATTR", "ms"),
+  float("copy_us", "Dirtying cost per 64 KiB", "workload", 30, 1, 10000, "CPU time to dirty one wsize of the mapping", "µs"),
+  int("wsize_kb", "wsize", "kernel", 64, 4, 1024, "NFS mount option wsize", "KiB"),
+  float("dirty_expire_s", "dirty_expire", "kernel", 30, 1, 600, "vm.dirty_expire_centisecs (in seconds): when the flusher writes back old dirty pages", "s"),
+  float("storage_stall_every_s", "Server storage stall every", "faults", 120, 0, 100000, "mean time between stalls of the server's disk (0: never); nfsd threads block, the socket's receive queue fills", "s"),
+  float("storage_stall_s", "Storage stall length", "faults", 25, 0, 600, "mean length of a stall", "s"),
+  float("svc_age_period_s", "svc_age_temp_xprts period", "kernel", 360, 0, 3600, "knfsd closes a TCP connection idle for two periods (0: never) by shutting it down: the client sees FIN and goes to CLOSE_WAIT", "s"),
+  float("srv_drop_every_s", "Server closes connections every", "faults", 0, 0, 100000, "mean time between connection closes by the server regardless of idleness (0: never)", "s"),
+  float("link_mbps", "Link speed", "faults", 100, 1, 10000, "client NIC speed", "Mbit/s"),
+  float("latency_us", "One-way latency", "faults", 100, 1, 1000000, "one-way delay client <-> server", "µs"),
+  int("timeo", "timeo", "kernel", 600, 1, 6000, "NFS mount option timeo (deciseconds): TCP default 60 s, linear backoff", "ds"),
+  int("retrans", "retrans", "kernel", 2, 0, 10, "minor timeouts before a major one"),
+  int("nfsd_threads", "nfsd threads", "kernel", 8, 1, 64, "knfsd threads on the server"),
+  int("cpus", "Client CPUs", "kernel", 2, 1, 8, "client CPUs; one rpciod kworker per CPU"),
+  float("exit_race_us", "Widen: do_exit", "kernel", 10000, 0, 1000000, "extra delay between a killed thread's wake-up on xprt_sending and rpc_exit (stands for the signal delivery and do_exit work before the RPC is torn down): the window in which __xprt_lock_write_next hands it the lock", "µs"),
+];
+
+export const sunrpcTcpCloseWait: ScenarioSpec = {
+  id: "sunrpc-tcp-close-wait",
+  title: "NFS over TCP hangs with the socket in CLOSE_WAIT",
+  subsystem: "SUNRPC client (xprt.c, xprtsock.c TCP)",
+  year: 2012,
+  symptom: "hang",
+  seed: "linux-nfs, Sep 2012: after f39c1bfb the UDP hang is gone, 'but it remains hang in the case of NFS over TCP mounts' (LTP mmap3, CLOSE_WAIT)",
+  kernel: "Linux 3.3-3.5 with 43cedbf0 backported, NFSv3 over TCP, proto=tcp,timeo=600,retrans=2",
+  story: [
+    "LTP's mm/mtest06_3 (mmap3) runs in a loop against an NFSv3/TCP mount. Within a couple of hundred runs mmap3 stops: 'INFO: task mmap3 blocked for more than 120 seconds' in nfs_file_fsync from filp_close, and netstat shows the NFS connection in CLOSE_WAIT for ever.",
+    "rpc_debug lists WRITEs asleep on xprt_sending with a:call_reserveresult and no slot: they wait for XPRT_LOCKED to allocate one (xprt_lock_and_alloc_slot). The lock is held by an rpc_task that no longer exists.",
+    "A thread killed by SIGALRM while its GETATTR waited for the lock was handed XPRT_LOCKED by __xprt_lock_write_next just as it exited; xprt_release() returned early because the task had no slot, so the lock leaked. When knfsd later closes the idle connection, xs_tcp_state_change(TCP_CLOSE_WAIT) calls xprt_force_disconnect, which cannot take the lock: autoclose never runs and the socket stays in CLOSE_WAIT.",
+    "Turn on xprt-release-lock-on-early-exit (87ed5003): the exiting task releases the lock and the hang is gone. xs-tcp-close-on-close-wait alone changes how CLOSE_WAIT is handled but cannot help a leaked lock. With xprt-lock-before-alloc off (no slot allocation under the lock) the leak cannot happen.",
+  ],
+  assumptions: [
+    "HZ=1000; timeo=600 retrans=2 with linear backoff; a hard mount: xprt_wait_for_buffer_space has no timeout.",
+    "exit_race_us widens the time between a killed thread's wake-up and rpc_exit; the other windows are plain step costs.",
+    "knfsd closes an idle TCP connection after two svc_age_temp_xprts periods (6 min by default here, shortened to keep runs short) with a shutdown: the client receives a FIN.",
+    "rpciod is one kworker per client CPU; a sync rpc_task (GETATTR) runs in its caller's process, so a fatal signal ends its killable wait.",
+    "No rpcbind round trip: the port is fixed, call_bind is a no-op.",
+    "The run continues after khungtaskd's first report until the server has aged the connection out (the CLOSE_WAIT is evidence), or 20 min after the report.",
+  ],
+  patches: [LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT],
+  knobs: TCP_KNOBS,
+  presets: [
+    {
+      id: "documented",
+      label: "The documented interleaving (seed 000, TCP)",
+      description: "Two mmap3 instances of four threads, SIGALRM after 10 s: a thread's GETATTR is handed XPRT_LOCKED as it exits, the lock leaks, knfsd ages out the connection and the socket stays in CLOSE_WAIT.",
+      seed: 1,
+      knobs: {},
+    },
+    {
+      id: "both-fixes",
+      label: "87ed5003 + CLOSE_WAIT fixes",
+      description: "The same run with both TCP fixes.",
+      seed: 1,
+      knobs: {},
+      patches: { "xprt-release-lock-on-early-exit": true, "xs-tcp-close-on-close-wait": true },
+    },
+  ],
+  expected: [
+    { patches: {}, verdict: "hang", note: "XPRT_LOCKED leaked by an exited task; the socket stays in CLOSE_WAIT" },
+    { patches: { "xprt-release-lock-on-early-exit": true, "xs-tcp-close-on-close-wait": true }, verdict: "ok", note: "both fixes" },
+    { patches: { "xprt-release-lock-on-early-exit": true }, verdict: "ok", note: "87ed5003 alone: the lock is never leaked; CLOSE_WAIT is closed by autoclose's shutdown and reconnect" },
+    { patches: { "xs-tcp-close-on-close-wait": true }, verdict: "hang", note: "the CLOSE_WAIT fixes alone: xprt_force_disconnect still needs the leaked lock" },
+    { patches: { "xprt-lock-before-alloc": false }, verdict: "ok", note: "without 43cedbf0 a slot allocator never holds the lock" },
+    { patches: { "xprt-alloc-slot-op": true }, verdict: "hang", note: "f39c1bfb keeps the lock-then-allocate order on TCP (xprt_lock_and_alloc_slot)" },
+  ],
+  views: ["tasks", "state", "evidence", "trace", "metrics"],
+  describe: (verdict, raw, ctx) => describeSunrpc("tcp", verdict, raw, ctx),
+  snapshotBlocks: snapshotSunrpc("tcp"),
+};
