@@ -98,6 +98,7 @@ export async function browserBench(): Promise<Record<string, number>> {
     const perPhase = Object.fromEntries([["open", 0] as const, ...phases.map(([n], i) => [n, i + 1] as const)]
       .map(([n, i]) => [`long tasks > 50 ms during ${n}`, inPhase(i)]));
     reruns.sort((a, b) => a - b);
+    if (process.env.BENCH_DEBUG) console.log("long tasks [start, ms]:", JSON.stringify(entries), "phases:", JSON.stringify(phases));
     return {
       "time to first verdict (ms)": Math.round(firstVerdictMs),
       "re-run to verdict, median (ms)": reruns[reruns.length >> 1] ?? -1,
