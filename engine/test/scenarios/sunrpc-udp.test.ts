@@ -69,6 +69,16 @@ describe("sunrpc-udp-slot-hang: documented interleaving", () => {
     expect(runOnce(loadModule(), cfg({ "xprt-put-cong-on-sleep": true }), { traceCapacity: 0 }).verdict).toBe("ok");
   });
 
+  it("snapshotBlocks at a cursor: the task dump and the transport state", () => {
+    const w = World.create(loadModule(), cfg(), { traceCapacity: 0 });
+    w.runUntil(3e9);
+    const blocks = spec.snapshotBlocks!(w.snapshot().model, w.describeContext());
+    expect(blocks.map((b) => b.id)).toEqual(["rpc-debug", "xprt", "server"]);
+    expect(blocks[0].lines![0]).toBe("-pid- flgs status -client- --rqstp- -timeout ---ops--");
+    expect(blocks[0].lines!.some((l) => / nfsv3 WRITE a:call_\w+ q:xprt_\w+$/.test(l))).toBe(true);
+    expect(blocks[1].kv!.cwnd).toBeGreaterThanOrEqual(256);
+  });
+
   it("every spec knob is a model knob, and back", () => {
     const w = World.create(loadModule(), cfg(), { traceCapacity: 0 });
     const model = [...w.names.knobs.keys()];
