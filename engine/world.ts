@@ -83,6 +83,7 @@ export class World {
 
   // Runs every event up to simulated time `tNs` (or to the end, if sooner).
   runUntil(tNs: number): boolean {
+    tNs = Math.floor(tNs);     // the clock counts whole nanoseconds
     while (!this.finished && this.x.run(SLICE_EVENTS, tNs) === 0 && this.x.now_ns() < tNs) {
       // a slice ended on its event count: go on
     }

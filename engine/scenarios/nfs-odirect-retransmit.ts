@@ -187,7 +187,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
   ],
   expected: [
     { patches: {}, verdict: "corruption", note: "app=overwrite: the duplicate carries 0xdeadbeef (or the next counter)" },
-    { patches: {}, verdict: "crash", note: "app=xen-unmap: the NIC faults on the unmapped grant page" },
+    { patches: {}, knobs: { app: "xen-unmap" }, verdict: "crash", note: "app=xen-unmap: the NIC faults on the unmapped grant page" },
     { patches: { "sunrpc-copy-on-resend": true }, verdict: "ok", note: "the retransmission is a copy" },
     { patches: { "nfs-complete-after-skb-release": true }, verdict: "ok", note: "completion waits for the skb to let go of the pages" },
     { patches: { "xprt-dequeue-xmit-on-complete": true }, verdict: "corruption", note: "the duplicate is already in the socket" },

@@ -40,6 +40,7 @@ export interface PresetSpec {
 
 export interface ExpectedOutcome {
   patches: Record<string, boolean>;
+  knobs?: Record<string, KnobValue>;   // when the outcome needs more than the defaults
   verdict: Verdict;
   note: string;
 }
