@@ -34,7 +34,7 @@ for (const spec of SCENARIOS) {
 // dump in view; switching on xprt-alloc-slot-op gives `ok` without a reload.
 test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slot-op", async ({ page }) => {
   const spec = SCENARIOS.find((s) => s.id === "sunrpc-udp-slot-hang");
-  test.skip(!spec, "sunrpc-udp-slot-hang has not landed");
+  expect(spec, "sunrpc-udp-slot-hang is in the catalog").toBeTruthy();
   await page.goto("/");
   await page.locator('[data-scenario="sunrpc-udp-slot-hang"] a').click();
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), 1));
