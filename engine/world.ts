@@ -7,7 +7,7 @@ import { knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
 import type { DescribeContext, KnobValue, ScenarioSpec } from "./scenarios/types";
-import { RECORD_BYTES } from "./trace";
+import { RECORD_BYTES, formatRecord, recordAt } from "./trace";
 import type { EntityInfo, TracePage } from "./trace";
 
 export interface RunResult {
@@ -148,6 +148,19 @@ export class World {
   traceRange(): { first: number; end: number } {
     const end = this.x.trace_written();
     return { first: Math.max(0, end - this.x.trace_cap()), end };
+  }
+
+  // The retained trace as kernel-log-like lines, those matching `filter` if given.
+  traceLines(filter?: RegExp): string[] {
+    const ents = this.entities();
+    const { first, end } = this.traceRange();
+    const page = this.tracePage(first, end - first);
+    const out: string[] = [];
+    for (let i = 0; i < page.count; i++) {
+      const line = formatRecord(this.names, ents, recordAt(page, i));
+      if (!filter || filter.test(line)) out.push(line);
+    }
+    return out;
   }
 
   // Copies records [from, from+count) out of the ring (clamped to what is retained).

@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../../node/load";
 import { World } from "../../world";
-import { formatRecord, recordAt } from "../../trace";
 import { blktap2Teardown } from "../../scenarios/blktap2-teardown";
 import "../../scenarios/index";
 
@@ -24,17 +23,6 @@ function runPreset(id: string, patches: Record<string, boolean> = {}) {
   return run(p.knobs, { ...(p.patches ?? {}), ...patches }, p.seed);
 }
 
-function traceLines(w: World, re: RegExp): string[] {
-  const ents = w.entities();
-  const { first, end } = w.traceRange();
-  const page = w.tracePage(first, end - first);
-  const out: string[] = [];
-  for (let i = 0; i < page.count; i++) {
-    const l = formatRecord(w.names, ents, recordAt(page, i));
-    if (re.test(l)) out.push(l);
-  }
-  return out;
-}
 
 const READ_FAIL = "tap-err:tap_ctl_read_message: failure reading message";
 const DETACH_FAIL = "tap-err:tap_ctl_send_and_receive: failed to receive 'detach' message";
@@ -76,7 +64,7 @@ describe("blktap2-teardown: the documented interleaving (4.1.4, clean poweroff)"
     const { w, r, ev } = runPreset("documented");
     expect(r.verdict).toBe("leak");
     expect(ev.tapCtlList).toEqual(["minor=0", "minor=1", "minor=2"]);
-    const lines = traceLines(w, /tap_ctl_send_and_receive detach|blktap_device_destroy |tap-err|xs_rm node=\d+ 51712|blkdev_put|tap_ctl_free|FREE|failure writing/);
+    const lines = w.traceLines(/tap_ctl_send_and_receive detach|blktap_device_destroy |tap-err|xs_rm node=\d+ 51712|blkdev_put|tap_ctl_free|FREE|failure writing/);
     const first = lines.slice(0, 7).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, ""));
     expect(first[0]).toMatch(/^xl:2001 tap_ctl_send_and_receive detach id=0 timeout=5\.000/);
     expect(first[1]).toMatch(/^tapdisk2:\d+ blktap_device_destroy minor=0 err=-EBUSY openers=1/);
@@ -121,7 +109,7 @@ describe("blktap2-teardown: patches", () => {
     expect(ev.waitForCycles).toBe(0);
     for (const t of ev.teardowns) expect(t.ns).toBeLessThan(0.5e9);
     // backend first, then the whole tap_ctl_destroy, FREE_TAP included
-    const lines = traceLines(w, /xl:2001 (xs_rm node=\d+ 51712|tap_ctl_destroy |tap_ctl_free)/).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, ""));
+    const lines = w.traceLines(/xl:2001 (xs_rm node=\d+ 51712|tap_ctl_destroy |tap_ctl_free)/).map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, ""));
     expect(lines.slice(0, 4)).toEqual([
       expect.stringMatching(/^xl:2001 xs_rm node=\d+ 51712 err=0/),
       "xl:2001 tap_ctl_destroy id=0 minor=0",
@@ -136,7 +124,7 @@ describe("blktap2-teardown: patches", () => {
     expect(ev.orphanedMinors).toBe(8);
     expect(ev.detachTimeouts).toBe(0);
     for (const t of ev.teardowns) expect(t.ns).toBeLessThan(0.5e9);
-    expect(traceLines(w, /tap_ctl_free minor=\d+ err=-EBUSY/)).toHaveLength(8);
+    expect(w.traceLines(/tap_ctl_free minor=\d+ err=-EBUSY/)).toHaveLength(8);
   });
 
   it("tapdisk-respond-before-teardown on top of the right order still races FREE_TAP (Greg: not formally correct)", () => {
@@ -171,7 +159,7 @@ describe("blktap2-teardown: toolstack versions", () => {
     const { w, r } = run({ toolstack: "4.2.0-rc1" });
     expect(r.verdict).toBe("ok");
     // the race is visible: some DETACHes find tapdevN still open and wait for blkback
-    const busy = traceLines(w, /blktap_device_destroy minor=\d+ err=-EBUSY/);
+    const busy = w.traceLines(/blktap_device_destroy minor=\d+ err=-EBUSY/);
     expect(busy.length).toBeGreaterThan(0);
   });
 
@@ -180,7 +168,7 @@ describe("blktap2-teardown: toolstack versions", () => {
     expect(r.verdict).toBe("leak");
     expect(ev.detachTimeouts).toBeGreaterThan(0);
     expect(ev.orphanedMinors + ev.tapdisksLeft).toBeGreaterThan(0);
-    expect(traceLines(w, /libxl__device_destroy_tapdisk: no tapdisk-params/).length).toBeGreaterThan(0);
+    expect(w.traceLines(/libxl__device_destroy_tapdisk: no tapdisk-params/).length).toBeGreaterThan(0);
     // the residual race of the right order (research §7.3): a blkback slower than the
     // timeout still orphans, with the backend already gone
     const fixed = run({ toolstack: "4.2.0-rc1", blkback_release_ms: 8000 }, { [ORDER]: true });

@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../../node/load";
 import { World, runOnce } from "../../world";
-import { formatRecord, recordAt } from "../../trace";
 import { sunrpcTcpCloseWait as spec } from "../../scenarios/sunrpc-tcp-close-wait";
 
 const preset = spec.presets.find((p) => p.id === "documented")!;
@@ -13,17 +12,6 @@ const cfg = (patches: Record<string, boolean> = {}, seed = preset.seed) =>
 const EARLY = "xprt-release-lock-on-early-exit";
 const CLOSE_WAIT = "xs-tcp-close-on-close-wait";
 
-function traceLines(w: World, re: RegExp): string[] {
-  const ents = w.entities();
-  const { first, end } = w.traceRange();
-  const page = w.tracePage(first, end - first);
-  const out: string[] = [];
-  for (let i = 0; i < page.count; i++) {
-    const l = formatRecord(w.names, ents, recordAt(page, i));
-    if (re.test(l)) out.push(l);
-  }
-  return out;
-}
 
 describe("sunrpc-tcp-close-wait: documented interleaving", () => {
   it("neither fix: XPRT_LOCKED leaked by an exited task, socket in CLOSE_WAIT, mmap3 hung in filp_close", () => {
@@ -53,12 +41,12 @@ describe("sunrpc-tcp-close-wait: documented interleaving", () => {
     expect(ev.waitFor.words.join("\n")).toMatch(/waits for XPRT_LOCKED, held by rpc_task \d+ \(.*exited\)/);
     expect(ev.klog.join("\n")).toMatch(/xs_tcp_state_change: socket #\d+ TCP_CLOSE_WAIT/);
     // the trace: the lock handed to a task that then exited, xprt_release returning early
-    const leaker = traceLines(w, /XPRT_LOCKED leaked/)[0].match(/GETATTR:\d+/)![0];
-    const leak = traceLines(w, new RegExp(`${leaker} (rpc_wake_up_task q=xprt_sending|rpc_exit status=-ERESTARTSYS|xprt_release: tk_rqstp == NULL snd_task_is_us=1 released=0|XPRT_LOCKED leaked)`));
+    const leaker = w.traceLines(/XPRT_LOCKED leaked/)[0].match(/GETATTR:\d+/)![0];
+    const leak = w.traceLines(new RegExp(`${leaker} (rpc_wake_up_task q=xprt_sending|rpc_exit status=-ERESTARTSYS|xprt_release: tk_rqstp == NULL snd_task_is_us=1 released=0|XPRT_LOCKED leaked)`));
     const order = ["rpc_wake_up_task q=xprt_sending", "rpc_exit status=-ERESTARTSYS", "xprt_release: tk_rqstp == NULL snd_task_is_us=1 released=0", "XPRT_LOCKED leaked"];
     const last = leak.slice(-4);
     order.forEach((f, i) => expect(last[i]).toContain(f));
-    expect(traceLines(w, /xprt_force_disconnect\(\): setting XPRT_CLOSE_WAIT autoclose_queued=0/).length).toBe(1);
+    expect(w.traceLines(/xprt_force_disconnect\(\): setting XPRT_CLOSE_WAIT autoclose_queued=0/).length).toBe(1);
   });
 
   it("both fixes: ok", () => {

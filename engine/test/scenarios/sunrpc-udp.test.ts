@@ -4,24 +4,12 @@
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../../node/load";
 import { World, runOnce } from "../../world";
-import { formatRecord, recordAt } from "../../trace";
 import { sunrpcUdpSlotHang as spec } from "../../scenarios/sunrpc-udp-slot-hang";
 
 const preset = spec.presets.find((p) => p.id === "documented")!;
 const cfg = (patches: Record<string, boolean> = {}, knobs: Record<string, unknown> = {}, seed = preset.seed) =>
   ({ scenario: spec.id, seed, knobs: { ...preset.knobs, ...knobs }, patches });
 
-function traceLines(w: World, re: RegExp): string[] {
-  const ents = w.entities();
-  const { first, end } = w.traceRange();
-  const page = w.tracePage(first, end - first);
-  const out: string[] = [];
-  for (let i = 0; i < page.count; i++) {
-    const l = formatRecord(w.names, ents, recordAt(page, i));
-    if (re.test(l)) out.push(l);
-  }
-  return out;
-}
 
 describe("sunrpc-udp-slot-hang: documented interleaving", () => {
   it("43cedbf0 without f39c1bfb: hang, WRITEs asleep on xprt_sending, lock free, credit parked", () => {
@@ -52,10 +40,10 @@ describe("sunrpc-udp-slot-hang: documented interleaving", () => {
     expect(ev.series.length).toBeGreaterThan(0);
     // the trace: a credit holder found the lock taken and slept on xprt_sending; the
     // last lock release found the window full and woke nobody
-    expect(traceLines(w, /xprt_reserve_xprt_cong: asleep on xprt_sending holding a congestion credit/).length).toBeGreaterThan(0);
-    expect(traceLines(w, /xprt_reserve path=xprt_lock_write\+xprt_alloc_slot \(43cedbf0\)/).length).toBeGreaterThan(0);
-    expect(traceLines(w, /__xprt_lock_write_next_cong woke=0 .* congested=1/).length).toBeGreaterThan(0);
-    expect(traceLines(w, /liveness: sending non-empty, lock free, no credit holder in flight/).length).toBe(1);
+    expect(w.traceLines(/xprt_reserve_xprt_cong: asleep on xprt_sending holding a congestion credit/).length).toBeGreaterThan(0);
+    expect(w.traceLines(/xprt_reserve path=xprt_lock_write\+xprt_alloc_slot \(43cedbf0\)/).length).toBeGreaterThan(0);
+    expect(w.traceLines(/__xprt_lock_write_next_cong woke=0 .* congested=1/).length).toBeGreaterThan(0);
+    expect(w.traceLines(/liveness: sending non-empty, lock free, no credit holder in flight/).length).toBe(1);
   });
 
   it("f39c1bfb (xprt-alloc-slot-op): the same run completes", () => {
