@@ -11,7 +11,7 @@ import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "
 import { benchHeap } from "./kernel/events";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
-  evidenceJson, timeLimitNs,
+  evidenceJson, timeLimitNs, entitiesOnlyJson,
 } from "./kernel/world";
 import { jPtr } from "./kernel/json";
 
@@ -57,5 +57,6 @@ export function trace_first_anomaly(): f64 { return <f64>traceFirstAnomaly(); }
 export function json_ptr(): usize { return jPtr(); }
 export function snapshot(withEntities: i32): usize { return snapshotJson(withEntities != 0); }
 export function evidence(): usize { return evidenceJson(); }
+export function entities(): usize { return entitiesOnlyJson(); }
 
 export function bench_heap(n: i32): f64 { return <f64>benchHeap(n); }

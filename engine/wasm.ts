@@ -35,6 +35,7 @@ export interface CoreExports {
   json_ptr(): number;
   snapshot(withEntities: number): number;
   evidence(): number;
+  entities(): number;
   bench_heap(n: number): number;
 }
 

@@ -96,7 +96,7 @@ export class World {
   }
 
   entities(): EntityInfo[] {
-    return readJson(this.x, this.x.snapshot(1)).entities;
+    return readJson(this.x, this.x.entities());
   }
 
   // The state at the current simulated time: kernel part and the model's own.

@@ -115,3 +115,11 @@ export function evidenceJson(): usize {
   jEndObj();
   return jLen();
 }
+
+// The entity table alone: what the host needs to name actors, without the model's
+// snapshot (which for a long run is far larger).
+export function entitiesOnlyJson(): usize {
+  jReset();
+  entitiesJson();
+  return jLen();
+}
