@@ -1,9 +1,9 @@
 // The host API, the same in a Web Worker (through Comlink) and in Node: create a world
 // from a validated config, run it (all at once, by events, or up to a time), read the
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
-import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS } from "./wasm";
+import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
 import type { CoreExports, NameTable, Verdict } from "./wasm";
-import { knobNumber, validateConfig } from "./config";
+import { ConfigError, knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
 import type { DescribeContext, KnobValue, ScenarioSpec } from "./scenarios/types";
@@ -62,7 +62,20 @@ export class World {
     }
     const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
     const seed = BigInt(config.seed);
-    this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap);
+    this.guard(() => this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap));
+  }
+
+  // A model that hits one of its fixed limits (pool sizes, file sizes) aborts. Every knob
+  // was in range, so it is the combination that is too big: say so, naming the limit, as
+  // a configuration error (CLI exit 2, an inline message in the lab) rather than a trap.
+  private guard<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof SimAbort)) throw e;
+      const what = e.message.replace(/^simulation aborted: /, "");
+      throw new ConfigError("knobs", `${this.config.scenario}: this configuration is beyond the model's limits (${what}); use a smaller workload`);
+    }
   }
 
   // Validates `input` (throws ConfigError naming the field) and builds the world.
@@ -77,21 +90,21 @@ export class World {
 
   // Runs at most `maxEvents` more events; returns true when the run is over.
   step(maxEvents = 1): boolean {
-    this.x.run(maxEvents, Number.MAX_SAFE_INTEGER);
+    this.guard(() => this.x.run(maxEvents, Number.MAX_SAFE_INTEGER));
     return this.finished;
   }
 
   // Runs every event up to simulated time `tNs` (or to the end, if sooner).
   runUntil(tNs: number): boolean {
     tNs = Math.floor(tNs);     // the clock counts whole nanoseconds
-    while (!this.finished && this.x.run(SLICE_EVENTS, tNs) === 0 && this.x.now_ns() < tNs) {
+    while (!this.finished && this.guard(() => this.x.run(SLICE_EVENTS, tNs)) === 0 && this.x.now_ns() < tNs) {
       // a slice ended on its event count: go on
     }
     return this.finished;
   }
 
   run(): RunDetails {
-    while (!this.finished) this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER);
+    while (!this.finished) this.guard(() => this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER));
     return this.result();
   }
 

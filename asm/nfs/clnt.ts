@@ -68,7 +68,7 @@ export const N_xprt_pending = name("xprt_pending");
 export const N_xprt_sending = name("xprt_sending");
 const N_rpciod_q = name("rpciod_workqueue");
 
-const MAX_TASKS: i32 = 1024;
+const MAX_TASKS: i32 = 8192;
 const tkAction = zeroed<i32>(MAX_TASKS);
 const tkStatus = zeroed<i32>(MAX_TASKS);
 const tkFlags = zeroed<i32>(MAX_TASKS);

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { loadModule } from "./load";
 import { sweepRange } from "../sweep";
+import { ConfigError } from "../config";
 
 const { base, first, count } = workerData;
 try {
@@ -9,5 +10,5 @@ try {
     parentPort!.postMessage({ type: "progress", done, counts }));
   parentPort!.postMessage({ type: "done", result });
 } catch (e) {
-  parentPort!.postMessage({ type: "error", message: (e as Error).message });
+  parentPort!.postMessage({ type: "error", message: (e as Error).message, field: e instanceof ConfigError ? e.field : undefined });
 }

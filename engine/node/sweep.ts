@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { mergeSweeps, shardRange, emptyCounts } from "../sweep";
 import type { SweepResult } from "../sweep";
 import type { RunConfig } from "../config";
+import { ConfigError } from "../config";
 import { VERDICTS } from "../wasm";
 import type { Verdict } from "../wasm";
 
@@ -31,7 +32,7 @@ export async function sweepParallel(base: RunConfig, first: number, count: numbe
     w.on("message", (m: any) => {
       if (m.type === "progress") { done[i] = m.done; partial[i] = m.counts; report(); }
       else if (m.type === "done") resolve(m.result);
-      else if (m.type === "error") reject(new Error(m.message));
+      else if (m.type === "error") reject(m.field ? new ConfigError(m.field, m.message) : new Error(m.message));
     });
     w.on("error", reject);
     w.on("exit", (code) => { if (code !== 0) reject(new Error(`sweep worker exited with code ${code}`)); });
