@@ -13,6 +13,9 @@
 // worker with its reestablish backoff and the 15 s linger abort. With patch
 // xs-tcp-close-on-close-wait the CLOSE_WAIT case clears XPRT_CONNECTED and forces a
 // full close (xs_tcp_force_close), as a519fc7a + d0bea455 do.
+//
+// Or TCP on a detailed asm/net/tcp.ts socket (xsTcpAttachSocket, nfs-odirect-retransmit):
+// sendpage of the request's own pages, so what the NIC reads is the pages at that moment.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
