@@ -600,7 +600,7 @@ export function xprtPrepareTransmit(task: i32): i32 {
 }
 
 // xprt_transmit (the send, the retransmit timer, and the sleep on pending for the reply)
-let timerCallback: i32 = -1;
+let timerCallback: i32 = -1;     // the tk_callback it sleeps with (clnt.ts: C_xprt_timer)
 export function xprtTransmit(task: i32, timerCb: i32): void {
   timerCallback = timerCb;
   const req = unchecked(tkRqst[task]);
