@@ -16,7 +16,7 @@ import { tap } from "../mm/tap";
 import { zeroed } from "../kernel/mem";
 import { RPC_TASK_ASYNC, NFS3PROC_WRITE } from "../sunrpc/defs";
 import { rpcNewTask, rpcExecuteAsync, rpcTaskEnt, rpcTaskAddr, setRpcTaskTap, tkCalldata, tkRqst, tkUsed } from "../sunrpc/sched";
-import { rpcCallStart, setCallOps } from "../sunrpc/clnt";
+import { rpcCallStart, setCallDone } from "../sunrpc/clnt";
 import { rqXid } from "../sunrpc/xprt";
 import { xsSetSndBuf } from "../sunrpc/xprtsock";
 
@@ -58,7 +58,7 @@ export function nfsDirectInit(pfnArray: StaticArray<i32>, completeAfterSkbReleas
   waitForFrags = completeAfterSkbRelease;
   onComplete = complete;
   if (waitForFrags) setSkbFragDestructor(fragsTaken, fragReleased);
-  setCallOps(nfsDirectWriteResult, nfsDirectWriteRelease);
+  setCallDone(nfsDirectWriteResult);
   setRpcTaskTap(taskTap);
 }
 
@@ -108,9 +108,6 @@ function nfsDirectWriteResult(task: i32): void {
   }
   complete(e, dreq);
 }
-
-// rpc_release: the pages stay pinned until the write is complete (above).
-function nfsDirectWriteRelease(task: i32): void {}
 
 function fragReleased(dreq: i32, n: i32): void {
   const left = unchecked(dqFragRefs[dreq]) - n;

@@ -100,9 +100,8 @@ N_proc_name[NFS3PROC_COMMIT] = name("COMMIT");
 // rpc_call_ops: rpc_call_done and rpc_release (the NFS layer sets them).
 export let opsCallDone: (task: i32) => void = (task: i32): void => {};
 export let opsRelease: (task: i32) => void = (task: i32): void => {};
-export function setCallOps(done: (task: i32) => void, release: (task: i32) => void): void {
-  opsCallDone = done; opsRelease = release;
-}
+export function setCallDone(done: (task: i32) => void): void { opsCallDone = done; }
+export function setCallRelease(release: (task: i32) => void): void { opsRelease = release; }
 // the transport's send cost (xprtsock.ts)
 export let sendCost: (task: i32) => i64 = (task: i32): i64 => 5000;
 export function setSendCost(f: (task: i32) => i64): void { sendCost = f; }
