@@ -14,7 +14,7 @@ import { RPC_TASK_ASYNC, NFS3PROC_WRITE, NFS3PROC_COMMIT, NFS3PROC_GETATTR } fro
 import {
   rpcNewTask, rpcExecuteAsync, rpcExecuteSync, tkCalldata, tkStatus, tkOps, tkEnt, setRpcSyncDone,
 } from "../sunrpc/sched";
-import { rpcCallStart, setCallOps } from "../sunrpc/clnt";
+import { rpcCallStart, setCallDone, setCallRelease } from "../sunrpc/clnt";
 
 export const OPS_WRITE: i32 = 1;
 export const OPS_COMMIT: i32 = 2;
@@ -63,7 +63,8 @@ export let syncDoneHook: (th: i32, status: i32) => void = (th: i32, status: i32)
 
 export function nfsInit(onSyncDone: (th: i32, status: i32) => void): void {
   syncDoneHook = onSyncDone;
-  setCallOps(callDone, release);
+  setCallDone(callDone);
+  setCallRelease(release);
   setRpcSyncDone(syncDone);
 }
 

@@ -7,8 +7,8 @@
 // gets through first, the write completes, the buffer is reused (or unmapped), and the
 // NIC later reads whatever the pages hold. The detectors compare the wire and the disk
 // with what the application had in its buffer when it issued each write.
-import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
-import { fn, name, CAT_STEP, CAT_ANOMALY, CAT_LOG } from "../kernel/names";
+import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
+import { fn, name, CAT_ANOMALY, CAT_LOG } from "../kernel/names";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { stream, randDuration, randU32 } from "../kernel/prng";
 import { trace, traceAnomaly } from "../kernel/trace";
@@ -16,7 +16,7 @@ import { scheduleIn } from "../kernel/events";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
 import {
   cpusInit, entNew, threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit,
-  wakeUpProcess, threadAction, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE,
+  wakeUpProcess, threadAction, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE,
 } from "../kernel/sched";
 import { hungTaskInit } from "../kernel/hungtask";
 import { setTimeLimit, worldStop, setVerdict, setStopOnHung, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
@@ -31,13 +31,12 @@ import {
   FATE_DELIVERED,
 } from "../net/dev";
 import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, setSkCallbacks, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
-import {
-  rpcClntInit, rpciodStart, rpciodStep, rpcEvent, xprtReplyReceived, xprtWriteSpace,
-  RPC_WRITE_REPLY_LEN, rpcRetransmits, rpcCancelledRetransmits, taskXid, rpciodThread,
-} from "../nfs/clnt";
-import { nfsDirectInit, nfsDirectWriteSchedule, nfsDirectWriteResult, dreqTask } from "../nfs/direct";
-
-function dreqTaskXid(w: i32): u32 { return taskXid(dreqTask(w)); }
+import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
+import { rpciodInit, isRpciod, rpciodStep } from "../sunrpc/sched";
+import { setPatches, setTimeouts, setWspaceTimeout, setDequeueOnComplete, xprtInitXid, nDequeuedOnComplete } from "../sunrpc/xprt";
+import { clntInit, nMajorTimeouts, nMinorTimeouts } from "../sunrpc/clnt";
+import { xsSetup, xsTcpAttachSocket, xsTcpReadReply, xsTcpWriteSpace, sunrpcEvent } from "../sunrpc/xprtsock";
+import { nfsDirectInit, nfsDirectWriteSchedule, dreqXid, RPC_WRITE_CALL_HDR, RPC_WRITE_REPLY_LEN } from "../nfs/direct";
 import {
   drcInit, nfsdCacheLookup, nfsdCacheUpdate, lookupEntry, lastMissWhy, lastEntryAge, drcCsumWords,
   RC_DOIT, RC_REPLY, RC_DROPIT, N_nfsd_cache_lookup, N_nfsd_cache_update, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
@@ -76,12 +75,10 @@ const N_server = name("nfs-server");
 const N_blktest2 = name("blktest2");
 const N_tapdisk2 = name("tapdisk2");
 const N_nfsd = name("nfsd");
-const N_rpciod = name("rpciod");
 const N_nfs_direct_wait = name("nfs_direct_wait");
 const N_svc_recv_wait = name("svc_recv");
 const N_io_schedule = name("io_schedule");
 const N_think = name("hrtimer_nanosleep");
-const N_rpciod_wait = name("rpciod");
 
 // app steps
 const A_FILL = fn("blktest2: fill buffer with counter", "buf=%x first=%x");
@@ -100,7 +97,6 @@ const S_DISPATCH = fn("nfsd_dispatch", "xid=%x proc=WRITE");
 const S_WRITE = fn("nfsd3_proc_write -> nfsd_vfs_write", "xid=%x off=%d count=%d");
 const S_UPDATE = N_nfsd_cache_update;
 const S_SEND = fn("svc_send", "xid=%x");
-const N_rpciod_step = fn("__rpc_execute", "");
 const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d page=%d", CAT_ANOMALY);
 const N_corrupt_disk = fn("disk: block differs from the buffer at issue", "block=%d write=%d xid=%x", CAT_ANOMALY);
 const N_dup_seen = fn("knfsd: duplicate WRITE", "xid=%x result=%n garbage=%d", CAT_LOG);
@@ -196,7 +192,7 @@ function newWrite(i: i32): i32 {
 
 function issue(t: i32, i: i32, w: i32, e: i32): void {
   unchecked(wIssued[w] = now);
-  nfsDirectWriteSchedule(w, t, e, 1000 + i, unchecked(wFirst[w]), npages, writeBytes, unchecked(wOffBlk[w]));
+  nfsDirectWriteSchedule(w, t, e, 1000 + i, threadCpu(t), unchecked(wFirst[w]), npages, writeBytes, unchecked(wOffBlk[w]));
 }
 
 function appStep(t: i32, i: i32): void {
@@ -389,10 +385,9 @@ function payloadMatches(n: i32, w: i32): bool {
 const nfsdIndexOf = zeroed<i32>(1 << 14);   // entity -> nfsd index + 1
 const appIndexOf = zeroed<i32>(1 << 14);
 
-let rpciodTh: i32 = -1;
 function onStep(t: i32): void {
   curAction = threadAction(t);
-  if (t == rpciodTh) { rpciodStep(t); return; }
+  if (isRpciod(t)) { rpciodStep(t); return; }
   const n = unchecked(nfsdIndexOf[t]) - 1;
   if (n >= 0) { nfsdStep(t, n); return; }
   const i = unchecked(appIndexOf[t]) - 1;
@@ -402,7 +397,7 @@ function onStep(t: i32): void {
 function onEvent(kind: i32, obj: i32, arg: i32): void {
   if (devEvent(kind, obj, arg)) return;
   if (tcpEvent(kind, obj, arg)) return;
-  if (rpcEvent(kind, obj, arg)) return;
+  if (sunrpcEvent(kind, obj, arg)) return;
   if (kind == EV_DRAIN) {
     if (tcpQueuedBytes(clientSk) == 0 && tcpQueuedBytes(serverSk) == 0) worldStop();
     else scheduleIn(NSEC_PER_SEC, EV_DRAIN, 0);
@@ -414,12 +409,12 @@ function onDataReady(sk: i32, ci: i32): void {
   if (sk == serverSk) {
     if (unchecked(capRecType[c]) == REC_CALL) svcEnqueue(ci);
   } else if (unchecked(capRecType[c]) == REC_REPLY) {
-    xprtReplyReceived(unchecked(capXid[c]));
+    xsTcpReadReply(unchecked(capXid[c]), RPC_WRITE_REPLY_LEN);
   }
 }
 
 function onWriteSpace(sk: i32): void {
-  if (sk == clientSk) xprtWriteSpace();
+  if (sk == clientSk) xsTcpWriteSpace(tcpQueuedBytes(sk));
 }
 
 // The NIC's DMA touched a page that is no longer mapped: the oops.
@@ -433,7 +428,6 @@ function onDmaFault(nic: i32, skb: i32, pfn: i32): void {
   worldStop();
 }
 
-function onRpcDone(task: i32, dreq: i32): void { nfsDirectWriteResult(task, dreq); }
 function onWriteComplete(dreq: i32): void { unchecked(wDone[dreq] = now); }
 
 // ---------------------------------------------------------------- detectors
@@ -507,7 +501,7 @@ function jWords(kind: u8, pattern: u32, first: i32, n: i32): void {
 function jWrite(w: i32): void {
   jObj();
   jKI("write", w);
-  jKI("xid", <i64>dreqTaskXid(w));
+  jKI("xid", <i64>dreqXid(w));
   jKI("thread", unchecked(wThread[w]));
   jKI("offset", <i64>unchecked(wOffBlk[w]) * PAGE_SIZE);
   jKI("count", writeBytes);
@@ -543,7 +537,7 @@ function onEvidence(): void {
   jKI("stalls", stallCount());
   jKI("firstStallNs", firstStallAt);
   jKI("rpcRetransmits", rpcRetransmits());
-  jKI("cancelledRetransmits", rpcCancelledRetransmits());
+  jKI("cancelledRetransmits", nDequeuedOnComplete);
   jKI("tcpRetransmitTimeouts", tcpRetransSegs(clientSk));
   jKI("serverTcpRetransmitTimeouts", tcpRetransSegs(serverSk));
   jKI("drcPayloadMisses", drcPayloadMisses());
@@ -555,7 +549,7 @@ function onEvidence(): void {
   jKey("duplicates"); jArr();
   let shown = 0;
   for (let w = 0; w < nWrites && shown < 32; w++) {
-    if (unchecked(wServerSeen[w]) > 1) { jObj(); jKI("write", w); jKI("xid", <i64>dreqTaskXid(w)); jKName("result", unchecked(wDupResult[w])); jKB("garbage", unchecked(wDupGarbage[w])); jEndObj(); shown++; }
+    if (unchecked(wServerSeen[w]) > 1) { jObj(); jKI("write", w); jKI("xid", <i64>dreqXid(w)); jKName("result", unchecked(wDupResult[w])); jKB("garbage", unchecked(wDupGarbage[w])); jEndObj(); shown++; }
   }
   jEndArr();
   if (wireCi >= 0) {
@@ -605,7 +599,7 @@ function onEvidence(): void {
   }
   // the client's capture (what tcpdump on the client saw), for the pcap exporter
   jKey("capture"); jObj();
-  jKI("callHeaderBytes", RPC_WRITE_CALL_HDR_BYTES);
+  jKI("callHeaderBytes", RPC_WRITE_CALL_HDR);
   jKI("replyBytes", RPC_WRITE_REPLY_LEN);
   jKI("pageWords", PAGE_WORDS);
   jKey("packets"); jArr();
@@ -656,13 +650,10 @@ function onSnapshot(): void {
   jEndObj();
 }
 
-const RPC_WRITE_CALL_HDR_BYTES: i32 = 128;
+// every call_timeout retransmits: minor and major timeouts alike
+function rpcRetransmits(): i32 { return nMinorTimeouts + nMajorTimeouts; }
 
 // ---------------------------------------------------------------- build
-
-function rpciodNew(cpu: i32): i32 {
-  return threadNew(N_rpciod, 90, cpu, 0, 3 * NSEC_PER_USEC);
-}
 
 scenario("nfs-odirect-retransmit", (): void => {
   setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);
@@ -693,10 +684,20 @@ scenario("nfs-odirect-retransmit", (): void => {
   setSkCallbacks(onDataReady, onWriteSpace);
   setDmaFault(onDmaFault);
 
-  rpcClntInit(clientSk, 1, randU32(S_WORKLOAD), <i64>kvi(K_TIMEO) * 100 * NSEC_PER_MSEC, 2, pfns, onRpcDone,
-    patched(P_COPY_ON_RESEND), patched(P_DEQUEUE), patched(P_COMPLETE_AFTER_RELEASE));
-  rpciodStart(rpciodNew);
-  rpciodTh = rpciodThread;
+  // the mount: NFSv3 over TCP, timeo in deciseconds, linear backoff, retrans=2; a hard
+  // mount (no timeout while waiting for write space); 2.6.2x allocates a slot without the
+  // write lock and has a fixed table of 16 TCP slots
+  const initval = kvi(K_TIMEO) * 100 * JIFFY;
+  const retrans = 2;
+  setTimeouts(initval, initval * (retrans + 1), initval, retrans, false);
+  setWspaceTimeout(false);
+  setPatches(false, false, false);
+  setDequeueOnComplete(patched(P_DEQUEUE));
+  xsSetup(XPRT_TCP, RPC_DEF_SLOT_TABLE, RPC_DEF_SLOT_TABLE, 4 << 20);
+  clntInit();
+  rpciodInit(4, 90);
+  xprtInitXid(randU32(S_WORKLOAD));
+  xsTcpAttachSocket(clientSk, pfns, patched(P_COPY_ON_RESEND), patched(P_COMPLETE_AFTER_RELEASE));
   nfsDirectInit(pfns, patched(P_COMPLETE_AFTER_RELEASE), onWriteComplete);
 
   drcInit(<i32>kvi(K_DRC), kv(K_SERVER_LOAD));

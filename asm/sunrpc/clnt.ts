@@ -21,6 +21,7 @@ import {
 import {
   tkEnt, tkStatus, tkAction, tkCallback, tkSub, tkRqst, tkFlags, tkProc, tkOps, tkUsed, tkPid,
   tkSyncThread, tkTimeouts, setRpcStepFns, setRpcExitAction, rpcExit, rpcDelay, rpcFreeTask, curCpu,
+  rpcTaskTap,
 } from "./sched";
 import {
   xprtReserve, xprtAllocUnderLock, xprtConnect, xprtConnectStatus, xprtPrepareTransmit, xprtTransmit,
@@ -83,6 +84,12 @@ const N_cb_nospace = fn("xs_nospace_callback", "", CAT_STEP);
 const N_cb_atrun = fn("__rpc_atrun", "", CAT_STEP);
 const N_not_responding = fn("nfs: server 10.0.0.2 not responding, still trying", "pid=%d", CAT_LOG);
 const N_server_ok = fn("nfs: server 10.0.0.2 OK", "pid=%d", CAT_LOG);
+// 2.6.2x names of steps 3.x folded into others (rpc_xdr_encode, rpc_encode_header,
+// rpc_verify_header) and call_timeout's dprintk: seed 003's "tap:" log names them so.
+const N_call_encode = name("call_encode");
+const N_call_header = name("call_header");
+const N_call_verify = name("call_verify");
+const N_timeout_minor = name("timeout (minor)");
 const N_lock_exit = fn("rpc_release_task: exits holding XPRT_LOCKED", "pid=%d", CAT_STEP);
 
 export const N_proc_name = zeroed<i32>(32);
@@ -93,9 +100,8 @@ N_proc_name[NFS3PROC_COMMIT] = name("COMMIT");
 // rpc_call_ops: rpc_call_done and rpc_release (the NFS layer sets them).
 export let opsCallDone: (task: i32) => void = (task: i32): void => {};
 export let opsRelease: (task: i32) => void = (task: i32): void => {};
-export function setCallOps(done: (task: i32) => void, release: (task: i32) => void): void {
-  opsCallDone = done; opsRelease = release;
-}
+export function setCallDone(done: (task: i32) => void): void { opsCallDone = done; }
+export function setCallRelease(release: (task: i32) => void): void { opsRelease = release; }
 // the transport's send cost (xprtsock.ts)
 export let sendCost: (task: i32) => i64 = (task: i32): i64 => 5000;
 export function setSendCost(f: (task: i32) => i64): void { sendCost = f; }
@@ -213,6 +219,8 @@ function callTransmit(t: i32): void {
   setSt(t, s);
   if (s != 0) return;                          // -EAGAIN: asleep on xprt_sending
   act(t, A_call_transmit_status);
+  rpcTaskTap(t, N_call_encode, 0);
+  rpcTaskTap(t, N_call_header, 0);
   unchecked(tkSub[t] = M_xprt_transmit);       // rpc_xdr_encode + xprt_transmit
 }
 
@@ -223,6 +231,7 @@ function subTransmit(t: i32): void {
 }
 
 function callTransmitStatusInline(t: i32): void {
+  rpcTaskTap(t, actName[A_call_transmit_status], 0);
   act(t, A_call_status);
   const s = st(t);
   if (s == 0) { xprtEndTransmit(t); forceReencode(t); return; }
@@ -245,6 +254,7 @@ function callStatus(t: i32): void {
   if (unchecked(rqReplyRecvd[r]) > 0 && unchecked(rqBytesSent[r]) == 0) setSt(t, unchecked(rqReplyRecvd[r]));
   const status = st(t);
   trace(e(t), actName[A_call_status], status);
+  rpcTaskTap(t, actName[A_call_status], status);
   if (status >= 0) { act(t, A_call_decode); return; }
   setSt(t, 0);
   if (status == -EHOSTUNREACH) { rpcDelay(t, 3 * 1000 * JIFFY, C_rpc_atrun, actName[A_call_status]); act(t, A_call_timeout); return; }
@@ -263,6 +273,7 @@ function callTimeout(t: i32): void {
   trace(e(t), actName[A_call_timeout]);
   if (xprtAdjustTimeout(t) == 0) {
     nMinorTimeouts++;
+    rpcTaskTap(t, N_timeout_minor, 0);
   } else {
     nMajorTimeouts++;
     unchecked(tkTimeouts[t] += 1);
@@ -279,6 +290,7 @@ function callTimeout(t: i32): void {
 
 function callDecode(t: i32): void {
   trace(e(t), actName[A_call_decode], st(t));
+  rpcTaskTap(t, N_call_verify, 0);
   if ((unchecked(tkFlags[t]) & RPC_CALL_MAJORSEEN) != 0) {
     trace(e(t), N_server_ok, unchecked(tkPid[t]));
     klog(N_server_ok, unchecked(tkPid[t]));
@@ -328,7 +340,10 @@ function runStep(t: i32): void {
     else if (cb == C_rpc_atrun) cbAtrun(t);
     return;
   }
-  switch (unchecked(tkAction[t])) {
+  const a = unchecked(tkAction[t]);
+  // call_status taps its status; call_transmit_status runs inline from xprt_transmit
+  if (a != A_NULL && a != A_call_status && a != A_call_transmit_status) rpcTaskTap(t, unchecked(actName[a]), 0);
+  switch (a) {
     case A_call_start: callStart(t); break;
     case A_call_reserve: callReserve(t); break;
     case A_call_reserveresult: callReserveresult(t); break;

@@ -10,13 +10,10 @@ import { hungReports, hungReportEnt } from "../kernel/hungtask";
 import { worldStop } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jKN } from "../kernel/json";
 import { XPRT_UDP, XPRT_TCP } from "./defs";
+import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks } from "./sched";
+import { xTransport, cwnd, cong } from "./xprt";
 import {
-  EV_RPC_TIMER, EV_DELAYED_WORK, rpcTimerFire, delayedWorkFire, isRpciod, rpciodStep, rpcLiveTasks,
-  rpcTotalTasks,
-} from "./sched";
-import { EV_XPRT_IDLE, xprtInitAutodisconnect, xTransport, cwnd, cong } from "./xprt";
-import {
-  xsEvent, EV_LINK, linkSet, skState, N_TCP_STATE, sockGen, tcpQueued, udpWmem, skSendShutdown,
+  sunrpcEvent, EV_LINK, linkSet, skState, N_TCP_STATE, sockGen, tcpQueued, udpWmem, skSendShutdown,
   closeWaitSince, closeWaitTotal, nCloseWait, nHalfCloses, nFullCloses, nConnects, nResets,
   nDatagramsLost, nIcmpIgnored, linkUp, tcpSendQueueLen, tcpWindowIsBlocked, sockWaitsForSpace,
   pCloseOnCloseWait, TCP_CLOSE_WAIT,
@@ -54,9 +51,6 @@ function onStep(t: i32): void {
 import { randExp } from "../kernel/prng";
 
 function onEvent(kind: i32, obj: i32, arg: i32): void {
-  if (kind == EV_RPC_TIMER) { rpcTimerFire(obj); return; }
-  if (kind == EV_DELAYED_WORK) { delayedWorkFire(obj); return; }
-  if (kind == EV_XPRT_IDLE) { xprtInitAutodisconnect(); return; }
   if (kind == EV_CHECK) { check(); return; }
   if (kind == EV_LINK) {
     linkSet(obj == 1);
@@ -64,7 +58,7 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
     else scheduleIn(<i64>randExp(flapStream, flapEveryNs) + NSEC_PER_SEC, EV_LINK, 0);
     return;
   }
-  if (xsEvent(kind, obj, arg)) return;
+  if (sunrpcEvent(kind, obj, arg)) return;
   if (svcEvent(kind, obj, arg)) return;
   workloadEvent(kind, obj, arg);
 }

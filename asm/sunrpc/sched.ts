@@ -88,6 +88,15 @@ export function setRpcStepFns(run: (task: i32) => void, cost: (task: i32) => i64
 // Set by the NFS layer: a sync task finished (the process continues its own code).
 export let rpcSyncDone: (th: i32, task: i32, status: i32) => void = (th: i32, task: i32, status: i32): void => {};
 export function setRpcSyncDone(f: (th: i32, task: i32, status: i32) => void): void { rpcSyncDone = f; }
+// Set by a caller that instruments its requests (seed 003's per-request "tap:" log): told
+// each step a task takes (and, for call_status, its status).
+export let rpcTaskTap: (task: i32, nameId: i32, b: i32) => void = (task: i32, nameId: i32, b: i32): void => {};
+export function setRpcTaskTap(f: (task: i32, nameId: i32, b: i32) => void): void { rpcTaskTap = f; }
+// Told when a task's timer fires, before it is woken (xprt.ts: seed 003's xprt_timer).
+export let rpcTimerTap: (task: i32) => void = (task: i32): void => {};
+export function setRpcTimerTap(f: (task: i32) => void): void { rpcTimerTap = f; }
+// the struct rpc_task's address, as a debugging printk shows it
+export function rpcTaskAddr(t: i32): i32 { return <i32>(0xc8790000 + (t << 6) + 4); }
 
 export function taskOfEnt(e: i32): i32 { return unchecked(entTask[e]) - 1; }
 export function rpcLiveTasks(): i32 { return liveTasks; }
@@ -228,6 +237,7 @@ export function rpcTimerFire(t: i32): void {
   curCpu = unchecked(tkTimerCpu[t]);
   trace(unchecked(tkEnt[t]), N_timer_fn, rpcqName(q));
   unchecked(tkStatus[t] = -ETIMEDOUT);
+  rpcTimerTap(t);
   rpcWakeUpTaskQueueLocked(q, t);
 }
 
@@ -321,6 +331,7 @@ export function rpcMakeRunnable(t: i32): void {
   if (unchecked(tkRunning[t])) return;      // its executor is on it: it just continues
   const th = unchecked(tkSyncThread[t]);
   trace(unchecked(tkEnt[t]), N_make_runnable, curCpu, th < 0 ? 1 : 0);
+  rpcTaskTap(t, N_make_runnable, 0);
   if (th < 0) queueTask(t, curCpu);
   else wakeUpProcess(th);
 }

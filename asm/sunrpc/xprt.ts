@@ -28,6 +28,7 @@ import {
   tkEnt, tkPid, tkStatus, tkTimeout, tkRqst, tkFlags, tkProc, tkUsed, rpcSleepOnPriority, rpcSleepOn,
   rpcWakeUpFirst, rpcWakeUpNext, rpcWakeUpStatus, rpcWakeUp, rpcWakeUpQueuedTask, rpcWaitQueue,
   rpcIsQueued, rpcTimerArmed, queueWork, workNew, workPending, curCpu, rpcTaskQueue, tkSyncThread,
+  rpcTaskTap, setRpcTimerTap, tkCallback,
 } from "./sched";
 
 export const EV_XPRT_IDLE: i32 = KIND_MODEL + 2;
@@ -62,6 +63,8 @@ const N_prepare_transmit = fn("xprt_prepare_transmit", "status=%e", CAT_STEP);
 const N_xprt_transmit = fn("xprt_transmit", "xid=%x ntrans=%d status=%e", CAT_STEP);
 const N_xprt_timer = fn("xprt_timer", "status=%e replied=%d", CAT_STEP);
 const N_complete_rqst = fn("xprt_complete_rqst", "xid=%x copied=%d", CAT_STEP);
+const N_dequeue_transmit = fn("xprt_request_dequeue_transmit", "xid=%x", CAT_STEP);
+const N_timer_norecv = name("xprt_timer: !req->rq_received");
 const N_autoclose = fn("xprt_autoclose", "", CAT_STEP);
 const N_autodisconnect = fn("xprt_init_autodisconnect", "recv=%d locked=%d", CAT_STEP);
 const N_disconnect_done = fn("xprt_disconnect_done", "", CAT_STATE);
@@ -115,6 +118,9 @@ export let pAllocSlotOp: bool = false;       // f39c1bfb
 export let pReleaseOnEarlyExit: bool = false; // 87ed5003
 export let pPutCongOnSleep: bool = false;     // later kernels: xprt_reserve_xprt_cong's out_sleep
 export function setPutCongOnSleep(on: bool): void { pPutCongOnSleep = on; }
+// >= 4.20: a request whose reply is in leaves the transmit queue (here: xprt_sending)
+export let pDequeueOnComplete: bool = false;
+export function setDequeueOnComplete(on: bool): void { pDequeueOnComplete = on; }
 // xprt_wait_for_buffer_space arms rq_timeout (3.5 mainline) or, on hard mounts, nothing
 export let wspaceTimeout: bool = true;
 
@@ -171,7 +177,8 @@ export let leakedLockAt: i64 = -1;
 export let leakedLockPid: i32 = 0;
 export let nCloseWaitDeferred: i32 = 0;
 export let nCreditParked: i32 = 0;      // a credit holder went to sleep on xprt_sending
-export let nConnectedRace: i32 = 0;     // xprt_connect found the transport connected
+export let nConnectedRace: i32 = 0;
+export let nDequeuedOnComplete: i32 = 0;   // with pDequeueOnComplete     // xprt_connect found the transport connected
 export let lastForceDisconnectLocked: bool = false;
 
 export function xprtInit(transport: i32, slots: i32, dynamicMax: i32): void {
@@ -191,8 +198,12 @@ export function xprtInit(transport: i32, slots: i32, dynamicMax: i32): void {
   numReqs = minReqs;
   cwnd = RPC_INITCWND;
   setBit(xBits, XPRT_BOUND);
+  setRpcTimerTap(xprtTimerTap);
   lastUsed = now;
 }
+
+// xprt_init_xid: a random first XID
+export function xprtInitXid(xid: u32): void { nextXid = xid; }
 
 export function setPatches(lockBeforeAlloc: bool, allocSlotOp: bool, releaseOnEarlyExit: bool): void {
   pLockBeforeAlloc = lockBeforeAlloc;
@@ -589,7 +600,9 @@ export function xprtPrepareTransmit(task: i32): i32 {
 }
 
 // xprt_transmit (the send, the retransmit timer, and the sleep on pending for the reply)
+let timerCallback: i32 = -1;     // the tk_callback it sleeps with (clnt.ts: C_xprt_timer)
 export function xprtTransmit(task: i32, timerCb: i32): void {
+  timerCallback = timerCb;
   const req = unchecked(tkRqst[task]);
   if (unchecked(rqReplyRecvd[req]) == 0) {
     if (!unchecked(rqOnRecv[req])) {
@@ -613,6 +626,14 @@ export function xprtTransmit(task: i32, timerCb: i32): void {
 
 // xprt_end_transmit
 export function xprtEndTransmit(task: i32): void { xprtReleaseWrite(task); }
+
+// Seed 003's kernel (2.6.2x) ran xprt_timer as tk_timeout_fn from the timer, before the
+// task was woken; its "tap:" log shows the timer there.
+function xprtTimerTap(task: i32): void {
+  if (unchecked(tkCallback[task]) != timerCallback) return;
+  rpcTaskTap(task, N_xprt_timer, 0);
+  if (unchecked(rqReplyRecvd[unchecked(tkRqst[task])]) == 0) rpcTaskTap(task, N_timer_norecv, 0);
+}
 
 // xprt_timer (tk_callback when the retransmit timer fires)
 export function xprtTimer(task: i32): void {
@@ -671,6 +692,11 @@ export function xprtCompleteRqst(ctx: i32, task: i32, copied: i32): void {
   if (unchecked(rqOnRecv[req])) { unchecked(rqOnRecv[req] = false); recvCount--; }
   trace(ctx, N_complete_rqst, <i32>unchecked(rqXid[req]), copied);
   rpcWakeUpQueuedTask(qPending, task);
+  if (pDequeueOnComplete && rpcTaskQueue(task) == qSending) {
+    trace(ctx, N_dequeue_transmit, <i32>unchecked(rqXid[req]));
+    nDequeuedOnComplete++;
+    rpcWakeUpQueuedTask(qSending, task);
+  }
 }
 
 // ---- the RTT estimator (net/sunrpc/timer.c), UDP ----------------------------------------

@@ -13,6 +13,9 @@
 // worker with its reestablish backoff and the 15 s linger abort. With patch
 // xs-tcp-close-on-close-wait the CLOSE_WAIT case clears XPRT_CONNECTED and forces a
 // full close (xs_tcp_force_close), as a519fc7a + d0bea455 do.
+//
+// Or TCP on a detailed asm/net/tcp.ts socket (xsTcpAttachSocket, nfs-odirect-retransmit):
+// sendpage of the request's own pages, so what the NIC reads is the pages at that moment.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -26,14 +29,18 @@ import {
   EAGAIN, ENOTCONN, ENOTSOCK, EPIPE, ECONNRESET, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
   XPRT_CLOSE_WAIT, XPRT_CLOSING, XPRT_CONNECTION_ABORT, XPRT_CONNECTION_CLOSE, XPRT_BOUND,
   XS_TCP_INIT_REEST_TO, XS_TCP_MAX_REEST_TO, XS_TCP_LINGER_TO, NFS3PROC_WRITE, NFS3PROC_COMMIT,
+  RPC_TASK_SENT, MAX_TASKS,
 } from "./defs";
-import { tkRqst, tkProc, tkEnt, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork } from "./sched";
+import { tcpSendRecord } from "../net/tcp";
+import { REC_CALL } from "../net/skbuff";
+import { EV_RPC_TIMER, EV_DELAYED_WORK, rpcTimerFire, delayedWorkFire } from "./sched";
+import { tkRqst, tkProc, tkEnt, tkFlags, tkCalldata, rpcTaskTap, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork } from "./sched";
 import {
   xEnt, xprtInit, setTransportOps, rqXid, rqSlen, rqBytesSent, rqTask, xprtBit, xprtSetBit, xprtClearBit,
   xprtConnected, xprtWakePendingTasks, xprtDisconnectDone, xprtForceDisconnect, xprtWriteSpace,
   xprtWaitForBufferSpace, xprtLookupRqst, xprtAdjustCwnd, xprtUpdateRtt, xprtCompleteRqst,
   setRetransTimeoutRtt, setRetransTimeoutDef, bumpConnectCookie, reestablishTimeout, setReestablishTimeout,
-  xprtAutoclose, xTransport, wAutoclose,
+  xprtAutoclose, xTransport, wAutoclose, EV_XPRT_IDLE, xprtInitAutodisconnect,
 } from "./xprt";
 import { setSendCost, C_xs_nospace_callback } from "./clnt";
 
@@ -734,7 +741,78 @@ function retransTimeout(task: i32): void {
 }
 
 function sendRequest(task: i32): i32 {
-  return xTransport == XPRT_UDP ? xsUdpSendRequest(task) : xsTcpSendRequest(task);
+  if (xTransport == XPRT_UDP) return xsUdpSendRequest(task);
+  return netSk >= 0 ? xsTcpSendRecord(task) : xsTcpSendRequest(task);
+}
+
+// ---- TCP on a detailed socket (asm/net/tcp.ts) ---------------------------------------------
+// The state-level TCP above is the default socket. xsTcpAttachSocket() puts the transport on
+// an established asm/net socket instead: xs_tcp_send_request hands each record to
+// tcpSendRecord (sendpage of the request's pages, the skbs as the NIC sees them), and the
+// socket's callbacks come back as xsTcpReadReply (xs_tcp_data_ready -> reply by XID) and
+// xsTcpWriteSpace.
+let netSk: i32 = -1;
+let netPfns = zeroed<i32>(0);
+let pCopyOnResend: bool = false;     // a6b31d18: a retransmission is sent by copy
+let pFragDestructors: bool = false;  // Ian Campbell: skb fragments carry a destructor
+// rq_snd_buf of each task: the RPC header's length and the page list (indices into netPfns),
+// and a tag the capture carries with the record (the NFS file offset in pages)
+const sbHead = zeroed<i32>(MAX_TASKS);
+const sbFirst = zeroed<i32>(MAX_TASKS);
+const sbNpages = zeroed<i32>(MAX_TASKS);
+const sbPageLen = zeroed<i32>(MAX_TASKS);
+const sbTag = zeroed<i32>(MAX_TASKS);
+const N_tcp_send_rec = fn("xs_tcp_send_request", "xid=%x zerocopy=%d", CAT_NET);
+const N_xid_not_found = fn("xs_tcp_read_reply: XID not found", "xid=%x", CAT_LOG);
+
+export function xsTcpAttachSocket(sk: i32, pfns: StaticArray<i32>, copyOnResend: bool, fragDestructors: bool): void {
+  netSk = sk;
+  netPfns = pfns;
+  pCopyOnResend = copyOnResend;
+  pFragDestructors = fragDestructors;
+  xprtSetBit(xEnt, XPRT_CONNECTED);      // connected at mount time
+}
+
+// rpc_call_setup: the request's xdr_buf
+export function xsSetSndBuf(task: i32, head: i32, first: i32, npages: i32, pageLen: i32, tag: i32): void {
+  unchecked(sbHead[task] = head);
+  unchecked(sbFirst[task] = first);
+  unchecked(sbNpages[task] = npages);
+  unchecked(sbPageLen[task] = pageLen);
+  unchecked(sbTag[task] = tag);
+}
+
+// xs_tcp_send_request -> xs_sendpages: before a6b31d18 always by sendpage (zero-copy);
+// after it a retransmission (RPC_TASK_SENT) goes by sendmsg, a copy.
+function xsTcpSendRecord(task: i32): i32 {
+  const req = unchecked(tkRqst[task]);
+  const xid = unchecked(rqXid[req]);
+  const zerocopy = !(pCopyOnResend && (unchecked(tkFlags[task]) & RPC_TASK_SENT) != 0);
+  const cd = unchecked(tkCalldata[task]);
+  unchecked(rqSlen[req] = unchecked(sbHead[task]) + unchecked(sbPageLen[task]));
+  trace(unchecked(tkEnt[task]), N_tcp_send_rec, <i32>xid, zerocopy ? 1 : 0);
+  rpcTaskTap(task, N_tcp_send_rec, 0);
+  const skb = tcpSendRecord(
+    netSk, unchecked(tkEnt[task]), REC_CALL, xid, cd, unchecked(sbTag[task]), unchecked(sbHead[task]),
+    netPfns, unchecked(sbFirst[task]), unchecked(sbNpages[task]), unchecked(sbPageLen[task]),
+    zerocopy, pFragDestructors && zerocopy ? cd : -1,
+  );
+  if (skb >= 0) return 0;
+  asyncNospace = true;
+  return xsNospace(task);
+}
+
+// xs_tcp_data_ready -> xs_tcp_read_reply: xprt_lookup_rqst by XID, xprt_complete_rqst
+export function xsTcpReadReply(xid: u32, copied: i32): void {
+  const r = xprtLookupRqst(xid);
+  if (r < 0) { trace(xEnt, N_xid_not_found, <i32>xid); return; }
+  xprtCompleteRqst(xEnt, unchecked(rqTask[r]), copied);
+}
+
+// xs_tcp_write_space
+export function xsTcpWriteSpace(queued: i32): void {
+  trace(xEnt, N_tcp_write_space, queued);
+  xsWriteSpace();
 }
 
 // xs_setup_udp / xs_setup_tcp
@@ -753,7 +831,15 @@ function runWork(w: i32): void {
   else if (w == wConnect) runConnectWorker();
 }
 
-export function xsEvent(kind: i32, obj: i32, arg: i32): bool {
+// The client's events: task timers, delayed work, the idle autodisconnect, the sockets.
+export function sunrpcEvent(kind: i32, obj: i32, arg: i32): bool {
+  if (kind == EV_RPC_TIMER) { rpcTimerFire(obj); return true; }
+  if (kind == EV_DELAYED_WORK) { delayedWorkFire(obj); return true; }
+  if (kind == EV_XPRT_IDLE) { xprtInitAutodisconnect(); return true; }
+  return xsEvent(kind, obj, arg);
+}
+
+function xsEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_UDP_TX_DONE) { udpTxDone(); return true; }
   if (kind == EV_TX_RESET) { txFrozen = false; trace(netEnt, N_tx_hang, 0); udpKick(); tcpPump(); return true; }
   if (kind == EV_UDP_AT_SERVER) { udpAtServer(obj, arg); return true; }

@@ -2,7 +2,7 @@
 // the client's capture from nfs-odirect-retransmit, written as a libpcap file tshark
 // decodes as "NFS V3 WRITE Call" / "Reply" and pairs by XID.
 //
-// The model's record lengths must match these encoders byte for byte (asm/nfs/clnt.ts:
+// The model's record lengths must match these encoders byte for byte (asm/nfs/direct.ts:
 // RPC_WRITE_CALL_HDR = 128, RPC_WRITE_REPLY_LEN = 56): TCP sequence numbers come from
 // the model. Payload words are big-endian, so 0xdeadbeef shows as "de ad be ef".
 // Framing (Ethernet/IPv4/TCP, checksums) is engine/export/pcap.ts's.

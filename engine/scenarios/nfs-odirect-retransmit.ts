@@ -128,7 +128,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     "Try sunrpc-copy-on-resend (a6b31d18) or nfs-complete-after-skb-release; the 4.20 transmit-queue dequeue does not help once the duplicate is in the socket. Try drc=csum to see the garbage executed on disk.",
   ],
   assumptions: [
-    "Stand-in RPC client: asm/nfs/clnt.ts models only the TCP rpc_task path of seed 003 (call_start … rpc_exit_task, xprt_timer, minor timeouts, XPRT_LOCKED); it is to be replaced by asm/sunrpc when that lands.",
+    "RPC client: the 3.6 rpc_task state machine of asm/sunrpc (the sunrpc-* scenarios' client) on a fixed table of 16 TCP slots, slot allocation without the write lock (as 2.6.2x); seed 003's tap log names the 2.6 steps 3.x folds into others (call_encode, call_header, call_verify) and shows xprt_timer where 2.6 ran it, from the timer before the task is woken.",
     "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
     "The stall drops every packet in both directions (the netfilter queue's verdicts are never given); TCP recovers by RTO with exponential backoff (200 ms min, 120 s max).",
     "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads them at start_xmit (DMA), which is also where an unmapped grant page faults.",

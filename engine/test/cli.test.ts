@@ -122,7 +122,7 @@ describe("with the lab's scenarios", () => {
   it("knobs each in range whose combination overruns a model limit exit 2 with that limit named", async () => {
     const r = await cli("run", "nfs-odirect-retransmit", "--knob", "stall_period=0", "--knob", "duration_s=3600");
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/nfs-odirect-retransmit: this configuration is beyond the model's limits \(too many rpc_tasks/);
+    expect(r.err).toMatch(/nfs-odirect-retransmit: this configuration is beyond the model's limits \(too many entities/);
     const s = await cli("sweep", "sunrpc-udp-slot-hang", "--seeds", "2", "--jobs", "1", "--knob", "burst_mb=64", "--knob", "wsize_kb=4");
     expect(s.code).toBe(2);
     expect(s.err).toMatch(/beyond the model's limits \(file too large/);
