@@ -57,6 +57,27 @@ describe("sunrpc-udp-slot-hang: documented interleaving", () => {
     expect(runOnce(loadModule(), cfg({ "xprt-put-cong-on-sleep": true }), { traceCapacity: 0 }).verdict).toBe("ok");
   });
 
+  // What f39c1bfb leaves (3.6's UDP congestion code, not the slot allocation): a credit
+  // holder that released XPRT_LOCKED in xprt_connect finds it taken by a transmitter that
+  // got a credit meanwhile, sleeps on xprt_sending keeping its own credit, and the
+  // transmitter's lost datagram times out: xs_udp_timer halves cwnd to that one credit
+  // before __xprt_put_cong, and nothing is left to wake the sleeper.
+  it("f39c1bfb alone: a credit holder stranded behind a transmitter whose timeout halves cwnd", () => {
+    const fix = { "xprt-alloc-slot-op": true };
+    const knobs = { connect_status_race_us: 50 };
+    const w = World.create(loadModule(), cfg(fix, knobs, 40), { traceCapacity: 1 << 23 });
+    const r = w.run();
+    expect(r.verdict).toBe("hang");
+    expect(w.traceLines(/xprt_reserve path=xprt_lock_write/)).toHaveLength(0);   // no slot allocation took the lock
+    const lines = w.traceLines(/asleep on xprt_sending holding a congestion credit|xprt_adjust_cwnd .*result=-ETIMEDOUT|liveness: /);
+    const parked = lines.findIndex((l) => /holding a congestion credit cong=512 cwnd=512/.test(l));
+    expect(parked).toBeGreaterThanOrEqual(0);
+    expect(lines[parked + 1]).toMatch(/xprt_adjust_cwnd cong=512 cwnd=256 result=-ETIMEDOUT/);
+    expect(lines[parked + 2]).toMatch(/liveness: sending non-empty, lock free, no credit holder in flight cong=256 cwnd=256/);
+    // the later credit return at out_sleep ends it
+    expect(runOnce(loadModule(), cfg({ ...fix, "xprt-put-cong-on-sleep": true }, knobs, 40), { traceCapacity: 0 }).verdict).toBe("ok");
+  });
+
   it("snapshotBlocks at a cursor: the task dump and the transport state", () => {
     const w = World.create(loadModule(), cfg(), { traceCapacity: 0 });
     w.runUntil(3e9);
