@@ -266,19 +266,21 @@ export function tcpRcvSynAck(sk: i32): void {
 }
 
 // tcp_fin: the peer sends no more. ESTABLISHED: CLOSE_WAIT, until our user closes too.
-// FIN_WAIT1/2: tcp_time_wait(): a timewait sock keeps TIME_WAIT, this socket is done.
+// FIN_WAIT1 (simultaneous close): CLOSING, until our FIN is acked. FIN_WAIT2:
+// tcp_time_wait(), a timewait sock keeps TIME_WAIT and this socket is done.
 export function tcpRcvFin(sk: i32): void {
   const st = unchecked(skState[sk]);
-  if (st == TCP_ESTABLISHED) {
-    tcpSetState(sk, TCP_CLOSE_WAIT);
+  if (st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1) {
+    tcpSetState(sk, st == TCP_ESTABLISHED ? TCP_CLOSE_WAIT : TCP_CLOSING);
     skStateChange(sk);
-  } else if (st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2) tcpDone(sk);
+  } else if (st == TCP_FIN_WAIT2) tcpDone(sk);
 }
 
-// tcp_rcv_state_process: the ACK of our FIN
+// tcp_rcv_state_process: the ACK of our FIN. FIN_WAIT1: FIN_WAIT2, the peer may still
+// send. CLOSING: tcp_time_wait() as above. LAST_ACK: done.
 export function tcpRcvFinAck(sk: i32): void {
   const st = unchecked(skState[sk]);
-  if (st == TCP_LAST_ACK) tcpDone(sk);
+  if (st == TCP_LAST_ACK || st == TCP_CLOSING) tcpDone(sk);
   else if (st == TCP_FIN_WAIT1) {
     tcpSetState(sk, TCP_FIN_WAIT2);
     skStateChange(sk);

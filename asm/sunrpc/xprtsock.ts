@@ -36,7 +36,7 @@ import {
   tcpSendRecord, sockCreate, sockRelease, skSetDataReady, skSetWriteSpace, skSetStateChange, skSetErrorReport,
   skStreamWspace, skStreamIsWriteable, skWmemQueuedAdd, tcpCheckSpace, tcpQueuedBytes, tcpState, tcpSendShutdown,
   tcpSockErr, tcpConnect, tcpDisconnect, tcpSendCheck, tcpShutdown, tcpRcvSynAck, tcpRcvFin, tcpRcvFinAck, tcpReset,
-  TCP_ESTABLISHED, TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK, N_TCP_STATE,
+  TCP_ESTABLISHED, TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_CLOSING, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK, N_TCP_STATE,
 } from "../net/tcp";
 import { REC_CALL, REC_REPLY } from "../net/skbuff";
 import { capSlot, capRecType, capXid, capLen } from "../net/dev";
@@ -568,6 +568,11 @@ function xsTcpStateChange(sk: i32): void {
       xprtForceDisconnect(xEnt);
       bumpConnectCookie();
     }
+    if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
+    return;
+  }
+  if (skState == TCP_CLOSING) {
+    // the server closed too: back off before reconnecting
     if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
     return;
   }
