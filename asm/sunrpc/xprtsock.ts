@@ -712,15 +712,17 @@ function xsTcpSetupSocket(): void {
 }
 let lastGen: i32 = 0;
 
-// xs_create_sock + the callbacks xs_tcp_finish_connecting installs
+// xs_create_sock
 function xsTcpCreateSock(): void {
   xsSk = sockCreate(xEnt, tcpSndbuf);
   xsTcpSetCallbacks(xsSk);
-  skSetErrorReport(xsSk, xsErrorReport);
 }
+// the callbacks xs_tcp_finish_connecting installs (sk_data_ready only where the replies
+// arrive as the socket's records)
 function xsTcpSetCallbacks(sk: i32): void {
   skSetWriteSpace(sk, xsTcpWriteSpace);
   skSetStateChange(sk, xsTcpStateChange);
+  skSetErrorReport(sk, xsErrorReport);
 }
 
 function runConnectWorker(): void {
