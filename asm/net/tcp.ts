@@ -7,8 +7,13 @@
 //
 // After a long stall both ends are deep in RTO backoff: a record queued meanwhile waits
 // behind the unacknowledged head until the next retransmission gets through.
+//
+// Every socket also has its connection state (tcp_states.h) with the kernel's
+// transitions for connect, FIN, the ACK of our FIN, RST and shutdown(SHUT_WR), its send
+// buffer (sk_wmem_queued against sk_sndbuf), and the callbacks its user installs, as on a
+// struct sock: sk_data_ready, sk_write_space, sk_state_change, sk_error_report.
 import { now, NSEC_PER_MSEC, NSEC_PER_SEC } from "../kernel/clock";
-import { fn, CAT_NET, CAT_STEP } from "../kernel/names";
+import { fn, name, CAT_NET } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn, cancelEvent } from "../kernel/events";
 import { KIND_MODEL } from "../kernel/hooks";
@@ -23,6 +28,7 @@ import {
   devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen,
 } from "./dev";
 import { zeroed } from "../kernel/mem";
+import { EAGAIN, EPIPE, ECONNRESET, ENOTCONN } from "../kernel/errno";
 
 export const EV_TCP_RTO: i32 = KIND_MODEL + 42;
 export const EV_TCP_PUSH: i32 = KIND_MODEL + 43;
@@ -57,8 +63,40 @@ const skDupAcks = zeroed<i32>(MAX_SOCKS);
 const skWmem = zeroed<i32>(MAX_SOCKS);
 const skSndbuf = zeroed<i32>(MAX_SOCKS);
 const skRetransSegs = zeroed<i32>(MAX_SOCKS);
+const skState = zeroed<i32>(MAX_SOCKS);
+const skSendShutdown = zeroed<bool>(MAX_SOCKS);  // sk_shutdown & SEND_SHUTDOWN
+const skErr = zeroed<i32>(MAX_SOCKS);
+const skInUse = zeroed<bool>(MAX_SOCKS);
+// the callbacks, as function references (0: none installed)
+const skDataReadyFn = zeroed<usize>(MAX_SOCKS);
+const skWriteSpaceFn = zeroed<usize>(MAX_SOCKS);
+const skStateChangeFn = zeroed<usize>(MAX_SOCKS);
+const skErrorReportFn = zeroed<usize>(MAX_SOCKS);
 const dirSock = zeroed<i32>(2);             // receiving socket per direction
-let nSocks: i32 = 0;
+
+// include/net/tcp_states.h
+export const TCP_ESTABLISHED: i32 = 1;
+export const TCP_SYN_SENT: i32 = 2;
+export const TCP_FIN_WAIT1: i32 = 4;
+export const TCP_FIN_WAIT2: i32 = 5;
+export const TCP_TIME_WAIT: i32 = 6;
+export const TCP_CLOSE: i32 = 7;
+export const TCP_CLOSE_WAIT: i32 = 8;
+export const TCP_LAST_ACK: i32 = 9;
+export const TCP_CLOSING: i32 = 11;
+export const N_TCP_STATE = zeroed<i32>(12);
+N_TCP_STATE[0] = name("(no socket)");
+N_TCP_STATE[1] = name("TCP_ESTABLISHED");
+N_TCP_STATE[2] = name("TCP_SYN_SENT");
+N_TCP_STATE[3] = name("TCP_SYN_RECV");
+N_TCP_STATE[4] = name("TCP_FIN_WAIT1");
+N_TCP_STATE[5] = name("TCP_FIN_WAIT2");
+N_TCP_STATE[6] = name("TCP_TIME_WAIT");
+N_TCP_STATE[7] = name("TCP_CLOSE");
+N_TCP_STATE[8] = name("TCP_CLOSE_WAIT");
+N_TCP_STATE[9] = name("TCP_LAST_ACK");
+N_TCP_STATE[10] = name("TCP_LISTEN");
+N_TCP_STATE[11] = name("TCP_CLOSING");
 
 export const N_tcp_sendpage = fn("tcp_sendpage", "pages=%d bytes=%d");
 export const N_do_tcp_sendpages = fn("do_tcp_sendpages (adding data to skb)", "skb=%x seq=%x len=%d");
@@ -70,21 +108,61 @@ const N_tcp_ack = fn("tcp_ack", "ack=%x acked=%d cwnd=%d", CAT_NET);
 const N_tcp_rcv = fn("tcp_rcv_established", "seq=%x len=%d rcv_nxt=%x", CAT_NET);
 const N_tcp_ofo = fn("tcp_data_queue: out of window", "seq=%x rcv_nxt=%x", CAT_NET);
 
-// Upper layers: data_ready(sk, ci) for each in-order record (ci: the capture slot, i.e.
-// the bytes as they were on the wire), write_space(sk) when send buffer space frees.
-export let skDataReady: (sk: i32, ci: i32) => void = (sk: i32, ci: i32): void => {};
-export let skWriteSpace: (sk: i32) => void = (sk: i32): void => {};
-export function setSkCallbacks(dataReady: (sk: i32, ci: i32) => void, writeSpace: (sk: i32) => void): void {
-  skDataReady = dataReady;
-  skWriteSpace = writeSpace;
+// The socket's user installs its callbacks (xs_tcp_finish_connecting does for sunrpc):
+// data_ready(sk, ci) for each in-order record (ci: the capture slot, i.e. the bytes as they
+// were on the wire), write_space(sk) when acked data leaves the send buffer,
+// state_change(sk) on the transitions the kernel reports, error_report(sk) on a reset.
+export function skSetDataReady(sk: i32, f: (sk: i32, ci: i32) => void): void { unchecked(skDataReadyFn[sk] = changetype<usize>(f)); }
+export function skSetWriteSpace(sk: i32, f: (sk: i32) => void): void { unchecked(skWriteSpaceFn[sk] = changetype<usize>(f)); }
+export function skSetStateChange(sk: i32, f: (sk: i32) => void): void { unchecked(skStateChangeFn[sk] = changetype<usize>(f)); }
+export function skSetErrorReport(sk: i32, f: (sk: i32) => void): void { unchecked(skErrorReportFn[sk] = changetype<usize>(f)); }
+function skDataReady(sk: i32, ci: i32): void {
+  const f = unchecked(skDataReadyFn[sk]);
+  if (f != 0) changetype<(sk: i32, ci: i32) => void>(f)(sk, ci);
+}
+function skStateChange(sk: i32): void {
+  const f = unchecked(skStateChangeFn[sk]);
+  if (f != 0) changetype<(sk: i32) => void>(f)(sk);
+}
+function skErrorReport(sk: i32): void {
+  const f = unchecked(skErrorReportFn[sk]);
+  if (f != 0) changetype<(sk: i32) => void>(f)(sk);
+}
+
+// sock_create_kern: an unconnected socket (TCP_CLOSE) with no callbacks yet.
+export function sockCreate(ent: i32, sndbuf: i32): i32 {
+  let sk = 0;
+  while (sk < MAX_SOCKS && unchecked(skInUse[sk])) sk++;
+  assert(sk < MAX_SOCKS, "out of sockets");
+  unchecked(skInUse[sk] = true);
+  unchecked(skEnt[sk] = ent);
+  unchecked(skState[sk] = TCP_CLOSE);
+  unchecked(skSendShutdown[sk] = false);
+  unchecked(skErr[sk] = 0);
+  unchecked(skWmem[sk] = 0);
+  unchecked(skSndbuf[sk] = sndbuf);
+  unchecked(skDataReadyFn[sk] = 0);
+  unchecked(skWriteSpaceFn[sk] = 0);
+  unchecked(skStateChangeFn[sk] = 0);
+  unchecked(skErrorReportFn[sk] = 0);
+  return sk;
+}
+
+// sock_release -> tcp_close. True if the peer is sent a reset: the socket was not closed
+// yet, and what it had queued is dropped.
+export function sockRelease(sk: i32): bool {
+  const rst = unchecked(skState[sk]) != TCP_CLOSE;
+  tcpSetState(sk, TCP_CLOSE);
+  unchecked(skInUse[sk] = false);
+  return rst;
 }
 
 // A connected socket transmitting in direction `dir` through `nic`; isn = its initial seq.
 export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32, sndbuf: i32): i32 {
-  const sk = nSocks++;
+  const sk = sockCreate(ent, sndbuf);
+  tcpSetState(sk, TCP_ESTABLISHED);
   unchecked(skPeerDir[sk] = dir);
   unchecked(skNic[sk] = nic);
-  unchecked(skEnt[sk] = ent);
   unchecked(skHead[sk] = -1);
   unchecked(skTail[sk] = -1);
   unchecked(skSendHead[sk] = -1);
@@ -94,7 +172,6 @@ export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32,
   unchecked(skCwnd[sk] = TCP_INIT_CWND);
   unchecked(skSsthresh[sk] = 1 << 30);
   unchecked(skRto[sk] = TCP_TIMEOUT_INIT);
-  unchecked(skSndbuf[sk] = sndbuf);
   unchecked(dirSock[1 - dir] = sk);
   return sk;
 }
@@ -111,8 +188,114 @@ function tcpSndNxt(sk: i32): u32 {
 }
 
 // sk_stream_memory_free()
-export function tcpMemoryFree(sk: i32, bytes: i32): bool {
+function tcpMemoryFree(sk: i32, bytes: i32): bool {
   return unchecked(skWmem[sk]) + bytes <= unchecked(skSndbuf[sk]);
+}
+
+// sk_stream_wspace(); sk_stream_is_writeable(): free space at least sk_stream_min_wspace,
+// half of what is queued
+export function skStreamWspace(sk: i32): i32 { return unchecked(skSndbuf[sk]) - unchecked(skWmem[sk]); }
+export function skStreamIsWriteable(sk: i32): bool { return skStreamWspace(sk) >= unchecked(skWmem[sk]) / 2; }
+
+// sk_wmem_queued accounting for data queued (delta > 0) or acked (delta < 0) by a
+// sender that keeps its own segments (the state-level TCP of asm/sunrpc/xprtsock.ts)
+export function skWmemQueuedAdd(sk: i32, delta: i32): void { unchecked(skWmem[sk] += delta); }
+
+// tcp_check_space -> tcp_new_space: acked data freed room, tell the socket's user
+export function tcpCheckSpace(sk: i32): void {
+  const f = unchecked(skWriteSpaceFn[sk]);
+  if (f != 0) changetype<(sk: i32) => void>(f)(sk);
+}
+
+export function tcpState(sk: i32): i32 { return unchecked(skState[sk]); }
+export function tcpSendShutdown(sk: i32): bool { return unchecked(skSendShutdown[sk]); }
+export function tcpSockErr(sk: i32): i32 { return unchecked(skErr[sk]); }
+
+// tcp_set_state sets the state only; the callers report through sk_state_change where the
+// kernel does.
+function tcpSetState(sk: i32, s: i32): void { unchecked(skState[sk] = s); }
+
+// tcp_done: the connection is over
+function tcpDone(sk: i32): void {
+  tcpSetState(sk, TCP_CLOSE);
+  skStateChange(sk);
+}
+
+// tcp_v4_connect: the SYN goes out; the caller gets -EINPROGRESS, no state_change.
+export function tcpConnect(sk: i32): void { tcpSetState(sk, TCP_SYN_SENT); }
+
+// tcp_disconnect (connect(AF_UNSPEC)): back to an unconnected socket, shutdown cleared.
+// True if the peer is sent a reset.
+export function tcpDisconnect(sk: i32): bool {
+  const rst = unchecked(skState[sk]) != TCP_CLOSE;
+  tcpSetState(sk, TCP_CLOSE);
+  unchecked(skSendShutdown[sk] = false);
+  unchecked(skErr[sk] = 0);
+  return rst;
+}
+
+// What sendmsg/sendpage on a non-blocking socket says before queueing anything
+// (sk_stream_wait_connect and the SEND_SHUTDOWN check): 0, or -ENOTCONN for a socket that is
+// closed, -EPIPE once shut down for sending, -EAGAIN while the connect is in progress.
+export function tcpSendCheck(sk: i32): i32 {
+  const st = unchecked(skState[sk]);
+  const shut = unchecked(skSendShutdown[sk]);
+  if (st == TCP_CLOSE && !shut) return -ENOTCONN;
+  if (st == TCP_CLOSE || shut) return -EPIPE;
+  if (st == TCP_SYN_SENT) return -EAGAIN;
+  return 0;
+}
+
+// shutdown(SHUT_WR): inet_shutdown -> tcp_shutdown -> tcp_close_state. True if a FIN is
+// to be sent, behind whatever is queued.
+export function tcpShutdown(sk: i32): bool {
+  unchecked(skSendShutdown[sk] = true);
+  const st = unchecked(skState[sk]);
+  if (st == TCP_ESTABLISHED) tcpSetState(sk, TCP_FIN_WAIT1);
+  else if (st == TCP_CLOSE_WAIT) tcpSetState(sk, TCP_LAST_ACK);
+  else return false;
+  skStateChange(sk);
+  return true;
+}
+
+// tcp_rcv_synsent_state_process: the SYN-ACK completes the connect
+export function tcpRcvSynAck(sk: i32): void {
+  if (unchecked(skState[sk]) != TCP_SYN_SENT) return;
+  tcpSetState(sk, TCP_ESTABLISHED);
+  skStateChange(sk);
+}
+
+// tcp_fin: the peer sends no more. ESTABLISHED: CLOSE_WAIT, until our user closes too.
+// FIN_WAIT1 (simultaneous close): CLOSING, until our FIN is acked. FIN_WAIT2:
+// tcp_time_wait(), a timewait sock keeps TIME_WAIT and this socket is done.
+export function tcpRcvFin(sk: i32): void {
+  const st = unchecked(skState[sk]);
+  if (st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1) {
+    tcpSetState(sk, st == TCP_ESTABLISHED ? TCP_CLOSE_WAIT : TCP_CLOSING);
+    skStateChange(sk);
+  } else if (st == TCP_FIN_WAIT2) tcpDone(sk);
+}
+
+// tcp_rcv_state_process: the ACK of our FIN. FIN_WAIT1: FIN_WAIT2, the peer may still
+// send. CLOSING: tcp_time_wait() as above. LAST_ACK: done.
+export function tcpRcvFinAck(sk: i32): void {
+  const st = unchecked(skState[sk]);
+  if (st == TCP_LAST_ACK || st == TCP_CLOSING) tcpDone(sk);
+  else if (st == TCP_FIN_WAIT1) {
+    tcpSetState(sk, TCP_FIN_WAIT2);
+    skStateChange(sk);
+  }
+}
+
+// tcp_reset: sk_err (EPIPE in CLOSE_WAIT), sk_error_report, tcp_done. False if the
+// socket was closed already.
+export function tcpReset(sk: i32): bool {
+  const st = unchecked(skState[sk]);
+  if (st == TCP_CLOSE) return false;
+  unchecked(skErr[sk] = st == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
+  skErrorReport(sk);
+  tcpDone(sk);
+  return true;
 }
 
 // Queues one record: `hdr` bytes of linear data (the RPC header, built by the caller)
@@ -121,14 +304,16 @@ export function tcpMemoryFree(sk: i32, bytes: i32): bool {
 //  !zerocopy: sock_no_sendpage() -> tcp_sendmsg(): the bytes are copied into pages the
 //  skb owns, now.
 // `destructorArg` >= 0 attaches a fragment destructor (Ian Campbell's proposal).
-// Returns the skb, or -EAGAIN when the send buffer is full (the caller waits for
-// write_space). The record is transmitted by tcp_push() shortly after, from softirq.
+// Returns the skb, or tcpSendCheck's error, or -EAGAIN when the send buffer is full (the
+// caller waits for write_space). The record is transmitted by tcp_push() shortly after, from softirq.
 export function tcpSendRecord(
   sk: i32, ent: i32, recType: i32, xid: u32, recA: i32, recB: i32, hdr: i32,
   pfns: StaticArray<i32>, first: i32, npages: i32, payload: i32, zerocopy: bool, destructorArg: i32,
 ): i32 {
+  const err = tcpSendCheck(sk);
+  if (err != 0) return err;
   const len = hdr + payload;
-  if (!tcpMemoryFree(sk, len)) return -11;
+  if (!tcpMemoryFree(sk, len)) return -EAGAIN;
   const skb = allocSkb(sk);
   unchecked(skbSeq[skb] = skWriteSeq[sk]);
   unchecked(skbLen[skb] = len);
@@ -257,7 +442,7 @@ function tcpAck(sk: i32, ack: u32, len: i32): void {
     }
     trace(unchecked(skEnt[sk]), N_tcp_ack, <i32>ack, acked, unchecked(skCwnd[sk]));
     if (unchecked(skPacketsOut[sk]) > 0) armRto(sk); else stopRto(sk);
-    if (acked > 0) skWriteSpace(sk);
+    if (acked > 0) tcpCheckSpace(sk);
   } else if (len == 0 && ack == unchecked(skSndUna[sk]) && unchecked(skPacketsOut[sk]) > 0) {
     unchecked(skDupAcks[sk] += 1);
     if (unchecked(skDupAcks[sk]) == 3) {

@@ -30,12 +30,12 @@ import {
   capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
   FATE_DELIVERED,
 } from "../net/dev";
-import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, setSkCallbacks, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
+import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
 import { rpciodInit, isRpciod, rpciodStep } from "../sunrpc/sched";
 import { setPatches, setTimeouts, setWspaceTimeout, setDequeueOnComplete, xprtInitXid, nDequeuedOnComplete } from "../sunrpc/xprt";
 import { clntInit, nMajorTimeouts, nMinorTimeouts } from "../sunrpc/clnt";
-import { xsSetup, xsTcpAttachSocket, xsTcpReadReply, xsTcpWriteSpace, sunrpcEvent } from "../sunrpc/xprtsock";
+import { xsSetup, xsTcpAttachSocket, sunrpcEvent } from "../sunrpc/xprtsock";
 import { nfsDirectInit, nfsDirectWriteSchedule, dreqXid, RPC_WRITE_CALL_HDR, RPC_WRITE_REPLY_LEN } from "../nfs/direct";
 import {
   drcInit, nfsdCacheLookup, nfsdCacheUpdate, lookupEntry, lastMissWhy, lastEntryAge, drcCsumWords,
@@ -404,17 +404,9 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
   }
 }
 
-function onDataReady(sk: i32, ci: i32): void {
-  const c = capSlot(ci);
-  if (sk == serverSk) {
-    if (unchecked(capRecType[c]) == REC_CALL) svcEnqueue(ci);
-  } else if (unchecked(capRecType[c]) == REC_REPLY) {
-    xsTcpReadReply(unchecked(capXid[c]), RPC_WRITE_REPLY_LEN);
-  }
-}
-
-function onWriteSpace(sk: i32): void {
-  if (sk == clientSk) xsTcpWriteSpace(tcpQueuedBytes(sk));
+// the server socket's sk_data_ready (the client's is xprtsock's)
+function svcDataReady(sk: i32, ci: i32): void {
+  if (unchecked(capRecType[capSlot(ci)]) == REC_CALL) svcEnqueue(ci);
 }
 
 // The NIC's DMA touched a page that is no longer mapped: the oops.
@@ -681,7 +673,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
   clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, 4 << 20);
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
-  setSkCallbacks(onDataReady, onWriteSpace);
+  skSetDataReady(serverSk, svcDataReady);
   setDmaFault(onDmaFault);
 
   // the mount: NFSv3 over TCP, timeo in deciseconds, linear backoff, retrans=2; a hard

@@ -2,18 +2,10 @@
 // net/sunrpc/xprt.c and the errno values the code paths pass around.
 import { NSEC_PER_MSEC } from "../kernel/clock";
 
-// errno (negated where the kernel passes -E...)
-export const EIO: i32 = 5;
-export const EAGAIN: i32 = 11;
-export const ENOMEM: i32 = 12;
-export const EPIPE: i32 = 32;
-export const ENOTSOCK: i32 = 88;
-export const ECONNRESET: i32 = 104;
-export const ENOTCONN: i32 = 107;
-export const ETIMEDOUT: i32 = 110;
-export const ECONNREFUSED: i32 = 111;
-export const EHOSTUNREACH: i32 = 113;
-export const ERESTARTSYS: i32 = 512;
+// errno, for the code paths that pass them around
+export {
+  EIO, EAGAIN, ENOMEM, EPIPE, ENOTSOCK, ECONNRESET, ENOTCONN, ETIMEDOUT, ECONNREFUSED, EHOSTUNREACH, ERESTARTSYS,
+} from "../kernel/errno";
 
 // rpc_task->tk_flags (sched.h)
 export const RPC_TASK_ASYNC: i32 = 0x0001;

@@ -13,11 +13,12 @@ import { XPRT_UDP, XPRT_TCP } from "./defs";
 import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks } from "./sched";
 import { xTransport, cwnd, cong } from "./xprt";
 import {
-  sunrpcEvent, EV_LINK, linkSet, skState, N_TCP_STATE, sockGen, tcpQueued, udpWmem, skSendShutdown,
+  sunrpcEvent, EV_LINK, linkSet, xsSk, xsSkState, sockGen, udpWmem,
   closeWaitSince, closeWaitTotal, nCloseWait, nHalfCloses, nFullCloses, nConnects, nResets,
   nDatagramsLost, nIcmpIgnored, linkUp, tcpSendQueueLen, tcpWindowIsBlocked, sockWaitsForSpace,
-  pCloseOnCloseWait, TCP_CLOSE_WAIT,
+  pCloseOnCloseWait,
 } from "./xprtsock";
+import { N_TCP_STATE, TCP_CLOSE_WAIT, tcpSendShutdown, tcpQueuedBytes } from "../net/tcp";
 import { nMajorTimeouts, nMinorTimeouts } from "./clnt";
 import { rpcShowTasksJson, xprtJson, seriesJson, waitforRefresh, waitforProcess, waitforChainJson } from "./debug";
 import { klogJson } from "./klog";
@@ -70,7 +71,7 @@ function onHung(t: i32): void {
 function check(): void {
   if (workloadDone && rpcLiveTasks() == 0) { worldStop(); return; }
   if (firstHungAt >= 0) {
-    if (xTransport == XPRT_TCP && skState == TCP_CLOSE_WAIT && closeWaitSince >= 0 && now - closeWaitSince >= closeWaitStop) { worldStop(); return; }
+    if (xTransport == XPRT_TCP && xsSkState() == TCP_CLOSE_WAIT && closeWaitSince >= 0 && now - closeWaitSince >= closeWaitStop) { worldStop(); return; }
     if (now - firstHungAt >= stopOnHangAfter) { worldStop(); return; }
   }
   scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
@@ -104,9 +105,9 @@ function sockJson(): void {
   jObj();
   jKI("gen", sockGen);
   if (xTransport == XPRT_TCP) {
-    jKName("state", unchecked(N_TCP_STATE[skState]));
-    jKB("sendShutdown", skSendShutdown);
-    jKI("queued", tcpQueued);
+    jKName("state", unchecked(N_TCP_STATE[xsSkState()]));
+    jKB("sendShutdown", xsSk >= 0 && tcpSendShutdown(xsSk));
+    jKI("queued", xsSk >= 0 ? tcpQueuedBytes(xsSk) : 0);
     jKI("sendQueueSegs", tcpSendQueueLen());
     jKB("windowBlocked", tcpWindowIsBlocked());
     jKI("closeWaitSince", closeWaitSince);

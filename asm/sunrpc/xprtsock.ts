@@ -6,16 +6,17 @@
 // server is down its host answers with ICMP port unreachable, which udp_err drops for an
 // unconnected socket without IP_RECVERR, so xs_error_report never sees it.
 //
-// TCP: the socket's states (SYN_SENT, ESTABLISHED, CLOSE_WAIT, LAST_ACK, FIN_WAIT1/2,
-// CLOSE) and xs_tcp_state_change; a send queue bounded by sk_sndbuf and drained at link
-// rate as far as the server's receive window allows; xs_nospace on a full queue;
-// xs_tcp_close (shutdown(SHUT_WR) or, with CONNECTION_CLOSE, xs_close); the connect
-// worker with its reestablish backoff and the 15 s linger abort. With patch
-// xs-tcp-close-on-close-wait the CLOSE_WAIT case clears XPRT_CONNECTED and forces a
-// full close (xs_tcp_force_close), as a519fc7a + d0bea455 do.
-//
-// Or TCP on a detailed asm/net/tcp.ts socket (xsTcpAttachSocket, nfs-odirect-retransmit):
-// sendpage of the request's own pages, so what the NIC reads is the pages at that moment.
+// TCP: an asm/net/tcp.ts socket, whose state changes (connect, FIN, RST, shutdown) and
+// freed send buffer come back through the callbacks installed on it (xs_tcp_state_change,
+// xs_tcp_write_space, xs_error_report); xs_nospace on a full send buffer; xs_tcp_close
+// (shutdown(SHUT_WR) or, with CONNECTION_CLOSE, xs_close); the connect worker with its
+// reestablish backoff and the 15 s linger abort. With patch xs-tcp-close-on-close-wait
+// the CLOSE_WAIT case clears XPRT_CONNECTED and forces a full close
+// (xs_tcp_force_close), as a519fc7a + d0bea455 do.
+// The data either goes as segments this file queues and drains at link rate as far as
+// nfsd's receive window allows (sunrpc-tcp-close-wait), or, on a socket set up with
+// xsTcpAttachSocket (nfs-odirect-retransmit), as the socket's own skbs: sendpage of the
+// request's own pages, so what the NIC reads is the pages at that moment.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -26,13 +27,19 @@ import { entNew } from "../kernel/sched";
 import { stream, randChance, randDuration } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
 import {
-  EAGAIN, ENOTCONN, ENOTSOCK, EPIPE, ECONNRESET, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
+  EAGAIN, ENOTCONN, ENOTSOCK, EPIPE, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
   XPRT_CLOSE_WAIT, XPRT_CLOSING, XPRT_CONNECTION_ABORT, XPRT_CONNECTION_CLOSE, XPRT_BOUND,
   XS_TCP_INIT_REEST_TO, XS_TCP_MAX_REEST_TO, XS_TCP_LINGER_TO, NFS3PROC_WRITE, NFS3PROC_COMMIT,
   RPC_TASK_SENT, MAX_TASKS,
 } from "./defs";
-import { tcpSendRecord } from "../net/tcp";
-import { REC_CALL } from "../net/skbuff";
+import {
+  tcpSendRecord, sockCreate, sockRelease, skSetDataReady, skSetWriteSpace, skSetStateChange, skSetErrorReport,
+  skStreamWspace, skStreamIsWriteable, skWmemQueuedAdd, tcpCheckSpace, tcpQueuedBytes, tcpState, tcpSendShutdown,
+  tcpSockErr, tcpConnect, tcpDisconnect, tcpSendCheck, tcpShutdown, tcpRcvSynAck, tcpRcvFin, tcpRcvFinAck, tcpReset,
+  TCP_ESTABLISHED, TCP_SYN_SENT, TCP_FIN_WAIT1, TCP_CLOSING, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK, N_TCP_STATE,
+} from "../net/tcp";
+import { REC_CALL, REC_REPLY } from "../net/skbuff";
+import { capSlot, capRecType, capXid, capLen } from "../net/dev";
 import { EV_RPC_TIMER, EV_DELAYED_WORK, rpcTimerFire, delayedWorkFire } from "./sched";
 import { tkRqst, tkProc, tkEnt, tkFlags, tkCalldata, rpcTaskTap, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork } from "./sched";
 import {
@@ -58,28 +65,6 @@ export const EV_LINK: i32 = KIND_MODEL + 13;
 export const EV_XS_LAST: i32 = KIND_MODEL + 13;
 
 const S_NET = stream("sunrpc.net");
-
-// TCP states (include/net/tcp_states.h numbering)
-export const TCP_ESTABLISHED: i32 = 1;
-export const TCP_SYN_SENT: i32 = 2;
-export const TCP_FIN_WAIT1: i32 = 4;
-export const TCP_FIN_WAIT2: i32 = 5;
-export const TCP_CLOSE: i32 = 7;
-export const TCP_CLOSE_WAIT: i32 = 8;
-export const TCP_LAST_ACK: i32 = 9;
-export const N_TCP_STATE = zeroed<i32>(12);
-N_TCP_STATE[0] = name("(no socket)");
-N_TCP_STATE[1] = name("TCP_ESTABLISHED");
-N_TCP_STATE[2] = name("TCP_SYN_SENT");
-N_TCP_STATE[3] = name("TCP_SYN_RECV");
-N_TCP_STATE[4] = name("TCP_FIN_WAIT1");
-N_TCP_STATE[5] = name("TCP_FIN_WAIT2");
-N_TCP_STATE[6] = name("TCP_TIME_WAIT");
-N_TCP_STATE[7] = name("TCP_CLOSE");
-N_TCP_STATE[8] = name("TCP_CLOSE_WAIT");
-N_TCP_STATE[9] = name("TCP_LAST_ACK");
-N_TCP_STATE[10] = name("TCP_LISTEN");
-N_TCP_STATE[11] = name("TCP_CLOSING");
 
 // control segments
 export const CTRL_SYN: i32 = 1;
@@ -347,11 +332,10 @@ function xsUdpSetupSocket(): void {
   xprtWakePendingTasks(0);
 }
 
-// ---- TCP (client socket) ------------------------------------------------------------------
-export let skState: i32 = 0;            // 0: no socket
-export let skSendShutdown: bool = false;
+// ---- TCP -------------------------------------------------------------------------------
+export let xsSk: i32 = -1;               // transport->inet: the asm/net socket, -1 = none
 let tcpSndbuf: i32 = 262144;
-export let tcpQueued: i32 = 0;           // sk_wmem_queued: unsent + unacked
+// the segments queued on xsSk and not yet on the wire (sunrpc-tcp-close-wait)
 const TQ: i32 = 1024;
 const tqXid = zeroed<u32>(TQ);
 const tqProc = zeroed<i32>(TQ);
@@ -373,18 +357,20 @@ export let nResets: i32 = 0;
 
 export function setCloseOnCloseWait(on: bool): void { pCloseOnCloseWait = on; }
 
-function tcpSetState(s: i32): void {
-  if (skState == TCP_CLOSE_WAIT && s != TCP_CLOSE_WAIT && closeWaitSince >= 0) {
-    closeWaitTotal += now - closeWaitSince;
-    closeWaitSince = -1;
-  }
-  if (s == TCP_CLOSE_WAIT && skState != TCP_CLOSE_WAIT) { closeWaitSince = now; nCloseWait++; }
-  skState = s;
-  xsTcpStateChange();
+// the socket's state, 0 without a socket
+export function xsSkState(): i32 { return xsSk < 0 ? 0 : tcpState(xsSk); }
+
+// how long the socket sits in CLOSE_WAIT (evidence)
+function closeWaitEnd(): void {
+  if (closeWaitSince < 0) return;
+  closeWaitTotal += now - closeWaitSince;
+  closeWaitSince = -1;
 }
 
+// the socket's queued segments go with it (a reset, a release, a disconnect)
 function tcpFlushQueue(): void {
-  tqHead = 0; tqLen = 0; tcpQueued = 0; tcpTxBusy = false; tcpWindowBlocked = false;
+  if (xsSk >= 0) skWmemQueuedAdd(xsSk, -tcpQueuedBytes(xsSk));
+  tqHead = 0; tqLen = 0; tcpTxBusy = false; tcpWindowBlocked = false;
 }
 
 // xs_tcp_send_request
@@ -394,17 +380,16 @@ function xsTcpSendRequest(task: i32): i32 {
   const total = callBytes(proc);
   unchecked(rqSlen[req] = total);
   if (sockGen == 0) return -ENOTCONN;                       // -ENOTSOCK
-  if (skState == TCP_CLOSE || skSendShutdown) {
-    // sendpage on a closed or shut-down socket
-    const err = skState == TCP_CLOSE && !skSendShutdown ? -ENOTCONN : -EPIPE;
+  const err = tcpSendCheck(xsSk);
+  if (err == -EAGAIN) { asyncNospace = true; return xsNospace(task); }
+  if (err != 0) {
     if (err == -EPIPE) xsTcpShutdown();
     asyncNospace = false;
     return err;
   }
-  if (skState == TCP_SYN_SENT) { asyncNospace = true; return xsNospace(task); }
   const sent0 = unchecked(rqBytesSent[req]);
   const want = total - sent0;
-  let room = tcpSndbuf - tcpQueued;
+  let room = skStreamWspace(xsSk);
   if (room < 0) room = 0;
   const n = want < room ? want : room;
   if (n > 0 && tqLen < TQ) {
@@ -415,11 +400,11 @@ function xsTcpSendRequest(task: i32): i32 {
     unchecked(tqEnd[i] = n == want);
     unchecked(tqFin[i] = false);
     tqLen++;
-    tcpQueued += n;
+    skWmemQueuedAdd(xsSk, n);
     unchecked(rqBytesSent[req] = sent0 + n);
     tcpPump();
   }
-  trace(unchecked(tkEnt[task]), N_tcp_send, <i32>unchecked(rqXid[req]), unchecked(rqBytesSent[req]), total, tcpQueued);
+  trace(unchecked(tkEnt[task]), N_tcp_send, <i32>unchecked(rqXid[req]), unchecked(rqBytesSent[req]), total, tcpQueuedBytes(xsSk));
   if (unchecked(rqBytesSent[req]) >= total) {
     unchecked(rqBytesSent[req] = 0);
     return 0;
@@ -489,17 +474,13 @@ function tcpAtServer(slot: i32): void {
   }
 }
 
-// the server ACKed bytes: they leave sk_wmem_queued; xs_tcp_write_space
+// the server ACKed bytes: they leave sk_wmem_queued (not what a flush already dropped)
 function tcpAck(gen: i32, bytes: i32): void {
   if (gen != sockGen) return;
-  tcpQueued -= bytes;
-  if (tcpQueued < 0) tcpQueued = 0;
+  const q = tcpQueuedBytes(xsSk);
+  skWmemQueuedAdd(xsSk, -(bytes < q ? bytes : q));
   setCurCpu(irqCpu);
-  // sk_stream_wspace >= sk_stream_min_wspace
-  if (tcpSndbuf - tcpQueued >= tcpQueued / 2 && asyncNospace) {
-    trace(netEnt, N_tcp_write_space, tcpQueued);
-    xsWriteSpace();
-  }
+  tcpCheckSpace(xsSk);
 }
 
 // called by the server
@@ -516,7 +497,7 @@ function tcpCtrlToServer(gen: i32, ctrl: i32): void {
 
 // xs_tcp_data_ready -> xs_tcp_read_reply -> xprt_complete_rqst
 function tcpReplyAtClient(gen: i32, xid: i32): void {
-  if (gen != sockGen || skState == TCP_CLOSE) return;
+  if (gen != sockGen || tcpState(xsSk) == TCP_CLOSE) return;
   setCurCpu(irqCpu);
   const r = xprtLookupRqst(<u32>xid);
   trace(netEnt, N_tcp_reply, xid, r >= 0 ? 1 : 0);
@@ -528,34 +509,35 @@ function tcpCtrlAtClient(gen: i32, ctrl: i32): void {
   if (gen != sockGen) return;
   setCurCpu(irqCpu);
   trace(netEnt, N_tcp_ctrl_c, N_CTRL[ctrl]);
-  if (ctrl == CTRL_WINDOW) { tcpPump(); return; }
-  if (ctrl == CTRL_SYNACK) {
-    if (skState == TCP_SYN_SENT) tcpSetState(TCP_ESTABLISHED);
-    return;
-  }
-  if (ctrl == CTRL_FIN) {
-    if (skState == TCP_ESTABLISHED) tcpSetState(TCP_CLOSE_WAIT);
-    else if (skState == TCP_FIN_WAIT1 || skState == TCP_FIN_WAIT2) tcpSetState(TCP_CLOSE);   // via TIME_WAIT
-    return;
-  }
-  if (ctrl == CTRL_FINACK) {
-    if (skState == TCP_LAST_ACK) tcpSetState(TCP_CLOSE);
-    else if (skState == TCP_FIN_WAIT1) tcpSetState(TCP_FIN_WAIT2);
-    return;
-  }
-  if (ctrl == CTRL_RST) {
-    if (skState == TCP_CLOSE || skState == 0) return;
+  if (ctrl == CTRL_WINDOW) tcpPump();
+  else if (ctrl == CTRL_SYNACK) tcpRcvSynAck(xsSk);
+  else if (ctrl == CTRL_FIN) tcpRcvFin(xsSk);
+  else if (ctrl == CTRL_FINACK) tcpRcvFinAck(xsSk);
+  else if (ctrl == CTRL_RST && tcpState(xsSk) != TCP_CLOSE) {
     nResets++;
-    // tcp_reset: sk_err, sk_error_report, tcp_done
-    trace(xEnt, N_error_report, skState == TCP_CLOSE_WAIT ? -EPIPE : -ECONNRESET);
-    xprtWakePendingTasks(-EAGAIN);
     tcpFlushQueue();
-    tcpSetState(TCP_CLOSE);
+    tcpReset(xsSk);
   }
 }
 
+// xs_error_report
+function xsErrorReport(sk: i32): void {
+  trace(xEnt, N_error_report, -tcpSockErr(sk));
+  xprtWakePendingTasks(-EAGAIN);
+}
+
+// xs_tcp_write_space: sk_stream_is_writeable, then xs_write_space
+function xsTcpWriteSpace(sk: i32): void {
+  if (!skStreamIsWriteable(sk) || !asyncNospace) return;
+  trace(netEnt, N_tcp_write_space, tcpQueuedBytes(sk));
+  xsWriteSpace();
+}
+
 // xs_tcp_state_change
-function xsTcpStateChange(): void {
+function xsTcpStateChange(sk: i32): void {
+  const skState = tcpState(sk);
+  if (skState == TCP_CLOSE_WAIT) { closeWaitSince = now; nCloseWait++; }
+  else closeWaitEnd();
   trace(xEnt, N_state_change, unchecked(N_TCP_STATE[skState]), xprtConnected() ? 1 : 0);
   klog(unchecked(N_TCP_STATE[skState]), sockGen);
   if (skState == TCP_ESTABLISHED) {
@@ -589,6 +571,11 @@ function xsTcpStateChange(): void {
     if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
     return;
   }
+  if (skState == TCP_CLOSING) {
+    // the server closed too: back off before reconnecting
+    if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
+    return;
+  }
   if (skState == TCP_LAST_ACK) {
     xprtSetBit(xEnt, XPRT_CLOSING);
     lingerTimeout();
@@ -618,11 +605,10 @@ function lingerTimeout(): void {
 
 // xs_tcp_shutdown: shutdown(SHUT_WR) — a FIN queued behind whatever is unsent
 function xsTcpShutdown(): void {
-  if (sockGen == 0 || skSendShutdown) return;
-  trace(xEnt, N_tcp_shutdown, unchecked(N_TCP_STATE[skState]));
-  skSendShutdown = true;
+  if (sockGen == 0 || tcpSendShutdown(xsSk)) return;
+  trace(xEnt, N_tcp_shutdown, unchecked(N_TCP_STATE[tcpState(xsSk)]));
   nHalfCloses++;
-  if (skState == TCP_CLOSE || skState == TCP_SYN_SENT) return;
+  if (!tcpShutdown(xsSk)) return;
   if (tqLen < TQ) {
     const i = (tqHead + tqLen) % TQ;
     unchecked(tqFin[i] = true);
@@ -630,8 +616,6 @@ function xsTcpShutdown(): void {
     unchecked(tqEnd[i] = false);
     tqLen++;
   }
-  if (skState == TCP_ESTABLISHED) tcpSetState(TCP_FIN_WAIT1);
-  else if (skState == TCP_CLOSE_WAIT) tcpSetState(TCP_LAST_ACK);
   tcpPump();
 }
 
@@ -639,12 +623,11 @@ function xsTcpShutdown(): void {
 // server gets a reset.
 function xsResetTransport(): void {
   if (sockGen == 0) return;
-  if (skState != TCP_CLOSE && skState != 0) tcpCtrlToServer(sockGen, CTRL_RST);
   tcpFlushQueue();
+  if (sockRelease(xsSk)) tcpCtrlToServer(sockGen, CTRL_RST);
+  xsSk = -1;
   sockGen = 0;
-  skState = 0;
-  skSendShutdown = false;
-  if (closeWaitSince >= 0) { closeWaitTotal += now - closeWaitSince; closeWaitSince = -1; }
+  closeWaitEnd();
 }
 
 // xs_close
@@ -691,22 +674,21 @@ function xsTcpSetupSocket(): void {
   if (sockGen == 0) {
     xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
     sockGen = ++lastGen;
-    skState = TCP_CLOSE;
-    skSendShutdown = false;
+    xsTcpCreateSock();
   } else {
     reuse = true;
     abort = xprtBit(XPRT_CONNECTION_ABORT);
     xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
     // xs_tcp_reuse_connection: abort unless cleanly unconnected or established
-    const clean = (skState == TCP_CLOSE && !skSendShutdown) || ((skState == TCP_ESTABLISHED || skState == TCP_SYN_SENT) && !skSendShutdown);
+    const st = tcpState(xsSk);
+    const clean = (st == TCP_CLOSE || st == TCP_ESTABLISHED || st == TCP_SYN_SENT) && !tcpSendShutdown(xsSk);
     if (!clean) {
       trace(xEnt, N_abort);
-      if (skState != TCP_CLOSE) tcpCtrlToServer(sockGen, CTRL_RST);
       tcpFlushQueue();
-      skSendShutdown = false;
       // AF_UNSPEC connect succeeded: the socket is unconnected again, same port
+      if (tcpDisconnect(xsSk)) tcpCtrlToServer(sockGen, CTRL_RST);
+      closeWaitEnd();
       sockGen = ++lastGen;
-      skState = TCP_CLOSE;
       xprtClearBit(xEnt, XPRT_CLOSE_WAIT);
       xprtClearBit(xEnt, XPRT_CLOSING);
       xprtDisconnectDone(xEnt);
@@ -719,16 +701,29 @@ function xsTcpSetupSocket(): void {
     return;
   }
   // xs_tcp_finish_connecting: kernel_connect -> -EINPROGRESS
-  if (skState == TCP_CLOSE) {
+  if (tcpState(xsSk) == TCP_CLOSE) {
     xprtClearBit(xEnt, XPRT_CONNECTED);
-    skState = TCP_SYN_SENT;
-    trace(xEnt, N_state_change, unchecked(N_TCP_STATE[skState]), 0);
+    tcpConnect(xsSk);
+    trace(xEnt, N_state_change, unchecked(N_TCP_STATE[TCP_SYN_SENT]), 0);
     bumpConnectCookie();
     tcpCtrlToServer(sockGen, CTRL_SYN);
   }
   xprtClearBit(xEnt, XPRT_CONNECTING);
 }
 let lastGen: i32 = 0;
+
+// xs_create_sock
+function xsTcpCreateSock(): void {
+  xsSk = sockCreate(xEnt, tcpSndbuf);
+  xsTcpSetCallbacks(xsSk);
+}
+// the callbacks xs_tcp_finish_connecting installs (sk_data_ready only where the replies
+// arrive as the socket's records)
+function xsTcpSetCallbacks(sk: i32): void {
+  skSetWriteSpace(sk, xsTcpWriteSpace);
+  skSetStateChange(sk, xsTcpStateChange);
+  skSetErrorReport(sk, xsErrorReport);
+}
 
 function runConnectWorker(): void {
   if (xTransport == XPRT_UDP) xsUdpSetupSocket();
@@ -742,16 +737,15 @@ function retransTimeout(task: i32): void {
 
 function sendRequest(task: i32): i32 {
   if (xTransport == XPRT_UDP) return xsUdpSendRequest(task);
-  return netSk >= 0 ? xsTcpSendRecord(task) : xsTcpSendRequest(task);
+  return skbRecords ? xsTcpSendRecord(task) : xsTcpSendRequest(task);
 }
 
-// ---- TCP on a detailed socket (asm/net/tcp.ts) ---------------------------------------------
-// The state-level TCP above is the default socket. xsTcpAttachSocket() puts the transport on
-// an established asm/net socket instead: xs_tcp_send_request hands each record to
-// tcpSendRecord (sendpage of the request's pages, the skbs as the NIC sees them), and the
-// socket's callbacks come back as xsTcpReadReply (xs_tcp_data_ready -> reply by XID) and
-// xsTcpWriteSpace.
-let netSk: i32 = -1;
+// ---- TCP data as the socket's own skbs (nfs-odirect-retransmit) ---------------------------
+// xsTcpAttachSocket() puts the transport on an asm/net socket that is already established
+// (mount time): xs_tcp_send_request hands each record to tcpSendRecord (sendpage of the
+// request's pages, the skbs as the NIC sees them), and replies come back through
+// xs_tcp_data_ready.
+let skbRecords: bool = false;
 let netPfns = zeroed<i32>(0);
 let pCopyOnResend: bool = false;     // a6b31d18: a retransmission is sent by copy
 let pFragDestructors: bool = false;  // Ian Campbell: skb fragments carry a destructor
@@ -766,10 +760,14 @@ const N_tcp_send_rec = fn("xs_tcp_send_request", "xid=%x zerocopy=%d", CAT_NET);
 const N_xid_not_found = fn("xs_tcp_read_reply: XID not found", "xid=%x", CAT_LOG);
 
 export function xsTcpAttachSocket(sk: i32, pfns: StaticArray<i32>, copyOnResend: bool, fragDestructors: bool): void {
-  netSk = sk;
+  xsSk = sk;
+  sockGen = ++lastGen;
+  skbRecords = true;
   netPfns = pfns;
   pCopyOnResend = copyOnResend;
   pFragDestructors = fragDestructors;
+  skSetDataReady(sk, xsTcpDataReady);
+  xsTcpSetCallbacks(sk);
   xprtSetBit(xEnt, XPRT_CONNECTED);      // connected at mount time
 }
 
@@ -793,26 +791,25 @@ function xsTcpSendRecord(task: i32): i32 {
   trace(unchecked(tkEnt[task]), N_tcp_send_rec, <i32>xid, zerocopy ? 1 : 0);
   rpcTaskTap(task, N_tcp_send_rec, 0);
   const skb = tcpSendRecord(
-    netSk, unchecked(tkEnt[task]), REC_CALL, xid, cd, unchecked(sbTag[task]), unchecked(sbHead[task]),
+    xsSk, unchecked(tkEnt[task]), REC_CALL, xid, cd, unchecked(sbTag[task]), unchecked(sbHead[task]),
     netPfns, unchecked(sbFirst[task]), unchecked(sbNpages[task]), unchecked(sbPageLen[task]),
     zerocopy, pFragDestructors && zerocopy ? cd : -1,
   );
   if (skb >= 0) return 0;
+  if (skb != -EAGAIN) return skb;
   asyncNospace = true;
   return xsNospace(task);
 }
 
-// xs_tcp_data_ready -> xs_tcp_read_reply: xprt_lookup_rqst by XID, xprt_complete_rqst
-export function xsTcpReadReply(xid: u32, copied: i32): void {
+// xs_tcp_data_ready -> xs_tcp_read_reply: a reply record, xprt_lookup_rqst by XID,
+// xprt_complete_rqst
+function xsTcpDataReady(sk: i32, ci: i32): void {
+  const c = capSlot(ci);
+  if (unchecked(capRecType[c]) != REC_REPLY) return;
+  const xid = unchecked(capXid[c]);
   const r = xprtLookupRqst(xid);
   if (r < 0) { trace(xEnt, N_xid_not_found, <i32>xid); return; }
-  xprtCompleteRqst(xEnt, unchecked(rqTask[r]), copied);
-}
-
-// xs_tcp_write_space
-export function xsTcpWriteSpace(queued: i32): void {
-  trace(xEnt, N_tcp_write_space, queued);
-  xsWriteSpace();
+  xprtCompleteRqst(xEnt, unchecked(rqTask[r]), unchecked(capLen[c]));
 }
 
 // xs_setup_udp / xs_setup_tcp

@@ -20,6 +20,10 @@ import { setEventBudget, setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } fro
 import { trace } from "../kernel/trace";
 import { jObj, jEndObj, jKI } from "../kernel/json";
 import { zeroed } from "../kernel/mem";
+import {
+  sockCreate, sockRelease, skSetStateChange, tcpState, tcpConnect, tcpRcvSynAck, tcpRcvFin, tcpRcvFinAck, tcpReset,
+  tcpShutdown, tcpDisconnect, tcpSendCheck, tcpSockErr,
+} from "../net/tcp";
 
 // events
 export function t_schedule(at: f64, obj: i32): i32 { return scheduleAt(<i64>at, KIND_MODEL, obj); }
@@ -35,6 +39,33 @@ export function t_wq_add_head(q: i32, item: i32, level: i32): void { wqAddHead(q
 export function t_wq_pop(q: i32): i32 { return wqPop(q); }
 export function t_wq_remove(item: i32): i32 { return wqRemove(item) ? 1 : 0; }
 export function t_wq_len(q: i32): i32 { return wqLen(q); }
+
+// TCP socket state (asm/net/tcp.ts): ops 0 connect, 1 SYN-ACK in, 2 FIN in, 3 ACK of
+// our FIN in, 4 RST in, 5 shutdown(SHUT_WR), 6 AF_UNSPEC connect. The state_change
+// callback records the states it saw (one decimal digit pair each).
+let skSeen: i64 = 0;
+function skSeenState(sk: i32): void { skSeen = skSeen * 100 + tcpState(sk); }
+export function t_sk_create(): i32 {
+  const sk = sockCreate(0, 1000);
+  skSetStateChange(sk, skSeenState);
+  skSeen = 0;
+  return sk;
+}
+export function t_sk_op(sk: i32, op: i32): i32 {
+  if (op == 0) tcpConnect(sk);
+  else if (op == 1) tcpRcvSynAck(sk);
+  else if (op == 2) tcpRcvFin(sk);
+  else if (op == 3) tcpRcvFinAck(sk);
+  else if (op == 4) return tcpReset(sk) ? 1 : 0;
+  else if (op == 5) return tcpShutdown(sk) ? 1 : 0;
+  else if (op == 6) return tcpDisconnect(sk) ? 1 : 0;
+  return 0;
+}
+export function t_sk_state(sk: i32): i32 { return tcpState(sk); }
+export function t_sk_seen(): f64 { return <f64>skSeen; }
+export function t_sk_send_check(sk: i32): i32 { return tcpSendCheck(sk); }
+export function t_sk_err(sk: i32): i32 { return tcpSockErr(sk); }
+export function t_sk_release(sk: i32): i32 { return sockRelease(sk) ? 1 : 0; }
 
 // PRNG streams
 const S_A = stream("test.a");

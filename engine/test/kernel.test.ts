@@ -95,6 +95,71 @@ describe("wait queues", () => {
   });
 });
 
+describe("TCP socket state (net/tcp.ts)", () => {
+  // include/net/tcp_states.h
+  const EST = 1, SYN_SENT = 2, FIN_WAIT1 = 4, FIN_WAIT2 = 5, CLOSE = 7, CLOSE_WAIT = 8, LAST_ACK = 9, CLOSING = 11;
+  const CONNECT = 0, SYNACK = 1, FIN = 2, FINACK = 3, RST = 4, SHUTDOWN = 5, DISCONNECT = 6;
+  const seen = (x: any) => { const out: number[] = []; for (let v = x.t_sk_seen(); v > 0; v = Math.floor(v / 100)) out.unshift(v % 100); return out; };
+  const established = (x: any) => { const sk = x.t_sk_create(); x.t_sk_op(sk, CONNECT); x.t_sk_op(sk, SYNACK); return sk; };
+
+  it("connect: SYN_SENT without a state_change, ESTABLISHED with one; a sender gets -EAGAIN meanwhile", () => {
+    const x = fresh();
+    const sk = x.t_sk_create();
+    expect(x.t_sk_send_check(sk)).toBe(-107);          // -ENOTCONN
+    x.t_sk_op(sk, CONNECT);
+    expect(x.t_sk_state(sk)).toBe(SYN_SENT);
+    expect(x.t_sk_send_check(sk)).toBe(-11);
+    x.t_sk_op(sk, SYNACK);
+    expect(x.t_sk_state(sk)).toBe(EST);
+    expect(x.t_sk_send_check(sk)).toBe(0);
+    expect(seen(x)).toEqual([EST]);
+  });
+
+  it("the peer closes first: CLOSE_WAIT until shutdown, then LAST_ACK, then CLOSE on the ACK of our FIN", () => {
+    const x = fresh();
+    const sk = established(x);
+    x.t_sk_op(sk, FIN);
+    expect(x.t_sk_state(sk)).toBe(CLOSE_WAIT);
+    expect(x.t_sk_send_check(sk)).toBe(0);             // CLOSE_WAIT may still send
+    expect(x.t_sk_op(sk, SHUTDOWN)).toBe(1);           // a FIN goes out
+    expect(x.t_sk_send_check(sk)).toBe(-32);           // -EPIPE
+    x.t_sk_op(sk, FINACK);
+    expect(seen(x)).toEqual([EST, CLOSE_WAIT, LAST_ACK, CLOSE]);
+  });
+
+  it("we close first: FIN_WAIT1, FIN_WAIT2, then TIME_WAIT leaves the socket CLOSE; at once: CLOSING", () => {
+    const x = fresh();
+    const a = established(x);
+    x.t_sk_op(a, SHUTDOWN); x.t_sk_op(a, FINACK); x.t_sk_op(a, FIN);
+    expect(seen(x)).toEqual([EST, FIN_WAIT1, FIN_WAIT2, CLOSE]);
+    const b = established(x);
+    x.t_sk_op(b, SHUTDOWN); x.t_sk_op(b, FIN);
+    expect(x.t_sk_state(b)).toBe(CLOSING);
+    x.t_sk_op(b, FINACK);
+    expect(seen(x)).toEqual([EST, FIN_WAIT1, CLOSING, CLOSE]);
+  });
+
+  it("a reset: EPIPE in CLOSE_WAIT, ECONNRESET otherwise, none on a closed socket; AF_UNSPEC connect and release", () => {
+    const x = fresh();
+    const a = established(x);
+    x.t_sk_op(a, FIN);
+    expect(x.t_sk_op(a, RST)).toBe(1);
+    expect(x.t_sk_err(a)).toBe(32);
+    expect(x.t_sk_state(a)).toBe(CLOSE);
+    expect(x.t_sk_op(a, RST)).toBe(0);
+    const b = established(x);
+    x.t_sk_op(b, RST);
+    expect(x.t_sk_err(b)).toBe(104);
+    const c = established(x);
+    x.t_sk_op(c, SHUTDOWN);
+    expect(x.t_sk_op(c, DISCONNECT)).toBe(1);          // the peer gets a reset
+    expect(x.t_sk_state(c)).toBe(CLOSE);
+    expect(x.t_sk_send_check(c)).toBe(-107);           // shutdown cleared, unconnected again
+    expect(x.t_sk_release(c)).toBe(0);
+    expect(x.t_sk_create()).toBe(c);                   // the slot is free again
+  });
+});
+
 describe("PRNG streams", () => {
   const draw = (x: any, s: number, n: number) => Array.from({ length: n }, () => x.t_rand(s));
 
