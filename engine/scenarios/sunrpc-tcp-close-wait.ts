@@ -4,12 +4,7 @@
 import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
-
-type Group = KnobSpec["group"];
-const int = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
-  ({ name, label, group, type: "int", default: def, min, max, description, ...(unit ? { unit } : {}) });
-const float = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
-  ({ name, label, group, type: "float", default: def, min, max, description, ...(unit ? { unit } : {}) });
+import { intKnob as int, floatKnob as float } from "./knobs";
 
 export const TCP_KNOBS: KnobSpec[] = [
   int("instances", "mmap3 instances", "workload", 2, 1, 4, "mmap3 processes running side by side (each a thread group with its own file)"),

@@ -4,14 +4,7 @@
 import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
-
-type Group = KnobSpec["group"];
-const int = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
-  ({ name, label, group, type: "int", default: def, min, max, description, ...(unit ? { unit } : {}) });
-const float = (name: string, label: string, group: Group, def: number, min: number, max: number, description: string, unit?: string): KnobSpec =>
-  ({ name, label, group, type: "float", default: def, min, max, description, ...(unit ? { unit } : {}) });
-const bool = (name: string, label: string, group: Group, def: boolean, description: string): KnobSpec =>
-  ({ name, label, group, type: "bool", default: def, description });
+import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
 
 export const UDP_KNOBS: KnobSpec[] = [
   int("writers", "dd writers", "workload", 3, 1, 8, "dd processes started together by the backup script, each writing its own file then closing it (close -> nfs_file_flush waits for every WRITE)"),
