@@ -39,7 +39,8 @@ const TCP_TIMEOUT_INIT: i64 = NSEC_PER_SEC;
 const TCP_INIT_CWND: i32 = 10;
 const S_SOFTIRQ = stream("softirq");
 
-const MAX_SOCKS: i32 = 4;
+// the client's socket(s) plus each connection knfsd has accepted and not yet released
+const MAX_SOCKS: i32 = 64;
 const skPeerDir = zeroed<i32>(MAX_SOCKS);   // direction this socket transmits in
 const skNic = zeroed<i32>(MAX_SOCKS);
 const skEnt = zeroed<i32>(MAX_SOCKS);
@@ -66,6 +67,9 @@ const skRetransSegs = zeroed<i32>(MAX_SOCKS);
 const skState = zeroed<i32>(MAX_SOCKS);
 const skSendShutdown = zeroed<bool>(MAX_SOCKS);  // sk_shutdown & SEND_SHUTDOWN
 const skErr = zeroed<i32>(MAX_SOCKS);
+const skRmem = zeroed<i32>(MAX_SOCKS);      // sk_rmem_alloc: received, not yet read
+const skRcvbuf = zeroed<i32>(MAX_SOCKS);
+const skRcvWndZero = zeroed<bool>(MAX_SOCKS);  // a zero window was advertised
 const skInUse = zeroed<bool>(MAX_SOCKS);
 // the callbacks, as function references (0: none installed)
 const skDataReadyFn = zeroed<usize>(MAX_SOCKS);
@@ -141,6 +145,8 @@ export function sockCreate(ent: i32, sndbuf: i32): i32 {
   unchecked(skErr[sk] = 0);
   unchecked(skWmem[sk] = 0);
   unchecked(skSndbuf[sk] = sndbuf);
+  unchecked(skRmem[sk] = 0);
+  unchecked(skRcvWndZero[sk] = false);
   unchecked(skDataReadyFn[sk] = 0);
   unchecked(skWriteSpaceFn[sk] = 0);
   unchecked(skStateChangeFn[sk] = 0);
@@ -155,6 +161,14 @@ export function sockRelease(sk: i32): bool {
   tcpSetState(sk, TCP_CLOSE);
   unchecked(skInUse[sk] = false);
   return rst;
+}
+
+// inet_csk_accept: a connection the listener completed, with a receive buffer of `rcvbuf`
+export function tcpAccept(ent: i32, sndbuf: i32, rcvbuf: i32): i32 {
+  const sk = sockCreate(ent, sndbuf);
+  unchecked(skRcvbuf[sk] = rcvbuf);
+  tcpSetState(sk, TCP_ESTABLISHED);
+  return sk;
 }
 
 // A connected socket transmitting in direction `dir` through `nic`; isn = its initial seq.
@@ -205,6 +219,24 @@ export function skWmemQueuedAdd(sk: i32, delta: i32): void { unchecked(skWmem[sk
 export function tcpCheckSpace(sk: i32): void {
   const f = unchecked(skWriteSpaceFn[sk]);
   if (f != 0) changetype<(sk: i32) => void>(f)(sk);
+}
+
+// The receive queue, for a receiver that takes its data as byte counts (knfsd's
+// connections; the segments are asm/sunrpc/xprtsock.ts's): tcp_queue_rcv charges
+// sk_rmem_alloc, tcp_select_window offers what is left of sk_rcvbuf, tcp_recvmsg frees it.
+export function tcpQueueRcv(sk: i32, bytes: i32): void { unchecked(skRmem[sk] += bytes); }
+export function tcpRmem(sk: i32): i32 { return unchecked(skRmem[sk]); }
+export function tcpSelectWindow(sk: i32): i32 {
+  const w = unchecked(skRcvbuf[sk]) - unchecked(skRmem[sk]);
+  if (w <= 0) unchecked(skRcvWndZero[sk] = true);
+  return w;
+}
+// True if the read reopens a window advertised as zero: tcp_cleanup_rbuf sends the update.
+export function tcpRecvmsg(sk: i32, bytes: i32): bool {
+  unchecked(skRmem[sk] -= bytes);
+  const update = unchecked(skRcvWndZero[sk]);
+  unchecked(skRcvWndZero[sk] = false);
+  return update;
 }
 
 export function tcpState(sk: i32): i32 { return unchecked(skState[sk]); }

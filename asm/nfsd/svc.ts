@@ -5,6 +5,7 @@
 // svc_age_temp_xprts (an idle connection is closed after one to two aging periods),
 // optional random drops, and svc_delete_xprt's shutdown(SHUT_RDWR) + release.
 //
+// Each accepted connection is an asm/net/tcp.ts socket (state, receive queue and window).
 // The client side reaches it through the hooks in asm/sunrpc/xprtsock.ts; the server
 // answers through udpReplyToClient / tcpReplyToClient / tcpCtrlToClient.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
@@ -20,6 +21,10 @@ import {
   setServerHooks, udpReplyToClient, tcpReplyToClient, tcpCtrlToClient, CTRL_SYN, CTRL_SYNACK,
   CTRL_FIN, CTRL_RST, CTRL_FINACK, CTRL_WINDOW,
 } from "../sunrpc/xprtsock";
+import {
+  tcpAccept, sockRelease, tcpState, tcpSendShutdown, tcpShutdown, tcpRcvFin, tcpReset, tcpQueueRcv, tcpRmem,
+  tcpSelectWindow, tcpRecvmsg, TCP_ESTABLISHED, TCP_CLOSE,
+} from "../net/tcp";
 
 export const EV_NFSD_DONE: i32 = KIND_MODEL + 20;
 export const EV_STORAGE: i32 = KIND_MODEL + 21;
@@ -82,18 +87,14 @@ const svEpoch = zeroed<i32>(SV);
 const svUsed = zeroed<bool>(SV);
 let epoch: i32 = 0;
 
-// TCP connections, keyed by the client socket generation (mod NC)
+// TCP connections (svc_xprt), keyed by the client socket generation (mod NC): the
+// accepted socket (-1 once released: data gets a reset), the nfsd threads using it
+// (xpt_ref) and XPT_OLD
 const NC: i32 = 64;
-export const C_NONE: i32 = 0;
-export const C_ESTABLISHED: i32 = 1;
-export const C_SHUTDOWN: i32 = 2;     // svc_delete_xprt: FIN sent, socket still referenced
-export const C_RELEASED: i32 = 3;     // sock_release'd: data gets a reset
-const cState = zeroed<i32>(NC);
 const cGen = zeroed<i32>(NC);
-const cUnread = zeroed<i32>(NC);      // bytes in the receive queue not read by nfsd
+const cSk = zeroed<i32>(NC);
 const cRefs = zeroed<i32>(NC);
 const cOld = zeroed<bool>(NC);
-const cWinBlocked = zeroed<bool>(NC);
 let rcvbuf: i32 = 262144;
 export let nSrvCloses: i32 = 0;
 export let nServed: i32 = 0;
@@ -108,6 +109,10 @@ function conn(gen: i32): i32 {
   const s = slot(gen);
   return unchecked(cGen[s]) == gen ? s : -1;
 }
+function established(c: i32): bool {
+  const sk = unchecked(cSk[c]);
+  return sk >= 0 && tcpState(sk) == TCP_ESTABLISHED;
+}
 
 export function svcInit(tcp: bool, threads: i32, rcvbufBytes: i32, udpQueue: i32): void {
   isTcp = tcp;
@@ -115,6 +120,7 @@ export function svcInit(tcp: bool, threads: i32, rcvbufBytes: i32, udpQueue: i32
   rcvbuf = rcvbufBytes;
   udpQueueMax = udpQueue;
   srvEnt = entNew(N_nfsd, N_server, 0);
+  for (let c = 0; c < NC; c++) unchecked(cSk[c] = -1);
   setServerHooks(udpRecv, tcpCtrl, tcpData, tcpWindow);
 }
 
@@ -169,14 +175,10 @@ function dispatch(): void {
     if (gen == 0) udpQueued--;
     else {
       const c = conn(gen);
-      if (c < 0 || unchecked(cState[c]) != C_ESTABLISHED) continue;   // the connection went away
-      unchecked(cUnread[c] -= unchecked(rqBytes[i]));
+      if (c < 0 || !established(c)) continue;   // the connection went away
       unchecked(cRefs[c] += 1);
       unchecked(cOld[c] = false);
-      if (unchecked(cWinBlocked[c])) {
-        unchecked(cWinBlocked[c] = false);
-        tcpCtrlToClient(gen, CTRL_WINDOW);
-      }
+      if (tcpRecvmsg(unchecked(cSk[c]), unchecked(rqBytes[i]))) tcpCtrlToClient(gen, CTRL_WINDOW);
     }
     let s = 0;
     while (s < SV && unchecked(svUsed[s])) s++;
@@ -209,10 +211,10 @@ function done(s: i32): void {
     const c = conn(gen);
     if (c < 0) dropped = true;
     else {
-      if (unchecked(cState[c]) == C_ESTABLISHED && !dropped) tcpReplyToClient(gen, xid, proc);
+      if (established(c) && !dropped) tcpReplyToClient(gen, xid, proc);
       else dropped = true;                    // XPT_DEAD: svc_send drops it
       unchecked(cRefs[c] -= 1);
-      if (unchecked(cState[c]) == C_SHUTDOWN && unchecked(cRefs[c]) == 0) release(c);
+      if (unchecked(cRefs[c]) == 0 && closed(c)) release(c);
     }
   }
   trace(srvEnt, N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
@@ -231,22 +233,20 @@ function udpRecv(xid: u32, proc: i32, bytes: i32): bool {
 // ---- TCP ----------------------------------------------------------------------------
 function tcpWindow(gen: i32): i32 {
   const c = conn(gen);
-  if (c < 0 || unchecked(cState[c]) != C_ESTABLISHED) return 1 << 30;   // it will be reset
-  const w = rcvbuf - unchecked(cUnread[c]);
-  if (w <= 0) unchecked(cWinBlocked[c] = true);
-  return w;
+  if (c < 0 || !established(c)) return 1 << 30;   // it will be reset
+  return tcpSelectWindow(unchecked(cSk[c]));
 }
 
 function tcpData(gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool {
   const c = conn(gen);
-  if (c < 0 || unchecked(cState[c]) != C_ESTABLISHED) {
+  if (c < 0 || !established(c)) {
     // data for a socket that was shut down for reading or released: tcp_reset
     trace(srvEnt, N_rst, gen);
     tcpCtrlToClient(gen, CTRL_RST);
-    if (c >= 0 && unchecked(cState[c]) == C_SHUTDOWN) unchecked(cState[c] = C_RELEASED);
+    if (c >= 0 && unchecked(cSk[c]) >= 0) tcpReset(unchecked(cSk[c]));
     return false;
   }
-  unchecked(cUnread[c] += bytes);
+  tcpQueueRcv(unchecked(cSk[c]), bytes);
   if (recEnd) enqueue(xid, proc, callBytesOf(proc), gen);
   return true;
 }
@@ -260,54 +260,63 @@ export function svcWsize(v: i32): void { wsizeSrv = v; }
 function tcpCtrl(gen: i32, ctrl: i32): void {
   if (ctrl == CTRL_SYN) {
     const s = slot(gen);
+    // the connection NC generations back, if a thread still held it
+    if (unchecked(cSk[s]) >= 0) sockRelease(unchecked(cSk[s]));
     unchecked(cGen[s] = gen);
-    unchecked(cState[s] = C_ESTABLISHED);
-    unchecked(cUnread[s] = 0);
+    unchecked(cSk[s] = tcpAccept(srvEnt, rcvbuf, rcvbuf));
     unchecked(cRefs[s] = 0);
     unchecked(cOld[s] = false);
-    unchecked(cWinBlocked[s] = false);
     trace(srvEnt, N_accept, gen);
     tcpCtrlToClient(gen, CTRL_SYNACK);
     return;
   }
   const c = conn(gen);
+  const sk = c < 0 ? -1 : unchecked(cSk[c]);
   if (ctrl == CTRL_FIN) {
     tcpCtrlToClient(gen, CTRL_FINACK);
-    if (c >= 0 && unchecked(cState[c]) == C_ESTABLISHED) {
-      // the client closed: svc_tcp_recvfrom reads EOF and closes this xprt too
-      close(c);
-    }
+    if (sk < 0) return;
+    const est = tcpState(sk) == TCP_ESTABLISHED;
+    tcpRcvFin(sk);
+    // the client closed: svc_tcp_recvfrom reads EOF and closes this xprt too
+    if (est) close(c);
     return;
   }
-  if (ctrl == CTRL_RST) {
-    if (c >= 0) { unchecked(cState[c] = C_NONE); unchecked(cGen[c] = 0); }
-  }
+  if (ctrl == CTRL_RST && sk >= 0 && tcpReset(sk) && unchecked(cRefs[c]) == 0) release(c);
+}
+
+// shut down by svc_delete_xprt or reset: released when the last thread lets go
+function closed(c: i32): bool {
+  const sk = unchecked(cSk[c]);
+  return sk >= 0 && (tcpSendShutdown(sk) || tcpState(sk) == TCP_CLOSE);
 }
 
 // svc_delete_xprt: shutdown(SHUT_RDWR) (a FIN), then the socket is released once no
 // nfsd thread holds the transport.
 function close(c: i32): void {
   const gen = unchecked(cGen[c]);
-  trace(srvEnt, N_delete, gen, unchecked(cRefs[c]), unchecked(cUnread[c]));
+  const sk = unchecked(cSk[c]);
+  trace(srvEnt, N_delete, gen, unchecked(cRefs[c]), tcpRmem(sk));
   nSrvCloses++;
-  unchecked(cState[c] = C_SHUTDOWN);
-  tcpCtrlToClient(gen, CTRL_FIN);
+  if (tcpShutdown(sk)) tcpCtrlToClient(gen, CTRL_FIN);
   if (unchecked(cRefs[c]) == 0) release(c);
 }
 
 function release(c: i32): void {
   const gen = unchecked(cGen[c]);
-  const rst = unchecked(cUnread[c]) > 0;
+  const sk = unchecked(cSk[c]);
+  const unread = tcpRmem(sk) > 0;
+  // tcp_close: a reset only for unread data on a socket not closed already
+  const rst = sockRelease(sk) && unread;
+  unchecked(cSk[c] = -1);
   trace(srvEnt, N_release, gen, rst ? 1 : 0);
-  unchecked(cState[c] = C_RELEASED);
-  if (rst) tcpCtrlToClient(gen, CTRL_RST);     // tcp_close with unread data
+  if (rst) tcpCtrlToClient(gen, CTRL_RST);
 }
 
 // svc_age_temp_xprts: an xprt not used since the last pass (XPT_OLD) and not busy is closed
 function age(): void {
   let closed = 0;
   for (let c = 0; c < NC; c++) {
-    if (unchecked(cState[c]) != C_ESTABLISHED) continue;
+    if (!established(c)) continue;
     if (unchecked(cRefs[c]) > 0) continue;
     if (!unchecked(cOld[c])) { unchecked(cOld[c] = true); continue; }
     close(c);
@@ -319,7 +328,7 @@ function age(): void {
 
 function dropOne(): void {
   for (let c = 0; c < NC; c++) {
-    if (unchecked(cState[c]) == C_ESTABLISHED) { close(c); break; }
+    if (established(c)) { close(c); break; }
   }
   scheduleIn(<i64>randExp(S_SRV, dropEveryNs) + NSEC_PER_SEC, EV_SVC_DROP, 0);
 }
@@ -369,5 +378,5 @@ export function svcEvent(kind: i32, obj: i32, arg: i32): bool {
 
 export function svcBusy(): i32 { return busy; }
 export function svcQueued(): i32 { return rqLen; }
-export function svcConnState(gen: i32): i32 { const c = conn(gen); return c < 0 ? C_NONE : unchecked(cState[c]); }
-export function svcConnUnread(gen: i32): i32 { const c = conn(gen); return c < 0 ? 0 : unchecked(cUnread[c]); }
+// the server's socket of client connection `gen`: -1 if never accepted or released
+export function svcConnSk(gen: i32): i32 { const c = gen == 0 ? -1 : conn(gen); return c < 0 ? -1 : unchecked(cSk[c]); }

@@ -18,13 +18,13 @@ import {
   nDatagramsLost, nIcmpIgnored, linkUp, tcpSendQueueLen, tcpWindowIsBlocked, sockWaitsForSpace,
   pCloseOnCloseWait,
 } from "./xprtsock";
-import { N_TCP_STATE, TCP_CLOSE_WAIT, tcpSendShutdown, tcpQueuedBytes } from "../net/tcp";
+import { N_TCP_STATE, TCP_CLOSE_WAIT, tcpSendShutdown, tcpQueuedBytes, tcpState, tcpRmem } from "../net/tcp";
 import { nMajorTimeouts, nMinorTimeouts } from "./clnt";
 import { rpcShowTasksJson, xprtJson, seriesJson, waitforRefresh, waitforProcess, waitforChainJson } from "./debug";
 import { klogJson } from "./klog";
 import {
   svcEvent, srvUp, stalled, nSrvCloses, nServed, nStalls, nRestarts, nUdpDrops, svcBusy, svcQueued,
-  svcConnState, svcConnUnread, lastStallStart, lastStallLen,
+  svcConnSk, lastStallStart, lastStallLen,
 } from "../nfsd/svc";
 import {
   workloadStep, workloadEvent, workloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
@@ -118,8 +118,9 @@ function sockJson(): void {
     jKI("connects", nConnects);
     jKI("resets", nResets);
     jKB("closeOnCloseWait", pCloseOnCloseWait);
-    jKI("serverConnState", svcConnState(sockGen));
-    jKI("serverUnread", svcConnUnread(sockGen));
+    const srvSk = svcConnSk(sockGen);
+    jKName("serverState", unchecked(N_TCP_STATE[srvSk < 0 ? 0 : tcpState(srvSk)]));
+    jKI("serverUnread", srvSk < 0 ? 0 : tcpRmem(srvSk));
   } else {
     jKI("wmem", udpWmem);
     jKI("datagramsLost", nDatagramsLost);
