@@ -7,11 +7,13 @@ import type { RunConfig } from "../../engine/config";
 import type { ScenarioSpec } from "../../engine/scenarios/types";
 import type { RunDetails } from "../../engine/world";
 import { defaultConfig, parseParams } from "../lib/urlstate";
+import type { EmbedView, VerdictMessage } from "./types";
+
+export type { EmbedView, VerdictMessage };
 
 // The views an embed can show, one at a time. "tasks" (a spec's name for the state view) is
 // accepted as an alias.
-export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state"] as const;
-export type EmbedView = (typeof EMBED_VIEWS)[number];
+export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state"] as const satisfies readonly EmbedView[];
 
 export interface EmbedSetup {
   config: RunConfig;
@@ -130,17 +132,7 @@ export function attributesToParams(get: (name: string) => string | null): URLSea
 
 // ---- postMessage protocol (iframe embeds) ----
 
-export interface VerdictMessage {
-  type: "iostack:verdict";
-  scenario: string;
-  verdict: string;
-  reason: string;
-  traceHash: string;
-  patches: Record<string, boolean>;
-  knobs: Record<string, unknown>;
-  seed: number;
-}
-
+// The messages' shapes are the shipped types (types.ts).
 export function verdictMessage(d: RunDetails, cfg: RunConfig): VerdictMessage {
   return {
     type: "iostack:verdict", scenario: cfg.scenario, verdict: d.verdict, reason: d.reason,
