@@ -4,10 +4,16 @@
 // <iostack-scenario> element (ui/embed/element.ts → dist/embed/iostack-scenario.js), which is
 // a second build run after the first: one script with no code splitting, its styles in one
 // file (dist/embed/iostack-scenario.css) that each element links inside its shadow root.
+// The same files are what the npm package's main entry is: a docs site's bundler (Vite,
+// webpack 5) follows the element's `new URL("./…", import.meta.url)` references to its worker,
+// wasm and stylesheet, so nobody copies them by hand.
 import { build, defineConfig } from "vite";
 import type { Plugin } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import { headersFor, readHeaders } from "./engine/tools/serve-static.js";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
@@ -34,8 +40,9 @@ function elementBuild(): Plugin {
         base: "./",                  // worker, wasm and css found beside the script, wherever it is served
         publicDir: false,
         logLevel: "warn",
-        plugins: [svelte()],
-        worker: common.worker,
+        plugins: [svelte(), bundlerUrls(outDir + "/assets/")],
+        // One worker file with nothing to import: a bundler re-bundles it as a worker entry.
+        worker: { ...common.worker, rolldownOptions: { output: { codeSplitting: false } } },
         build: {
           outDir: outDir + "/embed",
           emptyOutDir: true,
@@ -57,17 +64,46 @@ function elementBuild(): Plugin {
   };
 }
 
-// frame-ancestors only works as a header (a <meta> policy ignores it): the embed may be framed
-// by any page (what it says to whom is governed by its `origins` parameter), the rest by the
-// lab's own pages only.
-function framingHeaders(): Plugin {
+// Vite writes the element's asset references as new URL(`assets/x`, import.meta.url) and its
+// worker as new Worker(new URL(new URL(`assets/w.js`, import.meta.url).href, ``+import.meta.url)),
+// which run in a browser but which no bundler recognises. Rewritten to the forms bundlers
+// document: new URL("./assets/x", import.meta.url) and new Worker(new URL("./w.js", import.meta.url)).
+// An asset the app's build already has (the wasm: same content hash) is not written twice:
+// the element points at the app's copy in ../assets/.
+function bundlerUrls(appAssets: string): Plugin {
   return {
-    name: "iostack-framing",
+    name: "iostack-bundler-urls",
+    apply: "build",
+    generateBundle(_, bundle) {
+      const shared = Object.keys(bundle).filter((f) => f.endsWith(".wasm") && existsSync(appAssets + basename(f)));
+      for (const f of shared) delete bundle[f];
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== "chunk" || !chunk.isEntry) continue;
+        let workers = 0;
+        chunk.code = chunk.code
+          .replace(/new URL\(new URL\(`(assets\/[\w.-]+\.js)`,import\.meta\.url\)\.href,``\+import\.meta\.url\)/g, (_m, f: string) => {
+            workers++;
+            return `new URL("./${f}",import.meta.url)`;
+          })
+          .replace(/new URL\(`((?:assets\/)?[\w.-]+\.(?:wasm|css))`,import\.meta\.url\)/g, (_m, f: string) =>
+            `new URL("${shared.includes(f) ? "../" : "./"}${f}",import.meta.url)`);
+        const left = chunk.code.match(/new URL\(`[^`.][^`]*`,import\.meta\.url\)/);
+        if (workers !== 1 || left) this.error(`${chunk.fileName}: expected one worker URL and only ./ asset URLs (${workers} workers${left ? `, left: ${left[0]}` : ""}); did Vite change its output?`);
+      }
+    },
+  };
+}
+
+// vite preview sends the build's `_headers` (public/_headers: the documented header set, with
+// the frame-ancestors that a <meta> policy cannot carry), as the static hosts that read it do.
+function hostHeaders(): Plugin {
+  return {
+    name: "iostack-host-headers",
     configurePreviewServer(server) {
+      const rules = readHeaders(server.config.build.outDir);
       server.middlewares.use((req, res, next) => {
-        const path = (req.url ?? "/").split("?")[0];
-        res.setHeader("Content-Security-Policy", path === "/embed.html" || path === "/embed" ? "frame-ancestors *" : "frame-ancestors 'self'");
-        res.setHeader("X-Content-Type-Options", "nosniff");
+        const path = decodeURIComponent((req.url ?? "/").split("?")[0]);
+        for (const [name, value] of Object.entries(headersFor(rules, path))) res.setHeader(name, value);
         next();
       });
     },
@@ -78,7 +114,7 @@ export default defineConfig({
   root: root + "ui",
   publicDir: root + "public",
   base: "/",
-  plugins: [svelte(), elementBuild(), framingHeaders()],
+  plugins: [svelte(), elementBuild(), hostHeaders()],
   worker: common.worker,
   build: {
     outDir: root + "dist",
