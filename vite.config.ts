@@ -113,7 +113,7 @@ function hostHeaders(): Plugin {
 export default defineConfig({
   root: root + "ui",
   publicDir: root + "public",
-  base: "/",
+  base: "./",                       // relative URLs: the build runs under any path (e.g. a docs site's /lab/)
   plugins: [svelte(), elementBuild(), hostHeaders()],
   worker: common.worker,
   build: {
