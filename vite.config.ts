@@ -37,7 +37,7 @@ function elementBuild(): Plugin {
       await build({
         configFile: false,
         root: root + "ui",
-        base: "./",                  // worker, wasm and css found beside the script, wherever it is served
+        base: "./",                  // worker, wasm and css found relative to the script, wherever it is served
         publicDir: false,
         logLevel: "warn",
         plugins: [svelte(), bundlerUrls(outDir + "/assets/")],
