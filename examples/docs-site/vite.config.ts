@@ -1,7 +1,7 @@
 // The docs site's build. The element is bundled from the package like any dependency. The lab's
 // static build (embed.html and the app, the package's dist/) is published beside the site under
-// /lab/ by the build itself, so nothing is copied by hand; a site that frames a lab hosted
-// elsewhere needs none of this.
+// /lab/ by the build itself (so `vite` dev shows the element but not the iframe; `vite preview`
+// both), and nothing is copied by hand; a site that frames a lab hosted elsewhere needs none of this.
 import { cpSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve, sep } from "node:path";
