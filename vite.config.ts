@@ -18,7 +18,9 @@ import { headersFor, readHeaders } from "./engine/tools/serve-static.js";
 const root = fileURLToPath(new URL(".", import.meta.url));
 
 const common = {
-  worker: { format: "es" as const },
+  // One worker file with nothing to import: a bundler re-bundles it as a worker entry, and the
+  // app's and the element's builds of it are the same file.
+  worker: { format: "es" as const, rolldownOptions: { output: { codeSplitting: false } } },
   target: "es2022",
 };
 
@@ -41,8 +43,7 @@ function elementBuild(): Plugin {
         publicDir: false,
         logLevel: "warn",
         plugins: [svelte(), bundlerUrls(outDir + "/assets/")],
-        // One worker file with nothing to import: a bundler re-bundles it as a worker entry.
-        worker: { ...common.worker, rolldownOptions: { output: { codeSplitting: false } } },
+        worker: common.worker,
         build: {
           outDir: outDir + "/embed",
           emptyOutDir: true,
@@ -68,25 +69,25 @@ function elementBuild(): Plugin {
 // worker as new Worker(new URL(new URL(`assets/w.js`, import.meta.url).href, ``+import.meta.url)),
 // which run in a browser but which no bundler recognises. Rewritten to the forms bundlers
 // document: new URL("./assets/x", import.meta.url) and new Worker(new URL("./w.js", import.meta.url)).
-// An asset the app's build already has (the wasm: same content hash) is not written twice:
-// the element points at the app's copy in ../assets/.
+// A file the app's build already has (the wasm and the worker: same content hash) is not
+// written twice: the element points at the app's copy in ../assets/.
 function bundlerUrls(appAssets: string): Plugin {
   return {
     name: "iostack-bundler-urls",
     apply: "build",
     generateBundle(_, bundle) {
-      const shared = Object.keys(bundle).filter((f) => f.endsWith(".wasm") && existsSync(appAssets + basename(f)));
+      const shared = Object.keys(bundle).filter((f) => bundle[f].type === "asset" && f.startsWith("assets/") && existsSync(appAssets + basename(f)));
       for (const f of shared) delete bundle[f];
+      const url = (f: string) => `new URL("${shared.includes(f) ? "../" : "./"}${f}",import.meta.url)`;
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== "chunk" || !chunk.isEntry) continue;
         let workers = 0;
         chunk.code = chunk.code
           .replace(/new URL\(new URL\(`(assets\/[\w.-]+\.js)`,import\.meta\.url\)\.href,``\+import\.meta\.url\)/g, (_m, f: string) => {
             workers++;
-            return `new URL("./${f}",import.meta.url)`;
+            return url(f);
           })
-          .replace(/new URL\(`((?:assets\/)?[\w.-]+\.(?:wasm|css))`,import\.meta\.url\)/g, (_m, f: string) =>
-            `new URL("${shared.includes(f) ? "../" : "./"}${f}",import.meta.url)`);
+          .replace(/new URL\(`((?:assets\/)?[\w.-]+\.(?:wasm|css))`,import\.meta\.url\)/g, (_m, f: string) => url(f));
         const left = chunk.code.match(/new URL\(`[^`.][^`]*`,import\.meta\.url\)/);
         if (workers !== 1 || left) this.error(`${chunk.fileName}: expected one worker URL and only ./ asset URLs (${workers} workers${left ? `, left: ${left[0]}` : ""}); did Vite change its output?`);
       }
