@@ -1,13 +1,19 @@
 // Loading the compiled simulation module in Node (the CLI, tests, benchmarks, sweeps).
+// From the sources the WASM is build/iostack.wasm; the plain-JS bundle (dist/node/) has
+// its copy beside it, so a packaged CLI finds it wherever it is installed.
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import "../scenarios/index";
 
+const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const cache = new Map<string, WebAssembly.Module>();
 
+// True when this code runs from the plain-JS bundle rather than the TypeScript sources.
+export const BUNDLED = !import.meta.url.endsWith(".ts");
+
 export function wasmPath(file = "iostack.wasm"): string {
-  return root + "build/" + file;
+  return BUNDLED && existsSync(here + file) ? here + file : root + "build/" + file;
 }
 
 export function loadModule(file = "iostack.wasm"): WebAssembly.Module {

@@ -7,6 +7,7 @@ import type { SweepResult } from "../sweep";
 import type { RunConfig } from "../config";
 import { ConfigError } from "../config";
 import { VERDICTS } from "../wasm";
+import { BUNDLED } from "./load";
 import type { Verdict } from "../wasm";
 
 export interface NodeSweepOptions {
@@ -26,9 +27,11 @@ export async function sweepParallel(base: RunConfig, first: number, count: numbe
     opts.onProgress(done.reduce((a, b) => a + b, 0), count, sum);
   };
   const parts = await Promise.all(slices.map((s, i) => new Promise<SweepResult>((resolve, reject) => {
-    const w = new Worker(new URL("./ts-worker.js", import.meta.url), {
-      workerData: { entry: new URL("./sweep-worker.ts", import.meta.url).href, base, first: s.first, count: s.count },
-    });
+    const w = BUNDLED
+      ? new Worker(new URL("./sweep-worker.js", import.meta.url), { workerData: { base, first: s.first, count: s.count } })
+      : new Worker(new URL("./ts-worker.js", import.meta.url), {
+        workerData: { entry: new URL("./sweep-worker.ts", import.meta.url).href, base, first: s.first, count: s.count },
+      });
     w.on("message", (m: any) => {
       if (m.type === "progress") { done[i] = m.done; partial[i] = m.counts; report(); }
       else if (m.type === "done") resolve(m.result);
