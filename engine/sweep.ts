@@ -109,6 +109,76 @@ export function divergentEvent(a: SeedOutcome, b: SeedOutcome): number {
   return Math.min(ma.length, mb.length) * HASH_EVERY + HASH_EVERY;
 }
 
+// The work of a parallel sweep on N workers (Node threads or browser workers), whatever
+// carries the calls. The seed range is cut into one contiguous slice per worker; each
+// takes chunks from the front of its own slice and, when it runs dry, steals the back half
+// of the largest slice left, so a slow stretch of seeds never leaves a worker idle. With
+// a check, every Kth seed is run again on another worker and the rolling hashes compared.
+export interface SweepWorkers {
+  count: number;
+  chunk(w: number, first: number, count: number, checkEvery: number): Promise<SeedOutcome[]>;
+  verify(w: number, seeds: number[]): Promise<SeedOutcome[]>;
+  trace(w: number, seed: number, events: number): Promise<{ first: number; records: string[] }>;
+}
+
+// Divergences named through re-runs: the first few (each costs two traced runs).
+const NAMED = 3;
+
+export async function scheduleSweep(
+  pool: SweepWorkers, first: number, count: number, checkEvery: number,
+  onChunk: (rows: SeedOutcome[]) => void, stopped: () => boolean = () => false,
+): Promise<{ checked: number; diverged: Divergence[] }> {
+  const n = pool.count;
+  const slices = Array.from({ length: n }, (_, i) => shardRange(first, count, i + 1, n)).map((s) => ({ lo: s.first, hi: s.first + s.count }));
+  const checks = new Map<number, SeedOutcome>();
+  const queue: Array<{ seeds: number[]; owner: number }> = [];
+  const found: Array<{ seed: number; event: number; a: SeedOutcome; b: SeedOutcome; wa: number; wb: number }> = [];
+
+  const verify = async (w: number, v: { seeds: number[]; owner: number }) => {
+    for (const b of await pool.verify(w, v.seeds)) {
+      const a = checks.get(b.seed)!;
+      const event = divergentEvent(a, b);
+      if (event >= 0) found.push({ seed: b.seed, event, a, b, wa: v.owner, wb: w });
+    }
+  };
+  const loop = async (i: number) => {
+    while (!stopped()) {
+      const vi = queue.findIndex((v) => v.owner !== i);
+      if (vi >= 0) { await verify(i, queue.splice(vi, 1)[0]); continue; }
+      let s = slices[i];
+      if (s.lo >= s.hi) {
+        const victim = slices.reduce((best, x) => (x.hi - x.lo > best.hi - best.lo ? x : best));
+        if (victim.hi - victim.lo < 2) return;
+        const mid = victim.hi - ((victim.hi - victim.lo) >> 1);
+        s = slices[i] = { lo: mid, hi: victim.hi };
+        victim.hi = mid;
+      }
+      const k = Math.max(1, Math.min(32, Math.ceil((s.hi - s.lo) / 4)));
+      const from = s.lo;
+      s.lo += k;
+      const rows = await pool.chunk(i, from, k, checkEvery);
+      const checked = rows.filter((r) => r.marks);
+      for (const c of checked) checks.set(c.seed, c);
+      if (checked.length) queue.push({ seeds: checked.map((c) => c.seed), owner: i });
+      onChunk(rows);
+    }
+  };
+  await Promise.all(slices.map((_, i) => loop(i)));
+  // checks whose chunks finished last: each on a worker other than its first
+  if (!stopped()) await Promise.all(queue.splice(0).map((v) => verify((v.owner + 1) % n, v)));
+
+  found.sort((a, b) => a.seed - b.seed);
+  const diverged = await Promise.all(found.map(async (d, k): Promise<Divergence> => {
+    const out: Divergence = { seed: d.seed, event: d.event, hashes: [d.a.traceHash, d.b.traceHash] };
+    if (k < NAMED) {
+      const [ta, tb] = await Promise.all([pool.trace(d.wa, d.seed, d.event), pool.trace(d.wb, d.seed, d.event)]);
+      out.first = firstDivergence(ta, tb);
+    }
+    return out;
+  }));
+  return { checked: checks.size, diverged };
+}
+
 // Runs seeds [first, first+count) of `base` with no trace kept.
 export function sweepRange(
   src: Runner | WebAssembly.Module,

@@ -3,7 +3,7 @@
 // for any scenario and patch set.
 import { parentPort, workerData } from "node:worker_threads";
 import { loadModule } from "./load";
-import { runSeed, describeSeed, traceUpTo, emptyCounts, HASH_EVERY } from "../sweep";
+import { runSeed, describeSeed, traceUpTo, HASH_EVERY } from "../sweep";
 import type { SeedOutcome } from "../sweep";
 import { ConfigError } from "../config";
 import { Runner, runnerOf } from "../wasm";
@@ -33,17 +33,11 @@ const runner = workerData?.reseedMidRun ? new ReseedingRunner(loadModule()) : ru
 function handle(t: PoolTask): unknown {
   switch (t.type) {
     case "chunk": {
-      const counts = emptyCounts();
-      const failing: SeedOutcome[] = [];
-      const checked: SeedOutcome[] = [];
+      const rows: SeedOutcome[] = [];
       for (let seed = t.first; seed < t.first + t.count; seed++) {
-        const check = t.checkEvery > 0 && (seed - t.from) % t.checkEvery === 0;
-        const r = runSeed(runner, t.base, seed, check);
-        counts[r.verdict]++;
-        if (r.verdict !== "ok") failing.push(r);
-        if (check) checked.push(r);
+        rows.push(runSeed(runner, t.base, seed, t.checkEvery > 0 && (seed - t.from) % t.checkEvery === 0));
       }
-      return { counts, failing, checked };
+      return rows;
     }
     case "verify":
       return t.seeds.map((seed) => runSeed(runner, t.base, seed, true));
