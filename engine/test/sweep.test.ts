@@ -8,7 +8,8 @@ import { SCENARIOS } from "../catalog";
 import { defaultKnobs, defaultPatches, validateConfig } from "../config";
 import { Runner } from "../wasm";
 import { World } from "../world";
-import { runSeed, repro } from "../sweep";
+import { runSeed, repro, scheduleSweep } from "../sweep";
+import type { SeedOutcome } from "../sweep";
 import { sweepParallel } from "../node/sweep";
 import { NodePool, sharedPool } from "../node/pool";
 
@@ -34,6 +35,34 @@ describe("a reused instance", () => {
       }
     }
     expect(runner.resets).toBeGreaterThan(0);
+  });
+});
+
+describe("the sweep scheduler", () => {
+  it("runs every seed once, in contiguous chunks, and an idle worker steals from a busy one", async () => {
+    const chunks: Array<{ w: number; first: number; count: number }> = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const outcome = (seed: number): SeedOutcome => ({ seed, verdict: "ok", simTimeNs: 0, events: 0, traceHash: "0" });
+    const seen: number[] = [];
+    await scheduleSweep({
+      count: 2,
+      async chunk(w, first, count) {
+        chunks.push({ w, first, count });
+        // worker 0 stalls on its first chunk until worker 1 has run out of its own slice
+        if (w === 0) await gate;
+        return Array.from({ length: count }, (_, i) => outcome(first + i));
+      },
+      verify: async () => [],
+      trace: async () => ({ first: 0, records: [] }),
+    }, 1, 199, 0, (rows) => {
+      seen.push(...rows.map((r) => r.seed));
+      if (chunks.some((c) => c.w === 1 && c.first < 100)) release();
+    });
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 199 }, (_, i) => i + 1));
+    // worker 1 went on into worker 0's slice (seeds 1..99) while worker 0 was stuck
+    expect(chunks.some((c) => c.w === 1 && c.first < 100)).toBe(true);
+    expect(chunks.filter((c) => c.w === 0).length).toBeLessThan(chunks.filter((c) => c.w === 1).length);
   });
 });
 
