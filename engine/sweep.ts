@@ -9,7 +9,7 @@ import { ConfigError, defaultKnobs, defaultPatches, requireScenario } from "./co
 import { Runner, VERDICTS, runnerOf } from "./wasm";
 import type { Verdict } from "./wasm";
 import type { KnobValue } from "./scenarios/types";
-import { RECORD_BYTES, formatRecord, recordAt } from "./trace";
+import { formatRecord, recordAt } from "./trace";
 import { toParams } from "../ui/lib/urlstate";
 
 export interface SweepFailure { seed: number; verdict: Verdict; reason?: string; repro?: string[] }

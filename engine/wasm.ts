@@ -168,11 +168,18 @@ export class Runner {
     return this.x;
   }
 
+  // The gaps between the snapshot's non-zero spans are scrubbed (the page the image ends
+  // in whole: the run may have written past the end), then the spans copied back.
   private restore(): void {
-    const x = this.x;
-    x.mem_scrub(0, Math.max(x.heap_top(), this.end));
+    const x = this.x, spans = this.spans;
+    let from = 0;
+    for (let i = 0; i < spans.length; i += 2) {
+      if (spans[i] > from) x.mem_scrub(from, spans[i]);
+      from = spans[i + 1];
+    }
+    x.mem_scrub(from, Math.max(x.heap_top(), this.end));
     const mem = new Uint8Array(x.memory.buffer);
-    for (let i = 0; i < this.spans.length; i += 2) mem.set(this.image.subarray(this.spans[i], this.spans[i + 1]), this.spans[i]);
+    for (let i = 0; i < spans.length; i += 2) mem.set(this.image.subarray(spans[i], spans[i + 1]), spans[i]);
     x.globals_restore(this.globalsAt);
     this.resets++;
   }

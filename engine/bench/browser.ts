@@ -49,7 +49,7 @@ async function sweepTwice(page: Page, url: string, id: string, sets: number, see
     await page.waitForFunction((prev) => {
       const t = document.querySelector('[data-testid="sweep-status"]')?.textContent ?? "";
       return t !== prev && t.includes("runs in");
-    }, before, { timeout: 300_000 });
+    }, before, { timeout: 600_000 });
     return Date.now() - t0;
   };
   return [n, await once(), await once()];
@@ -113,7 +113,7 @@ export async function browserBench(): Promise<Record<string, number>> {
     await page.getByTestId("sweep-count").fill("200");
     const t0 = Date.now();
     await page.getByTestId("sweep-start").click();
-    await page.getByTestId("sweep-status").filter({ hasText: "runs in" }).waitFor({ timeout: 120_000 });
+    await page.getByTestId("sweep-status").filter({ hasText: "runs in" }).waitFor({ timeout: 600_000 });
     const sweepMs = Date.now() - t0;
     const sweepSets = await page.getByTestId("sweep-row").count();
 

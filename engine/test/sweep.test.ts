@@ -19,23 +19,22 @@ describe("a reused instance", () => {
   // One runner across every scenario and patch set, so each run starts from state a
   // different configuration left behind.
   const runner = new Runner(loadModule());
-  it.each(SCENARIOS.map((s) => [s.id, s] as const))(`gives a fresh instance's outcome: %s, every expected patch set, ${SEEDS} seeds`, (_id, spec) => {
-    for (const e of spec.expected) {
-      const base = validateConfig({
-        scenario: spec.id,
-        patches: { ...defaultPatches(spec), ...e.patches },
-        knobs: { ...defaultKnobs(spec), ...(e.knobs ?? {}) },
+  const cases = SCENARIOS.flatMap((spec) => spec.expected.map((e) => [spec.id, JSON.stringify(e.patches), spec, e] as const));
+  it.each(cases)(`gives a fresh instance's outcome: %s with %s, ${SEEDS} seeds`, (_id, _label, spec, e) => {
+    const base = validateConfig({
+      scenario: spec.id,
+      patches: { ...defaultPatches(spec), ...e.patches },
+      knobs: { ...defaultKnobs(spec), ...(e.knobs ?? {}) },
+    });
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const reused = runSeed(runner, base, seed);
+      const fresh = World.create(loadModule(), { ...base, seed }, { traceCapacity: 0 }).run();
+      expect({ ...reused, marks: undefined }).toEqual({
+        seed, verdict: fresh.verdict, simTimeNs: fresh.simTimeNs, events: fresh.events, traceHash: fresh.traceHash, marks: undefined,
       });
-      for (let seed = 1; seed <= SEEDS; seed++) {
-        const reused = runSeed(runner, base, seed);
-        const fresh = World.create(loadModule(), { ...base, seed }, { traceCapacity: 0 }).run();
-        expect({ ...reused, marks: undefined }).toEqual({
-          seed, verdict: fresh.verdict, simTimeNs: fresh.simTimeNs, events: fresh.events, traceHash: fresh.traceHash, marks: undefined,
-        });
-      }
     }
     expect(runner.resets).toBeGreaterThan(0);
-  });
+  }, 600_000);
 });
 
 describe("the sweep scheduler", () => {
@@ -73,7 +72,7 @@ describe("--check-determinism", () => {
     const r = await sweepParallel(validateConfig({ scenario: id }), 1, 100, { jobs: 2, checkDeterminism: 1 });
     expect(r.determinism).toEqual({ every: 1, checked: 100, diverged: [] });
     expect(Object.values(r.counts).reduce((a, b) => a + b, 0)).toBe(100);
-  });
+  }, 600_000);
 
   it("catches a worker whose runs are reseeded mid-run, and names the first divergent event", async () => {
     const pool = new NodePool({ reseedMidRun: [1] });
