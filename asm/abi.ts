@@ -9,6 +9,7 @@ import {
 } from "./kernel/config";
 import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "./kernel/trace";
 import { benchHeap } from "./kernel/events";
+import { prngSeed } from "./kernel/prng";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
   evidenceJson, timeLimitNs, entitiesOnlyJson,
@@ -60,3 +61,31 @@ export function evidence(): usize { return evidenceJson(); }
 export function entities(): usize { return entitiesOnlyJson(); }
 
 export function bench_heap(n: i32): f64 { return <f64>benchHeap(n); }
+
+// Test-only (engine/test/sweep.test.ts): reseeds every PRNG stream in the middle of a run,
+// a source of nondeterminism the sweeps' determinism check must catch and locate.
+export function test_reseed(seedLo: u32, seedHi: u32): void {
+  prngSeed((<u64>seedHi << 32) | <u64>seedLo);
+}
+
+// Instance reuse (engine/wasm.ts Runner): the host snapshots memory and globals once after
+// start and restores them before each seed, instead of instantiating a fresh module (whose
+// start grows and faults in tens of MiB). The stub runtime only bumps its heap top, so a
+// run writes nothing above heap_top(); zeroed() relies on untouched memory reading zero,
+// so mem_scrub zeroes every 4 KiB page a run dirtied below it (pages never written read
+// as the kernel's shared zero page: scanning them costs no memory traffic).
+export function heap_top(): usize {
+  const p = __alloc(0);
+  __free(p);
+  return p;
+}
+
+export function mem_scrub(lo: usize, hi: usize): i32 {
+  let dirty = 0;
+  for (let p = lo & ~4095; p < hi; p += 4096) {
+    let acc: u64 = 0;
+    for (let q = p; q < p + 4096; q += 32) acc |= load<u64>(q) | load<u64>(q, 8) | load<u64>(q, 16) | load<u64>(q, 24);
+    if (acc) { memory.fill(p, 0, 4096); dirty++; }
+  }
+  return dirty;
+}

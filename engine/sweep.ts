@@ -1,14 +1,21 @@
 // Seed sweeps: run one configuration over a range of seeds and count verdicts. The
 // same code runs in a Node worker thread, in a browser worker, or inline; a large
 // sweep is split into disjoint contiguous slices (shards) whose results merge exactly.
-import { runOnce } from "./world";
+// A seed's outcome is read without the evidence JSON or describe(): only the failing
+// seeds a sweep reports (the first REPORTED) are re-run for their reason.
+import { World } from "./world";
 import type { RunConfig } from "./config";
-import { ConfigError } from "./config";
-import { VERDICTS } from "./wasm";
+import { ConfigError, defaultKnobs, defaultPatches, requireScenario } from "./config";
+import { Runner, VERDICTS, runnerOf } from "./wasm";
 import type { Verdict } from "./wasm";
 import type { KnobValue } from "./scenarios/types";
+import { formatRecord, recordAt } from "./trace";
+import { toParams } from "../ui/lib/urlstate";
 
-export interface SweepFailure { seed: number; verdict: Verdict; reason: string }
+export interface SweepFailure { seed: number; verdict: Verdict; reason?: string; repro?: string[] }
+
+// A seed run twice whose trace hashes differ, with the first divergent event when found.
+export interface Divergence { seed: number; event: number; hashes: [string, string]; first?: string[] }
 
 export interface SweepResult {
   scenario: string;
@@ -18,38 +25,193 @@ export interface SweepResult {
   counts: Record<Verdict, number>;
   failing: SweepFailure[];
   shard?: { index: number; of: number };
+  determinism?: { every: number; checked: number; diverged: Divergence[] };
 }
+
+// Failing seeds whose reason (and reproduction) a sweep reports; the others carry the verdict.
+export const REPORTED = 10;
+// Events between two samples of the rolling trace hash in a determinism check.
+export const HASH_EVERY = 1024;
 
 export function emptyCounts(): Record<Verdict, number> {
   return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
 }
 
+export interface SeedOutcome {
+  seed: number;
+  verdict: Verdict;
+  simTimeNs: number;
+  events: number;
+  traceHash: string;
+  marks?: string[];      // the trace hash after every HASH_EVERY events (determinism checks)
+}
+
+// Runs one seed on a reused instance and reads its outcome, not its evidence.
+export function runSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number, marks = false): SeedOutcome {
+  const runner = runnerOf(src);
+  const w = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner });
+  const m: string[] | undefined = marks ? [] : undefined;
+  if (m) while (!w.step(HASH_EVERY)) m.push(w.traceHash);
+  else w.run();
+  return { seed, verdict: w.verdict, simTimeNs: w.now, events: w.events, traceHash: w.traceHash, marks: m };
+}
+
+// The reason of one failing seed (its evidence and describe()), with its reproduction.
+export function describeSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number): SweepFailure {
+  const runner = runnerOf(src);
+  const d = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner }).run();
+  return { seed, verdict: d.verdict, reason: d.reason, repro: repro({ ...base, seed }) };
+}
+
+// The command line and the lab permalink that reproduce one run.
+export const LAB_URL = "http://localhost:4173/";
+export function repro(cfg: RunConfig): string[] {
+  const spec = requireScenario(cfg.scenario);
+  const dp = defaultPatches(spec), dk = defaultKnobs(spec);
+  const args = [`npx iostack run ${cfg.scenario} --seed ${cfg.seed}`];
+  for (const [id, on] of Object.entries(cfg.patches)) if (on !== dp[id]) args.push(on ? `--patch ${id}` : `--patch ${id}=off`);
+  for (const [k, v] of Object.entries(cfg.knobs)) if (v !== dk[k]) args.push(`--knob ${k}=${v}`);
+  const lab = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.IOSTACK_LAB_URL ?? LAB_URL;
+  return [args.join(" "), `${lab}?${toParams(cfg)}`];
+}
+
+// The records a re-run of one seed writes up to `events` events, formatted, so two
+// re-runs can be compared record by record. The ring keeps the last `cap` records. It
+// runs in the same slices as a check (runSeed with marks), so it repeats that run.
+export function traceUpTo(src: Runner | WebAssembly.Module, base: RunConfig, seed: number, events: number, cap = 1 << 20): { first: number; records: string[] } {
+  const runner = runnerOf(src);
+  const w = World.create(runner.module, { ...base, seed }, { traceCapacity: cap, runner });
+  while (w.events < events && !w.step(HASH_EVERY)) { /* on to the event */ }
+  const ents = w.entities();
+  const { first, end } = w.traceRange();
+  const page = w.tracePage(first, end - first);
+  const records: string[] = new Array(page.count);
+  for (let i = 0; i < page.count; i++) records[i] = formatRecord(w.names, ents, recordAt(page, i));
+  return { first, records };
+}
+
+// Compares two re-runs' records: the first that differs, named in kernel words.
+export function firstDivergence(a: { first: number; records: string[] }, b: { first: number; records: string[] }): string[] | undefined {
+  const from = Math.max(a.first, b.first);
+  const end = Math.max(a.first + a.records.length, b.first + b.records.length);
+  for (let i = from; i < end; i++) {
+    const ra = a.records[i - a.first], rb = b.records[i - b.first];
+    if (ra !== rb) return [`trace record ${i}:`, `  run A: ${ra ?? "(no record)"}`, `  run B: ${rb ?? "(no record)"}`];
+  }
+  return undefined;
+}
+
+// The first sampled event at which two runs of a seed differ, or -1 when they agree.
+export function divergentEvent(a: SeedOutcome, b: SeedOutcome): number {
+  const ma = a.marks ?? [], mb = b.marks ?? [];
+  for (let i = 0; i < Math.min(ma.length, mb.length); i++) if (ma[i] !== mb[i]) return (i + 1) * HASH_EVERY;
+  if (a.traceHash === b.traceHash && a.events === b.events && a.verdict === b.verdict) return -1;
+  return Math.min(ma.length, mb.length) * HASH_EVERY + HASH_EVERY;
+}
+
+// The work of a parallel sweep on N workers (Node threads or browser workers), whatever
+// carries the calls. The seed range is cut into one contiguous slice per worker; each
+// takes chunks from the front of its own slice and, when it runs dry, steals the back half
+// of the largest slice left, so a slow stretch of seeds never leaves a worker idle. With
+// a check, every Kth seed is run again on another worker and the rolling hashes compared.
+export interface SweepWorkers {
+  count: number;
+  chunk(w: number, first: number, count: number, checkEvery: number): Promise<SeedOutcome[]>;
+  verify(w: number, seeds: number[]): Promise<SeedOutcome[]>;
+  trace(w: number, seed: number, events: number): Promise<{ first: number; records: string[] }>;
+}
+
+// Divergences named through re-runs: the first few (each costs two traced runs).
+const NAMED = 3;
+
+export async function scheduleSweep(
+  pool: SweepWorkers, first: number, count: number, checkEvery: number,
+  onChunk: (rows: SeedOutcome[]) => void, stopped: () => boolean = () => false,
+): Promise<{ checked: number; diverged: Divergence[] }> {
+  const n = pool.count;
+  const slices = Array.from({ length: n }, (_, i) => shardRange(first, count, i + 1, n)).map((s) => ({ lo: s.first, hi: s.first + s.count }));
+  const checks = new Map<number, SeedOutcome>();
+  const queue: Array<{ seeds: number[]; owner: number }> = [];
+  const found: Array<{ seed: number; event: number; a: SeedOutcome; b: SeedOutcome; wa: number; wb: number }> = [];
+
+  const verify = async (w: number, v: { seeds: number[]; owner: number }) => {
+    for (const b of await pool.verify(w, v.seeds)) {
+      const a = checks.get(b.seed)!;
+      const event = divergentEvent(a, b);
+      if (event >= 0) found.push({ seed: b.seed, event, a, b, wa: v.owner, wb: w });
+    }
+  };
+  const loop = async (i: number) => {
+    while (!stopped()) {
+      const vi = queue.findIndex((v) => v.owner !== i);
+      if (vi >= 0) { await verify(i, queue.splice(vi, 1)[0]); continue; }
+      let s = slices[i];
+      if (s.lo >= s.hi) {
+        const victim = slices.reduce((best, x) => (x.hi - x.lo > best.hi - best.lo ? x : best));
+        if (victim.hi - victim.lo < 2) return;
+        const mid = victim.hi - ((victim.hi - victim.lo) >> 1);
+        s = slices[i] = { lo: mid, hi: victim.hi };
+        victim.hi = mid;
+      }
+      const k = Math.max(1, Math.min(32, Math.ceil((s.hi - s.lo) / 4)));
+      const from = s.lo;
+      s.lo += k;
+      const rows = await pool.chunk(i, from, k, checkEvery);
+      const checked = rows.filter((r) => r.marks);
+      for (const c of checked) checks.set(c.seed, c);
+      if (checked.length) queue.push({ seeds: checked.map((c) => c.seed), owner: i });
+      onChunk(rows);
+    }
+  };
+  await Promise.all(slices.map((_, i) => loop(i)));
+  // checks whose chunks finished last: each on a worker other than its first
+  if (!stopped()) await Promise.all(queue.splice(0).map((v) => verify((v.owner + 1) % n, v)));
+
+  found.sort((a, b) => a.seed - b.seed);
+  const diverged = await Promise.all(found.map(async (d, k): Promise<Divergence> => {
+    const out: Divergence = { seed: d.seed, event: d.event, hashes: [d.a.traceHash, d.b.traceHash] };
+    if (k < NAMED) {
+      const [ta, tb] = await Promise.all([pool.trace(d.wa, d.seed, d.event), pool.trace(d.wb, d.seed, d.event)]);
+      out.first = firstDivergence(ta, tb);
+    }
+    return out;
+  }));
+  return { checked: checks.size, diverged };
+}
+
 // Runs seeds [first, first+count) of `base` with no trace kept.
 export function sweepRange(
-  module: WebAssembly.Module,
+  src: Runner | WebAssembly.Module,
   base: RunConfig,
   first: number,
   count: number,
   onProgress?: (done: number, counts: Record<Verdict, number>) => void,
-  shouldStop?: () => boolean,
+  opts: { reasons?: boolean; shouldStop?: () => boolean } = {},
 ): SweepResult {
+  const runner = runnerOf(src);
   const counts = emptyCounts();
   const failing: SweepFailure[] = [];
   let done = 0;
   for (let seed = first; seed < first + count; seed++) {
-    if (shouldStop?.()) break;
-    const r = runOnce(module, { ...base, seed }, { traceCapacity: 0 });
+    if (opts.shouldStop?.()) break;
+    const r = runSeed(runner, base, seed);
     counts[r.verdict]++;
-    if (r.verdict !== "ok") failing.push({ seed, verdict: r.verdict, reason: r.reason });
+    if (r.verdict !== "ok") failing.push({ seed, verdict: r.verdict });
     done++;
     if (onProgress && (done % 16 === 0 || done === count)) onProgress(done, counts);
   }
-  return {
+  const result: SweepResult = {
     scenario: base.scenario, patches: base.patches, knobs: base.knobs,
     seeds: { first, count: done }, counts, failing,
   };
+  if (opts.reasons ?? true) describeReported(result, (seed) => describeSeed(runner, base, seed));
+  return result;
 }
 
+// Fills in the reason of the failing seeds a sweep reports.
+export function describeReported(r: SweepResult, describe: (seed: number) => SweepFailure): void {
+  for (let i = 0; i < Math.min(REPORTED, r.failing.length); i++) r.failing[i] = describe(r.failing[i].seed);
+}
 // The K-th (1-based) of N disjoint contiguous slices of [first, first+count).
 export function shardRange(first: number, count: number, k: number, n: number): { first: number; count: number } {
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(k) || k < 1 || k > n) {
@@ -82,13 +244,23 @@ export function mergeSweeps(parts: SweepResult[]): SweepResult {
   }
   const counts = emptyCounts();
   for (const p of parts) for (const v of VERDICTS) counts[v] += p.counts[v] ?? 0;
-  const failing = sorted.flatMap((p) => p.failing);
+  // as a whole sweep would: reasons for the first REPORTED failing seeds only
+  const failing = sorted.flatMap((p) => p.failing).map((f, i) => (i < REPORTED ? f : { seed: f.seed, verdict: f.verdict }));
   const first = sorted[0].seeds.first;
   const last = sorted[sorted.length - 1].seeds;
-  return {
+  const merged: SweepResult = {
     scenario: p0.scenario, patches: p0.patches, knobs: p0.knobs,
     seeds: { first, count: last.first + last.count - first }, counts, failing,
   };
+  const checked = sorted.filter((p) => p.determinism);
+  if (checked.length) {
+    merged.determinism = {
+      every: checked[0].determinism!.every,
+      checked: checked.reduce((n, p) => n + p.determinism!.checked, 0),
+      diverged: checked.flatMap((p) => p.determinism!.diverged),
+    };
+  }
+  return merged;
 }
 
 // Checks that a parsed JSON object has the shape of a sweep result (for `iostack merge`).

@@ -1,6 +1,5 @@
-// A thin, typed wrapper over one instance of the simulation module. One instance is one
-// run: instantiating a compiled module takes well under a millisecond, and a fresh
-// instance needs no reset. The name table is read once per compiled module.
+// A thin, typed wrapper over one instance of the simulation module, and the Runner that
+// reuses one instance for many runs (sweeps). The name table is read once per compiled module.
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -37,6 +36,12 @@ export interface CoreExports {
   evidence(): number;
   entities(): number;
   bench_heap(n: number): number;
+  test_reseed(seedLo: number, seedHi: number): void;
+  heap_top(): number;
+  mem_scrub(lo: number, hi: number): number;
+  globals_bytes(): number;
+  globals_save(ptr: number): void;
+  globals_restore(ptr: number): void;
 }
 
 export interface NameTable {
@@ -117,4 +122,76 @@ export function readJson(x: CoreExports, len: number): any {
 export function traceHashHex(x: CoreExports): string {
   return (x.trace_hash_hi() >>> 0).toString(16).padStart(8, "0") +
     (x.trace_hash_lo() >>> 0).toString(16).padStart(8, "0");
+}
+
+const PAGE = 4096;
+
+// One instance reused for run after run, each starting from the state right after start.
+// A fresh instance costs its start function (growing and faulting in tens of MiB) every
+// time; here memory and globals are snapshotted once after start and restored in place:
+// mem_scrub zeroes the pages the last run dirtied, the snapshot's non-zero pages are
+// copied back, and every mutable global is reloaded (asbuild.js adds globals_save/restore).
+export class Runner {
+  readonly x: CoreExports;
+  private readonly image: Uint8Array;     // memory [0, end) after start
+  private readonly spans: Int32Array;     // [from, to) byte ranges of its non-zero pages
+  private readonly globalsAt: number;     // where the globals sit inside the image
+  private readonly end: number;
+  private used = false;
+  resets = 0;
+
+  constructor(readonly module: WebAssembly.Module) {
+    const x = (this.x = instantiate(module));
+    this.globalsAt = (x.heap_top() + 7) & ~7;
+    this.end = this.globalsAt + x.globals_bytes();
+    if (this.end > x.memory.buffer.byteLength) x.memory.grow(Math.ceil((this.end - x.memory.buffer.byteLength) / 65536));
+    x.globals_save(this.globalsAt);
+    this.image = new Uint8Array(x.memory.buffer, 0, this.end).slice();
+    const words = new Int32Array(this.image.buffer, 0, this.end >> 2);
+    const spans: number[] = [];
+    for (let p = 0; p < this.end; p += PAGE) {
+      const stop = Math.min(this.end, p + PAGE);
+      let nonzero = false;
+      for (let i = p >> 2; i < stop >> 2 && !nonzero; i++) nonzero = words[i] !== 0;
+      if (!nonzero && stop === this.end) nonzero = true;      // the tail (globals) always
+      if (!nonzero) continue;
+      if (spans.length && spans[spans.length - 1] === p) spans[spans.length - 1] = stop;
+      else spans.push(p, stop);
+    }
+    this.spans = Int32Array.from(spans);
+  }
+
+  // The instance, in its after-start state (restored if a run has used it).
+  fresh(): CoreExports {
+    if (this.used) this.restore();
+    this.used = true;
+    return this.x;
+  }
+
+  // The gaps between the snapshot's non-zero spans are scrubbed (the page the image ends
+  // in whole: the run may have written past the end), then the spans copied back.
+  private restore(): void {
+    const x = this.x, spans = this.spans;
+    let from = 0;
+    for (let i = 0; i < spans.length; i += 2) {
+      if (spans[i] > from) x.mem_scrub(from, spans[i]);
+      from = spans[i + 1];
+    }
+    x.mem_scrub(from, Math.max(x.heap_top(), this.end));
+    const mem = new Uint8Array(x.memory.buffer);
+    for (let i = 0; i < spans.length; i += 2) mem.set(this.image.subarray(spans[i], spans[i + 1]), spans[i]);
+    x.globals_restore(this.globalsAt);
+    this.resets++;
+  }
+}
+
+const runners = new WeakMap<WebAssembly.Module, Runner>();
+
+// The thread's reusable instance of `src` (or `src` itself, when it is a Runner). A World
+// built on it lives until the next run on the same Runner.
+export function runnerOf(src: Runner | WebAssembly.Module): Runner {
+  if (src instanceof Runner) return src;
+  let r = runners.get(src);
+  if (!r) runners.set(src, (r = new Runner(src)));
+  return r;
 }

@@ -4,10 +4,11 @@
 // only run sweep chunks.
 import * as Comlink from "comlink";
 import "./scenarios/index";
-import { Session, sweepChunk } from "./browser/session";
+import { Session } from "./browser/session";
 import type { TraceFilter } from "./browser/session";
 import type { ConfigInput } from "./config";
-import { ConfigError } from "./config";
+import { ConfigError, validateConfig } from "./config";
+import { runSeed, describeSeed, traceUpTo } from "./sweep";
 
 // The Perfetto exporter is the lead's (engine/export/perfetto.ts); offered when present.
 const perfettoModules = import.meta.glob("./export/perfetto.ts");
@@ -25,6 +26,11 @@ function wrap<A extends unknown[], R>(f: (...a: A) => R): (...a: A) => R {
       throw Object.assign(new Error(err.message), { field: e instanceof ConfigError ? e.field : undefined });
     }
   };
+}
+
+function loaded(): WebAssembly.Module {
+  if (!module) throw new Error("the simulation module is not loaded");
+  return module;
 }
 
 function ready(): Session {
@@ -63,10 +69,14 @@ const api = {
     const { perfettoTrace } = (await loader()) as { perfettoTrace(w: unknown): unknown };
     return JSON.stringify(perfettoTrace(ready().world));
   },
-  sweep: wrap((input: ConfigInput, seeds: number[]) => {
-    if (!module) throw new Error("the simulation module is not loaded");
-    return sweepChunk(module, input, seeds);
+  // Sweep chunks on the worker's reused instance: outcomes only (with the rolling hash
+  // when checking determinism); reasons and traces only for the seeds the view reports.
+  sweep: wrap((input: ConfigInput, seeds: number[], marks: boolean) => {
+    const base = validateConfig(input);
+    return seeds.map((seed) => runSeed(loaded(), base, seed, marks));
   }),
+  describe: wrap((input: ConfigInput, seed: number) => describeSeed(loaded(), validateConfig(input), seed)),
+  trace: wrap((input: ConfigInput, seed: number, events: number) => traceUpTo(loaded(), validateConfig(input), seed, events)),
 };
 
 export type WorkerApi = typeof api;

@@ -2,7 +2,7 @@
 // from a validated config, run it (all at once, by events, or up to a time), read the
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
 import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
-import type { CoreExports, NameTable, Verdict } from "./wasm";
+import type { CoreExports, NameTable, Runner, Verdict } from "./wasm";
 import { ConfigError, knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
@@ -31,6 +31,7 @@ export interface RunDetails extends RunResult {
 
 export interface WorldOptions {
   traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
+  runner?: Runner;           // reuse its instance (sweeps) instead of instantiating one
 }
 
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
@@ -46,7 +47,7 @@ export class World {
   private constructor(module: WebAssembly.Module, config: RunConfig, opts: WorldOptions) {
     this.spec = requireScenario(config.scenario);
     this.config = config;
-    this.x = instantiate(module);
+    this.x = opts.runner ? opts.runner.fresh() : instantiate(module);
     this.names = nameTable(module, this.x);
     const scn = this.names.scenarios.get(config.scenario);
     if (scn === undefined) throw new Error(`the simulation module has no scenario '${config.scenario}'`);
@@ -87,6 +88,8 @@ export class World {
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }
   get timeLimitNs(): number { return this.x.time_limit_ns(); }
+  // The verdict alone, without the evidence JSON and describe() of result() (sweeps).
+  get verdict(): Verdict { return VERDICTS[this.x.verdict()]; }
 
   // Runs at most `maxEvents` more events; returns true when the run is over.
   step(maxEvents = 1): boolean {

@@ -28,34 +28,49 @@ function ensure(n: usize): void {
   len++;
 }
 
-function raw(s: string): void {
-  ensure(<usize>s.length * 3);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) { store<u8>(buf + len, <u8>c); len++; }
-    else if (c < 0x800) {
-      store<u8>(buf + len, <u8>(0xc0 | (c >> 6)));
-      store<u8>(buf + len + 1, <u8>(0x80 | (c & 0x3f)));
-      len += 2;
-    } else {
-      store<u8>(buf + len, <u8>(0xe0 | (c >> 12)));
-      store<u8>(buf + len + 1, <u8>(0x80 | ((c >> 6) & 0x3f)));
-      store<u8>(buf + len + 2, <u8>(0x80 | (c & 0x3f)));
-      len += 3;
-    }
+// One UTF-16 unit as UTF-8 at buf+len; the caller has ensured 3 bytes.
+@inline function put(c: i32): void {
+  if (c < 0x80) { store<u8>(buf + len, <u8>c); len++; }
+  else if (c < 0x800) {
+    store<u8>(buf + len, <u8>(0xc0 | (c >> 6)));
+    store<u8>(buf + len + 1, <u8>(0x80 | (c & 0x3f)));
+    len += 2;
+  } else {
+    store<u8>(buf + len, <u8>(0xe0 | (c >> 12)));
+    store<u8>(buf + len + 1, <u8>(0x80 | ((c >> 6) & 0x3f)));
+    store<u8>(buf + len + 2, <u8>(0x80 | (c & 0x3f)));
+    len += 3;
   }
 }
 
+function raw(s: string): void {
+  ensure(<usize>s.length * 3);
+  for (let i = 0; i < s.length; i++) put(s.charCodeAt(i));
+}
+
+// Room for the worst case (\u00XX per unit) is made once; ASCII is stored byte by byte
+// with no string allocated per character (the stub runtime never frees one).
 function quoted(s: string): void {
-  byte(0x22);
+  ensure(<usize>s.length * 6 + 2);
+  store<u8>(buf + len, 0x22);
+  len++;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c == 0x22 || c == 0x5c) { byte(0x5c); byte(c); }
-    else if (c == 0x0a) { byte(0x5c); byte(0x6e); }
-    else if (c < 0x20) { raw("\\u00"); byte(hex(c >> 4)); byte(hex(c & 15)); }
-    else raw(String.fromCharCode(c));
+    if (c >= 0x20 && c != 0x22 && c != 0x5c) { put(c); continue; }
+    store<u8>(buf + len, 0x5c);
+    if (c == 0x22 || c == 0x5c) { store<u8>(buf + len + 1, <u8>c); len += 2; }
+    else if (c == 0x0a) { store<u8>(buf + len + 1, 0x6e); len += 2; }
+    else {
+      store<u8>(buf + len + 1, 0x75);
+      store<u8>(buf + len + 2, 0x30);
+      store<u8>(buf + len + 3, 0x30);
+      store<u8>(buf + len + 4, <u8>hex(c >> 4));
+      store<u8>(buf + len + 5, <u8>hex(c & 15));
+      len += 6;
+    }
   }
-  byte(0x22);
+  store<u8>(buf + len, 0x22);
+  len++;
 }
 
 @inline function hex(d: i32): i32 { return d < 10 ? 0x30 + d : 0x57 + d; }
@@ -97,7 +112,25 @@ export function jKey(k: string): void {
   afterKey = true;
 }
 
-export function jInt(v: i64): void { beforeValue(); raw(v.toString()); }
+export function jInt(v: i64): void { beforeValue(); digits(v); }
+
+// A decimal integer written in place, without the string toString() would allocate.
+function digits(v: i64): void {
+  ensure(20);
+  if (v < 0) {
+    store<u8>(buf + len, 0x2d);
+    len++;
+    if (v == i64.MIN_VALUE) { raw("9223372036854775808"); return; }
+    v = -v;
+  }
+  let n: usize = 1;
+  for (let t = v; t >= 10; t /= 10) n++;
+  for (let i = n; i > 0; i--) {
+    store<u8>(buf + len + i - 1, <u8>(0x30 + <i32>(v % 10)));
+    v /= 10;
+  }
+  len += n;
+}
 export function jBool(v: bool): void { beforeValue(); raw(v ? "true" : "false"); }
 export function jNull(): void { beforeValue(); raw("null"); }
 export function jStr(s: string): void { beforeValue(); quoted(s); }
@@ -107,7 +140,7 @@ export function jName(id: i32): void { beforeValue(); quoted(nameStr(id)); }
 export function jNum(v: f64): void {
   beforeValue();
   if (!isFinite(v)) { raw("null"); return; }
-  if (v == Math.floor(v) && Math.abs(v) < 9e15) raw((<i64>v).toString());
+  if (v == Math.floor(v) && Math.abs(v) < 9e15) digits(<i64>v);
   else raw(v.toString());
 }
 

@@ -3,11 +3,14 @@
 import { readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { performance } from "node:perf_hooks";
+import { availableParallelism } from "node:os";
 import { loadModule, wasmPath } from "../node/load";
-import { instantiate } from "../wasm";
+import { instantiate, Runner } from "../wasm";
 import { SCENARIOS } from "../catalog";
 import { validateConfig } from "../config";
 import { World } from "../world";
+import { sweepParallel } from "../node/sweep";
+import { sharedPool } from "../node/pool";
 
 const fmt = (n: number) => n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
 const rows: Array<[string, string]> = [];
@@ -56,6 +59,55 @@ function scenarioLoad(id: string, seeds: number, traceCapacity: number) {
   };
 }
 
+// What each scenario models, counted from its raw evidence: events per unit of work.
+const UNITS: Record<string, [string, (e: any) => number]> = {
+  "sunrpc-udp-slot-hang": ["rpc_task", (e) => e.model.counters.tasksCreated],
+  "sunrpc-tcp-close-wait": ["rpc_task", (e) => e.model.counters.tasksCreated],
+  "nfs-odirect-retransmit": ["O_DIRECT write", (e) => e.model.writes],
+  "socklnd-scheduler": ["LNet message", (e) => e.model.metrics.msgsRx + e.model.metrics.msgsTx],
+  "blktap2-teardown": ["teardown cycle", (e) => e.model.cycles],
+};
+
+// 3. A sweep's cost per seed apart from the events: a fresh instance with the full
+//    result (instantiate + start, evidence JSON, describe), against the sweep path (the
+//    reused instance restored, the outcome read without evidence). Also events per unit.
+function fixedCost(id: string, seeds: number) {
+  const base = validateConfig({ scenario: id });
+  const mod = loadModule();
+  const runner = new Runner(mod);
+  let fresh = 0, reused = 0, events = 0, units = 0;
+  const [, unitOf] = UNITS[id] ?? ["", () => NaN];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const a = performance.now();
+    const w = World.create(mod, { ...base, seed }, { traceCapacity: 0 });
+    const b = performance.now();
+    while (!w.step(1 << 20)) { /* run to the end */ }
+    const c = performance.now();
+    w.result();
+    fresh += performance.now() - c + (b - a);
+    events += w.events;
+    units += unitOf(w.rawEvidence());
+    const d = performance.now();
+    const r = World.create(mod, { ...base, seed }, { traceCapacity: 0, runner });
+    const e = performance.now();
+    while (!r.step(1 << 20)) { /* run to the end */ }
+    const f = performance.now();
+    void [r.verdict, r.traceHash, r.now, r.events];
+    reused += performance.now() - f + (e - d);
+  }
+  return { freshMs: fresh / seeds, reusedMs: reused / seeds, eventsPerRun: events / seeds, eventsPerUnit: events / units };
+}
+
+// 4. 1000 seeds on every core, on the warm pool (started by a first small sweep).
+async function sweepWall(id: string, seeds: number) {
+  const base = validateConfig({ scenario: id });
+  await sweepParallel(base, 1, 2 * availableParallelism());
+  const t0 = performance.now();
+  const r = await sweepParallel(base, 1, seeds);
+  const s = (performance.now() - t0) / 1000;
+  return { s, failing: r.failing.length };
+}
+
 function initialJsGzip(): number | undefined {
   const index = "dist/index.html";
   if (!existsSync(index)) return undefined;
@@ -78,7 +130,14 @@ async function main() {
     row(`${s.id}: per run: set-up / events / result`, `${r.setupMs.toFixed(2)} / ${r.loopMs.toFixed(2)} / ${r.resultMs.toFixed(2)} ms  (${fmt(r.eventsPerRun)} events)`);
     row(`${s.id}: seeds/s, one core, end to end`, `${fmt(r.seedsPerSec)}`);
     row(`${s.id}: simulated time / wall time`, `${fmt(r.simPerWall)}x`);
+    const f = fixedCost(s.id, Math.max(10, Math.min(200, seeds >> 2)));
+    row(`${s.id}: fixed cost per seed, fresh instance + result`, `${f.freshMs.toFixed(2)} ms`);
+    row(`${s.id}: fixed cost per seed, sweep path (reused)`, `${f.reusedMs.toFixed(2)} ms (target <= 0.5 ms)`);
+    row(`${s.id}: events per run / per ${UNITS[s.id]?.[0] ?? "unit"}`, `${fmt(f.eventsPerRun)} / ${f.eventsPerUnit.toFixed(1)}`);
+    const sw = await sweepWall(s.id, 1000);
+    row(`${s.id}: 1000-seed sweep on ${availableParallelism()} cores`, `${sw.s.toFixed(2)} s (${sw.failing} failing)`);
   }
+  await sharedPool().close();
   const wasm = readFileSync(wasmPath());
   row("iostack.wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gzipSync(wasm).length / 1024).toFixed(1)} KiB gzip`);
   const js = initialJsGzip();

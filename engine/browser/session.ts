@@ -2,10 +2,9 @@
 // run with its retained trace decoded into columns (for the timeline, trace filter and
 // exports), and a second world that is re-run up to the UI's cursor for snapshots.
 // Everything here runs off the main thread; results are plain, cloneable objects.
-import { World, runOnce, contractResult } from "../world";
+import { World, contractResult } from "../world";
 import type { RunDetails } from "../world";
 import type { ConfigInput, RunConfig } from "../config";
-import { validateConfig } from "../config";
 import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
@@ -44,8 +43,6 @@ export interface SnapshotView {
   hung: Array<{ ent: number; time: number; blockedNs: number; wchan: string }>;
   blocks: EvidenceBlock[];
 }
-
-export interface SweepRow { seed: number; verdict: string; reason: string; simTimeNs: number; traceHash: string }
 
 export class Session {
   private finished?: World;
@@ -227,13 +224,4 @@ export class Session {
   runJson(): string {
     return JSON.stringify(contractResult(this.current().result()), null, 2);
   }
-}
-
-// A chunk of a sweep: each seed run to the end with no trace kept.
-export function sweepChunk(module: WebAssembly.Module, input: ConfigInput, seeds: number[]): SweepRow[] {
-  const base = validateConfig(input);
-  return seeds.map((seed) => {
-    const d = runOnce(module, { ...base, seed }, { traceCapacity: 0 });
-    return { seed, verdict: d.verdict, reason: d.reason, simTimeNs: d.simTimeNs, traceHash: d.traceHash };
-  });
 }

@@ -1,7 +1,7 @@
 // iostack — the lab's command line, on the same WASM module as the browser.
 //   iostack list [--json]
 //   iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect V]
-//   iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--patch ...] [--knob ...] [--json]
+//   iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]
 //   iostack merge FILE... [--json]
 //   iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] -o FILE
 // Bad arguments: one line on stderr naming the problem, exit code 2.
@@ -24,7 +24,7 @@ export class UsageError extends Error {}
 const USAGE = `usage:
   iostack list [--json]
   iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT]
-  iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--patch ...] [--knob ...] [--json]
+  iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]
   iostack merge FILE... [--json]
   iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] -o FILE`;
 
@@ -35,6 +35,7 @@ interface Parsed {
 
 const VALUE_FLAGS = new Set(["--patch", "--knob", "--seed", "--preset", "--seeds", "--first", "--shard", "--jobs", "-o", "--out", "--expect"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
+const OPTIONAL_VALUE_FLAGS = new Set(["--check-determinism"]);   // --flag or --flag=V
 
 function parseArgs(argv: string[], allowed: string[]): Parsed {
   const positional: string[] = [];
@@ -44,6 +45,7 @@ function parseArgs(argv: string[], allowed: string[]): Parsed {
     if (!a.startsWith("-")) { positional.push(a); continue; }
     let [flag, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     if (!allowed.includes(flag)) throw new UsageError(`unknown option '${flag}' for this command`);
+    if (OPTIONAL_VALUE_FLAGS.has(flag)) { flags.set(flag, [inline ?? "1"]); continue; }
     if (BOOL_FLAGS.has(flag)) {
       if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
       flags.set(flag, ["true"]);
@@ -150,9 +152,10 @@ async function sweepCmd(p: Parsed, out: (s: string) => void): Promise<number> {
     shard = { index: k, of: n };
   }
   const jobs = one(p, "--jobs") !== undefined ? intFlag(p, "--jobs", 1, 1) : undefined;
+  const checkDeterminism = one(p, "--check-determinism") !== undefined ? intFlag(p, "--check-determinism", 1, 1) : 0;
   const tty = process.stderr.isTTY;
   const r = await sweepParallel(cfg, first, count, {
-    jobs,
+    jobs, checkDeterminism,
     onProgress: tty ? (done, total, c) => {
       const bad = VERDICTS.filter((v) => v !== "ok" && c[v]).map((v) => `${v} ${c[v]}`).join(", ");
       process.stderr.write(`\rsweep ${scenario}: ${done}/${total} seeds${bad ? " (" + bad + ")" : ""}   `);
@@ -161,7 +164,7 @@ async function sweepCmd(p: Parsed, out: (s: string) => void): Promise<number> {
   if (tty) process.stderr.write("\n");
   if (shard) r.shard = shard;
   printSweep(r, !!one(p, "--json"), out);
-  return 0;
+  return r.determinism?.diverged.length ? 1 : 0;
 }
 
 function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): void {
@@ -171,6 +174,18 @@ function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): vo
   for (const v of VERDICTS) out(`  ${v.padEnd(10)} ${String(r.counts[v]).padStart(7)}  ${n ? ((100 * r.counts[v]) / n).toFixed(1) : "0.0"}%`);
   const show = r.failing.slice(0, 10);
   if (show.length) out(`first failing seeds: ${show.map((f) => `${f.seed} (${f.verdict})`).join(", ")}`);
+  for (const f of show.filter((x) => x.reason).slice(0, 3)) {
+    out(`seed ${f.seed}: ${f.verdict} — ${f.reason}`);
+    for (const line of f.repro ?? []) out(`  ${line}`);
+  }
+  const d = r.determinism;
+  if (d) {
+    out(`determinism: ${d.checked} seed(s) (every ${d.every}) run twice on different workers, ${d.diverged.length} diverged`);
+    for (const x of d.diverged) {
+      out(`  seed ${x.seed}: trace hashes ${x.hashes[0]} and ${x.hashes[1]}, rolling hash first differs by event ${x.event}`);
+      for (const line of x.first ?? ["  (the re-runs did not reproduce the divergence)"]) out(`  ${line}`);
+    }
+  }
 }
 
 function mergeCmd(p: Parsed, out: (s: string) => void): number {
@@ -232,7 +247,7 @@ function listCmd(p: Parsed, out: (s: string) => void): number {
 const COMMANDS: Record<string, { flags: string[]; run: (p: Parsed, out: (s: string) => void) => number | Promise<number> }> = {
   list: { flags: ["--json"], run: listCmd },
   run: { flags: ["--patch", "--knob", "--seed", "--preset", "--json", "--expect"], run: runCmd },
-  sweep: { flags: ["--patch", "--knob", "--preset", "--seeds", "--first", "--shard", "--jobs", "--json"], run: sweepCmd },
+  sweep: { flags: ["--patch", "--knob", "--preset", "--seeds", "--first", "--shard", "--jobs", "--check-determinism", "--json"], run: sweepCmd },
   merge: { flags: ["--json"], run: mergeCmd },
   export: { flags: ["--patch", "--knob", "--seed", "--preset", "-o", "--out"], run: exportCmd },
 };

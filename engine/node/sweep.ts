@@ -1,47 +1,50 @@
-// Parallel sweeps in Node: the seed range is cut into one contiguous slice per worker
-// thread (both cores here), each slice runs engine/sweep.ts, and the slices merge.
-import { Worker } from "node:worker_threads";
-import { availableParallelism } from "node:os";
-import { mergeSweeps, shardRange, emptyCounts } from "../sweep";
-import type { SweepResult } from "../sweep";
+// Parallel sweeps in Node on the process's persistent worker pool (engine/node/pool.ts),
+// scheduled by engine/sweep.ts (contiguous slices, work stealing, determinism checks).
+import { emptyCounts, scheduleSweep, REPORTED } from "../sweep";
+import type { SweepResult, SweepFailure, SeedOutcome } from "../sweep";
 import type { RunConfig } from "../config";
-import { ConfigError } from "../config";
-import { VERDICTS } from "../wasm";
-import { BUNDLED } from "./load";
 import type { Verdict } from "../wasm";
+import { sharedPool, defaultJobs } from "./pool";
+import type { NodePool } from "./pool";
 
 export interface NodeSweepOptions {
   jobs?: number;
+  checkDeterminism?: number;      // run every Kth seed twice, on different workers (0: none)
+  pool?: NodePool;
   onProgress?: (done: number, total: number, counts: Record<Verdict, number>) => void;
 }
 
 export async function sweepParallel(base: RunConfig, first: number, count: number, opts: NodeSweepOptions = {}): Promise<SweepResult> {
-  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), count || 1, 16));
-  const slices = Array.from({ length: jobs }, (_, i) => shardRange(first, count, i + 1, jobs)).filter((s) => s.count > 0);
-  const done = new Array(slices.length).fill(0);
-  const partial = slices.map(() => emptyCounts());
-  const report = () => {
-    if (!opts.onProgress) return;
-    const sum = emptyCounts();
-    for (const c of partial) for (const v of VERDICTS) sum[v] += c[v];
-    opts.onProgress(done.reduce((a, b) => a + b, 0), count, sum);
+  const every = opts.checkDeterminism ?? 0;
+  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), 16));
+  // a check needs two workers, whatever --jobs says
+  const workers = (opts.pool ?? sharedPool()).take(Math.max(every > 0 ? 2 : 1, Math.min(jobs, count || 1)));
+  const counts = emptyCounts();
+  const failing: SeedOutcome[] = [];
+  let done = 0;
+  const check = await scheduleSweep({
+    count: workers.length,
+    chunk: (w, from, n, checkEvery) => workers[w].call({ type: "chunk", base, from: first, first: from, count: n, checkEvery }),
+    verify: (w, seeds) => workers[w].call({ type: "verify", base, seeds }),
+    trace: (w, seed, events) => workers[w].call({ type: "trace", base, seed, events }),
+  }, first, count, every, (rows) => {
+    for (const r of rows) {
+      counts[r.verdict]++;
+      if (r.verdict !== "ok") failing.push(r);
+    }
+    done += rows.length;
+    opts.onProgress?.(done, count, counts);
+  });
+
+  failing.sort((a, b) => a.seed - b.seed);
+  const reported: SweepFailure[] = failing.map(({ seed, verdict }) => ({ seed, verdict }));
+  const described = await Promise.all(reported.slice(0, REPORTED).map((f, k) =>
+    workers[k % workers.length].call<SweepFailure>({ type: "describe", base, seed: f.seed })));
+  reported.splice(0, described.length, ...described);
+  const result: SweepResult = {
+    scenario: base.scenario, patches: base.patches, knobs: base.knobs,
+    seeds: { first, count }, counts, failing: reported,
   };
-  const parts = await Promise.all(slices.map((s, i) => new Promise<SweepResult>((resolve, reject) => {
-    const w = BUNDLED
-      ? new Worker(new URL("./sweep-worker.js", import.meta.url), { workerData: { base, first: s.first, count: s.count } })
-      : new Worker(new URL("./ts-worker.js", import.meta.url), {
-        workerData: { entry: new URL("./sweep-worker.ts", import.meta.url).href, base, first: s.first, count: s.count },
-      });
-    w.on("message", (m: any) => {
-      if (m.type === "progress") { done[i] = m.done; partial[i] = m.counts; report(); }
-      else if (m.type === "done") resolve(m.result);
-      else if (m.type === "error") reject(m.field ? new ConfigError(m.field, m.message) : new Error(m.message));
-    });
-    w.on("error", reject);
-    w.on("exit", (code) => { if (code !== 0) reject(new Error(`sweep worker exited with code ${code}`)); });
-  })));
-  if (parts.length === 0) {
-    return { scenario: base.scenario, patches: base.patches, knobs: base.knobs, seeds: { first, count: 0 }, counts: emptyCounts(), failing: [] };
-  }
-  return mergeSweeps(parts);
+  if (every > 0) result.determinism = { every, ...check };
+  return result;
 }

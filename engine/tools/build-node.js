@@ -1,5 +1,6 @@
 // Bundles the Node side to plain JS with esbuild: dist/node/iostack.js (the CLI) and
 // dist/node/sweep-worker.js (the sweep worker thread), with the WASM copied beside them.
+// Runs after vite build, which empties dist/.
 // Plain JS spares every launch and every worker the TypeScript loader's start-up, and the
 // CLI can ship in a package without tsx.
 import { build } from "esbuild";
