@@ -11,7 +11,7 @@ test("the catalog shows one card per scenario and opens a workspace", async ({ p
     await expect(card).toContainText(String(s.year));
   }
   expect(await seriousA11y(page)).toEqual([]);
-  await cards.first().getByRole("link", { name: SCENARIOS[0].title }).click();
+  await cards.first().getByRole("link").click();
   await expect(page).toHaveURL(new RegExp(`s=${SCENARIOS[0].id}`));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", /^(ok|hang|corruption|crash|leak)$/);
   await page.getByRole("link", { name: "← catalog" }).click();
