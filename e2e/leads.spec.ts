@@ -15,12 +15,17 @@ async function settled(page: Page): Promise<void> {
   await expect(v).toHaveAttribute("data-running", "0");
 }
 
+// Opens a scenario's workspace; the first patch switch's box.
+async function firstSwitch(page: Page, s: (typeof SCENARIOS)[number]) {
+  await page.goto(`/?s=${s.id}`);
+  await settled(page);
+  return (await page.getByTestId(`patch-${s.patches[0].id}`).boundingBox())!;
+}
+
 test("the first patch switch is in the first screen at 1440x900, for every scenario", async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   for (const s of SCENARIOS) {
-    await page.goto(`/?s=${s.id}`);
-    await settled(page);
-    const box = (await page.getByTestId(`patch-${s.patches[0].id}`).boundingBox())!;
+    const box = await firstSwitch(page, s);
     expect(box.y + box.height, s.id).toBeLessThanOrEqual(900);
     await expect(page.getByTestId("story")).toContainText("You see");
   }
@@ -29,9 +34,7 @@ test("the first patch switch is in the first screen at 1440x900, for every scena
 test("on a phone the patch switches come before the timeline, and nothing scrolls sideways", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const s of SCENARIOS) {
-    await page.goto(`/?s=${s.id}`);
-    await settled(page);
-    const sw = (await page.getByTestId(`patch-${s.patches[0].id}`).boundingBox())!;
+    const sw = await firstSwitch(page, s);
     const tl = (await page.getByTestId("timeline").boundingBox())!;
     expect(sw.y, s.id).toBeLessThan(tl.y);
     for (const tab of ["evidence", "state", "wire", "compare"]) {
