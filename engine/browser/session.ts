@@ -171,6 +171,19 @@ export class Session {
     return out;
   }
 
+  // Lines by record position, ignoring the trace view's filter: Compare reads two runs in step.
+  linesAt(from: number, count: number): TraceLine[] {
+    const out: TraceLine[] = [];
+    for (let i = Math.max(0, from); i < Math.min(this.t.length, from + count); i++) out.push(this.line(i));
+    return out;
+  }
+
+  // The last record of a lane in [t0, t1] (the timeline's hover detail), or null.
+  laneRecord(lane: number, t0: number, t1: number): TraceLine | null {
+    for (let i = this.indexAt(t1 + 1) - 1, lo = this.indexAt(t0); i >= lo; i--) if (this.ent[i] === lane) return this.line(i);
+    return null;
+  }
+
   // Position (in the filtered list) of the first line at or after time t.
   positionAt(tNs: number): number {
     const i = this.indexAt(tNs);

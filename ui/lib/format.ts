@@ -1,7 +1,9 @@
-// Number formatting for a kernel engineer's eye: simulated time as seconds with µs, and
-// short durations in the unit that reads best.
+// Number formatting for a kernel engineer's eye: simulated time as seconds to the ns (a
+// step between two records can be shorter than a µs), and short durations in the unit that
+// reads best.
 export function fmtTime(ns: number): string {
-  return (ns / 1e9).toFixed(6) + " s";
+  const s = Math.floor(ns / 1e9);
+  return `${s}.${String(Math.round(ns - s * 1e9)).padStart(9, "0")} s`;
 }
 
 export function fmtDur(ns: number): string {

@@ -119,6 +119,19 @@ export class Lab {
     void this.rerun();
   }
 
+  // Exactly the default patch set and knobs ("as shipped"); the seed stays.
+  get shipped(): boolean {
+    const d = defaultConfig(this.spec);
+    return Object.keys(d.patches).every((id) => this.config.patches[id] === d.patches[id]) &&
+      Object.keys(d.knobs).every((k) => this.config.knobs[k] === d.knobs[k]);
+  }
+
+  resetToShipped(): void {
+    const d = defaultConfig(this.spec);
+    this.config = { ...d, seed: this.config.seed };
+    void this.rerun();
+  }
+
   applyPreset(p: PresetSpec): void {
     const d = defaultConfig(this.spec);
     this.config = { ...d, seed: p.seed, knobs: { ...d.knobs, ...p.knobs }, patches: { ...this.config.patches, ...(p.patches ?? {}) } };
@@ -154,9 +167,12 @@ export class Lab {
     }
   }
 
-  async step(dir: number): Promise<void> {
-    if (!this.view) return;
-    this.setCursor(await this.worker.api.stepFrom(this.cursor, dir));
+  // Moves the cursor to the previous/next trace record; false when there is none.
+  async step(dir: number): Promise<boolean> {
+    if (!this.view) return false;
+    const from = this.cursor;
+    this.setCursor(await this.worker.api.stepFrom(from, dir));
+    return this.cursor !== from;
   }
 
   jumpToFirstAnomaly(): void {

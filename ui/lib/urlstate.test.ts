@@ -34,7 +34,14 @@ describe("URL state", () => {
     expect(problems.join("\n")).toMatch(new RegExp(knob.name.replace(/\./g, "\\.")));
     expect(problems.join("\n")).toMatch(/nope/);
     expect(problems.join("\n")).toMatch(/bogus/);
-    expect(Object.values(config!.patches).every((on) => on === false)).toBe(true);
+    expect(config!.patches, "an unknown p leaves the default patches").toEqual(defaultConfig(spec).patches);
+  });
+
+  it("p= with no id switches every patch off; known ids beside an unknown one still apply", () => {
+    expect(Object.values(parseParams(new URLSearchParams(`s=${spec.id}&p=`)).config!.patches).every((on) => !on)).toBe(true);
+    const id = spec.patches.find((p) => !p.default)!.id;
+    const { config } = parseParams(new URLSearchParams(`s=${spec.id}&p=bogus,${id}`));
+    expect(Object.entries(config!.patches).filter(([, on]) => on).map(([k]) => k)).toEqual([id]);
   });
 
   it("an unknown scenario falls back to the catalog with a message; no s= is the catalog", () => {

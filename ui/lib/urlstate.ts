@@ -33,7 +33,8 @@ export function parseParams(params: URLSearchParams, origin = "URL"): Parsed {
   const p = params.get("p");
   if (p !== null) {
     const on = new Set<string>();
-    for (const id of p.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const ids = p.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const id of ids) {
       try {
         checkPatch(spec, id);
         on.add(id);
@@ -41,7 +42,9 @@ export function parseParams(params: URLSearchParams, origin = "URL"): Parsed {
         problems.push(`${origin}: ${(e as Error).message}; ignored`);
       }
     }
-    for (const id of Object.keys(cfg.patches)) cfg.patches[id] = on.has(id);
+    // `p=` (empty) switches every patch off; a list with no known id says nothing, so the
+    // default patches stay as they are (an ignored value must not switch 43cedbf0 off).
+    if (on.size || !ids.length) for (const id of Object.keys(cfg.patches)) cfg.patches[id] = on.has(id);
   }
   const seed = params.get("seed");
   if (seed !== null) {
