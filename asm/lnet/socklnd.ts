@@ -893,13 +893,13 @@ function loopEnd(t: i32): void {
   loopTop(t);
 }
 
-// Queue lengths for the metrics: conns waiting on the CPT's lists.
+// Queue lengths for the metrics: conns waiting on a sched's lists, and on a CPT's.
+export function schedQueued(s: i32): i32 {
+  return wqLen(unchecked(kssRxConns[s])) + wqLen(unchecked(kssTxConns[s]));
+}
 export function cptQueued(cpt: i32): i32 {
   let n = 0;
-  for (let s = 0; s < nScheds; s++) {
-    if (unchecked(kssCpt[s]) != cpt) continue;
-    n += wqLen(unchecked(kssRxConns[s])) + wqLen(unchecked(kssTxConns[s]));
-  }
+  for (let s = 0; s < nScheds; s++) if (unchecked(kssCpt[s]) == cpt) n += schedQueued(s);
   return n;
 }
 

@@ -9,9 +9,9 @@ import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
 import { stream, randExp, randRange } from "../kernel/prng";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
-import { cpusInit, threadBusyNs } from "../kernel/sched";
+import { cpusInit, taskSchedRuntime } from "../kernel/sched";
 import { trace } from "../kernel/trace";
-import { setTimeLimit, setVerdict, worldStop, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
+import { setTimeLimit, setVerdict, worldStop, VERDICT_CORRUPTION, VERDICT_CRASH, VERDICT_DEGRADED } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jNum, jKI, jKN, jKB, jKS, jKName, jStr } from "../kernel/json";
 import {
   lnetInit, lnetNidCptHash, ipNid, peerIp, msgAlloc, msgSerial, msgType, msgNob, msgDir, msgStream,
@@ -28,7 +28,7 @@ import {
   nOverlaps, nCollisions, nSameConnOverlap, nViolations, MAX_VIOL, violT, violConn, violWhat,
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
-  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, connEnt,
+  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt,
   connTxQueueLen,
 } from "../lnet/socklnd";
 import { zeroed } from "../kernel/mem";
@@ -115,6 +115,7 @@ const sampBytes = zeroed<f64>(MAX_SAMPLES);
 const sampBusy = zeroed<i64>(MAX_SAMPLES * 64);
 const sampQueue = zeroed<i32>(MAX_SAMPLES * MAX_CPTS);
 const sampTxq = zeroed<i32>(MAX_SAMPLES);
+const sampOwnQ = zeroed<i32>(MAX_SAMPLES * 64);   // per thread: conns queued on its sched
 const lastBusy = zeroed<i64>(64);
 const warmBusy = zeroed<i64>(64);
 let lastBytes: f64 = 0;
@@ -309,7 +310,7 @@ function onConnect(p: i32, step: i32): void {
   if (now > warmNs) {
     warmNs = now;
     warmBytes = totalBytes();
-    for (let t = 0; t < nThreads; t++) unchecked(warmBusy[t] = threadBusyNs(unchecked(thEnt[t])));
+    for (let t = 0; t < nThreads; t++) unchecked(warmBusy[t] = taskSchedRuntime(unchecked(thEnt[t])));
   }
   peerKick(unchecked(peerBin[p]));
   lnetPump(p);
@@ -333,9 +334,10 @@ function onSample(): void {
     unchecked(sampBytes[k] = b - lastBytes);
     lastBytes = b;
     for (let t = 0; t < nThreads; t++) {
-      const busy = threadBusyNs(unchecked(thEnt[t]));
+      const busy = taskSchedRuntime(unchecked(thEnt[t]));
       unchecked(sampBusy[k * 64 + t] = busy - unchecked(lastBusy[t]));
       unchecked(lastBusy[t] = busy);
+      unchecked(sampOwnQ[k * 64 + t] = schedQueued(unchecked(thSched[t])));
     }
     for (let cpt = 0; cpt < MAX_CPTS; cpt++) {
       const q = cpt < kvi(K_CPTS) ? cptQueued(cpt) : 0;
@@ -358,9 +360,62 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
   else if (kind == EV_END) worldStop();
 }
 
+// --- the imbalance detector: what an engineer reads off `top -H` and the ready lists ----------
+// Over DEG_WINDOW consecutive samples after all conns are up, one scheduler thread is busy
+// >= 90% while every sibling of its CPT is busy < 20%, and the lists that thread serves hold
+// ready conns in at least half of the samples: work is waiting that an idle sibling could
+// do but is not allowed to. A single hot conn on a single thread is not flagged (no backlog:
+// one thread per direction per conn is the design, old or new).
+const DEG_WINDOW: i32 = 10;
+const DEG_HOT_PERMILLE: i64 = 900;
+const DEG_IDLE_PERMILLE: i64 = 200;
+let degThread: i32 = -1;
+let degFrom: i32 = 0;
+let degBusy: i64 = 0;          // per mille of the window
+let degSiblingMax: i64 = 0;    // busiest sibling, per mille
+let degBacklogSamples: i32 = 0;
+let degBacklogSum: i32 = 0;
+let degWindows: i32 = 0;       // windows (by first sample) that met the condition
+
+function windowBusy(t: i32, k0: i32): i64 {
+  let b: i64 = 0;
+  for (let k = k0; k < k0 + DEG_WINDOW; k++) b += min(unchecked(sampBusy[k * 64 + t]), sampleNs);
+  return b * 1000 / (<i64>DEG_WINDOW * sampleNs);
+}
+
+function imbalanceDetector(): void {
+  let k0 = 0;
+  while (k0 < nSamples && unchecked(sampT[k0]) - sampleNs < warmNs) k0++;
+  for (; k0 + DEG_WINDOW <= nSamples; k0++) {
+    for (let t = 0; t < nThreads; t++) {
+      const busy = windowBusy(t, k0);
+      if (busy < DEG_HOT_PERMILLE) continue;
+      let sibMax: i64 = -1;
+      for (let o = 0; o < nThreads; o++) {
+        if (o != t && unchecked(thCpt[o]) == unchecked(thCpt[t])) sibMax = max(sibMax, windowBusy(o, k0));
+      }
+      if (sibMax < 0 || sibMax >= DEG_IDLE_PERMILLE) continue;
+      let backlog = 0, sum = 0;
+      for (let k = k0; k < k0 + DEG_WINDOW; k++) {
+        const q = unchecked(sampOwnQ[k * 64 + t]);
+        if (q > 0) backlog++;
+        sum += q;
+      }
+      if (2 * backlog < DEG_WINDOW) continue;
+      if (degWindows++ == 0) {
+        degThread = t; degFrom = k0; degBusy = busy; degSiblingMax = sibMax;
+        degBacklogSamples = backlog; degBacklogSum = sum;
+      }
+      break;
+    }
+  }
+}
+
 function onFinish(): void {
+  imbalanceDetector();
   if (nViolations > 0) setVerdict(VERDICT_CRASH);
   else if (nIncidents > 0) setVerdict(VERDICT_CORRUPTION);
+  else if (degWindows > 0) setVerdict(VERDICT_DEGRADED);
 }
 
 // --- evidence -----------------------------------------------------------------------------------
@@ -424,7 +479,7 @@ function onEvidence(): void {
     jKI("t", t); jKName("comm", unchecked(N_threadComm[unchecked(thCpt[t]) * 16 + unchecked(thSid[t])]));
     jKI("pid", 1000 + t); jKI("cpt", unchecked(thCpt[t])); jKI("sid", unchecked(thSid[t]));
     jKI("sched", unchecked(thSched[t])); jKI("scratch", unchecked(thScratch[t]));
-    const busy = threadBusyNs(unchecked(thEnt[t]));
+    const busy = taskSchedRuntime(unchecked(thEnt[t]));
     jKI("busyNs", busy);
     jKN("util", span > 0 ? Math.min(1.0, <f64>(busy - unchecked(warmBusy[t])) / span) : 0);
     jEndObj();
@@ -469,6 +524,16 @@ function onEvidence(): void {
   for (let cpt = 0; cpt < <i32>kvi(K_CPTS); cpt++) { jArr(); for (let k = 0; k < nSamples; k++) jInt(unchecked(sampQueue[k * MAX_CPTS + cpt])); jEndArr(); }
   jEndArr();
   jKey("txQueued"); jArr(); for (let k = 0; k < nSamples; k++) jInt(unchecked(sampTxq[k])); jEndArr();
+  jEndObj();
+  jKey("degraded"); jObj();
+  jKI("window", DEG_WINDOW); jKI("windowNs", <i64>DEG_WINDOW * sampleNs);
+  jKI("hotPermille", DEG_HOT_PERMILLE); jKI("idlePermille", DEG_IDLE_PERMILLE);
+  jKI("windows", degWindows); jKI("thread", degThread);
+  if (degThread >= 0) {
+    jKI("fromNs", unchecked(sampT[degFrom]) - sampleNs); jKI("toNs", unchecked(sampT[degFrom + DEG_WINDOW - 1]));
+    jKI("busyPermille", degBusy); jKI("siblingMaxPermille", degSiblingMax);
+    jKI("backlogSamples", degBacklogSamples); jKI("backlogSum", degBacklogSum);
+  }
   jEndObj();
   jKey("invariants"); jObj();
   jKI("violations", nViolations); jKI("sameConnRxTxOverlap", nSameConnOverlap);

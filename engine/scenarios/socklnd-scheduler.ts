@@ -15,10 +15,12 @@ export const MY_NID = "192.168.1.1@tcp";
 const pctS = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const usS = (ns: number): string => `${(ns / 1000).toFixed(1)} us`;
 const tS = (ns: number): string => (ns / 1e9).toFixed(6);
+const msS = (ns: number): string => `${(ns / 1e6).toFixed(1)} ms`;
+const pm = (x: number): string => `${(x / 10).toFixed(1)}%`;
 
 interface Raw {
   config: any; threads: any[]; scheds: any[]; scratch: any[]; conns: any[]; metrics: any;
-  samples: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number;
+  samples: any; degraded: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number;
   protoErrors: number; wire: any;
 }
 
@@ -123,6 +125,9 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
     reason = `${raw.corrupted + raw.protoErrors} LNet message(s) corrupted: ${c ? `${c.victim.comm} and ${c.filler.comm} overlapped on one kss_scratch_iov` : "scratch array shared"} (${mbs} MB/s)`;
   } else if (verdict === "crash") {
     reason = `LASSERT: ${inv.violations} socklnd invariant violation(s)`;
+  } else if (verdict === "degraded") {
+    const d = raw.degraded, th = raw.threads[d.thread];
+    reason = `degraded: ${th.comm} ${pm(d.busyPermille)} busy over ${msS(d.windowNs)} while its busiest cpt ${th.cpt} sibling was ${pm(d.siblingMaxPermille)} busy, ${(d.backlogSum / d.window).toFixed(1)} conn(s) waiting on its lists; ${mbs} MB/s, p99 latency ${usS(m.latencyNs.p99)}`;
   } else {
     reason = `ok: ${mbs} MB/s, cpt ${worst.cpt} threads ${pctS(worst.min)}..${pctS(worst.max)} busy, p99 latency ${usS(m.latencyNs.p99)}`;
   }
@@ -149,6 +154,17 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
       },
     },
   ];
+  const d = raw.degraded;
+  blocks.push({
+    id: "imbalance", title: `Imbalance detector: one thread >= ${pm(d.hotPermille)} busy, its CPT siblings < ${pm(d.idlePermille)}, conns waiting on its lists in half the samples, over ${d.window} samples (${msS(d.windowNs)})`,
+    kv: d.thread < 0 ? { "windows found": 0 } : {
+      "windows found": d.windows,
+      "first window": `${tS(d.fromNs)} .. ${tS(d.toNs)} s`,
+      "hot thread": `${raw.threads[d.thread].comm} (cpt ${raw.threads[d.thread].cpt}) ${pm(d.busyPermille)} busy`,
+      "busiest sibling": pm(d.siblingMaxPermille),
+      "samples with conns waiting": `${d.backlogSamples}/${d.window} (mean ${(d.backlogSum / d.window).toFixed(1)} conns)`,
+    },
+  });
   if (raw.collisions.length) blocks.push({ id: "scratch", title: "Overlapping service calls on one scratch array", lines: collisionLines(raw) });
   if (raw.incidents.length) blocks.push({ id: "corruption", title: "End-to-end check: what the receiver got vs what the sender queued", lines: incidentLines(raw) });
   blocks.push({
@@ -166,7 +182,7 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
       blocks, series: series(raw),
       throughputMBs: m.throughputMBs, latencyNs: m.latencyNs,
       threads: raw.threads.map((t) => ({ comm: t.comm, cpt: t.cpt, sched: t.sched, util: t.util })),
-      imbalance: imb, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
+      imbalance: imb, degraded: raw.degraded, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
       corrupted: raw.corrupted, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
     },
   };
@@ -182,7 +198,7 @@ export const socklndScheduler: ScenarioSpec = {
   kernel: "lustre-release lnet/klnds/socklnd at 71c42f66 (old) and 89df5e71 (new)",
   story: [
     "Before LU-11415 every socklnd scheduler thread had its own ksock_sched, and ksocknal_create_conn() pinned each connection to the thread of its CPT with the fewest connections - a count, not a load. With typed connections (CONTROL, BULK_IN, BULK_OUT) and three threads per CPT, every peer's BULK_IN lands on the same thread.",
-    "Run the default: a few hot peers write bulk data; watch one socknal_sd thread saturate while its siblings idle (Metrics, per-thread utilisation).",
+    "Run the default: a few hot peers write bulk data; watch one socknal_sd thread saturate while its siblings idle (Metrics, per-thread utilisation). The verdict is degraded: the imbalance detector finds a thread >= 90% busy with connections waiting on its lists while its CPT siblings are below 20%.",
     "Turn on socklnd-shared-sched AND socklnd-per-thread-scratch (the real commit did both): any thread of the CPT takes any ready connection, the imbalance goes and throughput rises.",
     "Now turn on socklnd-shared-sched alone: the scheduler is shared but kss_scratch_iov still lives in struct ksock_sched. Two threads fill it at once and kernel_sendmsg/kernel_recvmsg copy through the other call's kvecs - the end-to-end check finds corrupted messages and names the two overlapping calls.",
   ],
@@ -247,10 +263,10 @@ export const socklndScheduler: ScenarioSpec = {
     { id: "fixed", label: "LU-11415 as merged", description: "Both patches: shared scheduler and per-thread scratch.", seed: 1, knobs: {}, patches: { "socklnd-shared-sched": true, "socklnd-per-thread-scratch": true } },
   ],
   expected: [
-    { patches: {}, verdict: "ok", note: "imbalance: one thread per CPT saturated, siblings idle" },
+    { patches: {}, verdict: "degraded", note: "imbalance: one thread per CPT saturated with conns waiting, siblings idle" },
     { patches: { "socklnd-shared-sched": true, "socklnd-per-thread-scratch": true }, verdict: "ok", note: "higher throughput under skew" },
     { patches: { "socklnd-shared-sched": true }, verdict: "corruption", note: "overlapping service calls on kss_scratch_iov" },
-    { patches: { "socklnd-per-thread-scratch": true }, verdict: "ok", note: "old scheduling; scratch per thread is harmless" },
+    { patches: { "socklnd-per-thread-scratch": true }, verdict: "degraded", note: "old scheduling; scratch per thread is harmless but does not help the imbalance" },
   ],
   views: ["metrics", "evidence", "trace", "wire"],
   describe,

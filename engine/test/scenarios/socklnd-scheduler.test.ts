@@ -13,11 +13,25 @@ const ev = (r: { evidence: unknown }) => r.evidence as any;
 
 describe("socklnd-scheduler: OLD scheduler (no patch)", () => {
   const r = run();
-  it("is ok, with one thread per CPT saturated while a sibling idles", () => {
-    expect(r.verdict).toBe("ok");
+  it("is degraded: one thread of a CPT >= 90% busy with conns waiting while its siblings idle", () => {
+    expect(r.verdict).toBe("degraded");
     const imb = ev(r).imbalance as Array<{ max: number; min: number }>;
     expect(imb.some((x) => x.max > 0.95 && x.min < 0.05)).toBe(true);
-    expect(r.reason).toMatch(/MB\/s/);
+    const d = ev(r).degraded;
+    expect(d.busyPermille).toBeGreaterThanOrEqual(900);
+    expect(d.siblingMaxPermille).toBeLessThan(200);
+    expect(2 * d.backlogSamples).toBeGreaterThanOrEqual(d.window);
+    const comm = ev(r).threads[d.thread].comm;
+    expect(r.reason).toMatch(new RegExp(`^degraded: ${comm} \\d+\\.\\d% busy over \\d+\\.\\d ms .* conn\\(s\\) waiting on its lists; \\d+ MB/s`));
+  });
+  it("the detector needs a backlog: one hot conn on one thread (a single stream) is ok", () => {
+    const one = run({}, { "socklnd.hot_peers": 1 });
+    expect(ev(one).imbalance.some((x: any) => x.max > 0.95 && x.min < 0.05)).toBe(true);
+    expect(one.verdict).toBe("ok");
+    expect(ev(one).degraded.windows).toBe(0);
+  });
+  it("the detector needs idle siblings: one CPU per CPT saturated is ok", () => {
+    expect(run({}, { "socklnd.cpus_per_cpt": 1 }).verdict).toBe("ok");
   });
   it("pins every hot peer's BULK_IN to the same thread of its CPT (least kss_nconns at connect)", () => {
     const hotIn = ev(r).conns.filter((c: any) => c.hot && c.type === "BULK_IN");
@@ -44,6 +58,7 @@ describe("socklnd-scheduler: LU-11415 as merged (both patches)", () => {
   const old = run(), both = run({ [SHARED]: true, [SCRATCH]: true });
   it("is ok with higher throughput under skew", () => {
     expect(both.verdict).toBe("ok");
+    expect(ev(both).degraded.windows).toBe(0);
     expect(ev(both).throughputMBs).toBeGreaterThan(1.5 * ev(old).throughputMBs);
   });
   it("removes the imbalance: threads of a CPT are equally busy", () => {
@@ -89,9 +104,10 @@ describe("socklnd-scheduler: shared scheduler with the scratch arrays still in k
 });
 
 describe("socklnd-scheduler: per-thread scratch alone", () => {
-  it("is ok: the old scheduler never shares a scratch array", () => {
+  it("never corrupts (the old scheduler never shares a scratch array) and stays degraded", () => {
     const r = run({ [SCRATCH]: true });
-    expect(r.verdict).toBe("ok");
+    expect(r.verdict).toBe("degraded");
+    expect(ev(r).invariants.scratchCollisions).toBe(0);
     expect(ev(r).imbalance.some((x: any) => x.max > 0.95 && x.min < 0.05)).toBe(true);
   });
 });
@@ -117,8 +133,8 @@ describe("socklnd-scheduler: seed sweep", () => {
     for (let s = 1; s <= N; s++) { const v = run(patches, knobs, s).verdict; counts[v] = (counts[v] ?? 0) + 1; }
     return counts;
   };
-  it(`${N} seeds: ok without patches and with both, corruption with the shared scheduler alone`, () => {
-    expect(share({})).toEqual({ ok: N });
+  it(`${N} seeds: degraded without patches, ok with both, corruption with the shared scheduler alone`, () => {
+    expect(share({})).toEqual({ degraded: N });
     expect(share({ [SHARED]: true, [SCRATCH]: true })).toEqual({ ok: N });
     expect(share({ [SHARED]: true }).corruption ?? 0).toBeGreaterThanOrEqual(0.9 * N);
   });
