@@ -21,7 +21,7 @@ import { KIND_MODEL } from "../kernel/hooks";
 import {
   MAX_ENTS, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
 } from "../kernel/sched";
-import { wqNew, wqAdd, wqAddHead, wqPop, wqLen, wqOf, wqPeek } from "../kernel/waitq";
+import { wqNew, wqAdd, wqAddHead, wqPop, wqLen, wqOf, wqPeek, wqRemove } from "../kernel/waitq";
 import {
   KSOCK_MSG_HDR, KSM_HDR, MSG_IN, MSG_OUT, bufTag, wireTag, slots, slotOf, slotStart, tagOf,
   tagInBuf, tagOnWire, msgSerial, msgNob, msgImage, msgSlots, msgStream, msgType, msgFree,
@@ -101,6 +101,8 @@ const N_collision = fn("scratch clobbered", "scratch=%d filled_by_thread=%d thei
 const N_corrupt = fn("LNetError: payload mismatch", "msg=%d first_bad_page=%d holds_tag=%x bad_pages=%d", CAT_ANOMALY);
 const N_eproto = fn("ksocknal_process_receive: bad header", "msg=%d slot=%d holds_tag=%x rc=%e", CAT_ANOMALY);
 const N_lassert = fn("LASSERT failed", "conn=%d what=%d owner=%d", CAT_ANOMALY);
+const N_close = fn("ksocknal_close_conn_locked", "conn=%d peer=%d error=%e", CAT_STATE);
+const N_terminate = fn("ksocknal_terminate_conn", "conn=%d txs_failed=%d rx_aborted=%d lost_in_socket=%d", CAT_STATE);
 
 // --- configuration (set by the scenario before socklndStartup) ---------------------------
 export let cfgSharedSched: bool = false;     // socklnd-shared-sched
@@ -133,6 +135,15 @@ export let upRxSpace: (c: i32) => void = noConn;
 export function socklndUpcalls(recvDone: (c: i32, m: i32) => void, txDone: (c: i32, m: i32) => void,
   peerReceived: (c: i32, m: i32) => void, rxSpace: (c: i32) => void): void {
   upRecvDone = recvDone; upTxDone = txDone; upPeerReceived = peerReceived; upRxSpace = rxSpace;
+}
+// Connection teardown: a queued tx failed back to LNet (ksocknal_txlist_done, -EIO); an
+// incoming message cut short (the peer's LNet gets its own -EIO); the conn's last ref went.
+export let upTxFailed: (c: i32, m: i32) => void = noConnMsg;
+export let upRxAborted: (c: i32, m: i32) => void = noConnMsg;
+export let upConnDead: (c: i32) => void = noConn;
+export function socklndCloseUpcalls(txFailed: (c: i32, m: i32) => void, rxAborted: (c: i32, m: i32) => void,
+  dead: (c: i32) => void): void {
+  upTxFailed = txFailed; upRxAborted = rxAborted; upConnDead = dead;
 }
 
 // --- ksock_sched ----------------------------------------------------------------------
@@ -202,6 +213,16 @@ export const connCpt = zeroed<i32>(MAX_CONNS);
 export const connSched = zeroed<i32>(MAX_CONNS);
 export const connEnt = zeroed<i32>(MAX_CONNS);
 export const connUp = zeroed<bool>(MAX_CONNS);
+export const connDead = zeroed<bool>(MAX_CONNS);   // terminated: the last ref went
+export const connGen = zeroed<i32>(MAX_CONNS);     // incarnation of the slot
+// A socket event's arg: its byte count and the incarnation it belongs to (a segment of a
+// closed socket must not land in the reconnected one).
+const GEN_SHIFT: i32 = 17;
+export function sockArg(c: i32, n: i32): i32 { return n | ((unchecked(connGen[c]) & 1023) << GEN_SHIFT); }
+export function sockArgBytes(arg: i32): i32 { return arg & ((1 << GEN_SHIFT) - 1); }
+export function sockArgLive(c: i32, arg: i32): bool {
+  return unchecked(connUp[c]) && (arg >>> GEN_SHIFT) == (unchecked(connGen[c]) & 1023);
+}
 const rxReady = zeroed<bool>(MAX_CONNS);
 const rxScheduled = zeroed<bool>(MAX_CONNS);
 const rxState = zeroed<i32>(MAX_CONNS);
@@ -271,6 +292,10 @@ export const incHolds = zeroed<i32>(MAX_INC);
 export const incBad = zeroed<i32>(MAX_INC);
 export const incProto = zeroed<bool>(MAX_INC);
 export let nIncidents: i32 = 0;
+export let nCloses: i32 = 0;         // conns closed by ksocknal_close_conn_and_siblings
+export let nTxFailed: i32 = 0;       // txs failed back to LNet at terminate
+export let nLostInSocket: i32 = 0;   // complete txs still in a closed socket's send queue
+export let firstCloseNs: i64 = -1;
 
 // Message completion hooks for the wire log and metrics (assigned by the scenario).
 export let onWire: (c: i32, m: i32, dir: i32) => void = noWire;
@@ -350,13 +375,28 @@ export function socklndStartup(ncpt: i32, w: i32, nscheds: i32, threadComm: (cpt
 }
 
 // ksocknal_create_conn: the CPT from the peer NID, then the scheduler.
-export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, linkBpns: f64): i32 {
-  const c = nConns++;
+// A reconnect of the same peer and type reuses the dead conn's slot (`reuse`), so a slot
+// always names one (peer, type) route; connGen tells its incarnations' events apart.
+export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, linkBpns: f64, reuse: i32 = -1): i32 {
+  let c = reuse;
+  if (c < 0) {
+    c = nConns++;
+    unchecked(connEnt[c] = entNew(N_ksock_conn, comm, c));
+    unchecked(txQueue[c] = wqNew(N_ksnc_tx_queue));
+    unchecked(rxFifo[c] = wqNew(N_rx_fifo));
+    unchecked(wireFifo[c] = wqNew(N_wire));
+  }
+  unchecked(connGen[c] += 1);
   unchecked(connPeer[c] = peer);
   unchecked(connType[c] = type);
   unchecked(connCpt[c] = cpt);
-  const e = entNew(N_ksock_conn, comm, c);
-  unchecked(connEnt[c] = e);
+  unchecked(connDead[c] = false);
+  unchecked(rxReady[c] = false); unchecked(rxScheduled[c] = false);
+  unchecked(txReady[c] = false); unchecked(txScheduled[c] = false);
+  unchecked(rxArrived[c] = 0); unchecked(rxRead[c] = 0);
+  unchecked(sockQueued[c] = 0); unchecked(sockNospace[c] = false);
+  unchecked(sndStream[c] = 0); unchecked(wireSent[c] = 0); unchecked(drainArmed[c] = false);
+  const e = unchecked(connEnt[c]);
   const s = ksocknalChooseSchedulerLocked(c, cpt);
   unchecked(connSched[c] = s);
   unchecked(kssNconns[s] += 1);
@@ -364,9 +404,6 @@ export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, li
   unchecked(rxMsg[c] = -1);
   unchecked(rxOwner[c] = -1);
   unchecked(txOwner[c] = -1);
-  unchecked(txQueue[c] = wqNew(N_ksnc_tx_queue));
-  unchecked(rxFifo[c] = wqNew(N_rx_fifo));
-  unchecked(wireFifo[c] = wqNew(N_wire));
   unchecked(linkBytesPerNs[c] = linkBpns);
   unchecked(connUp[c] = true);
   trace(e, N_create, peer, unchecked(N_CONN_TYPE[type]), cpt, s);
@@ -389,6 +426,51 @@ function ksocknalChooseSchedulerLocked(c: i32, cpt: i32): i32 {
   }
   trace(unchecked(connEnt[c]), N_choose, cpt, s, unchecked(kssNconns[s]));
   return s;
+}
+
+// ============================================================================================
+// closing: ksocknal_close_conn_and_siblings -> ksocknal_close_conn_locked; the conn is
+// terminated (ksocknal_terminate_conn, txs failed back to LNet) once no scheduler thread
+// holds it, and the peer's connd then reconnects (the scenario's upConnDead).
+// ============================================================================================
+export function ksocknalCloseConnAndSiblings(c: i32, why: i32): void {
+  const p = unchecked(connPeer[c]);
+  for (let o = 0; o < nConns; o++) {
+    if (unchecked(connPeer[o]) == p && unchecked(connUp[o])) ksocknalCloseConnLocked(o, why);
+  }
+}
+
+function ksocknalCloseConnLocked(c: i32, why: i32): void {
+  unchecked(connUp[c] = false);
+  nCloses++;
+  if (firstCloseNs < 0) firstCloseNs = now;
+  trace(unchecked(connEnt[c]), N_close, c, unchecked(connPeer[c]), why);
+  // off the sched's ready lists: the scheduler's ref is dropped with them
+  if (wqRemove(rxItem(c))) unchecked(rxScheduled[c] = false);
+  if (wqRemove(txItem(c))) unchecked(txScheduled[c] = false);
+  connMaybeTerminate(c);
+}
+
+function connMaybeTerminate(c: i32): void {
+  if (unchecked(connUp[c]) || unchecked(connDead[c]) || unchecked(rxOwner[c]) >= 0 || unchecked(txOwner[c]) >= 0) return;
+  unchecked(connDead[c] = true);
+  let failed = 0, aborted = 0, lost = 0;
+  for (let it = wqPop(unchecked(txQueue[c])); it >= 0; it = wqPop(unchecked(txQueue[c]))) {
+    upTxFailed(c, itemMsg(it)); msgFree(itemMsg(it)); failed++;
+  }
+  for (let it = wqPop(unchecked(wireFifo[c])); it >= 0; it = wqPop(unchecked(wireFifo[c]))) {
+    msgFree(itemMsg(it)); lost++;
+  }
+  const rm = unchecked(rxMsg[c]);
+  if (rm >= 0) { upRxAborted(c, rm); msgFree(rm); aborted++; unchecked(rxMsg[c] = -1); }
+  for (let it = wqPop(unchecked(rxFifo[c])); it >= 0; it = wqPop(unchecked(rxFifo[c]))) {
+    upRxAborted(c, itemMsg(it)); msgFree(itemMsg(it)); aborted++;
+  }
+  nTxFailed += failed;
+  nLostInSocket += lost;
+  unchecked(kssNconns[connSched[c]] -= 1);
+  trace(unchecked(connEnt[c]), N_terminate, c, failed, aborted, lost);
+  upConnDead(c);
 }
 
 // ============================================================================================
@@ -477,16 +559,18 @@ function armDrain(c: i32): void {
   if (unchecked(drainArmed[c]) || unchecked(sockQueued[c]) == 0) return;
   unchecked(drainArmed[c] = true);
   const n = min(unchecked(sockQueued[c]), DRAIN_CHUNK);
-  scheduleIn(<i64>(<f64>n / unchecked(linkBytesPerNs[c])) + 1, EV_DRAIN, c, n);
+  scheduleIn(<i64>(<f64>n / unchecked(linkBytesPerNs[c])) + 1, EV_DRAIN, c, sockArg(c, n));
 }
 
 // EV_DRAIN: one segment left the socket; messages now wholly on the wire reach the peer.
-export function sockDrained(c: i32, n: i32): void {
+export function sockDrained(c: i32, arg: i32): void {
+  if (!sockArgLive(c, arg)) return;   // that socket is shut down: its queue died with it
+  const n = sockArgBytes(arg);
   unchecked(drainArmed[c] = false);
   unchecked(sockQueued[c] -= n);
   unchecked(wireSent[c] += <f64>n);
   const q = unchecked(wireFifo[c]);
-  for (let it = wqPeek(q); it >= 0; it = wqPeek(q)) {
+  for (let it = wqPeek(q); it >= 0 && unchecked(connUp[c]); it = wqPeek(q)) {
     const m = itemMsg(it);
     if (unchecked(msgStream[m]) + <f64>msgImage(m) > unchecked(wireSent[c])) break;
     wqPop(q);
@@ -500,7 +584,7 @@ export function sockDrained(c: i32, n: i32): void {
     trace(unchecked(connEnt[c]), N_write_space, c, wspace);
     ksocknalWriteCallback(c);
   }
-  armDrain(c);
+  if (unchecked(connUp[c])) armDrain(c);
 }
 
 // The peer's receive path: it checks the header (protocol) and, with the lab's end-to-end
@@ -509,6 +593,11 @@ function peerReceives(c: i32, m: i32): void {
   const hdrBad = firstBadSlot(wireTag, m, 0, 2);
   if (hdrBad >= 0) {
     incident(c, m, MSG_OUT, hdrBad, unchecked(wireTag[m * slots + hdrBad]), 1, true);
+    // the peer's ksocknal_process_receive fails with -EPROTO and closes; we read EOF
+    onWire(c, m, MSG_OUT);
+    msgFree(m);
+    ksocknalCloseConnAndSiblings(c, -71);
+    return;
   } else if (cfgPayloadCheck) {
     const n = msgSlots(m);
     const bad = firstBadSlot(wireTag, m, 2, n);
@@ -712,6 +801,7 @@ function rxWantedEnd(c: i32, m: i32): i32 {
 // ksocknal_receive -> ksocknal_recv_iov/kiov -> ksocknal_lib_recv_*: fill the scratch kvecs.
 function rxFill(t: i32): void {
   const c = unchecked(thConn[t]);
+  if (!unchecked(connUp[c])) { rxDone(t, c, -104); return; }   // shut down under us
   const avail = sockUnread(c);
   if (avail <= 0) { rxDone(t, c, -11); return; }   // -EAGAIN: the socket is dry
   let m = unchecked(rxMsg[c]);
@@ -756,7 +846,9 @@ function rxParse(t: i32): void {
   if (bad >= 0) {
     // ksm_type/lnet_hdr not what the peer sent: -EPROTO, ksocknal_close_conn_and_siblings.
     incident(c, m, MSG_IN, bad, unchecked(bufTag[m * slots + bad]), 1, true);
-    unchecked(connUp[c] = false);
+    ksocknalCloseConnAndSiblings(c, -71);
+    rxDone(t, c, -71);
+    return;
   }
   unchecked(rxState[c] = SOCKNAL_RX_LNET_PAYLOAD);
   if (unchecked(msgNob[m]) == 0) { rxComplete(t, c, m); return; }
@@ -791,6 +883,7 @@ function rxDone(t: i32, c: i32, rc: i32): void {
     trace(unchecked(thEnt[t]), N_rx_requeue, c, 1);
   } else {
     unchecked(rxScheduled[c] = false);
+    connMaybeTerminate(c);   // drop my ref
   }
   unchecked(thDid[t] = true);
   txPick(t);
@@ -821,6 +914,7 @@ function txPick(t: i32): void {
 function txFill(t: i32): void {
   const c = unchecked(thConn[t]);
   const m = unchecked(thMsg[t]);
+  if (!unchecked(connUp[c])) { txDone(t, c, m, -104); return; }   // shut down under us
   const space = cfgSndbuf - unchecked(sockQueued[c]);
   if (space <= 0) {
     unchecked(sockNospace[c] = true);   // tcp_sendmsg: SOCK_NOSPACE, -EAGAIN
@@ -856,11 +950,12 @@ function txDone(t: i32, c: i32, m: i32, rc: i32): void {
     wqAddHead(unchecked(txQueue[c]), msgItem(m));   // incomplete: back on the HEAD
   }
   unchecked(txOwner[c] = -1);
-  if (unchecked(txReady[c]) && wqLen(unchecked(txQueue[c])) > 0) {
+  if (unchecked(txReady[c]) && wqLen(unchecked(txQueue[c])) > 0 && unchecked(connUp[c])) {
     addTx(c);
     trace(unchecked(thEnt[t]), N_tx_requeue, c, 1);
   } else {
     unchecked(txScheduled[c] = false);
+    connMaybeTerminate(c);   // drop my ref
   }
   unchecked(thDid[t] = true);
   loopEnd(t);

@@ -29,7 +29,7 @@ import {
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
   incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt,
-  connTxQueueLen,
+  connTxQueueLen, MAX_CONNS, sockArg, sockArgBytes, sockArgLive, socklndCloseUpcalls, nCloses, nTxFailed, nLostInSocket, firstCloseNs,
 } from "../lnet/socklnd";
 import { zeroed } from "../kernel/mem";
 
@@ -51,7 +51,7 @@ const P_SCRATCH = patch("socklnd-per-thread-scratch");
 const S_CONN = stream("socklnd.connd");
 const S_COLD = stream("socklnd.cold");
 
-const EV_CONNECT = KIND_MODEL + 1;   // obj = peer, arg = step
+const EV_CONNECT = KIND_MODEL + 1;   // obj = peer, arg = step (0..2), + RECONNECT for one type alone
 const EV_ARRIVE = KIND_MODEL + 2;    // obj = conn, arg = bytes
 const EV_COLD = KIND_MODEL + 3;      // obj = peer
 const EV_SAMPLE = KIND_MODEL + 4;
@@ -75,6 +75,7 @@ for (let c = 0; c < MAX_CPTS; c++) {
 }
 const N_lnet_send = fn("lnet_send", "peer=%d type=%d nob=%d credits=%d", CAT_NET);
 const N_peer_send = fn("peer tcp_sendmsg", "conn=%d msg=%d type=%d nob=%d", CAT_NET);
+const N_reconnect = fn("peer ksocknal_connd: reconnect", "peer=%d type=%n", CAT_NET);
 
 // --- workload state ---------------------------------------------------------------------
 let nPeers: i32 = 0;
@@ -91,12 +92,17 @@ const peerBout = zeroed<i32>(MAX_PEERS);
 const peerCpt = zeroed<i32>(MAX_PEERS);
 const txCredits = zeroed<i32>(MAX_PEERS);   // lpni tx credits (peer_credits)
 const lnetAcks = zeroed<i32>(MAX_PEERS);    // ACKs waiting for a credit
+const lnetPuts = zeroed<i32>(MAX_PEERS);    // bulk PUTs failed by a close, to resend
+const peerEverUp = zeroed<bool>(MAX_PEERS);
 // the peer's side of each of our conns: what it has to send us, what it is sending
-const peerMsg = zeroed<i32>(192);
-const peerLeft = zeroed<i32>(192);
-const peerStalled = zeroed<bool>(192);
-const peerAcks = zeroed<i32>(192);
-const peerPuts = zeroed<i32>(192);
+const peerMsg = zeroed<i32>(MAX_CONNS);
+const peerLeft = zeroed<i32>(MAX_CONNS);
+const peerStalled = zeroed<bool>(MAX_CONNS);
+// what the peer has to send on its CONTROL conn: ACKs to our PUTs, small PUTs
+const peerAcks = zeroed<i32>(MAX_PEERS);
+const peerPuts = zeroed<i32>(MAX_PEERS);
+let nResends: i32 = 0;       // LNet resends of messages a close failed (ours and the peers')
+let nReconnects: i32 = 0;
 
 // --- metrics --------------------------------------------------------------------------------
 let bytesRx: f64 = 0;
@@ -206,6 +212,7 @@ function lnetSend(p: i32, type: i32, nob: i32): bool {
 // Pending ACKs first, then (hot peers reading from us) the next bulk PUT.
 function lnetPump(p: i32): void {
   while (unchecked(lnetAcks[p]) > 0 && lnetSend(p, LNET_MSG_ACK, 0)) unchecked(lnetAcks[p] -= 1);
+  while (unchecked(lnetPuts[p]) > 0 && lnetSend(p, LNET_MSG_PUT, msgSize)) unchecked(lnetPuts[p] -= 1);
   if (p < hotPeers && bulkDir != 0) {
     while (unchecked(lnetAcks[p]) == 0 && lnetSend(p, LNET_MSG_PUT, msgSize)) {}
   }
@@ -242,9 +249,8 @@ function onPeerReceived(c: i32, m: i32): void {
     recordLatency(unchecked(msgQueued[m]));
   }
   if (unchecked(msgType[m]) == LNET_MSG_PUT) {
-    const ctrl = unchecked(peerCtrl[p]);
-    unchecked(peerAcks[ctrl] += 1);
-    peerKick(ctrl);
+    unchecked(peerAcks[p] += 1);
+    peerKick(unchecked(peerCtrl[p]));
   }
 }
 
@@ -252,19 +258,20 @@ function onPeerReceived(c: i32, m: i32): void {
 function peerWantsPut(c: i32): bool {
   const p = unchecked(connPeer[c]);
   if (unchecked(connType[c]) == SOCKLND_CONN_BULK_IN) return p < hotPeers && bulkDir != 1;
-  return unchecked(peerPuts[c]) > 0;
+  return unchecked(peerPuts[p]) > 0;
 }
 
 function peerKick(c: i32): void {
   if (unchecked(peerMsg[c]) >= 0 || !unchecked(connUp[c])) return;
+  const p = unchecked(connPeer[c]);
   let type: i32, nob: i32;
-  if (unchecked(peerAcks[c]) > 0) { type = LNET_MSG_ACK; nob = 0; }
+  if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL && unchecked(peerAcks[p]) > 0) { type = LNET_MSG_ACK; nob = 0; }
   else if (peerWantsPut(c)) { type = LNET_MSG_PUT; nob = unchecked(connType[c]) == SOCKLND_CONN_BULK_IN ? msgSize : SMALL_PUT; }
   else return;
   const m = msgAlloc(c, MSG_IN, type, nob, now);
   if (m < 0) { scheduleIn(10 * NSEC_PER_USEC, EV_RETRY, c); return; }
-  if (type == LNET_MSG_ACK) unchecked(peerAcks[c] -= 1);
-  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[c] -= 1);
+  if (type == LNET_MSG_ACK) unchecked(peerAcks[p] -= 1);
+  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[p] -= 1);
   unchecked(peerMsg[c] = m);
   unchecked(peerLeft[c] = msgImage(m));
   sockIncoming(c, m);
@@ -280,16 +287,17 @@ function peerSendChunk(c: i32): void {
   if (sockUnread(c) + <f64>n > <f64>cfgRcvbuf) { unchecked(peerStalled[c] = true); return; }
   unchecked(peerStalled[c] = false);
   unchecked(peerLeft[c] -= n);
-  scheduleIn(<i64>(<f64>n / linkBpns) + 1, EV_ARRIVE, c, n);
+  scheduleIn(<i64>(<f64>n / linkBpns) + 1, EV_ARRIVE, c, sockArg(c, n));
 }
 
 function onRxSpace(c: i32): void {
   if (unchecked(peerStalled[c])) peerSendChunk(c);
 }
 
-function onArrive(c: i32, n: i32): void {
+function onArrive(c: i32, arg: i32): void {
+  if (!sockArgLive(c, arg)) return;   // its socket was closed: the segment is reset
   const m = unchecked(peerMsg[c]);
-  sockArrive(c, n);
+  sockArrive(c, sockArgBytes(arg));
   if (unchecked(peerLeft[c]) > 0) { peerSendChunk(c); return; }
   logWire(c, m, MSG_IN);
   unchecked(peerMsg[c] = -1);
@@ -298,28 +306,70 @@ function onArrive(c: i32, n: i32): void {
 
 // --- connection setup: peers connect one after another; each peer's connd makes
 // CONTROL, BULK_IN, BULK_OUT (its types) = our CONTROL, BULK_OUT, BULK_IN.
-function onConnect(p: i32, step: i32): void {
+const RECONNECT: i32 = 4;
+function connStep(type: i32): i32 { return type == SOCKLND_CONN_CONTROL ? 0 : type == SOCKLND_CONN_BULK_OUT ? 1 : 2; }
+function peerConn(p: i32, type: i32): i32 {
+  return type == SOCKLND_CONN_CONTROL ? unchecked(peerCtrl[p]) : type == SOCKLND_CONN_BULK_OUT ? unchecked(peerBout[p]) : unchecked(peerBin[p]);
+}
+
+function onConnect(p: i32, arg: i32): void {
+  const step = arg & 3;
   const types: i32 = step == 0 ? SOCKLND_CONN_CONTROL : step == 1 ? SOCKLND_CONN_BULK_OUT : SOCKLND_CONN_BULK_IN;
-  const c = ksocknalCreateConn(p, types, unchecked(peerCpt[p]), unchecked(N_peerNid[p]), linkBpns);
+  const c = ksocknalCreateConn(p, types, unchecked(peerCpt[p]), unchecked(N_peerNid[p]), linkBpns, arg >= RECONNECT ? peerConn(p, types) : -1);
   unchecked(peerMsg[c] = -1);
   if (types == SOCKLND_CONN_CONTROL) unchecked(peerCtrl[p] = c);
   else if (types == SOCKLND_CONN_BULK_OUT) unchecked(peerBout[p] = c);
   else unchecked(peerBin[p] = c);
+  if (arg >= RECONNECT) {   // one conn back: its traffic resumes
+    peerKick(c);
+    lnetPump(p);
+    return;
+  }
   if (step < 2) { scheduleIn(randRange(S_CONN, 20, 60) * NSEC_PER_USEC, EV_CONNECT, p, step + 1); return; }
   // all three up: traffic starts
+  peerKick(unchecked(peerCtrl[p]));
+  peerKick(unchecked(peerBin[p]));
+  lnetPump(p);
+  unchecked(peerEverUp[p] = true);
   if (now > warmNs) {
     warmNs = now;
     warmBytes = totalBytes();
     for (let t = 0; t < nThreads; t++) unchecked(warmBusy[t] = taskSchedRuntime(unchecked(thEnt[t])));
   }
-  peerKick(unchecked(peerBin[p]));
-  lnetPump(p);
   if (p >= hotPeers) scheduleIn(<i64>randExp(S_COLD, coldMeanNs), EV_COLD, p);
+}
+
+// --- a close (-EPROTO on either side): LNet gets the failed messages back and resends them
+// once the peer's connd has reconnected (it has traffic queued, so it does so at once).
+function onTxFailed(c: i32, m: i32): void {
+  const p = unchecked(connPeer[c]);
+  unchecked(txCredits[p] += 1);
+  nResends++;
+  if (unchecked(msgType[m]) == LNET_MSG_ACK) unchecked(lnetAcks[p] += 1);
+  else unchecked(lnetPuts[p] += 1);
+}
+
+function onRxAborted(c: i32, m: i32): void {
+  const p = unchecked(connPeer[c]);
+  if (unchecked(peerMsg[c]) == m) unchecked(peerMsg[c] = -1);
+  nResends++;
+  // a bulk PUT on BULK_IN is resent by the peer's stream itself
+  if (unchecked(msgType[m]) == LNET_MSG_ACK) unchecked(peerAcks[p] += 1);
+  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[p] += 1);
+}
+
+// The peer's connd reconnects each route type that lost its conn (ksnr_connected bit
+// cleared), independently, into the same slot.
+function onConnDead(c: i32): void {
+  const p = unchecked(connPeer[c]), type = unchecked(connType[c]);
+  trace(unchecked(connEnt[c]), N_reconnect, p, unchecked(N_CONN_TYPE[type]));
+  nReconnects++;
+  scheduleIn(randRange(S_CONN, 20, 60) * NSEC_PER_USEC, EV_CONNECT, p, RECONNECT + connStep(type));
 }
 
 function onCold(p: i32): void {
   const ctrl = unchecked(peerCtrl[p]);
-  unchecked(peerPuts[ctrl] += 1);
+  unchecked(peerPuts[p] += 1);
   peerKick(ctrl);
   scheduleIn(<i64>randExp(S_COLD, coldMeanNs) + 1, EV_COLD, p);
 }
@@ -508,6 +558,14 @@ function onEvidence(): void {
   jKI("endNs", end); jKI("warmNs", warmNs);
   jKN("bytesRx", bytesRx); jKN("bytesTx", bytesTx); jKI("msgsRx", msgsRx); jKI("msgsTx", msgsTx);
   jKN("throughputMBs", span > 0 ? (totalBytes() - warmBytes) / span * 1000.0 : 0);
+  // after the first close: what reconnect and resend kept flowing
+  let after: f64 = 0, afterN = 0;
+  for (let k = 0; k < nSamples; k++) {
+    if (firstCloseNs >= 0 && unchecked(sampT[k]) - sampleNs >= firstCloseNs) { after += unchecked(sampBytes[k]); afterN++; }
+  }
+  jKN("throughputAfterCloseMBs", afterN > 0 ? after / <f64>(<i64>afterN * sampleNs) * 1000.0 : -1);
+  jKI("firstCloseNs", firstCloseNs); jKI("closes", nCloses); jKI("reconnects", nReconnects);
+  jKI("txsFailed", nTxFailed); jKI("lostInSocket", nLostInSocket); jKI("resends", nResends);
   jKey("latencyNs"); jObj();
   jKI("count", nLat); jKI("p50", pct(0.5)); jKI("p90", pct(0.9)); jKI("p99", pct(0.99));
   jKI("max", nLat > 0 ? unchecked(lat[nLat - 1]) : 0);
@@ -620,6 +678,7 @@ scenario("socklnd-scheduler", (): void => {
   lnetInit(msgSize);
   socklndConfigure(patched(P_SHARED), patched(P_SCRATCH), kv(K_CPB) * 1000.0 / 1024.0, kv(K_CHECK) != 0);
   socklndUpcalls(onRecvDone, onTxDone, onPeerReceived, onRxSpace);
+  socklndCloseUpcalls(onTxFailed, onRxAborted, onConnDead);
   socklndOnWire(logWire);
   socklndStartup(ncpt, w, <i32>kvi(K_NSCHEDS), threadComm);
   for (let p = 0; p < nPeers; p++) {

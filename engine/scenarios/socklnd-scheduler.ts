@@ -122,7 +122,8 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
   let reason: string;
   if (verdict === "corruption") {
     const c = raw.collisions[0];
-    reason = `${raw.corrupted + raw.protoErrors} LNet message(s) corrupted: ${c ? `${c.victim.comm} and ${c.filler.comm} overlapped on one kss_scratch_iov` : "scratch array shared"} (${mbs} MB/s)`;
+    const after = m.closes > 0 ? `; ${m.closes} conn(s) closed on -EPROTO, ${m.reconnects} reconnect(s), ${m.throughputAfterCloseMBs.toFixed(0)} MB/s after the first close` : "";
+    reason = `${raw.corrupted + raw.protoErrors} LNet message(s) corrupted: ${c ? `${c.victim.comm} and ${c.filler.comm} overlapped on one kss_scratch_iov` : "scratch array shared"} (${mbs} MB/s${after})`;
   } else if (verdict === "crash") {
     reason = `LASSERT: ${inv.violations} socklnd invariant violation(s)`;
   } else if (verdict === "degraded") {
@@ -140,6 +141,11 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
         "bulk msgs received": m.msgsRx, "bulk msgs sent": m.msgsTx,
         "latency p50": usS(m.latencyNs.p50), "latency p90": usS(m.latencyNs.p90),
         "latency p99": usS(m.latencyNs.p99), "latency max": usS(m.latencyNs.max),
+        ...(m.closes > 0 ? {
+          "conns closed (-EPROTO, with siblings)": m.closes, "peer reconnects": m.reconnects,
+          "txs failed back to LNet": m.txsFailed, "txs lost in a closed socket": m.lostInSocket,
+          "LNet resends": m.resends, "throughput after the first close MB/s": Number(m.throughputAfterCloseMBs.toFixed(1)),
+        } : {}),
         ...Object.fromEntries(imb.map((x) => [`cpt ${x.cpt} utilisation`, `${x.minComm} ${pctS(x.min)} .. ${x.maxComm} ${pctS(x.max)}`])),
       },
     },
@@ -181,6 +187,7 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
     evidence: {
       blocks, series: series(raw),
       throughputMBs: m.throughputMBs, latencyNs: m.latencyNs,
+      reconnect: { closes: m.closes, reconnects: m.reconnects, firstCloseNs: m.firstCloseNs, throughputAfterCloseMBs: m.throughputAfterCloseMBs, txsFailed: m.txsFailed, lostInSocket: m.lostInSocket, resends: m.resends },
       threads: raw.threads.map((t) => ({ comm: t.comm, cpt: t.cpt, sched: t.sched, util: t.util })),
       imbalance: imb, degraded: raw.degraded, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
       corrupted: raw.corrupted, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
@@ -209,7 +216,8 @@ export const socklndScheduler: ScenarioSpec = {
     "lnet_parse() always matches an MD and calls ksocknal_recv() synchronously, so RX_PARSE_WAIT is not exercised.",
     "Zero-copy send (zc_min_payload) and zc_recv vmap are off, so every payload page goes through kss_scratch_iov; kss_rx_scratch_pgs (vmap path only) is not used.",
     "Inferred: a kernel_{send,recv}msg copies through whatever the scratch kvecs name when its copy runs (one snapshot at the end of the copy), rather than walking entries lazily during it.",
-    "Content is tracked per 4 KiB page plus the two header parts; a damaged header is reported as -EPROTO and the connection stops receiving (no reconnect).",
+    "Content is tracked per 4 KiB page plus the two header parts. A damaged header is -EPROTO on whichever side parses it: ksocknal_close_conn_and_siblings closes the peer's three conns; each is terminated when no scheduler thread holds it (queued txs fail back to LNet with -EIO, complete txs still in the socket are lost), and the peer's connd reconnects at once because it has traffic queued, taking the same 20-60 us per conn as the first connect.",
+    "Inferred: LNet resends every message a close failed (LNet health's lnet_retry_count, on by default from 2.12.51; LU-11415 landed there). Lost-in-socket txs are not resent (LNet already finalized them).",
   ],
   patches: [
     {

@@ -88,6 +88,19 @@ describe("socklnd-scheduler: shared scheduler with the scratch arrays still in k
     expect(lines).toContain(c.victim.comm);
     expect(lines).toContain(c.filler.comm);
   });
+  it("a damaged header closes the peer's conns; the peer reconnects, LNet resends, and bulk keeps flowing", () => {
+    const k = ev(r).reconnect;
+    expect(k.closes).toBeGreaterThan(0);
+    expect(k.reconnects).toBeGreaterThan(0);
+    expect(k.closes).toBeLessThanOrEqual(3 * (k.reconnects + 1) + 3 * ev(r).conns.length);
+    expect(k.resends).toBeGreaterThan(0);
+    expect(k.throughputAfterCloseMBs).toBeGreaterThan(0.25 * ev(run()).throughputMBs);
+    expect(r.reason).toMatch(/conn\(s\) closed on -EPROTO, \d+ reconnect\(s\), [1-9]\d* MB\/s after the first close/);
+    // every (re)connect makes the peer's typed conns in order (the last may be under way)
+    const byPeer = new Map<number, string[]>();
+    for (const c of ev(r).conns) byPeer.set(c.peer, [...(byPeer.get(c.peer) ?? []), c.type]);
+    for (const types of byPeer.values()) types.forEach((t, i) => expect(t).toBe(["CONTROL", "BULK_OUT", "BULK_IN"][i % 3]));
+  });
   it("still holds the flag invariants: the corruption is the scratch array, not the lists", () => {
     expect(ev(r).invariants.violations).toBe(0);
   });
