@@ -19,7 +19,7 @@ import {
   LNET_MSG_ACK, LNET_MSG_PUT, MSG_IN, MSG_OUT, KSOCK_MSG_HDR, LNET_MAX_PAYLOAD, msgsInUse,
 } from "../lnet/lnet";
 import {
-  socklndConfigure, socklndStartup, socklndUpcalls, socklndOnWire, ksocknalCreateConn,
+  socklndConfigure, socklndZeroCopy, socklndStartup, socklndUpcalls, socklndOnWire, ksocknalCreateConn,
   ksocknalQueueTxLocked, ksocknalSchedulerStep, sockIncoming, sockArrive, sockUnread, sockDrained,
   cfgRcvbuf, EV_DRAIN, nthreadsMax, nthreadsStarted, MAX_CPTS, N_CONN_TYPE,
   SOCKLND_CONN_CONTROL, SOCKLND_CONN_BULK_IN, SOCKLND_CONN_BULK_OUT,
@@ -29,7 +29,8 @@ import {
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
   incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt,
-  connTxQueueLen, MAX_CONNS, sockArg, sockArgBytes, sockArgLive, socklndCloseUpcalls, nCloses, nTxFailed, nLostInSocket, firstCloseNs,
+  connTxQueueLen, nCorruptAtPeer, MAX_CONNS, kssLockSpinNs, kssLockAcquires, kssLockContended,
+  sockLockWaitNs, sockLockContended, sockArg, sockArgBytes, sockArgLive, socklndCloseUpcalls, nCloses, nTxFailed, nLostInSocket, firstCloseNs,
 } from "../lnet/socklnd";
 import { zeroed } from "../kernel/mem";
 
@@ -45,6 +46,8 @@ const K_CHECK = knob("socklnd.payload_check");
 const K_DUR = knob("socklnd.duration_ms");
 const K_LINK = knob("socklnd.link_gbps");
 const K_COLD = knob("socklnd.cold_interval_us");
+const K_ZC = knob("socklnd.zc_min_payload");
+const K_NIC = knob("socklnd.nic_offload");
 const P_SHARED = patch("socklnd-shared-sched");
 const P_SCRATCH = patch("socklnd-per-thread-scratch");
 
@@ -521,6 +524,7 @@ function onEvidence(): void {
   jKI("nthreadsStarted", nthreadsStarted(<i32>kvi(K_CPUS), <i32>kvi(K_NSCHEDS)));
   jKB("sharedSched", patched(P_SHARED)); jKB("perThreadScratch", patched(P_SCRATCH));
   jKI("msgSize", msgSize); jKB("payloadCheck", kv(K_CHECK) != 0);
+  jKI("zcMinPayload", kvi(K_ZC)); jKB("nicOffload", kv(K_NIC) != 0);
   jEndObj();
   jKey("threads"); jArr();
   const span = <f64>(end - warmNs);
@@ -593,6 +597,10 @@ function onEvidence(): void {
     jKI("backlogSamples", degBacklogSamples); jKI("backlogSum", degBacklogSum);
   }
   jEndObj();
+  jKey("contention"); jObj();
+  jKI("kssLockAcquires", kssLockAcquires); jKI("kssLockContended", kssLockContended); jKI("kssLockSpinNs", kssLockSpinNs);
+  jKI("sockLockContended", sockLockContended); jKI("sockLockWaitNs", sockLockWaitNs);
+  jEndObj();
   jKey("invariants"); jObj();
   jKI("violations", nViolations); jKI("sameConnRxTxOverlap", nSameConnOverlap);
   jKI("scratchOverlaps", nOverlaps); jKI("scratchCollisions", nCollisions);
@@ -612,7 +620,7 @@ function onEvidence(): void {
     jEndObj();
   }
   jEndArr();
-  jKI("corrupted", nCorrupt); jKI("protoErrors", nProtoErrors);
+  jKI("corrupted", nCorrupt); jKI("corruptedAtPeer", nCorruptAtPeer); jKI("protoErrors", nProtoErrors);
   jKey("incidents"); jArr();
   for (let i = 0; i < min(nIncidents, MAX_INC); i++) {
     jObj();
@@ -677,6 +685,7 @@ scenario("socklnd-scheduler", (): void => {
   durationNs = <i64>(kv(K_DUR) * <f64>NSEC_PER_MSEC);
   lnetInit(msgSize);
   socklndConfigure(patched(P_SHARED), patched(P_SCRATCH), kv(K_CPB) * 1000.0 / 1024.0, kv(K_CHECK) != 0);
+  socklndZeroCopy(<i32>kvi(K_ZC), kv(K_NIC) != 0);
   socklndUpcalls(onRecvDone, onTxDone, onPeerReceived, onRxSpace);
   socklndCloseUpcalls(onTxFailed, onRxAborted, onConnDead);
   socklndOnWire(logWire);

@@ -20,7 +20,7 @@ const pm = (x: number): string => `${(x / 10).toFixed(1)}%`;
 
 interface Raw {
   config: any; threads: any[]; scheds: any[]; scratch: any[]; conns: any[]; metrics: any;
-  samples: any; degraded: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number;
+  samples: any; degraded: any; contention: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number; corruptedAtPeer: number;
   protoErrors: number; wire: any;
 }
 
@@ -141,6 +141,9 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
         "bulk msgs received": m.msgsRx, "bulk msgs sent": m.msgsTx,
         "latency p50": usS(m.latencyNs.p50), "latency p90": usS(m.latencyNs.p90),
         "latency p99": usS(m.latencyNs.p99), "latency max": usS(m.latencyNs.max),
+        "kss_lock acquisitions (contended)": `${raw.contention.kssLockAcquires} (${raw.contention.kssLockContended})`,
+        "scheduler time spinning on kss_lock": usS(raw.contention.kssLockSpinNs),
+        "lock_sock waits (rx vs tx of one conn)": `${raw.contention.sockLockContended}, ${usS(raw.contention.sockLockWaitNs)} in all`,
         ...(m.closes > 0 ? {
           "conns closed (-EPROTO, with siblings)": m.closes, "peer reconnects": m.reconnects,
           "txs failed back to LNet": m.txsFailed, "txs lost in a closed socket": m.lostInSocket,
@@ -178,6 +181,7 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
     kv: {
       "ksock_sched": raw.config.sharedSched ? "one per CPT, shared by its threads (LU-11415)" : "one per thread, conn pinned by least kss_nconns",
       "scratch arrays": raw.config.perThreadScratch ? "per ksocknal_scheduler() thread" : "in struct ksock_sched",
+      "zero-copy send": raw.config.nicOffload ? `payloads >= ${raw.config.zcMinPayload} B via sendpage` : "off (NIC without SG + checksum offload)",
       "threads per CPT (max/started)": `${raw.config.nthreadsMax}/${raw.config.nthreadsStarted}`,
       "wire log": `${raw.wire.msgs.length} messages kept (first ${raw.wire.cap} + up to ${raw.wire.extraCap} corrupted), ${raw.wire.skipped} not kept`,
     },
@@ -189,8 +193,8 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
       throughputMBs: m.throughputMBs, latencyNs: m.latencyNs,
       reconnect: { closes: m.closes, reconnects: m.reconnects, firstCloseNs: m.firstCloseNs, throughputAfterCloseMBs: m.throughputAfterCloseMBs, txsFailed: m.txsFailed, lostInSocket: m.lostInSocket, resends: m.resends },
       threads: raw.threads.map((t) => ({ comm: t.comm, cpt: t.cpt, sched: t.sched, util: t.util })),
-      imbalance: imb, degraded: raw.degraded, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
-      corrupted: raw.corrupted, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
+      imbalance: imb, degraded: raw.degraded, contention: raw.contention, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
+      corrupted: raw.corrupted, corruptedAtPeer: raw.corruptedAtPeer, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
     },
   };
 }
@@ -212,9 +216,10 @@ export const socklndScheduler: ScenarioSpec = {
   assumptions: [
     "Our node is the passive side; each peer's connd creates its CONTROL, BULK_IN, BULK_OUT connections in order, peers one after another (our types: CONTROL, BULK_OUT, BULK_IN).",
     "Workload at the LNet level: hot peers stream bulk PUTs (write: into our BULK_IN; read: out of our BULK_OUT), each PUT answered by an LNet ACK on CONTROL; cold peers send small PUTs (Poisson). peer_credits=8 per peer.",
-    "A copy costs CPU time proportional to its bytes (knob); kss_lock contention and cache effects are not modelled. Each scheduler thread has its own CPU (threads <= CPUs in a CPT).",
+    "A copy costs CPU time proportional to its bytes (knob). Each scheduler thread has its own CPU (threads <= CPUs in a CPT).",
+    "Contention: kss_lock is a spinlock held 60 ns per critical section plus 100 ns for the cache-line transfer when the previous holder was another thread or a softirq callback; a thread that finds it held spins (CPU time). The socket callbacks and ksocknal_queue_tx_locked take it too. lock_sock serialises the copies of one socket: with the new scheduler rx and tx of one conn can run on two threads, and the second waits (charged to the waiting thread's step; a real thread sleeps in __lock_sock, but each thread has its own CPU here). The figures are estimates, not calibrated.",
     "lnet_parse() always matches an MD and calls ksocknal_recv() synchronously, so RX_PARSE_WAIT is not exercised.",
-    "Zero-copy send (zc_min_payload) and zc_recv vmap are off, so every payload page goes through kss_scratch_iov; kss_rx_scratch_pgs (vmap path only) is not used.",
+    "Zero-copy send as in ksocknal_lib_send_kiov: a payload >= zc_min_payload on a NIC with SG and checksum offload goes out one page per sk_prot->sendpage (250 ns of CPU each, no copy, no scratch iov); its header still goes through ksocknal_lib_send_iov and the scratch iov. The tx is done at the peer's ZC-ACK, taken as the moment the peer has the whole message (the NOOP/piggy-backed cookie is not put on the wire, and the pcap carries zero cookies). zc_recv (vmap) is off, as by default, so every receive goes through the scratch iov and kss_rx_scratch_pgs is not used.",
     "Inferred: a kernel_{send,recv}msg copies through whatever the scratch kvecs name when its copy runs (one snapshot at the end of the copy), rather than walking entries lazily during it.",
     "Content is tracked per 4 KiB page plus the two header parts. A damaged header is -EPROTO on whichever side parses it: ksocknal_close_conn_and_siblings closes the peer's three conns; each is terminated when no scheduler thread holds it (queued txs fail back to LNet with -EIO, complete txs still in the socket are lost), and the peer's connd reconnects at once because it has traffic queued, taking the same 20-60 us per conn as the first connect.",
     "Inferred: LNet resends every message a close failed (LNet health's lnet_retry_count, on by default from 2.12.51; LU-11415 landed there). Lost-in-socket txs are not resent (LNet already finalized them).",
@@ -261,6 +266,8 @@ export const socklndScheduler: ScenarioSpec = {
     { name: "socklnd.cpus_per_cpt", label: "CPUs per CPT", group: "kernel", type: "int", default: 4, min: 1, max: 16, description: "cfs_cpt_weight: threads per CPT = min(max(3, w/2), w), started min(that, 6)" },
     { name: "socklnd.nscheds", label: "nscheds", group: "kernel", type: "int", default: 0, min: 0, max: 16, description: "ksocklnd nscheds module parameter (0 = estimate from CPUs)" },
     { name: "socklnd.copy_ns_per_kib", label: "CPU cost per KiB", group: "kernel", type: "float", default: 1000, min: 10, max: 100000, unit: "ns/KiB", description: "CPU time a socket copy takes per KiB moved" },
+    { name: "socklnd.zc_min_payload", label: "zc_min_payload", group: "kernel", type: "int", default: 16384, min: 0, max: 1048577, unit: "bytes", description: "ksocklnd zc_min_payload: a payload this large or larger is sent zero-copy (sendpage, no scratch iov) when the NIC offloads; above LNET_MTU turns zero-copy off" },
+    { name: "socklnd.nic_offload", label: "NIC SG + checksum offload", group: "kernel", type: "bool", default: true, description: "NETIF_F_SG and checksum offload in sk_route_caps (ksocknal_lib_zc_capable); off: every payload is copied through the scratch iov" },
     { name: "socklnd.link_gbps", label: "peer link", group: "kernel", type: "float", default: 25, min: 1, max: 400, unit: "Gb/s", description: "wire rate of each connection" },
     { name: "socklnd.payload_check", label: "end-to-end payload check", group: "workload", type: "bool", default: true, description: "the lab compares each payload at the receiver with what the sender queued (not Lustre's enable_csum, off by default). Off: only header damage (-EPROTO) is seen" },
     { name: "socklnd.duration_ms", label: "duration", group: "workload", type: "float", default: 20, min: 1, max: 1000, unit: "ms", description: "simulated time" },

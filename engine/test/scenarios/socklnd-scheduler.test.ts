@@ -152,3 +152,37 @@ describe("socklnd-scheduler: seed sweep", () => {
     expect(share({ [SHARED]: true }).corruption ?? 0).toBeGreaterThanOrEqual(0.9 * N);
   });
 });
+
+describe("socklnd-scheduler: zero-copy sends (ksocknal_lib_send_kiov's sendpage branch)", () => {
+  const read = { "socklnd.bulk_dir": "read" };
+  it("with NIC offload, bulk payloads bypass the scratch iov: a shared one damages headers, never a sent payload", () => {
+    const r = run({ [SHARED]: true }, read);
+    expect(r.verdict).toBe("corruption");
+    expect(ev(r).corruptedAtPeer).toBe(0);
+    expect(ev(r).protoErrors).toBeGreaterThan(0);
+  });
+  it("without offload (or zc_min_payload above the payload) every payload is copied through scratch and arrives damaged", () => {
+    const off = run({ [SHARED]: true }, { ...read, "socklnd.nic_offload": false });
+    expect(ev(off).corruptedAtPeer).toBeGreaterThan(0);
+    const big = run({ [SHARED]: true }, { ...read, "socklnd.zc_min_payload": 65537 });
+    expect(big.traceHash).toBe(off.traceHash);
+  });
+  it("zero-copy saves the send copy's CPU: the old scheduler's sending thread is no longer the bottleneck", () => {
+    const zc = run({}, read), copy = run({}, { ...read, "socklnd.nic_offload": false });
+    expect(ev(zc).throughputMBs).toBeGreaterThan(2 * ev(copy).throughputMBs);
+    expect(copy.verdict).toBe("degraded");
+  });
+});
+
+describe("socklnd-scheduler: contention costs", () => {
+  it("threads sharing one kss_lock spin on it more than threads with their own", () => {
+    const old = ev(run()).contention, both = ev(run({ [SHARED]: true, [SCRATCH]: true })).contention;
+    expect(both.kssLockSpinNs).toBeGreaterThan(old.kssLockSpinNs);
+    expect(both.kssLockContended / both.kssLockAcquires).toBeGreaterThan(old.kssLockContended / old.kssLockAcquires);
+  });
+  it("lock_sock only waits when rx and tx of one conn run on two threads (the new scheduler)", () => {
+    const knobs = { "socklnd.bulk_dir": "both" };
+    expect(ev(run({}, knobs)).contention.sockLockContended).toBe(0);
+    expect(ev(run({ [SHARED]: true, [SCRATCH]: true }, knobs)).contention.sockLockContended).toBeGreaterThan(0);
+  });
+});
