@@ -139,7 +139,18 @@ function startXmit(nic: i32): void {
   if (h == unchecked(ringTail[nic])) return;
   const k = nic * RING + (h & (RING - 1));
   const skb = unchecked(ringSkb[k]);
-  const sk = unchecked(ringSk[k]);
+  // dma_map the fragments first: a fault happens before the packet exists for tcpdump
+  if (skb >= 0) {
+    trace(unchecked(nicEnt[nic]), unchecked(nicStartXmit[nic]), skbAddr(skb), <i32>ringSeq[k], unchecked(skbLen[skb]), ringRetrans[k] ? 1 : 0);
+    for (let i = 0; i < unchecked(skbNrFrags[skb]); i++) {
+      const pfn = unchecked(skbFrag[skb * MAX_SKB_FRAGS + i]);
+      if (!pageMapped(pfn)) {
+        traceAnomaly(unchecked(nicEnt[nic]), N_page_fault, pfn, skbAddr(skb));
+        dmaFault(nic, skb, pfn);
+        return;
+      }
+    }
+  }
   const ci = capWritten++;
   const c = capSlot(ci);
   unchecked(capTime[c] = now);
@@ -157,14 +168,8 @@ function startXmit(nic: i32): void {
     unchecked(capRecB[c] = skbRecB[skb]);
     const n = unchecked(skbNrFrags[skb]);
     unchecked(capNrFrags[c] = n);
-    trace(unchecked(nicEnt[nic]), unchecked(nicStartXmit[nic]), skbAddr(skb), <i32>ringSeq[k], len, ringRetrans[k] ? 1 : 0);
     for (let i = 0; i < n; i++) {
       const pfn = unchecked(skbFrag[skb * MAX_SKB_FRAGS + i]);
-      if (!pageMapped(pfn)) {
-        traceAnomaly(unchecked(nicEnt[nic]), N_page_fault, pfn, skbAddr(skb));
-        dmaFault(nic, skb, pfn);
-        return;
-      }
       unchecked(capFragPattern[c * MAX_SKB_FRAGS + i] = pagePattern(pfn));
       unchecked(capFragKind[c * MAX_SKB_FRAGS + i] = pageKind(pfn));
       unchecked(capFragLen[c * MAX_SKB_FRAGS + i] = skbFragLen[skb * MAX_SKB_FRAGS + i]);
@@ -241,4 +246,5 @@ export function devEvent(kind: i32, obj: i32, arg: i32): bool {
   return false;
 }
 
+export function nicStartXmitName(nic: i32): i32 { return unchecked(nicStartXmit[nic]); }
 export function nicQueued(nic: i32): i32 { return unchecked(ringTail[nic]) - unchecked(ringHead[nic]); }

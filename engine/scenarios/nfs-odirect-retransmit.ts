@@ -45,13 +45,13 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   if (m.crash) {
     const c = m.crash;
     const v = c.victim;
-    evidence.crash = { xid: c.xid, write: c.write, pfn: c.pfn, timeNs: c.timeNs, unmappedAtNs: c.unmappedAtNs };
-    reason = `the queued duplicate of WRITE xid 0x${hex(c.xid)} was transmitted ${((c.timeNs - c.unmappedAtNs) / 1e9).toFixed(3)} s after fast_flush_area unmapped its grant page: the NIC's start_xmit faulted`;
+    evidence.crash = { xid: c.xid, write: c.write, pfn: c.pfn, fn: c.fn, timeNs: c.timeNs, unmappedAtNs: c.unmappedAtNs };
+    reason = `${c.fn} touched unmapped page pfn 0x${hex(c.pfn, 5)} (grant unmapped by fast_flush_area ${((c.timeNs - c.unmappedAtNs) / 1e3).toFixed(1)} us earlier) while transmitting the queued duplicate of WRITE xid 0x${hex(c.xid)} (write ${c.write})`;
     blocks.push({
       id: "oops", title: "Oops (dom0)",
       lines: [
         `BUG: unable to handle kernel paging request at pfn ${hex(c.pfn, 5)} (grant unmapped, INVALID_MFN)`,
-        `IP: [<c02a1f3c>] bnx2_start_xmit+0x1cc/0x4b0`,
+        `IP: [<c02a1f3c>] ${c.fn}+0x1cc/0x4b0`,
         `Process swapper (pid: 0), skb ${hex(c.skb)} (xid 0x${hex(c.xid)}, retransmitted WRITE)`,
         `Call Trace:`,
         ` [<c0259d1e>] dev_hard_start_xmit+0x1e/0x70`,
@@ -76,7 +76,8 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
       : v.duplicate === "RC_DOIT" ? `the server EXECUTED it (${v.duplicateWhy ?? "miss"})`
       : v.duplicate === "RC_REPLY" ? "the server replayed the cached reply (nothing written)"
       : "the server dropped it (RC_DROPIT)";
-    reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
+    // a crash's reason stays the oops: the run ended there
+    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
     blocks.push({
       id: "wire", title: `Corrupted on the wire: xid 0x${hex(w.xid)}`,
       lines: [
