@@ -6,6 +6,7 @@
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
+import { stream, randExp } from "../kernel/prng";
 import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
 import { wfDone } from "../kernel/waitfor";
 import {
@@ -97,7 +98,12 @@ const TCD_DETACHED: i32 = 131;
 const TCD_FREE: i32 = 132;
 
 const IPC_NS: i64 = 30000;
-const IOCTL_NS: i64 = 20000;
+// tap-ctl waking on a reply (select() returns on a shared dom0 vCPU) and its FREE_TAP
+// ioctl race tapdisk2's ring teardown; like those, their time is drawn per call from an
+// exponential with this mean (stream "tapctl").
+const REPLY_NS: f64 = 30000;
+const IOCTL_NS: f64 = 20000;
+const S_TAPCTL = stream("tapctl");
 const SPAWN_NS: i64 = 4000000;
 
 export function tapCtlInit(detachTimeoutNs: i64): void { detachTimeout = detachTimeoutNs; }
@@ -163,7 +169,7 @@ function receive(t: i32): void {
     if (type == MSG_DETACH) nDetachTimeouts++;
   }
   connClose(c);
-  threadNext(t, unchecked(scRet[t]), IPC_NS);
+  threadNext(t, unchecked(scRet[t]), <i64>randExp(S_TAPCTL, REPLY_NS) + 1);
 }
 
 // ---- tap_ctl_list → tap_ctl_find: PID to every ctl socket (failures skipped), then LIST
@@ -237,7 +243,7 @@ export function tapCtlCreate(t: i32, image: i32, cpu: i32, ret: i32): void {
   if (m < 0) {
     unchecked(tcErr[t] = m);
     trace(t, N_create, -1, m);
-    threadNext(t, ret, IOCTL_NS);
+    threadNext(t, ret, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
     return;
   }
   trace(t, N_allocate, m);
@@ -287,7 +293,7 @@ function destroyStep(t: i32, action: i32): void {
     sendAndReceive(t, unchecked(tcTd[t]), MSG_DETACH, 0, detachTimeout, TCD_DETACHED);
   } else if (action == TCD_DETACHED) {
     if (err < 0) { destroyDone(t, minor); return; }
-    threadNext(t, TCD_FREE, IOCTL_NS);
+    threadNext(t, TCD_FREE, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
   } else if (action == TCD_FREE) {
     // open(/dev/xen/blktap-2/control); ioctl(fd, BLKTAP2_IOCTL_FREE_TAP, minor)
     const e = blktapFreeTap(t, minor);

@@ -10,6 +10,7 @@
 // Patch tapdisk-respond-before-teardown (79e3dbe, inferred): the reply goes out first.
 import { fn, name, CAT_LOG, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
+import { stream, randExp } from "../kernel/prng";
 import {
   threadNew, threadNext, threadSleep, threadExit, threadAction, wakeUpProcess, TASK_INTERRUPTIBLE,
   TASK_UNINTERRUPTIBLE, MAX_ENTS,
@@ -100,8 +101,13 @@ const TD_RELEASE: i32 = 3;
 const TD_DETACH_DONE: i32 = 4;
 
 const LOOP_NS: i64 = 40000;
-const UNMAP_NS: i64 = 150000;
-const DEL_GENDISK_NS: i64 = 400000;
+// The steps that race tap-ctl's FREE_TAP after an early DETACH reply: munmap of the ring (a
+// TLB shootdown across dom0's vCPUs) and blktap_device_destroy's del_gendisk (an RCU grace
+// period, the bdi flush). Their time is mostly waiting, so it is drawn per call from an
+// exponential with this mean (stream "tapdisk"), not concentrated around it.
+const UNMAP_NS: f64 = 150000;
+const DEL_GENDISK_NS: f64 = 400000;
+const S_TAPDISK = stream("tapdisk");
 
 let respondBeforeTeardown: bool = false;
 
@@ -258,7 +264,7 @@ function loop(t: i32, td: i32): void {
   } else if (type == MSG_DETACH) {
     trace(t, N_detach, m);
     if (respondBeforeTeardown) reply(t, td, 0, 0, 0);
-    threadNext(t, TD_UNMAP, UNMAP_NS);
+    threadNext(t, TD_UNMAP, <i64>randExp(S_TAPDISK, UNMAP_NS) + 1);
     return;
   }
   threadNext(t, TD_LOOP, LOOP_NS);
@@ -270,7 +276,7 @@ function unmap(t: i32, td: i32): void {
   const m = unchecked(tdMinor[td]);
   trace(t, N_unmap, m);
   blktapRingVmClose(t, m);
-  threadNext(t, TD_RELEASE, DEL_GENDISK_NS);
+  threadNext(t, TD_RELEASE, <i64>randExp(S_TAPDISK, DEL_GENDISK_NS) + 1);
 }
 
 // blktap_device_destroy_sync: wait_event(ring.poll_wait, !blktap_device_try_destroy(tap)).
@@ -279,7 +285,7 @@ function release(t: i32, td: i32): void {
   if (blktapDeviceTryDestroy(t, m) != 0) {
     blktapPollWait(t, m);
     wfWaitChecked(t, blktapBdevRes(m));
-    threadSleep(t, TASK_UNINTERRUPTIBLE, N_destroy_sync, TD_RELEASE, DEL_GENDISK_NS);
+    threadSleep(t, TASK_UNINTERRUPTIBLE, N_destroy_sync, TD_RELEASE, <i64>randExp(S_TAPDISK, DEL_GENDISK_NS) + 1);
     return;
   }
   wfDone(t);
