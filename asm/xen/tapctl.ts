@@ -11,7 +11,7 @@ import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_EN
 import { wfDone } from "../kernel/waitfor";
 import {
   MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
-  tapCtlConnectSend, connSetArg, connReplied, connEof, connErr, connR1, connR3, connClose,
+  tapCtlConnectSend, connSetArg, connReplied, connEof, connErr, connR1, connR2, connR3, connClose,
   tapdiskReplyRes, tapdiskSpawn, tapdiskCount, tapdiskAlive,
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
@@ -21,13 +21,14 @@ import { zeroed } from "../kernel/mem";
 const EIO: i32 = -5;
 const EPROTO: i32 = -71;
 const ENOENT: i32 = -2;
-const MAX_XL: i32 = 8;
+const MAX_XL: i32 = 9;   // one slot per guest's xl, and the operator's `tap-ctl list`
 
 // results of the last subroutine, per thread
 export const tcErr = zeroed<i32>(MAX_ENTS);
 export const tcMinor = zeroed<i32>(MAX_ENTS);
 export const tcTd = zeroed<i32>(MAX_ENTS);
 const tcParams = zeroed<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
+const tcState = zeroed<i32>(MAX_ENTS);    // LIST: the VBD's state
 
 // tap_ctl_send_and_receive state
 const scConn = zeroed<i32>(MAX_ENTS);
@@ -38,6 +39,11 @@ const scPid = zeroed<i32>(MAX_ENTS);   // the caller's pid, for syslog
 // tap_ctl_list state, per xl slot
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
+// each tapdisk's LIST reply: minor (-1: no VBD), params, state; tlListed: it answered
+const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
 const tlN = zeroed<i32>(MAX_ENTS);
 const tlI = zeroed<i32>(MAX_ENTS);
 const tlSlot = zeroed<i32>(MAX_ENTS);
@@ -159,6 +165,7 @@ function receive(t: i32): void {
     unchecked(tcErr[t] = connErr(c));
     unchecked(tcMinor[t] = connR1(c));
     unchecked(tcParams[t] = connR3(c));
+    unchecked(tcState[t] = connR2(c));
     trace(t, N_recv_ok, msgName(type), connErr(c));
   } else {
     trace(t, N_read_fail);
@@ -181,6 +188,7 @@ export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
     if (!tapdiskAlive(td)) continue;
     unchecked(tlIds[base + n] = td);
     unchecked(tlOk[base + n] = false);
+    unchecked(tlListed[base + n] = false);
     n++;
   }
   unchecked(tlN[t] = n);
@@ -224,6 +232,10 @@ function listStep(t: i32, action: i32): void {
       return;
     }
     const params = unchecked(tcParams[t]);
+    unchecked(tlListed[base + i] = true);
+    unchecked(tlRMinor[base + i] = unchecked(tcMinor[t]));
+    unchecked(tlRParams[base + i] = params);
+    unchecked(tlRState[base + i] = unchecked(tcState[t]));
     if (unchecked(tcTd[t]) < 0 && params >= 0 && params == unchecked(tlWant[t])) {
       unchecked(tcTd[t] = unchecked(tlIds[base + i]));
       unchecked(tlMinor[t] = unchecked(tcMinor[t]));
@@ -316,6 +328,16 @@ export function tapCtlStep(t: i32, action: i32): void {
   else if (action < TCD_CLOSED) createStep(t, action);
   else destroyStep(t, action);
 }
+
+// What the last tap_ctl_list of `slot` heard: the tapdisks asked, and each one's answers.
+export function tapCtlListCount(t: i32): i32 { return unchecked(tlN[t]); }
+export function tapCtlListTd(slot: i32, i: i32): i32 { return unchecked(tlIds[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListPidOk(slot: i32, i: i32): bool { return unchecked(tlOk[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListed(slot: i32, i: i32): bool { return unchecked(tlListed[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListMinor(slot: i32, i: i32): i32 { return unchecked(tlRMinor[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListParams(slot: i32, i: i32): i32 { return unchecked(tlRParams[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListState(slot: i32, i: i32): i32 { return unchecked(tlRState[slot * MAX_TAPDISKS + i]); }
+export const TAPCTL_LIST_SLOT: i32 = MAX_XL - 1;
 
 export function syslogCount(): i32 { return nLog; }
 export function syslogTotal(): i32 { return nLogTotal; }

@@ -55,6 +55,7 @@ const cServerDone = zeroed<bool>(MAX_CONNS);
 const cErr = zeroed<i32>(MAX_CONNS);
 const cR1 = zeroed<i32>(MAX_CONNS);
 const cR3 = zeroed<i32>(MAX_CONNS);
+const cR2 = zeroed<i32>(MAX_CONNS);   // LIST: the VBD's state
 const cFree = zeroed<i32>(MAX_CONNS);
 let nFreeConns: i32 = 0;
 let connsUsed: i32 = 0;
@@ -169,6 +170,7 @@ export function connEof(c: i32): bool { return unchecked(cEof[c]); }
 export function connErr(c: i32): i32 { return unchecked(cErr[c]); }
 export function connR1(c: i32): i32 { return unchecked(cR1[c]); }
 export function connR3(c: i32): i32 { return unchecked(cR3[c]); }
+export function connR2(c: i32): i32 { return unchecked(cR2[c]); }
 
 // The client closes its end (after the reply, or after giving up).
 export function connClose(c: i32): void {
@@ -181,8 +183,8 @@ export function tapdiskReplyRes(td: i32): i32 { return unchecked(tdRes[td]); }
 
 // ---- the server side
 
-// r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none.
-function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32): void {
+// r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none; r2: LIST's state.
+function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32, r2: i32 = -1): void {
   const c = unchecked(tdConn[td]);
   unchecked(tdReplied[td] = true);
   if (unchecked(cClientGone[c])) {
@@ -192,6 +194,7 @@ function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32): void {
     unchecked(cErr[c] = err);
     unchecked(cR1[c] = r1);
     unchecked(cR3[c] = r3);
+    unchecked(cR2[c] = r2);
     unchecked(cReplied[c] = true);
     trace(t, N_write_rsp, msgName(unchecked(cType[c])), err);
     wakeUpProcess(unchecked(cClient[c]));
@@ -241,7 +244,7 @@ function loop(t: i32, td: i32): void {
     reply(t, td, 0, unchecked(tdPid[td]), 0);
   } else if (type == MSG_LIST) {
     // one entry per VBD: minor, params (the image key); none: an orphaned tapdisk
-    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]));
+    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]), unchecked(tdState[td]));
     else reply(t, td, 0, -1, -1);
   } else if (type == MSG_ATTACH) {
     const minor = unchecked(cR1[c]);

@@ -14,6 +14,9 @@ const sS = (ns: number): string => `${(ns / 1e9).toFixed(3)} s`;
 
 export interface TapCtlEntry { pid?: number; minor?: number; state?: number; guest?: number; disk?: number }
 
+// the operator's `tap-ctl list` at the end of a run (asm/scenarios/blktap2_teardown.ts)
+export const TAPCTL_PID = 6000;
+
 export const imagePath = (guest: number, disk: number): string => `/images/guest${guest}-disk${disk}.vhd`;
 
 // tap-ctl list, non-tty printer (tap-ctl.c): `pid=%d minor=%d state=%d args=%s:%s`, every
@@ -35,7 +38,7 @@ export function syslogLine(l: { t: number; pid: number; kind: number; msg?: stri
     `tap-err:tap_ctl_connect: couldn't connect to /var/run/blktap-control/ctl${l.arg}`,
     `tap-err:tap_ctl_close: close failed: ${-(l.arg ?? 0)}`,
   ][l.kind];
-  return `[${tS(l.t).padStart(12)}] xl[${l.pid}]: ${text}`;
+  return `[${tS(l.t).padStart(12)}] ${l.pid === TAPCTL_PID ? "tap-ctl" : "xl"}[${l.pid}]: ${text}`;
 }
 
 // A wait-for edge in kernel words.
@@ -78,8 +81,16 @@ function hungLines(raw: any, hung: any[], ctx: DescribeContext): string[] {
 function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   const m = raw.model;
   const toolstack = TOOLSTACKS[m.toolstack];
-  const list: string[] = m.tapCtlList.map(tapCtlListLine);
-  const orphans = m.tapCtlList.filter((e: TapCtlEntry) => e.pid === undefined).length;
+  const tl = m.tapCtlList;
+  const list: string[] = tl.entries.map(tapCtlListLine);
+  const orphans = tl.entries.filter((e: TapCtlEntry) => e.pid === undefined).length;
+  // how the exchange went: a tapdisk2 that never answered cost tap-ctl its 2 s read
+  const listNote = !tl.ran ? ["(tap-ctl list did not finish before the run ended)"]
+    : [
+      ...(tl.err ? [`tap-ctl list failed: ${tl.err} (-EPROTO: a tapdisk2 answered PID but not LIST)`] : []),
+      ...tl.noAnswer.map((pid: number) => `(tapdisk2 pid ${pid} did not answer PID within 2 s: left out, its minor shows as orphaned)`),
+      `(tap-ctl list ran ${((tl.endNs - tl.startNs) / 1e9).toFixed(3)} s)`,
+    ];
   const syslog: string[] = m.syslog.map(syslogLine);
   const teardowns = m.teardowns.map((t: any) => ({ ...t, ms: t.ns / 1e6 }));
   const perDisk = teardowns.length ? teardowns.reduce((a: number, t: any) => a + t.ns, 0) / teardowns.length / m.disks : 0;
@@ -88,7 +99,7 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   const blocks: EvidenceBlock[] = [];
   const hung = raw.hung ?? [];
   if (hung.length) blocks.push({ id: "hung", title: "khungtaskd", lines: hungLines(m, hung, ctx) });
-  blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: list.length ? list : ["(nothing)"] });
+  blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: [...(list.length || tl.err ? list : ["(nothing)"]), ...listNote] });
   if (m.syslogTotal > syslog.length) syslog.push(`... ${m.syslogTotal - syslog.length} more tap-err lines`);
   blocks.push({ id: "syslog", title: "syslog (tap-err)", lines: syslog.length ? syslog : ["(no tap-err lines)"] });
   const wc = waitCycleBlock(m);
@@ -126,7 +137,8 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   return {
     reason,
     evidence: {
-      blocks, series, toolstack, tapCtlList: list, orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft,
+      blocks, series, toolstack, tapCtlList: list, tapCtlListRun: { ran: tl.ran, err: tl.err, noAnswer: tl.noAnswer, ns: tl.endNs - tl.startNs },
+      orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft,
       backendsLeft: m.backendsLeft, syslog, detachTimeouts, teardowns, meanTeardownPerDiskNs: perDisk,
       maxTeardownNs: maxTeardown, waitCycle: m.waitCycle, waitForCycles: m.cyclesSeen, orphanSeries: m.orphanSeries,
     },
@@ -139,7 +151,7 @@ function snapshotBlocks(model: any): EvidenceBlock[] {
   if (!model?.xenstore) return [];
   return [
     { id: "xenstore", title: "xenstore-ls", lines: xenstoreLines(model.xenstore) },
-    { id: "tap-ctl-list", title: "# tap-ctl list", lines: model.tapCtlList.map(tapCtlListLine) },
+    { id: "tap-ctl-list", title: "tapdisk2 processes and blktap minors (model state, in tap-ctl list's format)", lines: model.tapCtlList.map(tapCtlListLine) },
     {
       id: "blktap", title: "blktap2 minors (/sys/class/blktap2)",
       lines: model.minors.map((x: any) => `blktap${x.minor}: ring.task=${x.ringTask >= 0 ? x.ringTask : "NULL"} BLKTAP_DEVICE=${x.device ? 1 : 0} tapdev${x.minor} bd_openers=${x.openers}`),
@@ -173,6 +185,7 @@ export const blktap2Teardown: ScenarioSpec = {
     "Blocking step: DETACH's ring unmap (blktap_ring_release → blktap_device_destroy_sync), per the Stodden blktap2 driver; Greg's exact kernel/driver version is unknown.",
     "Hotplug: the lab assumes 4.2 libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the frontend and backend directories again after blkback's remove uevent.",
     "tap_ctl_list fails as a whole when any tapdisk2 fails its LIST (tap-ctl-list.c); with several guests stopping together a tapdisk2 that exits between another xl's PID and LIST makes that xl's tap_ctl_find fail, and its tapdisk2 is never destroyed — a rare leak that remains with the fix (never with one guest).",
+    "`tap-ctl list` in the evidence is run by the operator (pid 6000) when the workload is over, or when khungtaskd first reports: PID then LIST to every tapdisk2 control socket, 2 s per read, exactly as xl's tap_ctl_find does. A tapdisk2 frozen in the kernel never answers: it costs the 2 s and is left out, so its minor prints alone. The live snapshot view shows the model's state in the same format instead.",
     "Only the clean-poweroff path (backend Closed, online=1) is modelled; `xl destroy` of a running guest (backend Connected, 4.1's wait_for_dev_destroy) is not.",
 "Guests do no I/O, so tapdisk2 never answers CLOSE with -EAGAIN and tap-ctl's 20 close retries never run.",
     "The steps that race after an early DETACH reply are mostly waiting (a wake-up on a shared dom0 vCPU, munmap's TLB shootdown, del_gendisk's RCU grace period), so each is drawn per call from an exponential with its mean (tap-ctl reply 30 us, FREE_TAP ioctl 20 us, ring unmap 150 us, del_gendisk 400 us) rather than kept near the mean; the means are estimates, not measurements.",

@@ -192,6 +192,24 @@ describe("blktap2-teardown: toolstack versions", () => {
     expect(fixed.ev.backendsLeft).toBe(0);
   });
 
+  it("`tap-ctl list` is a PID/LIST exchange: a frozen tapdisk2 costs its 2 s read and drops out, its minor listed alone", () => {
+    const { w, ev } = runPreset("blktap-2.5");
+    const run2 = ev.tapCtlListRun;
+    expect(run2.ran).toBe(true);
+    expect(run2.noAnswer).toHaveLength(1);
+    expect(run2.ns).toBeGreaterThanOrEqual(2e9);
+    expect(ev.tapCtlList).toEqual(["minor=0"]);
+    expect(w.traceLines(/tap-ctl:6000 .*pid/).length).toBeGreaterThan(0);
+    const lines = ev.blocks.find((b: any) => b.id === "tap-ctl-list").lines.join("\n");
+    expect(lines).toMatch(new RegExp(`tapdisk2 pid ${run2.noAnswer[0]} did not answer PID within 2 s`));
+    expect(ev.blocks.find((b: any) => b.id === "syslog").lines.join("\n")).toMatch(/tap-ctl\[6000\]: tap-err:tap_ctl_send_and_receive: failed to receive 'pid' message/);
+    // a live, answering tapdisk2 is listed from its own reply, quickly
+    const live = run({ toolstack: "4.1.2" });
+    expect(live.ev.tapCtlListRun.noAnswer).toEqual([]);
+    expect(live.ev.tapCtlListRun.ns).toBeLessThan(0.1e9);
+    expect(live.ev.tapCtlList.every((l: string) => /^pid=\d+ minor=\d+ state=\d+ args=vhd:/.test(l))).toBe(true);
+  });
+
   it("no detach timeout (blktap 2.5 tap-ctl): the cycle never breaks, khungtaskd reports tapdisk2", () => {
     const { r, ev } = runPreset("blktap-2.5");
     expect(r.verdict).toBe("hang");
