@@ -676,7 +676,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9));
   const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit);
   const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
-  tcpInit();
+  tcpInit(3 * NSEC_PER_SEC);   // 2.6.18's TCP_TIMEOUT_INIT (3*HZ)
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
   clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, 4 << 20);
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);

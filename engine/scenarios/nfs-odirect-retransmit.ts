@@ -132,6 +132,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     "RPC client: the 3.6 rpc_task state machine of asm/sunrpc (the sunrpc-* scenarios' client) on a fixed table of 16 TCP slots, slot allocation without the write lock (as 2.6.2x); seed 003's tap log names the 2.6 steps 3.x folds into others (call_encode, call_header, call_verify) and shows xprt_timer where 2.6 ran it, from the timer before the task is woken.",
     "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
     "The stall drops every packet in both directions (the netfilter queue's verdicts are never given); TCP recovers by RTO with exponential backoff (200 ms min, 120 s max).",
+    "TCP runs as 2.6.18 did: TCP_TIMEOUT_INIT is 3 s (the RTO until a socket's first RTT sample; 1 s only from 3.1, commit 9ad7c049), TCP_RTO_MIN 200 ms, TCP_RTO_MAX 120 s.",
     "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads them at start_xmit (DMA), which is also where an unmapped grant page faults.",
     "knfsd: 8 threads; a v3 WRITE reply is cached (≤ 256 bytes); RC_DELAY 200 ms (unverified value); other clients' requests recycle LRU entries at server_load ops/s.",
   ],

@@ -125,6 +125,23 @@ describe("nfs-odirect-retransmit: sweep", () => {
   }, 120000);
 });
 
+describe("nfs-odirect-retransmit: TCP of the named kernel", () => {
+  it("2.6.18's TCP_TIMEOUT_INIT: a first segment lost before any RTT sample is retransmitted after 3 s", () => {
+    let seen = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const w = run({}, { loss: 0.5, duration_s: 5 }, seed);
+      w.run();
+      const first = w.traceLines(/tcp_retransmit_timer/)[0] ?? "";
+      const m = /^\[\s*([\d.]+)\] .* backoff=1 rto=([\d.]+)/.exec(first);
+      if (!m || Number(m[1]) < 1) continue;   // the first loss came after an RTT sample
+      seen++;
+      expect(Number(m[1])).toBeCloseTo(3, 2);
+      expect(Number(m[2])).toBeCloseTo(6, 2);
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+});
+
 describe("nfs-odirect-retransmit: pcap", () => {
   it.skipIf(!existsSync("/usr/bin/tshark"))("tshark decodes NFS V3 WRITE calls, the duplicate XID and its 0xdeadbeef payload", () => {
     const w = run();
