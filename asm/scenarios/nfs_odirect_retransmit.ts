@@ -54,6 +54,7 @@ const K_APP = knob("app");                     // 0 overwrite (blktest2), 1 xen-
 const K_DRC = knob("drc");                     // 0 lru1024, 1 csum
 const K_STALL_PERIOD = knob("stall_period");   // packets
 const K_STALL_S = knob("stall_s");
+const K_STALL_MODE = knob("stall_mode");       // 0 hold (nfqueue, seed 003), 1 drop
 const K_DELAY_US = knob("delay_us");
 const K_LOSS = knob("loss");
 const K_TIMEO = knob("timeo");                 // deciseconds, as the mount option
@@ -673,7 +674,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   serverPfns = zeroed<i32>(1);
   counter = randU32(S_WORKLOAD) & 0xffff0000;
 
-  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9));
+  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9), kvi(K_STALL_MODE) == 0);
   const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit);
   const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
   tcpInit(3 * NSEC_PER_SEC);   // 2.6.18's TCP_TIMEOUT_INIT (3*HZ)

@@ -125,6 +125,34 @@ describe("nfs-odirect-retransmit: sweep", () => {
   }, 120000);
 });
 
+describe("nfs-odirect-retransmit: the stall", () => {
+  const share = (knobs: Record<string, unknown>, first: number, n = 20) => {
+    let bad = 0;
+    for (let seed = first; seed < first + n; seed++) {
+      if (runOnce(loadModule(), { scenario: spec.id, seed, knobs }, { traceCapacity: 0 }).verdict === "corruption") bad++;
+    }
+    return bad / n;
+  };
+  it("hold (default): a stall shorter than timeo gives ok, a longer one corrupts", () => {
+    for (const first of [1, 3001]) {
+      expect(share({ stall_s: 55 }, first)).toBe(0);
+      expect(share({ stall_s: 65 }, first)).toBeGreaterThan(0.5);
+      expect(share({ stall_s: 65, timeo: 700 }, first)).toBe(0);
+    }
+  });
+  it("drop: TCP's backoff, not timeo, decides: a 55 s stall already corrupts", () => {
+    expect(share({ stall_mode: "drop", stall_s: 55 }, 1)).toBeGreaterThan(0.5);
+    expect(share({ stall_mode: "drop", stall_s: 45 }, 1)).toBe(0);
+  });
+  it("held packets are released in order when the stall ends", () => {
+    const w = run();
+    w.run();
+    const rel = w.traceLines(/nfqueue: release dropped=0 held=\d+/);
+    expect(rel.length).toBeGreaterThan(0);
+    expect(Number(/held=(\d+)/.exec(rel[0])![1])).toBeGreaterThan(0);
+  });
+}, 120000);
+
 describe("nfs-odirect-retransmit: TCP of the named kernel", () => {
   it("2.6.18's TCP_TIMEOUT_INIT: a first segment lost before any RTT sample is retransmitted after 3 s", () => {
     let seen = 0;
