@@ -55,6 +55,7 @@ const K_DRC = knob("drc");                     // 0 lru1024, 1 csum
 const K_STALL_PERIOD = knob("stall_period");   // packets
 const K_STALL_S = knob("stall_s");
 const K_STALL_MODE = knob("stall_mode");       // 0 hold (nfqueue, seed 003), 1 drop
+const K_TCP_WMEM = knob("tcp_wmem");           // the client socket's sk_sndbuf, bytes
 const K_DELAY_US = knob("delay_us");
 const K_LOSS = knob("loss");
 const K_TIMEO = knob("timeo");                 // deciseconds, as the mount option
@@ -679,7 +680,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
   tcpInit(3 * NSEC_PER_SEC);   // 2.6.18's TCP_TIMEOUT_INIT (3*HZ)
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
-  clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, 4 << 20);
+  clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, <i32>kvi(K_TCP_WMEM));
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
   skSetDataReady(serverSk, svcDataReady);
   setDmaFault(onDmaFault);

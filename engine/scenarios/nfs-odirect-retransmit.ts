@@ -152,7 +152,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
       summary: "A retransmission that is still waiting for the transport (not yet handed to the socket) is cancelled when the reply arrives. It does not reach into the socket: a duplicate already queued there by sendpage is still transmitted from the pages.",
       diff: "+static void xprt_request_dequeue_transmit_locked(struct rpc_task *task)\n+{\n+\tstruct rpc_rqst *req = task->tk_rqstp;\n+\tif (!test_and_clear_bit(RPC_TASK_NEED_XMIT, &task->tk_runstate))\n+\t\treturn;\n+\tlist_del(&req->rq_xmit); ...",
       default: false,
-      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. In this model the retransmission is handed to the socket at once (no write-space wait), so the patch usually has nothing to cancel.",
+      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. With the default send buffer a retransmission is handed to the socket at once, so there is nothing to cancel (identical traces with and without). With a small tcp_wmem (preset small-sndbuf) retransmissions do wait on xprt->sending and the patch cancels them, but the verdict does not change: 2.6's xprt_prepare_transmit already refuses to send a request whose reply has arrived and of which no byte is in the socket, so the unpatched kernel drops the same retransmission a little later. Only a record partly in the socket is sent after the reply, and that one both kernels must finish.",
     },
     {
       id: "nfs-complete-after-skb-release",
@@ -170,6 +170,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     knob("stall_period", "Stall every N packets", "faults", "int", 1000, "all traffic with the server stalls after this many packets (0: never)", { min: 0, max: 1000000, unit: "packets" }),
     knob("stall_mode", "Stall mode", "faults", "enum", "hold", "hold: the netfilter queue holds every packet and releases them in order when the stall ends (seed 003's program); drop: every packet in the stall is lost and TCP recovers by RTO backoff", { values: ["hold", "drop"] }),
     knob("stall_s", "Stall length", "faults", "float", 65, "how long each stall lasts", { min: 0, max: 600, unit: "s" }),
+    knob("tcp_wmem", "Client sk_sndbuf", "kernel", "int", 4194304, "the client socket's send buffer (net.ipv4.tcp_wmem max, as xs_tcp sets no SO_SNDBUF): when full, xs_tcp_send_request gets -EAGAIN and the task waits for write space holding XPRT_LOCKED, so other calls (and retransmissions) wait on xprt->sending", { min: 16384, max: 67108864, unit: "bytes" }),
     knob("delay_us", "One-way delay", "faults", "float", 100, "link delay each way", { min: 1, max: 1000000, unit: "µs" }),
     knob("loss", "Random loss", "faults", "float", 0, "probability that a packet is lost", { min: 0, max: 0.5 }),
     knob("timeo", "timeo", "kernel", "int", 600, "NFS mount option timeo (deciseconds): the RPC retransmit timeout, linear backoff, retrans=2", { min: 10, max: 6000, unit: "ds" }),
@@ -180,6 +181,13 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     knob("think_us", "Think time", "workload", "float", 200, "mean pause between a write's completion and the next write", { min: 1, max: 10000000, unit: "µs" }),
   ] as ScenarioSpec["knobs"],
   presets: [
+    {
+      id: "small-sndbuf",
+      label: "A small client send buffer (retransmissions wait in the RPC layer)",
+      description: "tcp_wmem=16 KiB: the socket fills, the task holding XPRT_LOCKED waits for write space, and retransmissions wait on xprt->sending. xprt-dequeue-xmit-on-complete cancels those whose reply arrives; without it xprt_prepare_transmit drops them when they get the lock. ok either way: the duplicate never reaches the socket.",
+      seed: 1,
+      knobs: { stall_period: 1000, stall_s: 65, timeo: 600, write_kb: 8, concurrency: 4, tcp_wmem: 16384 },
+    },
     {
       id: "documented",
       label: "The documented interleaving (seed 003)",

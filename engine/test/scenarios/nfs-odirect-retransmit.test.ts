@@ -153,6 +153,29 @@ describe("nfs-odirect-retransmit: the stall", () => {
   });
 }, 120000);
 
+describe("nfs-odirect-retransmit: xprt-dequeue-xmit-on-complete", () => {
+  const DEQ = "xprt-dequeue-xmit-on-complete";
+  const cancelled = (r: any) => r.evidence.blocks.find((b: any) => b.id === "summary").kv["retransmissions cancelled before the socket"];
+  it("default send buffer: nothing waits on xprt->sending, the patch changes nothing (same trace)", () => {
+    for (const seed of [1, 2, 3]) {
+      const a = runOnce(loadModule(), { scenario: spec.id, seed }, { traceCapacity: 0 });
+      const b = runOnce(loadModule(), { scenario: spec.id, seed, patches: { [DEQ]: true } }, { traceCapacity: 0 });
+      expect(b.traceHash).toBe(a.traceHash);
+      expect(cancelled(b)).toBe(0);
+    }
+  });
+  it("small-sndbuf preset: retransmissions wait in the RPC layer and the patch cancels them; 2.6's prepare_transmit drops them anyway", () => {
+    const p = spec.presets.find((x) => x.id === "small-sndbuf")!;
+    for (const seed of [1, 2, 3]) {
+      const a = runOnce(loadModule(), { scenario: spec.id, seed, knobs: p.knobs }, { traceCapacity: 0 });
+      const b = runOnce(loadModule(), { scenario: spec.id, seed, knobs: p.knobs, patches: { [DEQ]: true } }, { traceCapacity: 0 });
+      expect(cancelled(b)).toBeGreaterThan(0);
+      expect(b.traceHash).not.toBe(a.traceHash);
+      expect([a.verdict, b.verdict]).toEqual(["ok", "ok"]);
+    }
+  });
+});
+
 describe("nfs-odirect-retransmit: TCP of the named kernel", () => {
   it("2.6.18's TCP_TIMEOUT_INIT: a first segment lost before any RTT sample is retransmitted after 3 s", () => {
     let seen = 0;
