@@ -13,7 +13,7 @@ test("the catalog shows one card per scenario and opens a workspace", async ({ p
   expect(await seriousA11y(page)).toEqual([]);
   await cards.first().getByRole("link").click();
   await expect(page).toHaveURL(new RegExp(`s=${SCENARIOS[0].id}`));
-  await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", /^(ok|hang|corruption|crash|leak)$/);
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", /^(ok|hang|corruption|crash|leak|degraded)$/);
   await page.getByRole("link", { name: "← catalog" }).click();
   await expect(page.getByTestId("scenario-card")).toHaveCount(SCENARIOS.length);
 });

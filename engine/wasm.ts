@@ -53,7 +53,7 @@ export interface NameTable {
   patches: Map<string, number>;
 }
 
-export const VERDICTS = ["ok", "hang", "corruption", "crash", "leak"] as const;
+export const VERDICTS = ["ok", "hang", "corruption", "crash", "leak", "degraded"] as const;
 export type Verdict = (typeof VERDICTS)[number];
 export const RUN_STATUS = ["paused", "done", "time-limit", "event-budget"] as const;
 

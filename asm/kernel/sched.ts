@@ -112,6 +112,11 @@ export function threadSwitches(t: i32): u32 { return unchecked(thSwitches[t]); }
 export function threadSince(t: i32): i64 { return unchecked(thSince[t]); }
 export function threadWchan(t: i32): i32 { return unchecked(thWchan[t]); }
 export function threadBusyNs(t: i32): i64 { return unchecked(thBusy[t]); }
+// task_sched_runtime(): the busy time including the step running now, so a sampler sees a
+// long step spread over the samples it spans rather than all in the one where it ends.
+export function taskSchedRuntime(t: i32): i64 {
+  return unchecked(thBusy[t]) + (unchecked(thOnCpu[t]) ? now - unchecked(thStepStart[t]) : 0);
+}
 // True when the thread's last sleep ended by its timeout rather than a wake-up.
 export function threadTimedOut(t: i32): bool { return unchecked(thTimedOut[t]); }
 

@@ -18,6 +18,9 @@ export const VERDICT_HANG: i32 = 1;
 export const VERDICT_CORRUPTION: i32 = 2;
 export const VERDICT_CRASH: i32 = 3;
 export const VERDICT_LEAK: i32 = 4;
+// A performance pathology a model's detector found (e.g. one scheduler thread saturated
+// while its siblings idle): the run completed, but not the way the kernel meant it to.
+export const VERDICT_DEGRADED: i32 = 5;
 
 export const RUN_PAUSED: i32 = 0;   // a slice limit was reached; call run again
 export const RUN_DONE: i32 = 1;     // the model stopped, or nothing is left to run

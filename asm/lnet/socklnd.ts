@@ -21,11 +21,11 @@ import { KIND_MODEL } from "../kernel/hooks";
 import {
   MAX_ENTS, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
 } from "../kernel/sched";
-import { wqNew, wqAdd, wqAddHead, wqPop, wqLen, wqOf, wqPeek } from "../kernel/waitq";
+import { wqNew, wqAdd, wqAddHead, wqPop, wqLen, wqOf, wqPeek, wqRemove } from "../kernel/waitq";
 import {
   KSOCK_MSG_HDR, KSM_HDR, MSG_IN, MSG_OUT, bufTag, wireTag, slots, slotOf, slotStart, tagOf,
   tagInBuf, tagOnWire, msgSerial, msgNob, msgImage, msgSlots, msgStream, msgType, msgFree,
-  msgConn, firstBadSlot, countBadSlots, msgQueued,
+  msgConn, firstBadSlot, countBadSlots, msgQueued, PAGE_SIZE,
 } from "./lnet";
 import { zeroed } from "../kernel/mem";
 
@@ -86,6 +86,7 @@ const N_recv_iov = fn("ksocknal_lib_recv_iov", "conn=%d msg=%d off=%d nob=%d", C
 const N_recv_kiov = fn("ksocknal_lib_recv_kiov", "conn=%d msg=%d off=%d nob=%d", CAT_STEP);
 const N_send_iov = fn("ksocknal_lib_send_iov", "conn=%d msg=%d off=%d nob=%d", CAT_STEP);
 const N_send_kiov = fn("ksocknal_lib_send_kiov", "conn=%d msg=%d off=%d nob=%d", CAT_STEP);
+const N_sendpage = fn("ksocknal_lib_send_kiov: sendpage", "conn=%d msg=%d off=%d nob=%d", CAT_STEP);
 const N_recvmsg = fn("kernel_recvmsg", "conn=%d rc=%e scratch=%d filled_by_call=%d", CAT_NET);
 const N_sendmsg = fn("kernel_sendmsg", "conn=%d rc=%e scratch=%d filled_by_call=%d", CAT_NET);
 const N_parse = fn("lnet_parse", "conn=%d msg=%d nob=%d", CAT_STEP);
@@ -101,6 +102,8 @@ const N_collision = fn("scratch clobbered", "scratch=%d filled_by_thread=%d thei
 const N_corrupt = fn("LNetError: payload mismatch", "msg=%d first_bad_page=%d holds_tag=%x bad_pages=%d", CAT_ANOMALY);
 const N_eproto = fn("ksocknal_process_receive: bad header", "msg=%d slot=%d holds_tag=%x rc=%e", CAT_ANOMALY);
 const N_lassert = fn("LASSERT failed", "conn=%d what=%d owner=%d", CAT_ANOMALY);
+const N_close = fn("ksocknal_close_conn_locked", "conn=%d peer=%d error=%e", CAT_STATE);
+const N_terminate = fn("ksocknal_terminate_conn", "conn=%d txs_failed=%d rx_aborted=%d lost_in_socket=%d", CAT_STATE);
 
 // --- configuration (set by the scenario before socklndStartup) ---------------------------
 export let cfgSharedSched: bool = false;     // socklnd-shared-sched
@@ -112,6 +115,14 @@ export let cfgRcvbuf: i32 = 1 << 20;
 export function socklndConfigure(shared: bool, perThread: bool, psPerByte: f64, check: bool): void {
   cfgSharedSched = shared; cfgPerThreadScratch = perThread; cfgPsPerByte = psPerByte; cfgPayloadCheck = check;
 }
+// Zero-copy send: a tx is tx_zc_capable when its payload is >= zc_min_payload (page
+// fragments); a conn is zc-capable when its NIC does scatter-gather and checksum offload
+// (ksocknal_lib_zc_capable: NETIF_F_SG and NETIF_F_CSUM_MASK in sk_route_caps).
+export let cfgZcMinPayload: i32 = 16384;
+export let cfgNicOffload: bool = true;
+export function socklndZeroCopy(zcMinPayload: i32, nicOffload: bool): void {
+  cfgZcMinPayload = zcMinPayload; cfgNicOffload = nicOffload;
+}
 
 // CPU costs (mean ns) of the non-copy steps.
 const COST_LOOP: i64 = 150;
@@ -120,6 +131,12 @@ const COST_COPY_BASE: i64 = 400;
 const COST_PARSE: i64 = 1500;
 const COST_WAKE: i64 = 1500;
 const COST_RESCHED: i64 = 300;
+// tcp_sendpage of one page: get_page + skb_fill_page_desc, no copy (checksum offloaded).
+const COST_SENDPAGE: i64 = 250;
+// kss_lock: a critical section of list and flag updates, plus the cache-line transfer when
+// the previous holder ran elsewhere (another thread, or a softirq callback).
+const KSS_LOCK_HOLD: i64 = 60;
+const KSS_LOCK_BOUNCE: i64 = 100;
 
 // --- LNet upcalls (assigned by the scenario) ---------------------------------------------
 function noConnMsg(c: i32, m: i32): void {}
@@ -134,6 +151,15 @@ export function socklndUpcalls(recvDone: (c: i32, m: i32) => void, txDone: (c: i
   peerReceived: (c: i32, m: i32) => void, rxSpace: (c: i32) => void): void {
   upRecvDone = recvDone; upTxDone = txDone; upPeerReceived = peerReceived; upRxSpace = rxSpace;
 }
+// Connection teardown: a queued tx failed back to LNet (ksocknal_txlist_done, -EIO); an
+// incoming message cut short (the peer's LNet gets its own -EIO); the conn's last ref went.
+export let upTxFailed: (c: i32, m: i32) => void = noConnMsg;
+export let upRxAborted: (c: i32, m: i32) => void = noConnMsg;
+export let upConnDead: (c: i32) => void = noConn;
+export function socklndCloseUpcalls(txFailed: (c: i32, m: i32) => void, rxAborted: (c: i32, m: i32) => void,
+  dead: (c: i32) => void): void {
+  upTxFailed = txFailed; upRxAborted = rxAborted; upConnDead = dead;
+}
 
 // --- ksock_sched ----------------------------------------------------------------------
 export let nCpts: i32 = 0;
@@ -145,6 +171,13 @@ export const kssWaitq = zeroed<i32>(MAX_THREADS);
 export const kssNconns = zeroed<i32>(MAX_THREADS);
 export const kssNthreads = zeroed<i32>(MAX_THREADS);
 export const kssNthreadsMax = zeroed<i32>(MAX_THREADS);
+const kssLockFree = zeroed<i64>(MAX_THREADS);    // when the current holder lets go
+const kssLockLast = zeroed<i32>(MAX_THREADS);    // who took it last (thread, or -1 a callback)
+export let kssLockSpinNs: i64 = 0;               // scheduler-thread time spent spinning on it
+export let kssLockAcquires: i32 = 0;
+export let kssLockContended: i32 = 0;
+export let sockLockWaitNs: i64 = 0;              // time a thread waited in lock_sock
+export let sockLockContended: i32 = 0;
 // OLD: ksock_sched_info per CPT: its first sched and thread count.
 export const infoFirstSched = zeroed<i32>(MAX_CPTS);
 export const infoNthreads = zeroed<i32>(MAX_CPTS);
@@ -162,6 +195,8 @@ const thConn = zeroed<i32>(MAX_THREADS);
 const thMsg = zeroed<i32>(MAX_THREADS);
 const thDid = zeroed<bool>(MAX_THREADS);
 const thNloops = zeroed<i32>(MAX_THREADS);
+const thZcNob = zeroed<i32>(MAX_THREADS);
+const thSpin = zeroed<i64>(MAX_THREADS);   // lock wait to charge to the thread's next step
 // The thread's current lib call (one at a time per thread).
 export const callId = zeroed<i32>(MAX_THREADS);
 export const callConn = zeroed<i32>(MAX_THREADS);
@@ -181,6 +216,7 @@ const A_RX_COPY: i32 = 3;
 const A_RX_PARSE: i32 = 4;
 const A_TX_FILL: i32 = 5;
 const A_TX_COPY: i32 = 6;
+const A_TX_PAGE: i32 = 7;
 
 // --- scratch arrays (kss_scratch_iov; kss_rx_scratch_pgs is only used by the zc_recv
 // vmap path, off by default) ----------------------------------------------------------
@@ -202,6 +238,16 @@ export const connCpt = zeroed<i32>(MAX_CONNS);
 export const connSched = zeroed<i32>(MAX_CONNS);
 export const connEnt = zeroed<i32>(MAX_CONNS);
 export const connUp = zeroed<bool>(MAX_CONNS);
+export const connDead = zeroed<bool>(MAX_CONNS);   // terminated: the last ref went
+export const connGen = zeroed<i32>(MAX_CONNS);     // incarnation of the slot
+// A socket event's arg: its byte count and the incarnation it belongs to (a segment of a
+// closed socket must not land in the reconnected one).
+const GEN_SHIFT: i32 = 17;
+export function sockArg(c: i32, n: i32): i32 { return n | ((unchecked(connGen[c]) & 1023) << GEN_SHIFT); }
+export function sockArgBytes(arg: i32): i32 { return arg & ((1 << GEN_SHIFT) - 1); }
+export function sockArgLive(c: i32, arg: i32): bool {
+  return unchecked(connUp[c]) && (arg >>> GEN_SHIFT) == (unchecked(connGen[c]) & 1023);
+}
 const rxReady = zeroed<bool>(MAX_CONNS);
 const rxScheduled = zeroed<bool>(MAX_CONNS);
 const rxState = zeroed<i32>(MAX_CONNS);
@@ -225,7 +271,12 @@ export const wireSent = zeroed<f64>(MAX_CONNS);
 const wireFifo = zeroed<i32>(MAX_CONNS);
 const drainArmed = zeroed<bool>(MAX_CONNS);
 export const linkBytesPerNs = zeroed<f64>(MAX_CONNS);
+const sockLockFree = zeroed<i64>(MAX_CONNS);   // lock_sock: tcp_sendmsg/tcp_recvmsg of one socket
+@inline function releaseSock(c: i32): void { unchecked(sockLockFree[c] = now); }
 const txPos = zeroed<i32>(4096);   // per lnet_msg: image bytes handed to the socket
+// per lnet_msg: ksm_zc_cookies[0] != 0, a zero-copy request; its tx is done when the peer's
+// ZC-ACK comes back (ksocknal_handle_zcack), not when the bytes are in the socket
+const txZcReq = zeroed<bool>(4096);
 
 export const EV_DRAIN: i32 = KIND_MODEL + 0;   // our socket -> wire (one segment)
 const DRAIN_CHUNK: i32 = 65536;
@@ -258,6 +309,7 @@ export const violWhat = zeroed<i32>(MAX_VIOL);
 
 // Corruption found at a receiver (us for incoming, the peer for outgoing).
 export let nCorrupt: i32 = 0;
+export let nCorruptAtPeer: i32 = 0;   // payloads our sends damaged (what a scratch tx does)
 export let nProtoErrors: i32 = 0;
 export const MAX_INC: i32 = 8;
 export const incT = zeroed<i64>(MAX_INC);
@@ -271,6 +323,10 @@ export const incHolds = zeroed<i32>(MAX_INC);
 export const incBad = zeroed<i32>(MAX_INC);
 export const incProto = zeroed<bool>(MAX_INC);
 export let nIncidents: i32 = 0;
+export let nCloses: i32 = 0;         // conns closed by ksocknal_close_conn_and_siblings
+export let nTxFailed: i32 = 0;       // txs failed back to LNet at terminate
+export let nLostInSocket: i32 = 0;   // complete txs still in a closed socket's send queue
+export let firstCloseNs: i64 = -1;
 
 // Message completion hooks for the wire log and metrics (assigned by the scenario).
 export let onWire: (c: i32, m: i32, dir: i32) => void = noWire;
@@ -350,13 +406,29 @@ export function socklndStartup(ncpt: i32, w: i32, nscheds: i32, threadComm: (cpt
 }
 
 // ksocknal_create_conn: the CPT from the peer NID, then the scheduler.
-export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, linkBpns: f64): i32 {
-  const c = nConns++;
+// A reconnect of the same peer and type reuses the dead conn's slot (`reuse`), so a slot
+// always names one (peer, type) route; connGen tells its incarnations' events apart.
+export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, linkBpns: f64, reuse: i32 = -1): i32 {
+  let c = reuse;
+  if (c < 0) {
+    c = nConns++;
+    unchecked(connEnt[c] = entNew(N_ksock_conn, comm, c));
+    unchecked(txQueue[c] = wqNew(N_ksnc_tx_queue));
+    unchecked(rxFifo[c] = wqNew(N_rx_fifo));
+    unchecked(wireFifo[c] = wqNew(N_wire));
+  }
+  unchecked(connGen[c] += 1);
   unchecked(connPeer[c] = peer);
   unchecked(connType[c] = type);
   unchecked(connCpt[c] = cpt);
-  const e = entNew(N_ksock_conn, comm, c);
-  unchecked(connEnt[c] = e);
+  unchecked(connDead[c] = false);
+  unchecked(rxReady[c] = false); unchecked(rxScheduled[c] = false);
+  unchecked(txReady[c] = false); unchecked(txScheduled[c] = false);
+  unchecked(rxArrived[c] = 0); unchecked(rxRead[c] = 0);
+  unchecked(sockQueued[c] = 0); unchecked(sockNospace[c] = false);
+  unchecked(sndStream[c] = 0); unchecked(wireSent[c] = 0); unchecked(drainArmed[c] = false);
+  unchecked(sockLockFree[c] = 0);
+  const e = unchecked(connEnt[c]);
   const s = ksocknalChooseSchedulerLocked(c, cpt);
   unchecked(connSched[c] = s);
   unchecked(kssNconns[s] += 1);
@@ -364,9 +436,6 @@ export function ksocknalCreateConn(peer: i32, type: i32, cpt: i32, comm: i32, li
   unchecked(rxMsg[c] = -1);
   unchecked(rxOwner[c] = -1);
   unchecked(txOwner[c] = -1);
-  unchecked(txQueue[c] = wqNew(N_ksnc_tx_queue));
-  unchecked(rxFifo[c] = wqNew(N_rx_fifo));
-  unchecked(wireFifo[c] = wqNew(N_wire));
   unchecked(linkBytesPerNs[c] = linkBpns);
   unchecked(connUp[c] = true);
   trace(e, N_create, peer, unchecked(N_CONN_TYPE[type]), cpt, s);
@@ -392,8 +461,80 @@ function ksocknalChooseSchedulerLocked(c: i32, cpt: i32): i32 {
 }
 
 // ============================================================================================
+// closing: ksocknal_close_conn_and_siblings -> ksocknal_close_conn_locked; the conn is
+// terminated (ksocknal_terminate_conn, txs failed back to LNet) once no scheduler thread
+// holds it, and the peer's connd then reconnects (the scenario's upConnDead).
+// ============================================================================================
+export function ksocknalCloseConnAndSiblings(c: i32, why: i32): void {
+  const p = unchecked(connPeer[c]);
+  for (let o = 0; o < nConns; o++) {
+    if (unchecked(connPeer[o]) == p && unchecked(connUp[o])) ksocknalCloseConnLocked(o, why);
+  }
+}
+
+function ksocknalCloseConnLocked(c: i32, why: i32): void {
+  unchecked(connUp[c] = false);
+  nCloses++;
+  if (firstCloseNs < 0) firstCloseNs = now;
+  trace(unchecked(connEnt[c]), N_close, c, unchecked(connPeer[c]), why);
+  // off the sched's ready lists: the scheduler's ref is dropped with them
+  if (wqRemove(rxItem(c))) unchecked(rxScheduled[c] = false);
+  if (wqRemove(txItem(c))) unchecked(txScheduled[c] = false);
+  connMaybeTerminate(c);
+}
+
+function connMaybeTerminate(c: i32): void {
+  if (unchecked(connUp[c]) || unchecked(connDead[c]) || unchecked(rxOwner[c]) >= 0 || unchecked(txOwner[c]) >= 0) return;
+  unchecked(connDead[c] = true);
+  let failed = 0, aborted = 0, lost = 0;
+  for (let it = wqPop(unchecked(txQueue[c])); it >= 0; it = wqPop(unchecked(txQueue[c]))) {
+    upTxFailed(c, itemMsg(it)); msgFree(itemMsg(it)); failed++;
+  }
+  for (let it = wqPop(unchecked(wireFifo[c])); it >= 0; it = wqPop(unchecked(wireFifo[c]))) {
+    const m = itemMsg(it);
+    // ksocknal_finalize_zcreq: a zc request never ACKed fails back to LNet; a copied tx
+    // was finalized when it entered the socket, so it is simply lost
+    if (unchecked(txZcReq[m])) { upTxFailed(c, m); failed++; } else lost++;
+    msgFree(m);
+  }
+  const rm = unchecked(rxMsg[c]);
+  if (rm >= 0) { upRxAborted(c, rm); msgFree(rm); aborted++; unchecked(rxMsg[c] = -1); }
+  for (let it = wqPop(unchecked(rxFifo[c])); it >= 0; it = wqPop(unchecked(rxFifo[c]))) {
+    upRxAborted(c, itemMsg(it)); msgFree(itemMsg(it)); aborted++;
+  }
+  nTxFailed += failed;
+  nLostInSocket += lost;
+  unchecked(kssNconns[connSched[c]] -= 1);
+  trace(unchecked(connEnt[c]), N_terminate, c, failed, aborted, lost);
+  upConnDead(c);
+}
+
+// ============================================================================================
 // callbacks and queueing (all under kss_lock: model events are atomic)
 // ============================================================================================
+// spin_lock_bh(&sched->kss_lock) by thread t (or a callback, t = -1): returns the time
+// spent spinning, and holds the lock for its critical section.
+function kssLock(s: i32, t: i32): i64 {
+  const wait = max<i64>(0, unchecked(kssLockFree[s]) - now);
+  const hold = KSS_LOCK_HOLD + (unchecked(kssLockLast[s]) != t ? KSS_LOCK_BOUNCE : 0);
+  unchecked(kssLockFree[s] = now + wait + hold);
+  unchecked(kssLockLast[s] = t);
+  kssLockAcquires++;
+  if (wait > 0) kssLockContended++;
+  if (t >= 0) { kssLockSpinNs += wait; unchecked(thSpin[t] += wait + hold); }
+  return wait;
+}
+
+// lock_sock around a copy of `cost` ns into or out of conn c's socket: the other direction's
+// copy on another thread (NEW scheduler only) makes this one wait until the holder's copy
+// is expected to end. release_sock at the copy's real end.
+function lockSock(c: i32, cost: i64): i64 {
+  const wait = max<i64>(0, unchecked(sockLockFree[c]) - now);
+  unchecked(sockLockFree[c] = now + wait + cost);
+  if (wait > 0) { sockLockContended++; sockLockWaitNs += wait; }
+  return wait + cost;
+}
+
 function wakeUp(s: i32, ent: i32): void {
   const w = wqPop(unchecked(kssWaitq[s]));
   trace(ent, N_wake, s, w >= 0 ? 1000 + unchecked(entThread[w]) : -1);
@@ -421,6 +562,7 @@ function addTx(c: i32): void {
 
 export function ksocknalReadCallback(c: i32): void {
   const s = unchecked(connSched[c]);
+  kssLock(s, -1);
   unchecked(rxReady[c] = true);
   const was = unchecked(rxScheduled[c]);
   if (!was) {
@@ -433,6 +575,7 @@ export function ksocknalReadCallback(c: i32): void {
 
 export function ksocknalWriteCallback(c: i32): void {
   const s = unchecked(connSched[c]);
+  kssLock(s, -1);
   unchecked(txReady[c] = true);
   const go = !unchecked(txScheduled[c]) && wqLen(unchecked(txQueue[c])) > 0;
   if (go) {
@@ -445,6 +588,7 @@ export function ksocknalWriteCallback(c: i32): void {
 
 // ksocknal_queue_tx_locked: a message from LNet onto the conn's tx queue.
 export function ksocknalQueueTxLocked(c: i32, m: i32): void {
+  kssLock(unchecked(connSched[c]), -1);
   unchecked(txPos[m] = 0);
   wqAdd(unchecked(txQueue[c]), msgItem(m));
   trace(unchecked(connEnt[c]), N_queue_tx, unchecked(msgSerial[m]), unchecked(msgNob[m]),
@@ -477,16 +621,18 @@ function armDrain(c: i32): void {
   if (unchecked(drainArmed[c]) || unchecked(sockQueued[c]) == 0) return;
   unchecked(drainArmed[c] = true);
   const n = min(unchecked(sockQueued[c]), DRAIN_CHUNK);
-  scheduleIn(<i64>(<f64>n / unchecked(linkBytesPerNs[c])) + 1, EV_DRAIN, c, n);
+  scheduleIn(<i64>(<f64>n / unchecked(linkBytesPerNs[c])) + 1, EV_DRAIN, c, sockArg(c, n));
 }
 
 // EV_DRAIN: one segment left the socket; messages now wholly on the wire reach the peer.
-export function sockDrained(c: i32, n: i32): void {
+export function sockDrained(c: i32, arg: i32): void {
+  if (!sockArgLive(c, arg)) return;   // that socket is shut down: its queue died with it
+  const n = sockArgBytes(arg);
   unchecked(drainArmed[c] = false);
   unchecked(sockQueued[c] -= n);
   unchecked(wireSent[c] += <f64>n);
   const q = unchecked(wireFifo[c]);
-  for (let it = wqPeek(q); it >= 0; it = wqPeek(q)) {
+  for (let it = wqPeek(q); it >= 0 && unchecked(connUp[c]); it = wqPeek(q)) {
     const m = itemMsg(it);
     if (unchecked(msgStream[m]) + <f64>msgImage(m) > unchecked(wireSent[c])) break;
     wqPop(q);
@@ -500,7 +646,7 @@ export function sockDrained(c: i32, n: i32): void {
     trace(unchecked(connEnt[c]), N_write_space, c, wspace);
     ksocknalWriteCallback(c);
   }
-  armDrain(c);
+  if (unchecked(connUp[c])) armDrain(c);
 }
 
 // The peer's receive path: it checks the header (protocol) and, with the lab's end-to-end
@@ -509,14 +655,26 @@ function peerReceives(c: i32, m: i32): void {
   const hdrBad = firstBadSlot(wireTag, m, 0, 2);
   if (hdrBad >= 0) {
     incident(c, m, MSG_OUT, hdrBad, unchecked(wireTag[m * slots + hdrBad]), 1, true);
+    // the peer's ksocknal_process_receive fails with -EPROTO and closes; we read EOF
+    onWire(c, m, MSG_OUT);
+    if (unchecked(txZcReq[m])) { upTxFailed(c, m); nTxFailed++; }   // never ZC-ACKed
+    msgFree(m);
+    ksocknalCloseConnAndSiblings(c, -71);
+    return;
   } else if (cfgPayloadCheck) {
     const n = msgSlots(m);
     const bad = firstBadSlot(wireTag, m, 2, n);
     if (bad >= 0) incident(c, m, MSG_OUT, bad, unchecked(wireTag[m * slots + bad]), countBadSlots(wireTag, m, 2, n), false);
   }
   onWire(c, m, MSG_OUT);
+  if (unchecked(txZcReq[m])) txDoneLnet(c, m);   // the peer's ZC-ACK
   upPeerReceived(c, m);
   msgFree(m);
+}
+
+function txDoneLnet(c: i32, m: i32): void {
+  trace(unchecked(connEnt[c]), N_tx_done, c, unchecked(msgSerial[m]));
+  upTxDone(c, m);
 }
 
 function incident(c: i32, m: i32, dir: i32, slot: i32, holds: i32, bad: i32, proto: bool): void {
@@ -539,6 +697,7 @@ function incident(c: i32, m: i32, dir: i32, slot: i32, holds: i32, bad: i32, pro
     traceAnomaly(unchecked(connEnt[c]), N_eproto, unchecked(msgSerial[m]), slot, holds, -71);
   } else {
     nCorrupt++;
+    if (dir == MSG_OUT) nCorruptAtPeer++;
     traceAnomaly(unchecked(connEnt[c]), N_corrupt, unchecked(msgSerial[m]), slot - 2, holds, bad);
   }
 }
@@ -672,12 +831,14 @@ export function ksocknalSchedulerStep(e: i32): void {
     case A_RX_PARSE: rxParse(t); break;
     case A_TX_FILL: txFill(t); break;
     case A_TX_COPY: txCopy(t); break;
+    case A_TX_PAGE: txPage(t); break;
   }
 }
 
 function next(t: i32, act: i32, cost: i64): void {
   unchecked(thAct[t] = act);
-  threadNext(unchecked(thEnt[t]), act, cost);
+  threadNext(unchecked(thEnt[t]), act, cost + unchecked(thSpin[t]));
+  unchecked(thSpin[t] = 0);
 }
 
 function loopTop(t: i32): void {
@@ -688,6 +849,7 @@ function loopTop(t: i32): void {
 // "Ensure I progress everything semi-fairly": at most one rx conn, then one tx conn.
 function loopBody(t: i32): void {
   const s = unchecked(thSched[t]);
+  kssLock(s, t);
   const it = wqPop(unchecked(kssRxConns[s]));
   if (it < 0) { txPick(t); return; }
   const c = itemConn(it);
@@ -712,6 +874,7 @@ function rxWantedEnd(c: i32, m: i32): i32 {
 // ksocknal_receive -> ksocknal_recv_iov/kiov -> ksocknal_lib_recv_*: fill the scratch kvecs.
 function rxFill(t: i32): void {
   const c = unchecked(thConn[t]);
+  if (!unchecked(connUp[c])) { rxDone(t, c, -104); return; }   // shut down under us
   const avail = sockUnread(c);
   if (avail <= 0) { rxDone(t, c, -11); return; }   // -EAGAIN: the socket is dry
   let m = unchecked(rxMsg[c]);
@@ -723,13 +886,14 @@ function rxFill(t: i32): void {
   const pos = unchecked(rxPos[c]);
   const nob = <i32>Math.min(<f64>(rxWantedEnd(c, m) - pos), avail);
   scratchFill(t, c, m, pos, nob, unchecked(rxState[c]) == SOCKNAL_RX_LNET_PAYLOAD ? N_recv_kiov : N_recv_iov);
-  next(t, A_RX_COPY, copyCost(nob));
+  next(t, A_RX_COPY, lockSock(c, copyCost(nob)));
 }
 
 function rxCopy(t: i32): void {
   const c = unchecked(thConn[t]);
   const m = unchecked(rxMsg[c]);
   const n = copyRecv(t, c);
+  releaseSock(c);
   unchecked(rxRead[c] += <f64>n);
   unchecked(rxPos[c] += n);
   upRxSpace(c);
@@ -756,7 +920,9 @@ function rxParse(t: i32): void {
   if (bad >= 0) {
     // ksm_type/lnet_hdr not what the peer sent: -EPROTO, ksocknal_close_conn_and_siblings.
     incident(c, m, MSG_IN, bad, unchecked(bufTag[m * slots + bad]), 1, true);
-    unchecked(connUp[c] = false);
+    ksocknalCloseConnAndSiblings(c, -71);
+    rxDone(t, c, -71);
+    return;
   }
   unchecked(rxState[c] = SOCKNAL_RX_LNET_PAYLOAD);
   if (unchecked(msgNob[m]) == 0) { rxComplete(t, c, m); return; }
@@ -784,6 +950,7 @@ function rxComplete(t: i32, c: i32, m: i32): void {
 
 // Back in ksocknal_scheduler under kss_lock after process_receive returned rc.
 function rxDone(t: i32, c: i32, rc: i32): void {
+  kssLock(unchecked(thSched[t]), t);
   if (rc == 0) unchecked(rxReady[c] = true);
   unchecked(rxOwner[c] = -1);
   if (unchecked(rxReady[c]) && unchecked(connUp[c])) {
@@ -791,6 +958,7 @@ function rxDone(t: i32, c: i32, rc: i32): void {
     trace(unchecked(thEnt[t]), N_rx_requeue, c, 1);
   } else {
     unchecked(rxScheduled[c] = false);
+    connMaybeTerminate(c);   // drop my ref
   }
   unchecked(thDid[t] = true);
   txPick(t);
@@ -811,7 +979,11 @@ function txPick(t: i32): void {
   unchecked(thConn[t] = c);
   const m = itemMsg(mi);
   unchecked(thMsg[t] = m);
-  if (unchecked(txPos[m]) == 0) unchecked(msgStream[m] = unchecked(sndStream[c]));
+  if (unchecked(txPos[m]) == 0) {
+    unchecked(msgStream[m] = unchecked(sndStream[c]));
+    // ksocknal_check_zc_req: tx_zc_capable (payload >= zc_min_payload) on a zc-capable conn
+    unchecked(txZcReq[m] = cfgNicOffload && unchecked(msgNob[m]) >= cfgZcMinPayload && unchecked(msgNob[m]) > 0);
+  }
   trace(unchecked(thEnt[t]), N_proc_tx, c, unchecked(msgSerial[m]), msgImage(m) - unchecked(txPos[m]));
   unchecked(thDid[t] = true);
   next(t, A_TX_FILL, COST_FILL);
@@ -821,6 +993,7 @@ function txPick(t: i32): void {
 function txFill(t: i32): void {
   const c = unchecked(thConn[t]);
   const m = unchecked(thMsg[t]);
+  if (!unchecked(connUp[c])) { txDone(t, c, m, -104); return; }   // shut down under us
   const space = cfgSndbuf - unchecked(sockQueued[c]);
   if (space <= 0) {
     unchecked(sockNospace[c] = true);   // tcp_sendmsg: SOCK_NOSPACE, -EAGAIN
@@ -829,15 +1002,39 @@ function txFill(t: i32): void {
   }
   const pos = unchecked(txPos[m]);
   const end = pos < KSOCK_MSG_HDR ? KSOCK_MSG_HDR : msgImage(m);
+  if (pos >= KSOCK_MSG_HDR && unchecked(txZcReq[m])) {
+    // the zero-copy branch: sk_prot->sendpage of one kiov fragment, the scratch iov untouched
+    const nob = min(min(PAGE_SIZE - ((pos - KSOCK_MSG_HDR) & (PAGE_SIZE - 1)), end - pos), space);
+    unchecked(thZcNob[t] = nob);
+    trace(unchecked(thEnt[t]), N_sendpage, c, unchecked(msgSerial[m]), pos, nob);
+    next(t, A_TX_PAGE, lockSock(c, COST_SENDPAGE));
+    return;
+  }
   const nob = min(end - pos, space);
   scratchFill(t, c, m, pos, nob, pos < KSOCK_MSG_HDR ? N_send_iov : N_send_kiov);
-  next(t, A_TX_COPY, copyCost(nob));
+  next(t, A_TX_COPY, lockSock(c, copyCost(nob)));
+}
+
+// sendpage queued a reference to the page itself: the wire gets the message's own bytes.
+function txPage(t: i32): void {
+  const c = unchecked(thConn[t]);
+  const m = unchecked(thMsg[t]);
+  const pos = unchecked(txPos[m]), n = unchecked(thZcNob[t]);
+  copyTags(wireTag, m, pos, n, 0, m, pos);
+  releaseSock(c);
+  txQueued(t, c, m, n);
 }
 
 function txCopy(t: i32): void {
   const c = unchecked(thConn[t]);
   const m = unchecked(thMsg[t]);
   const n = copySend(t, c, m);
+  releaseSock(c);
+  txQueued(t, c, m, n);
+}
+
+// n more bytes of m are in the socket's send queue.
+function txQueued(t: i32, c: i32, m: i32, n: i32): void {
   unchecked(txPos[m] += n);
   unchecked(sockQueued[c] += n);
   unchecked(sndStream[c] += <f64>n);
@@ -849,18 +1046,19 @@ function txCopy(t: i32): void {
 
 function txDone(t: i32, c: i32, m: i32, rc: i32): void {
   if (rc == 0) {
-    trace(unchecked(thEnt[t]), N_tx_done, c, unchecked(msgSerial[m]));
-    upTxDone(c, m);
+    if (!unchecked(txZcReq[m])) txDoneLnet(c, m);
     unchecked(txReady[c] = true);   // assume space for more
   } else {
     wqAddHead(unchecked(txQueue[c]), msgItem(m));   // incomplete: back on the HEAD
   }
+  kssLock(unchecked(thSched[t]), t);
   unchecked(txOwner[c] = -1);
-  if (unchecked(txReady[c]) && wqLen(unchecked(txQueue[c])) > 0) {
+  if (unchecked(txReady[c]) && wqLen(unchecked(txQueue[c])) > 0 && unchecked(connUp[c])) {
     addTx(c);
     trace(unchecked(thEnt[t]), N_tx_requeue, c, 1);
   } else {
     unchecked(txScheduled[c] = false);
+    connMaybeTerminate(c);   // drop my ref
   }
   unchecked(thDid[t] = true);
   loopEnd(t);
@@ -893,13 +1091,13 @@ function loopEnd(t: i32): void {
   loopTop(t);
 }
 
-// Queue lengths for the metrics: conns waiting on the CPT's lists.
+// Queue lengths for the metrics: conns waiting on a sched's lists, and on a CPT's.
+export function schedQueued(s: i32): i32 {
+  return wqLen(unchecked(kssRxConns[s])) + wqLen(unchecked(kssTxConns[s]));
+}
 export function cptQueued(cpt: i32): i32 {
   let n = 0;
-  for (let s = 0; s < nScheds; s++) {
-    if (unchecked(kssCpt[s]) != cpt) continue;
-    n += wqLen(unchecked(kssRxConns[s])) + wqLen(unchecked(kssTxConns[s]));
-  }
+  for (let s = 0; s < nScheds; s++) if (unchecked(kssCpt[s]) == cpt) n += schedQueued(s);
   return n;
 }
 

@@ -7,7 +7,9 @@
 //
 // The link carries a packet after its serialization time plus a one-way delay, in order
 // per direction; faults as in seed 003: every `stallPeriod` packets all traffic with the
-// server stalls for `stallLen` (packets in the stall are lost), plus random loss.
+// server stalls for `stallLen`, plus random loss. A hold stall (seed 003's libnetfilter_queue
+// program, the default) queues the packets and releases them, in order, when it ends; a drop
+// stall loses them.
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, CAT_NET, CAT_ANOMALY } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
@@ -73,6 +75,8 @@ let oneWay: i64 = 100000;
 let lossP: f64 = 0;
 let stallPeriod: i32 = 1000;
 let stallLen: i64 = 65 * NSEC_PER_SEC;
+let stallHold: bool = true;
+let held: i32 = 0;
 let passed: i32 = 0;
 let stallUntil: i64 = -1;
 let stalls: i32 = 0;
@@ -85,7 +89,7 @@ export const N_bnx2_start_xmit = fn("bnx2_start_xmit", "skb=%x seq=%x len=%d ret
 export const N_xenvif_start_xmit = fn("xenvif_start_xmit", "skb=%x seq=%x len=%d retrans=%d", CAT_NET);
 const N_tx_done = fn("bnx2_tx_int", "skb=%x", CAT_NET);
 const N_stall = fn("nfqueue: stall all traffic with the server", "for=%t after=%d packets", CAT_NET);
-const N_stall_end = fn("nfqueue: release", "dropped=%d", CAT_NET);
+const N_stall_end = fn("nfqueue: release", "dropped=%d held=%d", CAT_NET);
 const N_drop = fn("link drop", "dir=%d seq=%x len=%d", CAT_NET);
 export const N_page_fault = fn("BUG: unable to handle kernel paging request", "pfn=%x skb=%x", CAT_ANOMALY);
 
@@ -95,7 +99,8 @@ export function setNetifReceive(f: (dir: i32, ci: i32) => void): void { netifRec
 export let dmaFault: (nic: i32, skb: i32, pfn: i32) => void = (nic: i32, skb: i32, pfn: i32): void => {};
 export function setDmaFault(f: (nic: i32, skb: i32, pfn: i32) => void): void { dmaFault = f; }
 
-export function linkInit(rateGbit: f64, oneWayNs: i64, loss: f64, period: i32, stallNs: i64): void {
+export function linkInit(rateGbit: f64, oneWayNs: i64, loss: f64, period: i32, stallNs: i64, hold: bool): void {
+  stallHold = hold;
   rateBps = rateGbit * 1e9;
   oneWay = oneWayNs;
   lossP = loss;
@@ -139,7 +144,18 @@ function startXmit(nic: i32): void {
   if (h == unchecked(ringTail[nic])) return;
   const k = nic * RING + (h & (RING - 1));
   const skb = unchecked(ringSkb[k]);
-  const sk = unchecked(ringSk[k]);
+  // dma_map the fragments first: a fault happens before the packet exists for tcpdump
+  if (skb >= 0) {
+    trace(unchecked(nicEnt[nic]), unchecked(nicStartXmit[nic]), skbAddr(skb), <i32>ringSeq[k], unchecked(skbLen[skb]), ringRetrans[k] ? 1 : 0);
+    for (let i = 0; i < unchecked(skbNrFrags[skb]); i++) {
+      const pfn = unchecked(skbFrag[skb * MAX_SKB_FRAGS + i]);
+      if (!pageMapped(pfn)) {
+        traceAnomaly(unchecked(nicEnt[nic]), N_page_fault, pfn, skbAddr(skb));
+        dmaFault(nic, skb, pfn);
+        return;
+      }
+    }
+  }
   const ci = capWritten++;
   const c = capSlot(ci);
   unchecked(capTime[c] = now);
@@ -157,14 +173,8 @@ function startXmit(nic: i32): void {
     unchecked(capRecB[c] = skbRecB[skb]);
     const n = unchecked(skbNrFrags[skb]);
     unchecked(capNrFrags[c] = n);
-    trace(unchecked(nicEnt[nic]), unchecked(nicStartXmit[nic]), skbAddr(skb), <i32>ringSeq[k], len, ringRetrans[k] ? 1 : 0);
     for (let i = 0; i < n; i++) {
       const pfn = unchecked(skbFrag[skb * MAX_SKB_FRAGS + i]);
-      if (!pageMapped(pfn)) {
-        traceAnomaly(unchecked(nicEnt[nic]), N_page_fault, pfn, skbAddr(skb));
-        dmaFault(nic, skb, pfn);
-        return;
-      }
       unchecked(capFragPattern[c * MAX_SKB_FRAGS + i] = pagePattern(pfn));
       unchecked(capFragKind[c * MAX_SKB_FRAGS + i] = pageKind(pfn));
       unchecked(capFragLen[c * MAX_SKB_FRAGS + i] = skbFragLen[skb * MAX_SKB_FRAGS + i]);
@@ -200,10 +210,10 @@ function linkSend(ci: i32): void {
   const c = capSlot(ci);
   const dir = unchecked(capDir[c]);
   if (stallUntil >= 0 && now >= stallUntil) {
-    trace(-1, N_stall_end, dropped);
+    trace(-1, N_stall_end, dropped, held);
     stallUntil = -1;
   }
-  if (stallUntil >= 0) {
+  if (stallUntil >= 0 && !stallHold) {
     unchecked(capFate[c] = FATE_STALL);
     dropped++;
     return;
@@ -213,15 +223,19 @@ function linkSend(ci: i32): void {
     trace(-1, N_drop, dir, <i32>unchecked(capSeq[c]), unchecked(capLen[c]));
     return;
   }
-  let at = now + oneWay + randDuration(S_NET, 2000);
+  // NF_QUEUE: a held packet's verdict (accept) comes when the stall ends
+  if (stallUntil >= 0) held++;
+  let at = (stallUntil >= 0 ? stallUntil : now) + oneWay + randDuration(S_NET, 2000);
   if (at < unchecked(lastArrival[dir])) at = unchecked(lastArrival[dir]);
   unchecked(lastArrival[dir] = at);
   scheduleAt(at, EV_LINK_RX, dir, ci);
+  if (stallUntil >= 0) return;   // held packets do not count towards the next stall
   passed++;
   if (stallPeriod > 0 && passed >= stallPeriod) {
     passed = 0;
     stallUntil = now + stallLen;
     dropped = 0;
+    held = 0;
     stalls++;
     if (firstStallAt < 0) firstStallAt = now;
     trace(-1, N_stall, <i32>(stallLen / 1000000), stallPeriod);
@@ -241,4 +255,5 @@ export function devEvent(kind: i32, obj: i32, arg: i32): bool {
   return false;
 }
 
+export function nicStartXmitName(nic: i32): i32 { return unchecked(nicStartXmit[nic]); }
 export function nicQueued(nic: i32): i32 { return unchecked(ringTail[nic]) - unchecked(ringHead[nic]); }

@@ -35,7 +35,9 @@ export const EV_TCP_PUSH: i32 = KIND_MODEL + 43;
 
 const TCP_RTO_MIN: i64 = 200 * NSEC_PER_MSEC;
 const TCP_RTO_MAX: i64 = 120 * NSEC_PER_SEC;
-const TCP_TIMEOUT_INIT: i64 = NSEC_PER_SEC;
+// TCP_TIMEOUT_INIT: 1 s since 3.1 (9ad7c049, RFC 6298); 3 s before (RFC 1122), as in the
+// 2.6.18 of seed 003. The RTO of a socket until its first RTT sample; tcpInit may set it.
+let tcpTimeoutInit: i64 = NSEC_PER_SEC;
 const TCP_INIT_CWND: i32 = 10;
 const S_SOFTIRQ = stream("softirq");
 
@@ -185,12 +187,13 @@ export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32,
   unchecked(skRcvNxt[sk] = peerIsn);
   unchecked(skCwnd[sk] = TCP_INIT_CWND);
   unchecked(skSsthresh[sk] = 1 << 30);
-  unchecked(skRto[sk] = TCP_TIMEOUT_INIT);
+  unchecked(skRto[sk] = tcpTimeoutInit);
   unchecked(dirSock[1 - dir] = sk);
   return sk;
 }
 
-export function tcpInit(): void {
+export function tcpInit(timeoutInitNs: i64): void {
+  tcpTimeoutInit = timeoutInitNs;
   setNetifReceive(tcpV4Rcv);
   setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), tcpSndNxt);
 }

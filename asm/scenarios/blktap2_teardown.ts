@@ -5,12 +5,12 @@
 import { now, NSEC_PER_SEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
-import { cpusInit, threadNew, entPidOf, entCommOf, entKindOf, MAX_ENTS } from "../kernel/sched";
+import { cpusInit, threadNew, threadAction, entPidOf, entCommOf, entKindOf, MAX_ENTS } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { scheduleIn } from "../kernel/events";
 import { hungTaskInit, hungReports, hungReportEnt } from "../kernel/hungtask";
 import { wfChainJson } from "../kernel/waitfor";
-import { setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } from "../kernel/world";
+import { setTimeLimit, setVerdict, setStopOnHung, worldStop, VERDICT_LEAK } from "../kernel/world";
 import { name } from "../kernel/names";
 import {
   jArr, jEndArr, jObj, jEndObj, jKey, jKI, jKB, jKN, jKName, jInt,
@@ -23,6 +23,8 @@ import {
 } from "../xen/tapdisk";
 import {
   tapCtlInit, syslogCount, syslogTotal, detachFailures, syslogTime, syslogPid, syslogKind, syslogArg,
+  tapCtlFind, tapCtlStep, setCallerPid, TC_FIRST, tcErr, TAPCTL_LIST_SLOT, tapCtlListCount, tapCtlListTd,
+  tapCtlListPidOk, tapCtlListed, tapCtlListMinor, tapCtlListParams, tapCtlListState,
 } from "../xen/tapctl";
 import { blkbackInit, xenwatchStep, udevStep } from "../xen/blkback";
 import { guestInit, guestStep, guestThread } from "../xen/blkfront";
@@ -51,6 +53,7 @@ const S_BLKBACK = stream("blkback-release");
 const N_xenstored = name("xenstored");
 const N_xenwatch = name("xenwatch");
 const N_udevd = name("udevd");
+const N_tapctl = name("tap-ctl");
 
 // Thread roles. Tapdisk2 processes are spawned during the run and keep role 0.
 const ROLE_TAPDISK: i32 = 0;
@@ -59,6 +62,7 @@ const ROLE_GUEST: i32 = 2;
 const ROLE_XENSTORED: i32 = 3;
 const ROLE_XENWATCH: i32 = 4;
 const ROLE_UDEVD: i32 = 5;
+const ROLE_TAPCTL: i32 = 6;
 const role = zeroed<i32>(MAX_ENTS);
 
 const EV_SETTLE: i32 = KIND_MODEL;
@@ -81,14 +85,43 @@ function step(t: i32): void {
   else if (r == ROLE_GUEST) guestStep(t);
   else if (r == ROLE_XENSTORED) xenstoredStep(t);
   else if (r == ROLE_XENWATCH) xenwatchStep(t);
+  else if (r == ROLE_TAPCTL) tapCtlListStep(t);
   else udevStep(t);
 }
 
-function onEvent(kind: i32, obj: i32, arg: i32): void {
-  if (kind == EV_SETTLE) worldStop();
+// ---- the operator's `tap-ctl list` once the workload is over (or a task hangs): a real
+// PID + LIST exchange with every tapdisk2 (2 s per read), so a frozen tapdisk2 costs its
+// timeout and drops out of the list; then the minors in /sys/class/blktap2 no LIST claimed.
+const TAPCTL_PID: i32 = 6000;
+const TL_START: i32 = 1;
+const TL_DONE: i32 = 2;
+let listThread: i32 = -1;
+let listStartNs: i64 = -1;
+let listEndNs: i64 = -1;
+let listErr: i32 = 0;
+
+function startTapCtlList(): void {
+  if (listThread >= 0) return;
+  listThread = threadNew(N_tapctl, TAPCTL_PID, 0, TL_START, 1000000);   // fork + exec
+  unchecked(role[listThread] = ROLE_TAPCTL);
+  setCallerPid(listThread, TAPCTL_PID);
+  listStartNs = now;
 }
 
-function onHung(t: i32): void {}
+function tapCtlListStep(t: i32): void {
+  const a = threadAction(t);
+  if (a >= TC_FIRST) { tapCtlStep(t, a); return; }
+  if (a == TL_START) { tapCtlFind(t, TAPCTL_LIST_SLOT, -1, TL_DONE); return; }
+  listErr = unchecked(tcErr[t]) == -71 ? -71 : 0;   // tap_ctl_list: -EPROTO if a LIST failed
+  listEndNs = now;
+  worldStop();
+}
+
+function onEvent(kind: i32, obj: i32, arg: i32): void {
+  if (kind == EV_SETTLE) startTapCtlList();
+}
+
+function onHung(t: i32): void { startTapCtlList(); }
 
 // The minor has no live tapdisk2 serving it: what `tap-ctl list` prints as `minor=N`.
 function minorOrphaned(m: i32): bool {
@@ -134,8 +167,43 @@ function entJson(e: i32): void {
   jKName("kind", entKindOf(e));
 }
 
-// tap_ctl_list(): live tapdisks with their VBD (or none: an orphaned tapdisk), then the
-// minors in /sys/class/blktap2 that no tapdisk claimed (orphaned minors).
+// What `tap-ctl list` printed: each tapdisk2 that answered PID and LIST, with its VBD (or
+// none: an orphaned tapdisk), then the allocated minors no LIST reply claimed.
+function tapCtlListRunJson(): void {
+  jKB("ran", listEndNs >= 0);
+  jKI("startNs", listStartNs); jKI("endNs", listEndNs); jKI("err", listErr);
+  jKey("noAnswer"); jArr();
+  const n = listThread >= 0 ? tapCtlListCount(listThread) : 0;
+  for (let i = 0; i < n; i++) {
+    if (!tapCtlListPidOk(TAPCTL_LIST_SLOT, i)) jInt(tapdiskPid(tapCtlListTd(TAPCTL_LIST_SLOT, i)));
+  }
+  jEndArr();
+  jKey("entries"); jArr();
+  if (listEndNs >= 0 && listErr == 0) {
+    for (let i = 0; i < n; i++) {
+      if (!tapCtlListed(TAPCTL_LIST_SLOT, i)) continue;
+      jObj();
+      jKI("pid", tapdiskPid(tapCtlListTd(TAPCTL_LIST_SLOT, i)));
+      const m = tapCtlListMinor(TAPCTL_LIST_SLOT, i);
+      if (m >= 0) {
+        const img = tapCtlListParams(TAPCTL_LIST_SLOT, i);
+        jKI("minor", m); jKI("state", tapCtlListState(TAPCTL_LIST_SLOT, i));
+        jKI("guest", img >> 4); jKI("disk", img & 15);
+      }
+      jEndObj();
+    }
+    for (let m = 0; m < blktapMinorsHigh(); m++) {
+      if (!blktapAllocated(m)) continue;
+      let claimed = false;
+      for (let i = 0; i < n; i++) if (tapCtlListed(TAPCTL_LIST_SLOT, i) && tapCtlListMinor(TAPCTL_LIST_SLOT, i) == m) claimed = true;
+      if (!claimed) { jObj(); jKI("minor", m); jEndObj(); }
+    }
+  }
+  jEndArr();
+}
+
+// The model's own state in tap-ctl list's shape (for live snapshots): live tapdisks with
+// their VBD, then the minors no live tapdisk serves.
 function tapCtlListJson(): void {
   jArr();
   for (let td = 0; td < tapdiskCount(); td++) {
@@ -168,7 +236,7 @@ function evidence(): void {
   jKI("tapdisksLeft", endTapdisks);
   jKI("backendsLeft", endBackends);
   jKI("minorsHigh", blktapMinorsHigh());
-  jKey("tapCtlList"); tapCtlListJson();
+  jKey("tapCtlList"); jObj(); tapCtlListRunJson(); jEndObj();
   jKey("syslog");
   jArr();
   for (let i = 0; i < syslogCount(); i++) {
@@ -302,5 +370,6 @@ scenario("blktap2-teardown", (): void => {
     unchecked(role[guestThread(g)] = ROLE_GUEST);
   }
   hungTaskInit(120 * NSEC_PER_SEC);
+  setStopOnHung(false);   // the run ends when the operator's tap-ctl list has finished
   setTimeLimit(<i64>kvi(K_CYCLES) * (<i64>(kv(K_UPTIME) * 4.0) + 600) * NSEC_PER_SEC);
 });

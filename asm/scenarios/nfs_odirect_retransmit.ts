@@ -28,7 +28,7 @@ import {
   linkInit, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
   capTime, capDir, capSeq, capAck, capLen, capRecType, capXid, capRecA, capRecB, capNrFrags,
   capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
-  FATE_DELIVERED,
+  FATE_DELIVERED, nicStartXmitName,
 } from "../net/dev";
 import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
@@ -54,6 +54,8 @@ const K_APP = knob("app");                     // 0 overwrite (blktest2), 1 xen-
 const K_DRC = knob("drc");                     // 0 lru1024, 1 csum
 const K_STALL_PERIOD = knob("stall_period");   // packets
 const K_STALL_S = knob("stall_s");
+const K_STALL_MODE = knob("stall_mode");       // 0 hold (nfqueue, seed 003), 1 drop
+const K_TCP_WMEM = knob("tcp_wmem");           // the client socket's sk_sndbuf, bytes
 const K_DELAY_US = knob("delay_us");
 const K_LOSS = knob("loss");
 const K_TIMEO = knob("timeo");                 // deciseconds, as the mount option
@@ -152,6 +154,7 @@ const rqXid = zeroed<u32>(MAX_NFSD);
 const rqWrite = zeroed<i32>(MAX_NFSD);
 const rqOffBlk = zeroed<i32>(MAX_NFSD);
 const rqNfrags = zeroed<i32>(MAX_NFSD);
+const rqCount = zeroed<i32>(MAX_NFSD);   // the WRITE's count: payload bytes received
 const rqPattern = zeroed<u32>(MAX_NFSD * MAX_SKB_FRAGS);
 const rqKind = zeroed<u8>(MAX_NFSD * MAX_SKB_FRAGS);
 const rqEntry = zeroed<i32>(MAX_NFSD);
@@ -165,6 +168,7 @@ let crashSkb: i32 = -1;
 let crashXid: u32 = 0;
 let crashWrite: i32 = -1;
 let crashAt: i64 = 0;
+let crashFn: i32 = 0;
 
 @inline function expectedWord(w: i32, page: i32, j: i32): u32 {
   return unchecked(wBase[w]) + <u32>(page * PAGE_WORDS + j);
@@ -301,7 +305,9 @@ function nfsdStep(t: i32, n: i32): void {
     unchecked(rqOffBlk[n] = capRecB[c]);
     const nf = unchecked(capNrFrags[c]);
     unchecked(rqNfrags[n] = nf);
+    unchecked(rqCount[n] = 0);
     for (let f = 0; f < nf; f++) {
+      unchecked(rqCount[n] += capFragLen[c * MAX_SKB_FRAGS + f]);
       unchecked(rqPattern[n * MAX_SKB_FRAGS + f] = capFragPattern[c * MAX_SKB_FRAGS + f]);
       unchecked(rqKind[n * MAX_SKB_FRAGS + f] = capFragKind[c * MAX_SKB_FRAGS + f]);
     }
@@ -351,7 +357,8 @@ function nfsdStep(t: i32, n: i32): void {
   }
   if (a == S_SEND) {
     trace(t, S_SEND, <i32>xid);
-    tcpSendRecord(serverSk, t, REC_REPLY, xid, w, 0, RPC_WRITE_REPLY_LEN, serverPfns, 0, 0, 0, false, -1);
+    // WRITE3resok.count: what was written (a reply's recB; a call's is its offset block)
+    tcpSendRecord(serverSk, t, REC_REPLY, xid, w, unchecked(rqCount[n]), RPC_WRITE_REPLY_LEN, serverPfns, 0, 0, 0, false, -1);
     threadNext(t, S_RECV, 2 * NSEC_PER_USEC);
     return;
   }
@@ -417,6 +424,7 @@ function onDmaFault(nic: i32, skb: i32, pfn: i32): void {
   crashXid = unchecked(skbXid[skb]);
   crashWrite = unchecked(skbRecA[skb]);
   crashAt = now;
+  crashFn = nicStartXmitName(nic);
   worldStop();
 }
 
@@ -581,6 +589,7 @@ function onEvidence(): void {
   if (crashed) {
     jKey("crash"); jObj();
     jKI("timeNs", crashAt);
+    jKName("fn", crashFn);
     jKI("pfn", crashPfn);
     jKI("skb", <i64><u32>skbAddr(crashSkb));
     jKI("xid", <i64>crashXid);
@@ -666,12 +675,12 @@ scenario("nfs-odirect-retransmit", (): void => {
   serverPfns = zeroed<i32>(1);
   counter = randU32(S_WORKLOAD) & 0xffff0000;
 
-  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9));
+  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9), kvi(K_STALL_MODE) == 0);
   const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit);
   const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
-  tcpInit();
+  tcpInit(3 * NSEC_PER_SEC);   // 2.6.18's TCP_TIMEOUT_INIT (3*HZ)
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
-  clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, 4 << 20);
+  clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, <i32>kvi(K_TCP_WMEM));
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
   skSetDataReady(serverSk, svcDataReady);
   setDmaFault(onDmaFault);

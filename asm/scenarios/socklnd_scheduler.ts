@@ -9,9 +9,9 @@ import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
 import { stream, randExp, randRange } from "../kernel/prng";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
-import { cpusInit, threadBusyNs } from "../kernel/sched";
+import { cpusInit, taskSchedRuntime } from "../kernel/sched";
 import { trace } from "../kernel/trace";
-import { setTimeLimit, setVerdict, worldStop, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
+import { setTimeLimit, setVerdict, worldStop, VERDICT_CORRUPTION, VERDICT_CRASH, VERDICT_DEGRADED } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jNum, jKI, jKN, jKB, jKS, jKName, jStr } from "../kernel/json";
 import {
   lnetInit, lnetNidCptHash, ipNid, peerIp, msgAlloc, msgSerial, msgType, msgNob, msgDir, msgStream,
@@ -19,7 +19,7 @@ import {
   LNET_MSG_ACK, LNET_MSG_PUT, MSG_IN, MSG_OUT, KSOCK_MSG_HDR, LNET_MAX_PAYLOAD, msgsInUse,
 } from "../lnet/lnet";
 import {
-  socklndConfigure, socklndStartup, socklndUpcalls, socklndOnWire, ksocknalCreateConn,
+  socklndConfigure, socklndZeroCopy, socklndStartup, socklndUpcalls, socklndOnWire, ksocknalCreateConn,
   ksocknalQueueTxLocked, ksocknalSchedulerStep, sockIncoming, sockArrive, sockUnread, sockDrained,
   cfgRcvbuf, EV_DRAIN, nthreadsMax, nthreadsStarted, MAX_CPTS, N_CONN_TYPE,
   SOCKLND_CONN_CONTROL, SOCKLND_CONN_BULK_IN, SOCKLND_CONN_BULK_OUT,
@@ -28,8 +28,9 @@ import {
   nOverlaps, nCollisions, nSameConnOverlap, nViolations, MAX_VIOL, violT, violConn, violWhat,
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
-  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, connEnt,
-  connTxQueueLen,
+  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt,
+  connTxQueueLen, nCorruptAtPeer, MAX_CONNS, kssLockSpinNs, kssLockAcquires, kssLockContended,
+  sockLockWaitNs, sockLockContended, sockArg, sockArgBytes, sockArgLive, socklndCloseUpcalls, nCloses, nTxFailed, nLostInSocket, firstCloseNs,
 } from "../lnet/socklnd";
 import { zeroed } from "../kernel/mem";
 
@@ -45,13 +46,15 @@ const K_CHECK = knob("socklnd.payload_check");
 const K_DUR = knob("socklnd.duration_ms");
 const K_LINK = knob("socklnd.link_gbps");
 const K_COLD = knob("socklnd.cold_interval_us");
+const K_ZC = knob("socklnd.zc_min_payload");
+const K_NIC = knob("socklnd.nic_offload");
 const P_SHARED = patch("socklnd-shared-sched");
 const P_SCRATCH = patch("socklnd-per-thread-scratch");
 
 const S_CONN = stream("socklnd.connd");
 const S_COLD = stream("socklnd.cold");
 
-const EV_CONNECT = KIND_MODEL + 1;   // obj = peer, arg = step
+const EV_CONNECT = KIND_MODEL + 1;   // obj = peer, arg = step (0..2), + RECONNECT for one type alone
 const EV_ARRIVE = KIND_MODEL + 2;    // obj = conn, arg = bytes
 const EV_COLD = KIND_MODEL + 3;      // obj = peer
 const EV_SAMPLE = KIND_MODEL + 4;
@@ -75,6 +78,7 @@ for (let c = 0; c < MAX_CPTS; c++) {
 }
 const N_lnet_send = fn("lnet_send", "peer=%d type=%d nob=%d credits=%d", CAT_NET);
 const N_peer_send = fn("peer tcp_sendmsg", "conn=%d msg=%d type=%d nob=%d", CAT_NET);
+const N_reconnect = fn("peer ksocknal_connd: reconnect", "peer=%d type=%n", CAT_NET);
 
 // --- workload state ---------------------------------------------------------------------
 let nPeers: i32 = 0;
@@ -91,12 +95,17 @@ const peerBout = zeroed<i32>(MAX_PEERS);
 const peerCpt = zeroed<i32>(MAX_PEERS);
 const txCredits = zeroed<i32>(MAX_PEERS);   // lpni tx credits (peer_credits)
 const lnetAcks = zeroed<i32>(MAX_PEERS);    // ACKs waiting for a credit
+const lnetPuts = zeroed<i32>(MAX_PEERS);    // bulk PUTs failed by a close, to resend
+const peerEverUp = zeroed<bool>(MAX_PEERS);
 // the peer's side of each of our conns: what it has to send us, what it is sending
-const peerMsg = zeroed<i32>(192);
-const peerLeft = zeroed<i32>(192);
-const peerStalled = zeroed<bool>(192);
-const peerAcks = zeroed<i32>(192);
-const peerPuts = zeroed<i32>(192);
+const peerMsg = zeroed<i32>(MAX_CONNS);
+const peerLeft = zeroed<i32>(MAX_CONNS);
+const peerStalled = zeroed<bool>(MAX_CONNS);
+// what the peer has to send on its CONTROL conn: ACKs to our PUTs, small PUTs
+const peerAcks = zeroed<i32>(MAX_PEERS);
+const peerPuts = zeroed<i32>(MAX_PEERS);
+let nResends: i32 = 0;       // LNet resends of messages a close failed (ours and the peers')
+let nReconnects: i32 = 0;
 
 // --- metrics --------------------------------------------------------------------------------
 let bytesRx: f64 = 0;
@@ -115,6 +124,7 @@ const sampBytes = zeroed<f64>(MAX_SAMPLES);
 const sampBusy = zeroed<i64>(MAX_SAMPLES * 64);
 const sampQueue = zeroed<i32>(MAX_SAMPLES * MAX_CPTS);
 const sampTxq = zeroed<i32>(MAX_SAMPLES);
+const sampOwnQ = zeroed<i32>(MAX_SAMPLES * 64);   // per thread: conns queued on its sched
 const lastBusy = zeroed<i64>(64);
 const warmBusy = zeroed<i64>(64);
 let lastBytes: f64 = 0;
@@ -205,6 +215,7 @@ function lnetSend(p: i32, type: i32, nob: i32): bool {
 // Pending ACKs first, then (hot peers reading from us) the next bulk PUT.
 function lnetPump(p: i32): void {
   while (unchecked(lnetAcks[p]) > 0 && lnetSend(p, LNET_MSG_ACK, 0)) unchecked(lnetAcks[p] -= 1);
+  while (unchecked(lnetPuts[p]) > 0 && lnetSend(p, LNET_MSG_PUT, msgSize)) unchecked(lnetPuts[p] -= 1);
   if (p < hotPeers && bulkDir != 0) {
     while (unchecked(lnetAcks[p]) == 0 && lnetSend(p, LNET_MSG_PUT, msgSize)) {}
   }
@@ -241,9 +252,8 @@ function onPeerReceived(c: i32, m: i32): void {
     recordLatency(unchecked(msgQueued[m]));
   }
   if (unchecked(msgType[m]) == LNET_MSG_PUT) {
-    const ctrl = unchecked(peerCtrl[p]);
-    unchecked(peerAcks[ctrl] += 1);
-    peerKick(ctrl);
+    unchecked(peerAcks[p] += 1);
+    peerKick(unchecked(peerCtrl[p]));
   }
 }
 
@@ -251,19 +261,20 @@ function onPeerReceived(c: i32, m: i32): void {
 function peerWantsPut(c: i32): bool {
   const p = unchecked(connPeer[c]);
   if (unchecked(connType[c]) == SOCKLND_CONN_BULK_IN) return p < hotPeers && bulkDir != 1;
-  return unchecked(peerPuts[c]) > 0;
+  return unchecked(peerPuts[p]) > 0;
 }
 
 function peerKick(c: i32): void {
   if (unchecked(peerMsg[c]) >= 0 || !unchecked(connUp[c])) return;
+  const p = unchecked(connPeer[c]);
   let type: i32, nob: i32;
-  if (unchecked(peerAcks[c]) > 0) { type = LNET_MSG_ACK; nob = 0; }
+  if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL && unchecked(peerAcks[p]) > 0) { type = LNET_MSG_ACK; nob = 0; }
   else if (peerWantsPut(c)) { type = LNET_MSG_PUT; nob = unchecked(connType[c]) == SOCKLND_CONN_BULK_IN ? msgSize : SMALL_PUT; }
   else return;
   const m = msgAlloc(c, MSG_IN, type, nob, now);
   if (m < 0) { scheduleIn(10 * NSEC_PER_USEC, EV_RETRY, c); return; }
-  if (type == LNET_MSG_ACK) unchecked(peerAcks[c] -= 1);
-  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[c] -= 1);
+  if (type == LNET_MSG_ACK) unchecked(peerAcks[p] -= 1);
+  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[p] -= 1);
   unchecked(peerMsg[c] = m);
   unchecked(peerLeft[c] = msgImage(m));
   sockIncoming(c, m);
@@ -279,16 +290,17 @@ function peerSendChunk(c: i32): void {
   if (sockUnread(c) + <f64>n > <f64>cfgRcvbuf) { unchecked(peerStalled[c] = true); return; }
   unchecked(peerStalled[c] = false);
   unchecked(peerLeft[c] -= n);
-  scheduleIn(<i64>(<f64>n / linkBpns) + 1, EV_ARRIVE, c, n);
+  scheduleIn(<i64>(<f64>n / linkBpns) + 1, EV_ARRIVE, c, sockArg(c, n));
 }
 
 function onRxSpace(c: i32): void {
   if (unchecked(peerStalled[c])) peerSendChunk(c);
 }
 
-function onArrive(c: i32, n: i32): void {
+function onArrive(c: i32, arg: i32): void {
+  if (!sockArgLive(c, arg)) return;   // its socket was closed: the segment is reset
   const m = unchecked(peerMsg[c]);
-  sockArrive(c, n);
+  sockArrive(c, sockArgBytes(arg));
   if (unchecked(peerLeft[c]) > 0) { peerSendChunk(c); return; }
   logWire(c, m, MSG_IN);
   unchecked(peerMsg[c] = -1);
@@ -297,28 +309,70 @@ function onArrive(c: i32, n: i32): void {
 
 // --- connection setup: peers connect one after another; each peer's connd makes
 // CONTROL, BULK_IN, BULK_OUT (its types) = our CONTROL, BULK_OUT, BULK_IN.
-function onConnect(p: i32, step: i32): void {
+const RECONNECT: i32 = 4;
+function connStep(type: i32): i32 { return type == SOCKLND_CONN_CONTROL ? 0 : type == SOCKLND_CONN_BULK_OUT ? 1 : 2; }
+function peerConn(p: i32, type: i32): i32 {
+  return type == SOCKLND_CONN_CONTROL ? unchecked(peerCtrl[p]) : type == SOCKLND_CONN_BULK_OUT ? unchecked(peerBout[p]) : unchecked(peerBin[p]);
+}
+
+function onConnect(p: i32, arg: i32): void {
+  const step = arg & 3;
   const types: i32 = step == 0 ? SOCKLND_CONN_CONTROL : step == 1 ? SOCKLND_CONN_BULK_OUT : SOCKLND_CONN_BULK_IN;
-  const c = ksocknalCreateConn(p, types, unchecked(peerCpt[p]), unchecked(N_peerNid[p]), linkBpns);
+  const c = ksocknalCreateConn(p, types, unchecked(peerCpt[p]), unchecked(N_peerNid[p]), linkBpns, arg >= RECONNECT ? peerConn(p, types) : -1);
   unchecked(peerMsg[c] = -1);
   if (types == SOCKLND_CONN_CONTROL) unchecked(peerCtrl[p] = c);
   else if (types == SOCKLND_CONN_BULK_OUT) unchecked(peerBout[p] = c);
   else unchecked(peerBin[p] = c);
+  if (arg >= RECONNECT) {   // one conn back: its traffic resumes
+    peerKick(c);
+    lnetPump(p);
+    return;
+  }
   if (step < 2) { scheduleIn(randRange(S_CONN, 20, 60) * NSEC_PER_USEC, EV_CONNECT, p, step + 1); return; }
   // all three up: traffic starts
+  peerKick(unchecked(peerCtrl[p]));
+  peerKick(unchecked(peerBin[p]));
+  lnetPump(p);
+  unchecked(peerEverUp[p] = true);
   if (now > warmNs) {
     warmNs = now;
     warmBytes = totalBytes();
-    for (let t = 0; t < nThreads; t++) unchecked(warmBusy[t] = threadBusyNs(unchecked(thEnt[t])));
+    for (let t = 0; t < nThreads; t++) unchecked(warmBusy[t] = taskSchedRuntime(unchecked(thEnt[t])));
   }
-  peerKick(unchecked(peerBin[p]));
-  lnetPump(p);
   if (p >= hotPeers) scheduleIn(<i64>randExp(S_COLD, coldMeanNs), EV_COLD, p);
+}
+
+// --- a close (-EPROTO on either side): LNet gets the failed messages back and resends them
+// once the peer's connd has reconnected (it has traffic queued, so it does so at once).
+function onTxFailed(c: i32, m: i32): void {
+  const p = unchecked(connPeer[c]);
+  unchecked(txCredits[p] += 1);
+  nResends++;
+  if (unchecked(msgType[m]) == LNET_MSG_ACK) unchecked(lnetAcks[p] += 1);
+  else unchecked(lnetPuts[p] += 1);
+}
+
+function onRxAborted(c: i32, m: i32): void {
+  const p = unchecked(connPeer[c]);
+  if (unchecked(peerMsg[c]) == m) unchecked(peerMsg[c] = -1);
+  nResends++;
+  // a bulk PUT on BULK_IN is resent by the peer's stream itself
+  if (unchecked(msgType[m]) == LNET_MSG_ACK) unchecked(peerAcks[p] += 1);
+  else if (unchecked(connType[c]) == SOCKLND_CONN_CONTROL) unchecked(peerPuts[p] += 1);
+}
+
+// The peer's connd reconnects each route type that lost its conn (ksnr_connected bit
+// cleared), independently, into the same slot.
+function onConnDead(c: i32): void {
+  const p = unchecked(connPeer[c]), type = unchecked(connType[c]);
+  trace(unchecked(connEnt[c]), N_reconnect, p, unchecked(N_CONN_TYPE[type]));
+  nReconnects++;
+  scheduleIn(randRange(S_CONN, 20, 60) * NSEC_PER_USEC, EV_CONNECT, p, RECONNECT + connStep(type));
 }
 
 function onCold(p: i32): void {
   const ctrl = unchecked(peerCtrl[p]);
-  unchecked(peerPuts[ctrl] += 1);
+  unchecked(peerPuts[p] += 1);
   peerKick(ctrl);
   scheduleIn(<i64>randExp(S_COLD, coldMeanNs) + 1, EV_COLD, p);
 }
@@ -333,9 +387,10 @@ function onSample(): void {
     unchecked(sampBytes[k] = b - lastBytes);
     lastBytes = b;
     for (let t = 0; t < nThreads; t++) {
-      const busy = threadBusyNs(unchecked(thEnt[t]));
+      const busy = taskSchedRuntime(unchecked(thEnt[t]));
       unchecked(sampBusy[k * 64 + t] = busy - unchecked(lastBusy[t]));
       unchecked(lastBusy[t] = busy);
+      unchecked(sampOwnQ[k * 64 + t] = schedQueued(unchecked(thSched[t])));
     }
     for (let cpt = 0; cpt < MAX_CPTS; cpt++) {
       const q = cpt < kvi(K_CPTS) ? cptQueued(cpt) : 0;
@@ -358,9 +413,62 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
   else if (kind == EV_END) worldStop();
 }
 
+// --- the imbalance detector: what an engineer reads off `top -H` and the ready lists ----------
+// Over DEG_WINDOW consecutive samples after all conns are up, one scheduler thread is busy
+// >= 90% while every sibling of its CPT is busy < 20%, and the lists that thread serves hold
+// ready conns in at least half of the samples: work is waiting that an idle sibling could
+// do but is not allowed to. A single hot conn on a single thread is not flagged (no backlog:
+// one thread per direction per conn is the design, old or new).
+const DEG_WINDOW: i32 = 10;
+const DEG_HOT_PERMILLE: i64 = 900;
+const DEG_IDLE_PERMILLE: i64 = 200;
+let degThread: i32 = -1;
+let degFrom: i32 = 0;
+let degBusy: i64 = 0;          // per mille of the window
+let degSiblingMax: i64 = 0;    // busiest sibling, per mille
+let degBacklogSamples: i32 = 0;
+let degBacklogSum: i32 = 0;
+let degWindows: i32 = 0;       // windows (by first sample) that met the condition
+
+function windowBusy(t: i32, k0: i32): i64 {
+  let b: i64 = 0;
+  for (let k = k0; k < k0 + DEG_WINDOW; k++) b += min(unchecked(sampBusy[k * 64 + t]), sampleNs);
+  return b * 1000 / (<i64>DEG_WINDOW * sampleNs);
+}
+
+function imbalanceDetector(): void {
+  let k0 = 0;
+  while (k0 < nSamples && unchecked(sampT[k0]) - sampleNs < warmNs) k0++;
+  for (; k0 + DEG_WINDOW <= nSamples; k0++) {
+    for (let t = 0; t < nThreads; t++) {
+      const busy = windowBusy(t, k0);
+      if (busy < DEG_HOT_PERMILLE) continue;
+      let sibMax: i64 = -1;
+      for (let o = 0; o < nThreads; o++) {
+        if (o != t && unchecked(thCpt[o]) == unchecked(thCpt[t])) sibMax = max(sibMax, windowBusy(o, k0));
+      }
+      if (sibMax < 0 || sibMax >= DEG_IDLE_PERMILLE) continue;
+      let backlog = 0, sum = 0;
+      for (let k = k0; k < k0 + DEG_WINDOW; k++) {
+        const q = unchecked(sampOwnQ[k * 64 + t]);
+        if (q > 0) backlog++;
+        sum += q;
+      }
+      if (2 * backlog < DEG_WINDOW) continue;
+      if (degWindows++ == 0) {
+        degThread = t; degFrom = k0; degBusy = busy; degSiblingMax = sibMax;
+        degBacklogSamples = backlog; degBacklogSum = sum;
+      }
+      break;
+    }
+  }
+}
+
 function onFinish(): void {
+  imbalanceDetector();
   if (nViolations > 0) setVerdict(VERDICT_CRASH);
   else if (nIncidents > 0) setVerdict(VERDICT_CORRUPTION);
+  else if (degWindows > 0) setVerdict(VERDICT_DEGRADED);
 }
 
 // --- evidence -----------------------------------------------------------------------------------
@@ -416,6 +524,7 @@ function onEvidence(): void {
   jKI("nthreadsStarted", nthreadsStarted(<i32>kvi(K_CPUS), <i32>kvi(K_NSCHEDS)));
   jKB("sharedSched", patched(P_SHARED)); jKB("perThreadScratch", patched(P_SCRATCH));
   jKI("msgSize", msgSize); jKB("payloadCheck", kv(K_CHECK) != 0);
+  jKI("zcMinPayload", kvi(K_ZC)); jKB("nicOffload", kv(K_NIC) != 0);
   jEndObj();
   jKey("threads"); jArr();
   const span = <f64>(end - warmNs);
@@ -424,7 +533,7 @@ function onEvidence(): void {
     jKI("t", t); jKName("comm", unchecked(N_threadComm[unchecked(thCpt[t]) * 16 + unchecked(thSid[t])]));
     jKI("pid", 1000 + t); jKI("cpt", unchecked(thCpt[t])); jKI("sid", unchecked(thSid[t]));
     jKI("sched", unchecked(thSched[t])); jKI("scratch", unchecked(thScratch[t]));
-    const busy = threadBusyNs(unchecked(thEnt[t]));
+    const busy = taskSchedRuntime(unchecked(thEnt[t]));
     jKI("busyNs", busy);
     jKN("util", span > 0 ? Math.min(1.0, <f64>(busy - unchecked(warmBusy[t])) / span) : 0);
     jEndObj();
@@ -453,6 +562,14 @@ function onEvidence(): void {
   jKI("endNs", end); jKI("warmNs", warmNs);
   jKN("bytesRx", bytesRx); jKN("bytesTx", bytesTx); jKI("msgsRx", msgsRx); jKI("msgsTx", msgsTx);
   jKN("throughputMBs", span > 0 ? (totalBytes() - warmBytes) / span * 1000.0 : 0);
+  // after the first close: what reconnect and resend kept flowing
+  let after: f64 = 0, afterN = 0;
+  for (let k = 0; k < nSamples; k++) {
+    if (firstCloseNs >= 0 && unchecked(sampT[k]) - sampleNs >= firstCloseNs) { after += unchecked(sampBytes[k]); afterN++; }
+  }
+  jKN("throughputAfterCloseMBs", afterN > 0 ? after / <f64>(<i64>afterN * sampleNs) * 1000.0 : -1);
+  jKI("firstCloseNs", firstCloseNs); jKI("closes", nCloses); jKI("reconnects", nReconnects);
+  jKI("txsFailed", nTxFailed); jKI("lostInSocket", nLostInSocket); jKI("resends", nResends);
   jKey("latencyNs"); jObj();
   jKI("count", nLat); jKI("p50", pct(0.5)); jKI("p90", pct(0.9)); jKI("p99", pct(0.99));
   jKI("max", nLat > 0 ? unchecked(lat[nLat - 1]) : 0);
@@ -469,6 +586,20 @@ function onEvidence(): void {
   for (let cpt = 0; cpt < <i32>kvi(K_CPTS); cpt++) { jArr(); for (let k = 0; k < nSamples; k++) jInt(unchecked(sampQueue[k * MAX_CPTS + cpt])); jEndArr(); }
   jEndArr();
   jKey("txQueued"); jArr(); for (let k = 0; k < nSamples; k++) jInt(unchecked(sampTxq[k])); jEndArr();
+  jEndObj();
+  jKey("degraded"); jObj();
+  jKI("window", DEG_WINDOW); jKI("windowNs", <i64>DEG_WINDOW * sampleNs);
+  jKI("hotPermille", DEG_HOT_PERMILLE); jKI("idlePermille", DEG_IDLE_PERMILLE);
+  jKI("windows", degWindows); jKI("thread", degThread);
+  if (degThread >= 0) {
+    jKI("fromNs", unchecked(sampT[degFrom]) - sampleNs); jKI("toNs", unchecked(sampT[degFrom + DEG_WINDOW - 1]));
+    jKI("busyPermille", degBusy); jKI("siblingMaxPermille", degSiblingMax);
+    jKI("backlogSamples", degBacklogSamples); jKI("backlogSum", degBacklogSum);
+  }
+  jEndObj();
+  jKey("contention"); jObj();
+  jKI("kssLockAcquires", kssLockAcquires); jKI("kssLockContended", kssLockContended); jKI("kssLockSpinNs", kssLockSpinNs);
+  jKI("sockLockContended", sockLockContended); jKI("sockLockWaitNs", sockLockWaitNs);
   jEndObj();
   jKey("invariants"); jObj();
   jKI("violations", nViolations); jKI("sameConnRxTxOverlap", nSameConnOverlap);
@@ -489,7 +620,7 @@ function onEvidence(): void {
     jEndObj();
   }
   jEndArr();
-  jKI("corrupted", nCorrupt); jKI("protoErrors", nProtoErrors);
+  jKI("corrupted", nCorrupt); jKI("corruptedAtPeer", nCorruptAtPeer); jKI("protoErrors", nProtoErrors);
   jKey("incidents"); jArr();
   for (let i = 0; i < min(nIncidents, MAX_INC); i++) {
     jObj();
@@ -554,7 +685,9 @@ scenario("socklnd-scheduler", (): void => {
   durationNs = <i64>(kv(K_DUR) * <f64>NSEC_PER_MSEC);
   lnetInit(msgSize);
   socklndConfigure(patched(P_SHARED), patched(P_SCRATCH), kv(K_CPB) * 1000.0 / 1024.0, kv(K_CHECK) != 0);
+  socklndZeroCopy(<i32>kvi(K_ZC), kv(K_NIC) != 0);
   socklndUpcalls(onRecvDone, onTxDone, onPeerReceived, onRxSpace);
+  socklndCloseUpcalls(onTxFailed, onRxAborted, onConnDead);
   socklndOnWire(logWire);
   socklndStartup(ncpt, w, <i32>kvi(K_NSCHEDS), threadComm);
   for (let p = 0; p < nPeers; p++) {

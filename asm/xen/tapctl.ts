@@ -6,11 +6,12 @@
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
+import { stream, randExp } from "../kernel/prng";
 import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
 import { wfDone } from "../kernel/waitfor";
 import {
   MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
-  tapCtlConnectSend, connSetArg, connReplied, connEof, connErr, connR1, connR3, connClose,
+  tapCtlConnectSend, connSetArg, connReplied, connEof, connErr, connR1, connR2, connR3, connClose,
   tapdiskReplyRes, tapdiskSpawn, tapdiskCount, tapdiskAlive,
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
@@ -20,13 +21,14 @@ import { zeroed } from "../kernel/mem";
 const EIO: i32 = -5;
 const EPROTO: i32 = -71;
 const ENOENT: i32 = -2;
-const MAX_XL: i32 = 8;
+const MAX_XL: i32 = 9;   // one slot per guest's xl, and the operator's `tap-ctl list`
 
 // results of the last subroutine, per thread
 export const tcErr = zeroed<i32>(MAX_ENTS);
 export const tcMinor = zeroed<i32>(MAX_ENTS);
 export const tcTd = zeroed<i32>(MAX_ENTS);
 const tcParams = zeroed<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
+const tcState = zeroed<i32>(MAX_ENTS);    // LIST: the VBD's state
 
 // tap_ctl_send_and_receive state
 const scConn = zeroed<i32>(MAX_ENTS);
@@ -37,6 +39,11 @@ const scPid = zeroed<i32>(MAX_ENTS);   // the caller's pid, for syslog
 // tap_ctl_list state, per xl slot
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
+// each tapdisk's LIST reply: minor (-1: no VBD), params, state; tlListed: it answered
+const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
+const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
 const tlN = zeroed<i32>(MAX_ENTS);
 const tlI = zeroed<i32>(MAX_ENTS);
 const tlSlot = zeroed<i32>(MAX_ENTS);
@@ -97,7 +104,12 @@ const TCD_DETACHED: i32 = 131;
 const TCD_FREE: i32 = 132;
 
 const IPC_NS: i64 = 30000;
-const IOCTL_NS: i64 = 20000;
+// tap-ctl waking on a reply (select() returns on a shared dom0 vCPU) and its FREE_TAP
+// ioctl race tapdisk2's ring teardown; like those, their time is drawn per call from an
+// exponential with this mean (stream "tapctl").
+const REPLY_NS: f64 = 30000;
+const IOCTL_NS: f64 = 20000;
+const S_TAPCTL = stream("tapctl");
 const SPAWN_NS: i64 = 4000000;
 
 export function tapCtlInit(detachTimeoutNs: i64): void { detachTimeout = detachTimeoutNs; }
@@ -153,6 +165,7 @@ function receive(t: i32): void {
     unchecked(tcErr[t] = connErr(c));
     unchecked(tcMinor[t] = connR1(c));
     unchecked(tcParams[t] = connR3(c));
+    unchecked(tcState[t] = connR2(c));
     trace(t, N_recv_ok, msgName(type), connErr(c));
   } else {
     trace(t, N_read_fail);
@@ -163,7 +176,7 @@ function receive(t: i32): void {
     if (type == MSG_DETACH) nDetachTimeouts++;
   }
   connClose(c);
-  threadNext(t, unchecked(scRet[t]), IPC_NS);
+  threadNext(t, unchecked(scRet[t]), <i64>randExp(S_TAPCTL, REPLY_NS) + 1);
 }
 
 // ---- tap_ctl_list → tap_ctl_find: PID to every ctl socket (failures skipped), then LIST
@@ -175,6 +188,7 @@ export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
     if (!tapdiskAlive(td)) continue;
     unchecked(tlIds[base + n] = td);
     unchecked(tlOk[base + n] = false);
+    unchecked(tlListed[base + n] = false);
     n++;
   }
   unchecked(tlN[t] = n);
@@ -218,6 +232,10 @@ function listStep(t: i32, action: i32): void {
       return;
     }
     const params = unchecked(tcParams[t]);
+    unchecked(tlListed[base + i] = true);
+    unchecked(tlRMinor[base + i] = unchecked(tcMinor[t]));
+    unchecked(tlRParams[base + i] = params);
+    unchecked(tlRState[base + i] = unchecked(tcState[t]));
     if (unchecked(tcTd[t]) < 0 && params >= 0 && params == unchecked(tlWant[t])) {
       unchecked(tcTd[t] = unchecked(tlIds[base + i]));
       unchecked(tlMinor[t] = unchecked(tcMinor[t]));
@@ -237,7 +255,7 @@ export function tapCtlCreate(t: i32, image: i32, cpu: i32, ret: i32): void {
   if (m < 0) {
     unchecked(tcErr[t] = m);
     trace(t, N_create, -1, m);
-    threadNext(t, ret, IOCTL_NS);
+    threadNext(t, ret, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
     return;
   }
   trace(t, N_allocate, m);
@@ -287,7 +305,7 @@ function destroyStep(t: i32, action: i32): void {
     sendAndReceive(t, unchecked(tcTd[t]), MSG_DETACH, 0, detachTimeout, TCD_DETACHED);
   } else if (action == TCD_DETACHED) {
     if (err < 0) { destroyDone(t, minor); return; }
-    threadNext(t, TCD_FREE, IOCTL_NS);
+    threadNext(t, TCD_FREE, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
   } else if (action == TCD_FREE) {
     // open(/dev/xen/blktap-2/control); ioctl(fd, BLKTAP2_IOCTL_FREE_TAP, minor)
     const e = blktapFreeTap(t, minor);
@@ -310,6 +328,16 @@ export function tapCtlStep(t: i32, action: i32): void {
   else if (action < TCD_CLOSED) createStep(t, action);
   else destroyStep(t, action);
 }
+
+// What the last tap_ctl_list of `slot` heard: the tapdisks asked, and each one's answers.
+export function tapCtlListCount(t: i32): i32 { return unchecked(tlN[t]); }
+export function tapCtlListTd(slot: i32, i: i32): i32 { return unchecked(tlIds[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListPidOk(slot: i32, i: i32): bool { return unchecked(tlOk[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListed(slot: i32, i: i32): bool { return unchecked(tlListed[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListMinor(slot: i32, i: i32): i32 { return unchecked(tlRMinor[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListParams(slot: i32, i: i32): i32 { return unchecked(tlRParams[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListState(slot: i32, i: i32): i32 { return unchecked(tlRState[slot * MAX_TAPDISKS + i]); }
+export const TAPCTL_LIST_SLOT: i32 = MAX_XL - 1;
 
 export function syslogCount(): i32 { return nLog; }
 export function syslogTotal(): i32 { return nLogTotal; }

@@ -10,6 +10,7 @@
 // Patch tapdisk-respond-before-teardown (79e3dbe, inferred): the reply goes out first.
 import { fn, name, CAT_LOG, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
+import { stream, randExp } from "../kernel/prng";
 import {
   threadNew, threadNext, threadSleep, threadExit, threadAction, wakeUpProcess, TASK_INTERRUPTIBLE,
   TASK_UNINTERRUPTIBLE, MAX_ENTS,
@@ -54,6 +55,7 @@ const cServerDone = zeroed<bool>(MAX_CONNS);
 const cErr = zeroed<i32>(MAX_CONNS);
 const cR1 = zeroed<i32>(MAX_CONNS);
 const cR3 = zeroed<i32>(MAX_CONNS);
+const cR2 = zeroed<i32>(MAX_CONNS);   // LIST: the VBD's state
 const cFree = zeroed<i32>(MAX_CONNS);
 let nFreeConns: i32 = 0;
 let connsUsed: i32 = 0;
@@ -100,8 +102,13 @@ const TD_RELEASE: i32 = 3;
 const TD_DETACH_DONE: i32 = 4;
 
 const LOOP_NS: i64 = 40000;
-const UNMAP_NS: i64 = 150000;
-const DEL_GENDISK_NS: i64 = 400000;
+// The steps that race tap-ctl's FREE_TAP after an early DETACH reply: munmap of the ring (a
+// TLB shootdown across dom0's vCPUs) and blktap_device_destroy's del_gendisk (an RCU grace
+// period, the bdi flush). Their time is mostly waiting, so it is drawn per call from an
+// exponential with this mean (stream "tapdisk"), not concentrated around it.
+const UNMAP_NS: f64 = 150000;
+const DEL_GENDISK_NS: f64 = 400000;
+const S_TAPDISK = stream("tapdisk");
 
 let respondBeforeTeardown: bool = false;
 
@@ -163,6 +170,7 @@ export function connEof(c: i32): bool { return unchecked(cEof[c]); }
 export function connErr(c: i32): i32 { return unchecked(cErr[c]); }
 export function connR1(c: i32): i32 { return unchecked(cR1[c]); }
 export function connR3(c: i32): i32 { return unchecked(cR3[c]); }
+export function connR2(c: i32): i32 { return unchecked(cR2[c]); }
 
 // The client closes its end (after the reply, or after giving up).
 export function connClose(c: i32): void {
@@ -175,8 +183,8 @@ export function tapdiskReplyRes(td: i32): i32 { return unchecked(tdRes[td]); }
 
 // ---- the server side
 
-// r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none.
-function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32): void {
+// r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none; r2: LIST's state.
+function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32, r2: i32 = -1): void {
   const c = unchecked(tdConn[td]);
   unchecked(tdReplied[td] = true);
   if (unchecked(cClientGone[c])) {
@@ -186,6 +194,7 @@ function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32): void {
     unchecked(cErr[c] = err);
     unchecked(cR1[c] = r1);
     unchecked(cR3[c] = r3);
+    unchecked(cR2[c] = r2);
     unchecked(cReplied[c] = true);
     trace(t, N_write_rsp, msgName(unchecked(cType[c])), err);
     wakeUpProcess(unchecked(cClient[c]));
@@ -235,7 +244,7 @@ function loop(t: i32, td: i32): void {
     reply(t, td, 0, unchecked(tdPid[td]), 0);
   } else if (type == MSG_LIST) {
     // one entry per VBD: minor, params (the image key); none: an orphaned tapdisk
-    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]));
+    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]), unchecked(tdState[td]));
     else reply(t, td, 0, -1, -1);
   } else if (type == MSG_ATTACH) {
     const minor = unchecked(cR1[c]);
@@ -258,7 +267,7 @@ function loop(t: i32, td: i32): void {
   } else if (type == MSG_DETACH) {
     trace(t, N_detach, m);
     if (respondBeforeTeardown) reply(t, td, 0, 0, 0);
-    threadNext(t, TD_UNMAP, UNMAP_NS);
+    threadNext(t, TD_UNMAP, <i64>randExp(S_TAPDISK, UNMAP_NS) + 1);
     return;
   }
   threadNext(t, TD_LOOP, LOOP_NS);
@@ -270,7 +279,7 @@ function unmap(t: i32, td: i32): void {
   const m = unchecked(tdMinor[td]);
   trace(t, N_unmap, m);
   blktapRingVmClose(t, m);
-  threadNext(t, TD_RELEASE, DEL_GENDISK_NS);
+  threadNext(t, TD_RELEASE, <i64>randExp(S_TAPDISK, DEL_GENDISK_NS) + 1);
 }
 
 // blktap_device_destroy_sync: wait_event(ring.poll_wait, !blktap_device_try_destroy(tap)).
@@ -279,7 +288,7 @@ function release(t: i32, td: i32): void {
   if (blktapDeviceTryDestroy(t, m) != 0) {
     blktapPollWait(t, m);
     wfWaitChecked(t, blktapBdevRes(m));
-    threadSleep(t, TASK_UNINTERRUPTIBLE, N_destroy_sync, TD_RELEASE, DEL_GENDISK_NS);
+    threadSleep(t, TASK_UNINTERRUPTIBLE, N_destroy_sync, TD_RELEASE, <i64>randExp(S_TAPDISK, DEL_GENDISK_NS) + 1);
     return;
   }
   wfDone(t);

@@ -70,7 +70,7 @@ export function writeReply(xid: number, count: number): Uint8Array {
 }
 
 // Capture packet as written by the model's evidence:
-// [tNs, dir, seq, ack, len, recType, xid, offBlk, fate, [pattern, kind, len, ...]]
+// [tNs, dir, seq, ack, len, recType, xid, offBlk (a call) | count (a reply), fate, [pattern, kind, len, ...]]
 export type CapturedPacket = [number, number, number, number, number, number, number, number, number, number[]];
 
 export interface NfsCapture { callHeaderBytes?: number; replyBytes?: number; packets: CapturedPacket[] }
@@ -87,7 +87,7 @@ export function recordBytes(p: CapturedPacket): Uint8Array {
     if (out.length !== len) throw new Error(`record of xid ${xid.toString(16)} is ${out.length} bytes, the model sent ${len}`);
     return out;
   }
-  if (recType === 2) return writeReply(xid, 0);
+  if (recType === 2) return writeReply(xid, offBlk);
   return new Uint8Array(0);
 }
 

@@ -14,6 +14,9 @@ const sS = (ns: number): string => `${(ns / 1e9).toFixed(3)} s`;
 
 export interface TapCtlEntry { pid?: number; minor?: number; state?: number; guest?: number; disk?: number }
 
+// the operator's `tap-ctl list` at the end of a run (asm/scenarios/blktap2_teardown.ts)
+export const TAPCTL_PID = 6000;
+
 export const imagePath = (guest: number, disk: number): string => `/images/guest${guest}-disk${disk}.vhd`;
 
 // tap-ctl list, non-tty printer (tap-ctl.c): `pid=%d minor=%d state=%d args=%s:%s`, every
@@ -35,7 +38,7 @@ export function syslogLine(l: { t: number; pid: number; kind: number; msg?: stri
     `tap-err:tap_ctl_connect: couldn't connect to /var/run/blktap-control/ctl${l.arg}`,
     `tap-err:tap_ctl_close: close failed: ${-(l.arg ?? 0)}`,
   ][l.kind];
-  return `[${tS(l.t).padStart(12)}] xl[${l.pid}]: ${text}`;
+  return `[${tS(l.t).padStart(12)}] ${l.pid === TAPCTL_PID ? "tap-ctl" : "xl"}[${l.pid}]: ${text}`;
 }
 
 // A wait-for edge in kernel words.
@@ -78,8 +81,16 @@ function hungLines(raw: any, hung: any[], ctx: DescribeContext): string[] {
 function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   const m = raw.model;
   const toolstack = TOOLSTACKS[m.toolstack];
-  const list: string[] = m.tapCtlList.map(tapCtlListLine);
-  const orphans = m.tapCtlList.filter((e: TapCtlEntry) => e.pid === undefined).length;
+  const tl = m.tapCtlList;
+  const list: string[] = tl.entries.map(tapCtlListLine);
+  const orphans = tl.entries.filter((e: TapCtlEntry) => e.pid === undefined).length;
+  // how the exchange went: a tapdisk2 that never answered cost tap-ctl its 2 s read
+  const listNote = !tl.ran ? ["(tap-ctl list did not finish before the run ended)"]
+    : [
+      ...(tl.err ? [`tap-ctl list failed: ${tl.err} (-EPROTO: a tapdisk2 answered PID but not LIST)`] : []),
+      ...tl.noAnswer.map((pid: number) => `(tapdisk2 pid ${pid} did not answer PID within 2 s: left out, its minor shows as orphaned)`),
+      `(tap-ctl list ran ${((tl.endNs - tl.startNs) / 1e9).toFixed(3)} s)`,
+    ];
   const syslog: string[] = m.syslog.map(syslogLine);
   const teardowns = m.teardowns.map((t: any) => ({ ...t, ms: t.ns / 1e6 }));
   const perDisk = teardowns.length ? teardowns.reduce((a: number, t: any) => a + t.ns, 0) / teardowns.length / m.disks : 0;
@@ -88,7 +99,7 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   const blocks: EvidenceBlock[] = [];
   const hung = raw.hung ?? [];
   if (hung.length) blocks.push({ id: "hung", title: "khungtaskd", lines: hungLines(m, hung, ctx) });
-  blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: list.length ? list : ["(nothing)"] });
+  blocks.push({ id: "tap-ctl-list", title: `# tap-ctl list   (after ${m.cycles} start/stop cycle(s) of ${m.guests} guest(s))`, lines: [...(list.length || tl.err ? list : ["(nothing)"]), ...listNote] });
   if (m.syslogTotal > syslog.length) syslog.push(`... ${m.syslogTotal - syslog.length} more tap-err lines`);
   blocks.push({ id: "syslog", title: "syslog (tap-err)", lines: syslog.length ? syslog : ["(no tap-err lines)"] });
   const wc = waitCycleBlock(m);
@@ -126,7 +137,8 @@ function describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described {
   return {
     reason,
     evidence: {
-      blocks, series, toolstack, tapCtlList: list, orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft,
+      blocks, series, toolstack, tapCtlList: list, tapCtlListRun: { ran: tl.ran, err: tl.err, noAnswer: tl.noAnswer, ns: tl.endNs - tl.startNs },
+      orphanedMinors: orphans, tapdisksLeft: m.tapdisksLeft,
       backendsLeft: m.backendsLeft, syslog, detachTimeouts, teardowns, meanTeardownPerDiskNs: perDisk,
       maxTeardownNs: maxTeardown, waitCycle: m.waitCycle, waitForCycles: m.cyclesSeen, orphanSeries: m.orphanSeries,
     },
@@ -139,7 +151,7 @@ function snapshotBlocks(model: any): EvidenceBlock[] {
   if (!model?.xenstore) return [];
   return [
     { id: "xenstore", title: "xenstore-ls", lines: xenstoreLines(model.xenstore) },
-    { id: "tap-ctl-list", title: "# tap-ctl list", lines: model.tapCtlList.map(tapCtlListLine) },
+    { id: "tap-ctl-list", title: "tapdisk2 processes and blktap minors (model state, in tap-ctl list's format)", lines: model.tapCtlList.map(tapCtlListLine) },
     {
       id: "blktap", title: "blktap2 minors (/sys/class/blktap2)",
       lines: model.minors.map((x: any) => `blktap${x.minor}: ring.task=${x.ringTask >= 0 ? x.ringTask : "NULL"} BLKTAP_DEVICE=${x.device ? 1 : 0} tapdev${x.minor} bd_openers=${x.openers}`),
@@ -165,14 +177,18 @@ export const blktap2Teardown: ScenarioSpec = {
     "xl → tapdisk2 → blkback → xl: a wait-for cycle. Only tap-ctl's 5 s select() timeout breaks it: xl logs the tap-err lines, skips tap_ctl_free, removes the backend; blkback closes tapdevN, tapdisk2 finishes and exits, and the minor stays allocated.",
     "Turn on libxl-teardown-order: the backend goes first, blkback closes tapdevN, the DETACH completes at once and FREE_TAP frees the minor.",
     "Try tapdisk-respond-before-teardown alone: the stall disappears, the orphans do not (FREE_TAP meets -EBUSY). Try tap-ctl detach timeout 0 (blktap 2.5): the cycle never breaks and khungtaskd reports tapdisk2.",
+    "With both patches the order is right but the early reply still races: FREE_TAP (tap-ctl's wake-up on the reply, then the ioctl) against blkback's release of tapdevN and tapdisk2's unmap and del_gendisk. Every one of these latencies is drawn per call, so the race goes either way: one disk, one cycle leaks in 55-60% of seeds (200 seeds each from 1 and 5001); at the default 2 disks x 4 cycles about 71% of disk teardowns orphan a minor, so every seed leaks somewhere.",
+    "Why 4.2.0-rc1 never leaks at default knobs: it calls tap_ctl_destroy right after removing the frontend, so tapdisk2's ring release waits for blkback's release (2 ms by default) and only then answers DETACH, long before tap-ctl's 5 s select() gives up: FREE_TAP finds the ring gone. The leak needs blkback to lose that race, i.e. to take longer than 5 s — the preset \"4.2.0-rc1 with a slow blkback\" (200 of 200 seeds ok at defaults, 100 of 100 leak with blkback_release_ms=8000).",
   ],
   assumptions: [
     "tapdisk-respond-before-teardown: commit 79e3dbe could not be found. The lab assumes it makes tapdisk2 write the DETACH reply before unmapping the ring (as its title says); the ring release still blocks, and the FREE_TAP that follows returns -EBUSY while tapdisk2 holds the ring.",
     "Blocking step: DETACH's ring unmap (blktap_ring_release → blktap_device_destroy_sync), per the Stodden blktap2 driver; Greg's exact kernel/driver version is unknown.",
     "Hotplug: the lab assumes 4.2 libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the frontend and backend directories again after blkback's remove uevent.",
     "tap_ctl_list fails as a whole when any tapdisk2 fails its LIST (tap-ctl-list.c); with several guests stopping together a tapdisk2 that exits between another xl's PID and LIST makes that xl's tap_ctl_find fail, and its tapdisk2 is never destroyed — a rare leak that remains with the fix (never with one guest).",
+    "`tap-ctl list` in the evidence is run by the operator (pid 6000) when the workload is over, or when khungtaskd first reports: PID then LIST to every tapdisk2 control socket, 2 s per read, exactly as xl's tap_ctl_find does. A tapdisk2 frozen in the kernel never answers: it costs the 2 s and is left out, so its minor prints alone. The live snapshot view shows the model's state in the same format instead.",
     "Only the clean-poweroff path (backend Closed, online=1) is modelled; `xl destroy` of a running guest (backend Connected, 4.1's wait_for_dev_destroy) is not.",
-    "Guests do no I/O, so tapdisk2 never answers CLOSE with -EAGAIN and tap-ctl's 20 close retries never run.",
+"Guests do no I/O, so tapdisk2 never answers CLOSE with -EAGAIN and tap-ctl's 20 close retries never run.",
+    "The steps that race after an early DETACH reply are mostly waiting (a wake-up on a shared dom0 vCPU, munmap's TLB shootdown, del_gendisk's RCU grace period), so each is drawn per call from an exponential with its mean (tap-ctl reply 30 us, FREE_TAP ioctl 20 us, ring unmap 150 us, del_gendisk 400 us) rather than kept near the mean; the means are estimates, not measurements.",
     "The possible lost wake-up in blktap_device_destroy (bd_mutex trylock, research §5.3) is not modelled.",
     "xl stands for both the operator's `xl shutdown` (after the guest's uptime) and the daemonised `xl create` that destroys the domain on its death; one xl per guest.",
   ],
@@ -244,6 +260,7 @@ export const blktap2Teardown: ScenarioSpec = {
     { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": false }, verdict: "leak", note: "4.1.4: one orphaned minor per disk per cycle, ≈5 s extra per disk" },
     { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": false }, verdict: "ok", note: "backend removed first: no stall, no orphan" },
     { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "no stall, but FREE_TAP meets -EBUSY: orphans remain" },
+    { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "the right order, but the early reply races FREE_TAP against the ring release: ~71% of disk teardowns orphan a minor (one disk, one cycle: 55-60% of seeds leak)" },
   ],
   views: ["evidence", "trace", "tasks", "state", "metrics"],
   describe,

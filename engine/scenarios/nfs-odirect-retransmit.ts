@@ -45,13 +45,13 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   if (m.crash) {
     const c = m.crash;
     const v = c.victim;
-    evidence.crash = { xid: c.xid, write: c.write, pfn: c.pfn, timeNs: c.timeNs, unmappedAtNs: c.unmappedAtNs };
-    reason = `the queued duplicate of WRITE xid 0x${hex(c.xid)} was transmitted ${((c.timeNs - c.unmappedAtNs) / 1e9).toFixed(3)} s after fast_flush_area unmapped its grant page: the NIC's start_xmit faulted`;
+    evidence.crash = { xid: c.xid, write: c.write, pfn: c.pfn, fn: c.fn, timeNs: c.timeNs, unmappedAtNs: c.unmappedAtNs };
+    reason = `${c.fn} touched unmapped page pfn 0x${hex(c.pfn, 5)} (grant unmapped by fast_flush_area ${((c.timeNs - c.unmappedAtNs) / 1e3).toFixed(1)} us earlier) while transmitting the queued duplicate of WRITE xid 0x${hex(c.xid)} (write ${c.write})`;
     blocks.push({
       id: "oops", title: "Oops (dom0)",
       lines: [
         `BUG: unable to handle kernel paging request at pfn ${hex(c.pfn, 5)} (grant unmapped, INVALID_MFN)`,
-        `IP: [<c02a1f3c>] bnx2_start_xmit+0x1cc/0x4b0`,
+        `IP: [<c02a1f3c>] ${c.fn}+0x1cc/0x4b0`,
         `Process swapper (pid: 0), skb ${hex(c.skb)} (xid 0x${hex(c.xid)}, retransmitted WRITE)`,
         `Call Trace:`,
         ` [<c0259d1e>] dev_hard_start_xmit+0x1e/0x70`,
@@ -76,7 +76,8 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
       : v.duplicate === "RC_DOIT" ? `the server EXECUTED it (${v.duplicateWhy ?? "miss"})`
       : v.duplicate === "RC_REPLY" ? "the server replayed the cached reply (nothing written)"
       : "the server dropped it (RC_DROPIT)";
-    reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
+    // a crash's reason stays the oops: the run ended there
+    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
     blocks.push({
       id: "wire", title: `Corrupted on the wire: xid 0x${hex(w.xid)}`,
       lines: [
@@ -123,14 +124,15 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
   kernel: "Linux 2.6.18-2.6.27 NFSv3 client over TCP (xs_tcp_send_request -> sendpage), knfsd DRC 2.6.3x-3.8 / >=3.9, Xen blktap2",
   story: [
     "blktest2 fills a buffer with a counter, writes it O_DIRECT to a file on NFS, and as soon as write() returns fills the buffer with 0xdeadbeef.",
-    "The RPC client hands the buffer's pages to TCP by reference (sendpage). The link stalls for 65 s every 1000 packets; after timeo=60 s the call is retransmitted: a second sendpage of the same pages, queued behind data TCP cannot send while it backs off.",
+"The RPC client hands the buffer's pages to TCP by reference (sendpage). The link stalls for 65 s every 1000 packets (a netfilter queue holds the packets); after timeo=60 s the call is retransmitted: a second sendpage of the same pages, queued behind the unacknowledged original that TCP cannot get through while the stall lasts.",
     "If the server's reply to the first transmission gets through first, the write completes and the buffer is reused; when TCP finally sends the queued duplicate, the NIC reads 0xdeadbeef. In the Xen variant blktap's fast_flush_area has unmapped the pages and the NIC faults.",
     "Try sunrpc-copy-on-resend (a6b31d18) or nfs-complete-after-skb-release; the 4.20 transmit-queue dequeue does not help once the duplicate is in the socket. Try drc=csum to see the garbage executed on disk.",
   ],
   assumptions: [
     "RPC client: the 3.6 rpc_task state machine of asm/sunrpc (the sunrpc-* scenarios' client) on a fixed table of 16 TCP slots, slot allocation without the write lock (as 2.6.2x); seed 003's tap log names the 2.6 steps 3.x folds into others (call_encode, call_header, call_verify) and shows xprt_timer where 2.6 ran it, from the timer before the task is woken.",
     "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
-    "The stall drops every packet in both directions (the netfilter queue's verdicts are never given); TCP recovers by RTO with exponential backoff (200 ms min, 120 s max).",
+"stall_mode=hold (default): as seed 003's libnetfilter_queue program, the stall holds every packet in both directions and releases them in order when it ends, so the reply to a call sent just before the stall arrives about stall_s later and timeo against stall_s decides whether a retransmission is queued (200 of 200 seeds corrupt at stall_s=65, timeo=600; 0 of 40 at stall_s=55 or timeo=700). stall_mode=drop loses them instead; TCP then recovers by RTO with exponential backoff (200 ms min, 120 s max), its cumulative backoff (about 51 s) rather than timeo decides, and stall_s=55 already corrupts.",
+    "TCP runs as 2.6.18 did: TCP_TIMEOUT_INIT is 3 s (the RTO until a socket's first RTT sample; 1 s only from 3.1, commit 9ad7c049), TCP_RTO_MIN 200 ms, TCP_RTO_MAX 120 s.",
     "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads them at start_xmit (DMA), which is also where an unmapped grant page faults.",
     "knfsd: 8 threads; a v3 WRITE reply is cached (≤ 256 bytes); RC_DELAY 200 ms (unverified value); other clients' requests recycle LRU entries at server_load ops/s.",
   ],
@@ -150,7 +152,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
       summary: "A retransmission that is still waiting for the transport (not yet handed to the socket) is cancelled when the reply arrives. It does not reach into the socket: a duplicate already queued there by sendpage is still transmitted from the pages.",
       diff: "+static void xprt_request_dequeue_transmit_locked(struct rpc_task *task)\n+{\n+\tstruct rpc_rqst *req = task->tk_rqstp;\n+\tif (!test_and_clear_bit(RPC_TASK_NEED_XMIT, &task->tk_runstate))\n+\t\treturn;\n+\tlist_del(&req->rq_xmit); ...",
       default: false,
-      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. In this model the retransmission is handed to the socket at once (no write-space wait), so the patch usually has nothing to cancel.",
+      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. With the default send buffer a retransmission is handed to the socket at once, so there is nothing to cancel (identical traces with and without). With a small tcp_wmem (preset small-sndbuf) retransmissions do wait on xprt->sending and the patch cancels them, but the verdict does not change: 2.6's xprt_prepare_transmit already refuses to send a request whose reply has arrived and of which no byte is in the socket, so the unpatched kernel drops the same retransmission a little later. Only a record partly in the socket is sent after the reply, and that one both kernels must finish.",
     },
     {
       id: "nfs-complete-after-skb-release",
@@ -166,7 +168,9 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     knob("app", "Application", "workload", "enum", "overwrite", "overwrite: blktest2 fills the buffer with 0xdeadbeef after write() returns; xen-unmap: tapdisk2 writes a guest's grant-mapped pages and blktap's fast_flush_area unmaps them on completion", { values: ["overwrite", "xen-unmap"] }),
     knob("drc", "Server DRC", "kernel", "enum", "lru1024", "lru1024: knfsd ≤ 3.8 (1024-entry LRU, xid match); csum: ≥ 3.9 (checksum of the first 256 bytes of the arguments)", { values: ["lru1024", "csum"] }),
     knob("stall_period", "Stall every N packets", "faults", "int", 1000, "all traffic with the server stalls after this many packets (0: never)", { min: 0, max: 1000000, unit: "packets" }),
+    knob("stall_mode", "Stall mode", "faults", "enum", "hold", "hold: the netfilter queue holds every packet and releases them in order when the stall ends (seed 003's program); drop: every packet in the stall is lost and TCP recovers by RTO backoff", { values: ["hold", "drop"] }),
     knob("stall_s", "Stall length", "faults", "float", 65, "how long each stall lasts", { min: 0, max: 600, unit: "s" }),
+    knob("tcp_wmem", "Client sk_sndbuf", "kernel", "int", 4194304, "the client socket's send buffer (net.ipv4.tcp_wmem max, as xs_tcp sets no SO_SNDBUF): when full, xs_tcp_send_request gets -EAGAIN and the task waits for write space holding XPRT_LOCKED, so other calls (and retransmissions) wait on xprt->sending", { min: 16384, max: 67108864, unit: "bytes" }),
     knob("delay_us", "One-way delay", "faults", "float", 100, "link delay each way", { min: 1, max: 1000000, unit: "µs" }),
     knob("loss", "Random loss", "faults", "float", 0, "probability that a packet is lost", { min: 0, max: 0.5 }),
     knob("timeo", "timeo", "kernel", "int", 600, "NFS mount option timeo (deciseconds): the RPC retransmit timeout, linear backoff, retrans=2", { min: 10, max: 6000, unit: "ds" }),
@@ -177,6 +181,13 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     knob("think_us", "Think time", "workload", "float", 200, "mean pause between a write's completion and the next write", { min: 1, max: 10000000, unit: "µs" }),
   ] as ScenarioSpec["knobs"],
   presets: [
+    {
+      id: "small-sndbuf",
+      label: "A small client send buffer (retransmissions wait in the RPC layer)",
+      description: "tcp_wmem=16 KiB: the socket fills, the task holding XPRT_LOCKED waits for write space, and retransmissions wait on xprt->sending. xprt-dequeue-xmit-on-complete cancels those whose reply arrives; without it xprt_prepare_transmit drops them when they get the lock. ok either way: the duplicate never reaches the socket.",
+      seed: 1,
+      knobs: { stall_period: 1000, stall_s: 65, timeo: 600, write_kb: 8, concurrency: 4, tcp_wmem: 16384 },
+    },
     {
       id: "documented",
       label: "The documented interleaving (seed 003)",

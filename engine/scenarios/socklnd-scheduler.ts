@@ -15,10 +15,12 @@ export const MY_NID = "192.168.1.1@tcp";
 const pctS = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const usS = (ns: number): string => `${(ns / 1000).toFixed(1)} us`;
 const tS = (ns: number): string => (ns / 1e9).toFixed(6);
+const msS = (ns: number): string => `${(ns / 1e6).toFixed(1)} ms`;
+const pm = (x: number): string => `${(x / 10).toFixed(1)}%`;
 
 interface Raw {
   config: any; threads: any[]; scheds: any[]; scratch: any[]; conns: any[]; metrics: any;
-  samples: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number;
+  samples: any; degraded: any; contention: any; invariants: any; collisions: any[]; incidents: any[]; corrupted: number; corruptedAtPeer: number;
   protoErrors: number; wire: any;
 }
 
@@ -120,9 +122,13 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
   let reason: string;
   if (verdict === "corruption") {
     const c = raw.collisions[0];
-    reason = `${raw.corrupted + raw.protoErrors} LNet message(s) corrupted: ${c ? `${c.victim.comm} and ${c.filler.comm} overlapped on one kss_scratch_iov` : "scratch array shared"} (${mbs} MB/s)`;
+    const after = m.closes > 0 ? `; ${m.closes} conn(s) closed on -EPROTO, ${m.reconnects} reconnect(s), ${m.throughputAfterCloseMBs.toFixed(0)} MB/s after the first close` : "";
+    reason = `${raw.corrupted + raw.protoErrors} LNet message(s) corrupted: ${c ? `${c.victim.comm} and ${c.filler.comm} overlapped on one kss_scratch_iov` : "scratch array shared"} (${mbs} MB/s${after})`;
   } else if (verdict === "crash") {
     reason = `LASSERT: ${inv.violations} socklnd invariant violation(s)`;
+  } else if (verdict === "degraded") {
+    const d = raw.degraded, th = raw.threads[d.thread];
+    reason = `degraded: ${th.comm} ${pm(d.busyPermille)} busy over ${msS(d.windowNs)} while its busiest cpt ${th.cpt} sibling was ${pm(d.siblingMaxPermille)} busy, ${(d.backlogSum / d.window).toFixed(1)} conn(s) waiting on its lists; ${mbs} MB/s, p99 latency ${usS(m.latencyNs.p99)}`;
   } else {
     reason = `ok: ${mbs} MB/s, cpt ${worst.cpt} threads ${pctS(worst.min)}..${pctS(worst.max)} busy, p99 latency ${usS(m.latencyNs.p99)}`;
   }
@@ -135,6 +141,14 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
         "bulk msgs received": m.msgsRx, "bulk msgs sent": m.msgsTx,
         "latency p50": usS(m.latencyNs.p50), "latency p90": usS(m.latencyNs.p90),
         "latency p99": usS(m.latencyNs.p99), "latency max": usS(m.latencyNs.max),
+        "kss_lock acquisitions (contended)": `${raw.contention.kssLockAcquires} (${raw.contention.kssLockContended})`,
+        "scheduler time spinning on kss_lock": usS(raw.contention.kssLockSpinNs),
+        "lock_sock waits (rx vs tx of one conn)": `${raw.contention.sockLockContended}, ${usS(raw.contention.sockLockWaitNs)} in all`,
+        ...(m.closes > 0 ? {
+          "conns closed (-EPROTO, with siblings)": m.closes, "peer reconnects": m.reconnects,
+          "txs failed back to LNet": m.txsFailed, "txs lost in a closed socket": m.lostInSocket,
+          "LNet resends": m.resends, "throughput after the first close MB/s": Number(m.throughputAfterCloseMBs.toFixed(1)),
+        } : {}),
         ...Object.fromEntries(imb.map((x) => [`cpt ${x.cpt} utilisation`, `${x.minComm} ${pctS(x.min)} .. ${x.maxComm} ${pctS(x.max)}`])),
       },
     },
@@ -149,6 +163,17 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
       },
     },
   ];
+  const d = raw.degraded;
+  blocks.push({
+    id: "imbalance", title: `Imbalance detector: one thread >= ${pm(d.hotPermille)} busy, its CPT siblings < ${pm(d.idlePermille)}, conns waiting on its lists in half the samples, over ${d.window} samples (${msS(d.windowNs)})`,
+    kv: d.thread < 0 ? { "windows found": 0 } : {
+      "windows found": d.windows,
+      "first window": `${tS(d.fromNs)} .. ${tS(d.toNs)} s`,
+      "hot thread": `${raw.threads[d.thread].comm} (cpt ${raw.threads[d.thread].cpt}) ${pm(d.busyPermille)} busy`,
+      "busiest sibling": pm(d.siblingMaxPermille),
+      "samples with conns waiting": `${d.backlogSamples}/${d.window} (mean ${(d.backlogSum / d.window).toFixed(1)} conns)`,
+    },
+  });
   if (raw.collisions.length) blocks.push({ id: "scratch", title: "Overlapping service calls on one scratch array", lines: collisionLines(raw) });
   if (raw.incidents.length) blocks.push({ id: "corruption", title: "End-to-end check: what the receiver got vs what the sender queued", lines: incidentLines(raw) });
   blocks.push({
@@ -156,6 +181,7 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
     kv: {
       "ksock_sched": raw.config.sharedSched ? "one per CPT, shared by its threads (LU-11415)" : "one per thread, conn pinned by least kss_nconns",
       "scratch arrays": raw.config.perThreadScratch ? "per ksocknal_scheduler() thread" : "in struct ksock_sched",
+      "zero-copy send": raw.config.nicOffload ? `payloads >= ${raw.config.zcMinPayload} B via sendpage` : "off (NIC without SG + checksum offload)",
       "threads per CPT (max/started)": `${raw.config.nthreadsMax}/${raw.config.nthreadsStarted}`,
       "wire log": `${raw.wire.msgs.length} messages kept (first ${raw.wire.cap} + up to ${raw.wire.extraCap} corrupted), ${raw.wire.skipped} not kept`,
     },
@@ -165,9 +191,10 @@ function describe(verdict: Verdict, rawAll: any, ctx: DescribeContext): Describe
     evidence: {
       blocks, series: series(raw),
       throughputMBs: m.throughputMBs, latencyNs: m.latencyNs,
+      reconnect: { closes: m.closes, reconnects: m.reconnects, firstCloseNs: m.firstCloseNs, throughputAfterCloseMBs: m.throughputAfterCloseMBs, txsFailed: m.txsFailed, lostInSocket: m.lostInSocket, resends: m.resends },
       threads: raw.threads.map((t) => ({ comm: t.comm, cpt: t.cpt, sched: t.sched, util: t.util })),
-      imbalance: imb, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
-      corrupted: raw.corrupted, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
+      imbalance: imb, degraded: raw.degraded, contention: raw.contention, invariants: inv, collisions: raw.collisions, incidents: raw.incidents,
+      corrupted: raw.corrupted, corruptedAtPeer: raw.corruptedAtPeer, protoErrors: raw.protoErrors, wire: raw.wire, conns: raw.conns, scratch: raw.scratch,
     },
   };
 }
@@ -182,18 +209,20 @@ export const socklndScheduler: ScenarioSpec = {
   kernel: "lustre-release lnet/klnds/socklnd at 71c42f66 (old) and 89df5e71 (new)",
   story: [
     "Before LU-11415 every socklnd scheduler thread had its own ksock_sched, and ksocknal_create_conn() pinned each connection to the thread of its CPT with the fewest connections - a count, not a load. With typed connections (CONTROL, BULK_IN, BULK_OUT) and three threads per CPT, every peer's BULK_IN lands on the same thread.",
-    "Run the default: a few hot peers write bulk data; watch one socknal_sd thread saturate while its siblings idle (Metrics, per-thread utilisation).",
+    "Run the default: a few hot peers write bulk data; watch one socknal_sd thread saturate while its siblings idle (Metrics, per-thread utilisation). The verdict is degraded: the imbalance detector finds a thread >= 90% busy with connections waiting on its lists while its CPT siblings are below 20%.",
     "Turn on socklnd-shared-sched AND socklnd-per-thread-scratch (the real commit did both): any thread of the CPT takes any ready connection, the imbalance goes and throughput rises.",
     "Now turn on socklnd-shared-sched alone: the scheduler is shared but kss_scratch_iov still lives in struct ksock_sched. Two threads fill it at once and kernel_sendmsg/kernel_recvmsg copy through the other call's kvecs - the end-to-end check finds corrupted messages and names the two overlapping calls.",
   ],
   assumptions: [
     "Our node is the passive side; each peer's connd creates its CONTROL, BULK_IN, BULK_OUT connections in order, peers one after another (our types: CONTROL, BULK_OUT, BULK_IN).",
     "Workload at the LNet level: hot peers stream bulk PUTs (write: into our BULK_IN; read: out of our BULK_OUT), each PUT answered by an LNet ACK on CONTROL; cold peers send small PUTs (Poisson). peer_credits=8 per peer.",
-    "A copy costs CPU time proportional to its bytes (knob); kss_lock contention and cache effects are not modelled. Each scheduler thread has its own CPU (threads <= CPUs in a CPT).",
+    "A copy costs CPU time proportional to its bytes (knob). Each scheduler thread has its own CPU (threads <= CPUs in a CPT).",
+    "Contention: kss_lock is a spinlock held 60 ns per critical section plus 100 ns for the cache-line transfer when the previous holder was another thread or a softirq callback; a thread that finds it held spins (CPU time). The socket callbacks and ksocknal_queue_tx_locked take it too. lock_sock serialises the copies of one socket: with the new scheduler rx and tx of one conn can run on two threads, and the second waits (charged to the waiting thread's step; a real thread sleeps in __lock_sock, but each thread has its own CPU here). The figures are estimates, not calibrated.",
     "lnet_parse() always matches an MD and calls ksocknal_recv() synchronously, so RX_PARSE_WAIT is not exercised.",
-    "Zero-copy send (zc_min_payload) and zc_recv vmap are off, so every payload page goes through kss_scratch_iov; kss_rx_scratch_pgs (vmap path only) is not used.",
+    "Zero-copy send as in ksocknal_lib_send_kiov: a payload >= zc_min_payload on a NIC with SG and checksum offload goes out one page per sk_prot->sendpage (250 ns of CPU each, no copy, no scratch iov); its header still goes through ksocknal_lib_send_iov and the scratch iov. The tx is done at the peer's ZC-ACK, taken as the moment the peer has the whole message (the NOOP/piggy-backed cookie is not put on the wire, and the pcap carries zero cookies). zc_recv (vmap) is off, as by default, so every receive goes through the scratch iov and kss_rx_scratch_pgs is not used.",
     "Inferred: a kernel_{send,recv}msg copies through whatever the scratch kvecs name when its copy runs (one snapshot at the end of the copy), rather than walking entries lazily during it.",
-    "Content is tracked per 4 KiB page plus the two header parts; a damaged header is reported as -EPROTO and the connection stops receiving (no reconnect).",
+    "Content is tracked per 4 KiB page plus the two header parts. A damaged header is -EPROTO on whichever side parses it: ksocknal_close_conn_and_siblings closes the peer's three conns; each is terminated when no scheduler thread holds it (queued txs fail back to LNet with -EIO, complete txs still in the socket are lost), and the peer's connd reconnects at once because it has traffic queued, taking the same 20-60 us per conn as the first connect.",
+    "Inferred: LNet resends every message a close failed (LNet health's lnet_retry_count, on by default from 2.12.51; LU-11415 landed there). Lost-in-socket txs are not resent (LNet already finalized them).",
   ],
   patches: [
     {
@@ -237,6 +266,8 @@ export const socklndScheduler: ScenarioSpec = {
     { name: "socklnd.cpus_per_cpt", label: "CPUs per CPT", group: "kernel", type: "int", default: 4, min: 1, max: 16, description: "cfs_cpt_weight: threads per CPT = min(max(3, w/2), w), started min(that, 6)" },
     { name: "socklnd.nscheds", label: "nscheds", group: "kernel", type: "int", default: 0, min: 0, max: 16, description: "ksocklnd nscheds module parameter (0 = estimate from CPUs)" },
     { name: "socklnd.copy_ns_per_kib", label: "CPU cost per KiB", group: "kernel", type: "float", default: 1000, min: 10, max: 100000, unit: "ns/KiB", description: "CPU time a socket copy takes per KiB moved" },
+    { name: "socklnd.zc_min_payload", label: "zc_min_payload", group: "kernel", type: "int", default: 16384, min: 0, max: 1048577, unit: "bytes", description: "ksocklnd zc_min_payload: a payload this large or larger is sent zero-copy (sendpage, no scratch iov) when the NIC offloads; above LNET_MTU turns zero-copy off" },
+    { name: "socklnd.nic_offload", label: "NIC SG + checksum offload", group: "kernel", type: "bool", default: true, description: "NETIF_F_SG and checksum offload in sk_route_caps (ksocknal_lib_zc_capable); off: every payload is copied through the scratch iov" },
     { name: "socklnd.link_gbps", label: "peer link", group: "kernel", type: "float", default: 25, min: 1, max: 400, unit: "Gb/s", description: "wire rate of each connection" },
     { name: "socklnd.payload_check", label: "end-to-end payload check", group: "workload", type: "bool", default: true, description: "the lab compares each payload at the receiver with what the sender queued (not Lustre's enable_csum, off by default). Off: only header damage (-EPROTO) is seen" },
     { name: "socklnd.duration_ms", label: "duration", group: "workload", type: "float", default: 20, min: 1, max: 1000, unit: "ms", description: "simulated time" },
@@ -247,10 +278,10 @@ export const socklndScheduler: ScenarioSpec = {
     { id: "fixed", label: "LU-11415 as merged", description: "Both patches: shared scheduler and per-thread scratch.", seed: 1, knobs: {}, patches: { "socklnd-shared-sched": true, "socklnd-per-thread-scratch": true } },
   ],
   expected: [
-    { patches: {}, verdict: "ok", note: "imbalance: one thread per CPT saturated, siblings idle" },
+    { patches: {}, verdict: "degraded", note: "imbalance: one thread per CPT saturated with conns waiting, siblings idle" },
     { patches: { "socklnd-shared-sched": true, "socklnd-per-thread-scratch": true }, verdict: "ok", note: "higher throughput under skew" },
     { patches: { "socklnd-shared-sched": true }, verdict: "corruption", note: "overlapping service calls on kss_scratch_iov" },
-    { patches: { "socklnd-per-thread-scratch": true }, verdict: "ok", note: "old scheduling; scratch per thread is harmless" },
+    { patches: { "socklnd-per-thread-scratch": true }, verdict: "degraded", note: "old scheduling; scratch per thread is harmless but does not help the imbalance" },
   ],
   views: ["metrics", "evidence", "trace", "wire"],
   describe,

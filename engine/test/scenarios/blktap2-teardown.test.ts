@@ -3,7 +3,7 @@
 // guest stop; removing the backend first (libxl-teardown-order) fixes both.
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../../node/load";
-import { World } from "../../world";
+import { World, runOnce } from "../../world";
 import { blktap2Teardown } from "../../scenarios/blktap2-teardown";
 import "../../scenarios/index";
 
@@ -133,6 +133,21 @@ describe("blktap2-teardown: patches", () => {
     expect(ev.orphanedMinors).toBeGreaterThan(0);
     expect(ev.detachTimeouts).toBe(0);
   });
+
+  it("with the right order, the early reply's race is decided by drawn latencies: one teardown leaks in some seeds, not all", () => {
+    // One disk, one cycle: FREE_TAP (reply wake-up + ioctl) against blkback's release and
+    // tapdisk2's unmap + del_gendisk, all drawn per call. Two seed ranges, neither tuned on.
+    for (const first of [1, 7001]) {
+      let leaks = 0;
+      const N = 100;
+      for (let seed = first; seed < first + N; seed++) {
+        const r = runOnce(loadModule(), { scenario: "blktap2-teardown", seed, knobs: { cycles: 1, disks: 1 }, patches: { [ORDER]: true, [RESPOND]: true } }, { traceCapacity: 0 });
+        if (r.verdict === "leak") leaks++;
+      }
+      expect(leaks).toBeGreaterThan(0.2 * N);
+      expect(leaks).toBeLessThan(0.9 * N);
+    }
+  });
 });
 
 describe("blktap2-teardown: toolstack versions", () => {
@@ -175,6 +190,24 @@ describe("blktap2-teardown: toolstack versions", () => {
     expect(fixed.r.verdict).toBe("leak");
     expect(fixed.ev.detachTimeouts).toBeGreaterThan(0);
     expect(fixed.ev.backendsLeft).toBe(0);
+  });
+
+  it("`tap-ctl list` is a PID/LIST exchange: a frozen tapdisk2 costs its 2 s read and drops out, its minor listed alone", () => {
+    const { w, ev } = runPreset("blktap-2.5");
+    const run2 = ev.tapCtlListRun;
+    expect(run2.ran).toBe(true);
+    expect(run2.noAnswer).toHaveLength(1);
+    expect(run2.ns).toBeGreaterThanOrEqual(2e9);
+    expect(ev.tapCtlList).toEqual(["minor=0"]);
+    expect(w.traceLines(/tap-ctl:6000 .*pid/).length).toBeGreaterThan(0);
+    const lines = ev.blocks.find((b: any) => b.id === "tap-ctl-list").lines.join("\n");
+    expect(lines).toMatch(new RegExp(`tapdisk2 pid ${run2.noAnswer[0]} did not answer PID within 2 s`));
+    expect(ev.blocks.find((b: any) => b.id === "syslog").lines.join("\n")).toMatch(/tap-ctl\[6000\]: tap-err:tap_ctl_send_and_receive: failed to receive 'pid' message/);
+    // a live, answering tapdisk2 is listed from its own reply, quickly
+    const live = run({ toolstack: "4.1.2" });
+    expect(live.ev.tapCtlListRun.noAnswer).toEqual([]);
+    expect(live.ev.tapCtlListRun.ns).toBeLessThan(0.1e9);
+    expect(live.ev.tapCtlList.every((l: string) => /^pid=\d+ minor=\d+ state=\d+ args=vhd:/.test(l))).toBe(true);
   });
 
   it("no detach timeout (blktap 2.5 tap-ctl): the cycle never breaks, khungtaskd reports tapdisk2", () => {

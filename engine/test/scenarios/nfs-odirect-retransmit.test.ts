@@ -58,6 +58,24 @@ describe("nfs-odirect-retransmit: documented interleaving", () => {
     expect(tap.indexOf("fast_flush_area")).toBeGreaterThan(tap.indexOf("nfs_direct_write_result"));
   });
 
+  it("a crash's reason names the unmapped page and the function that touched it, never a wire mismatch", () => {
+    const N = 20;
+    let crashes = 0;
+    for (let seed = 1; seed <= N; seed++) {
+      const r = runOnce(loadModule(), { scenario: spec.id, seed, knobs: { app: "xen-unmap" } }, { traceCapacity: 0 });
+      if (r.verdict !== "crash") continue;
+      crashes++;
+      const c = (r.evidence as any).crash;
+      expect(r.reason).toMatch(new RegExp(`^${c.fn} touched unmapped page pfn 0x${c.pfn.toString(16).padStart(5, "0")} `));
+      expect(c.fn).toMatch(/^(bnx2|xenvif)_start_xmit$/);
+      // the faulting transmit never became a packet: a wire mismatch, if any, is an earlier,
+      // real duplicate (a page the next write reused), not the phantom of the fault
+      const w = (r.evidence as any).wire;
+      if (w) expect(w.timeNs).toBeLessThan(c.timeNs);
+    }
+    expect(crashes).toBeGreaterThan(N / 2);
+  });
+
   it("sunrpc-copy-on-resend: the retransmission is a copy -> ok (both variants)", () => {
     expect(run({ "sunrpc-copy-on-resend": true }).run().verdict).toBe("ok");
     expect(run({ "sunrpc-copy-on-resend": true }, { app: "xen-unmap" }).run().verdict).toBe("ok");
@@ -107,6 +125,74 @@ describe("nfs-odirect-retransmit: sweep", () => {
   }, 120000);
 });
 
+describe("nfs-odirect-retransmit: the stall", () => {
+  const share = (knobs: Record<string, unknown>, first: number, n = 20) => {
+    let bad = 0;
+    for (let seed = first; seed < first + n; seed++) {
+      if (runOnce(loadModule(), { scenario: spec.id, seed, knobs }, { traceCapacity: 0 }).verdict === "corruption") bad++;
+    }
+    return bad / n;
+  };
+  it("hold (default): a stall shorter than timeo gives ok, a longer one corrupts", () => {
+    for (const first of [1, 3001]) {
+      expect(share({ stall_s: 55 }, first)).toBe(0);
+      expect(share({ stall_s: 65 }, first)).toBeGreaterThan(0.5);
+      expect(share({ stall_s: 65, timeo: 700 }, first)).toBe(0);
+    }
+  });
+  it("drop: TCP's backoff, not timeo, decides: a 55 s stall already corrupts", () => {
+    expect(share({ stall_mode: "drop", stall_s: 55 }, 1)).toBeGreaterThan(0.5);
+    expect(share({ stall_mode: "drop", stall_s: 45 }, 1)).toBe(0);
+  });
+  it("held packets are released in order when the stall ends", () => {
+    const w = run();
+    w.run();
+    const rel = w.traceLines(/nfqueue: release dropped=0 held=\d+/);
+    expect(rel.length).toBeGreaterThan(0);
+    expect(Number(/held=(\d+)/.exec(rel[0])![1])).toBeGreaterThan(0);
+  });
+}, 120000);
+
+describe("nfs-odirect-retransmit: xprt-dequeue-xmit-on-complete", () => {
+  const DEQ = "xprt-dequeue-xmit-on-complete";
+  const cancelled = (r: any) => r.evidence.blocks.find((b: any) => b.id === "summary").kv["retransmissions cancelled before the socket"];
+  it("default send buffer: nothing waits on xprt->sending, the patch changes nothing (same trace)", () => {
+    for (const seed of [1, 2, 3]) {
+      const a = runOnce(loadModule(), { scenario: spec.id, seed }, { traceCapacity: 0 });
+      const b = runOnce(loadModule(), { scenario: spec.id, seed, patches: { [DEQ]: true } }, { traceCapacity: 0 });
+      expect(b.traceHash).toBe(a.traceHash);
+      expect(cancelled(b)).toBe(0);
+    }
+  });
+  it("small-sndbuf preset: retransmissions wait in the RPC layer and the patch cancels them; 2.6's prepare_transmit drops them anyway", () => {
+    const p = spec.presets.find((x) => x.id === "small-sndbuf")!;
+    for (const seed of [1, 2, 3]) {
+      const a = runOnce(loadModule(), { scenario: spec.id, seed, knobs: p.knobs }, { traceCapacity: 0 });
+      const b = runOnce(loadModule(), { scenario: spec.id, seed, knobs: p.knobs, patches: { [DEQ]: true } }, { traceCapacity: 0 });
+      expect(cancelled(b)).toBeGreaterThan(0);
+      expect(b.traceHash).not.toBe(a.traceHash);
+      expect([a.verdict, b.verdict]).toEqual(["ok", "ok"]);
+    }
+  });
+});
+
+describe("nfs-odirect-retransmit: TCP of the named kernel", () => {
+  it("2.6.18's TCP_TIMEOUT_INIT: a first segment lost before any RTT sample is retransmitted after 3 s", () => {
+    let seen = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const w = run({}, { loss: 0.5, duration_s: 5 }, seed);
+      w.run();
+      const first = w.traceLines(/tcp_retransmit_timer/)[0] ?? "";
+      const m = /^\[\s*([\d.]+)\] .* backoff=1 rto=([\d.]+)/.exec(first);
+      if (!m || Number(m[1]) < 1) continue;   // the first loss came after an RTT sample
+      seen++;
+      expect(Number(m[1])).toBeCloseTo(3, 2);
+      expect(Number(m[2])).toBeCloseTo(6, 2);
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+});
+
 describe("nfs-odirect-retransmit: pcap", () => {
   it.skipIf(!existsSync("/usr/bin/tshark"))("tshark decodes NFS V3 WRITE calls, the duplicate XID and its 0xdeadbeef payload", () => {
     const w = run();
@@ -122,5 +208,20 @@ describe("nfs-odirect-retransmit: pcap", () => {
     expect(dup).toMatch(/RPC retransmission of #\d+\]V3 WRITE Call/);
     const bad = execFileSync("/usr/bin/tshark", ["-r", file, "-Y", `rpc.xid == ${xid} && nfs.data contains de:ad:be:ef`], { encoding: "utf8" });
     expect(bad).toMatch(/V3 WRITE Call/);
+    // WRITE3resok.count is what was written, not 0 (a short write to a real client)
+    const counts = execFileSync("/usr/bin/tshark", ["-r", file, "-Y", "nfs && rpc.msgtyp == 1", "-T", "fields", "-e", "nfs.count3"], { encoding: "utf8" });
+    const cs = counts.trim().split("\n").map(Number);
+    expect(cs.length).toBeGreaterThan(0);
+    for (const c of cs) expect(c).toBe(8192);
+  });
+  it.skipIf(!existsSync("/usr/bin/tshark"))("the Xen variant (a run that ends in the oops) exports and decodes", () => {
+    const w = run({}, { app: "xen-unmap" });
+    expect(w.run().verdict).toBe("crash");
+    const dir = mkdtempSync(join(tmpdir(), "nfs-pcap-"));
+    const file = join(dir, "x.pcap");
+    writeFileSync(file, spec.pcap!(w.rawEvidence(), w.describeContext()));
+    const all = execFileSync("/usr/bin/tshark", ["-r", file], { encoding: "utf8" });
+    expect(all).toMatch(/V3 WRITE Call/);
+    expect(all).not.toMatch(/Malformed/);
   });
 });
