@@ -4,7 +4,7 @@
 // code (params.ts) builds its messages against these, which keeps the two in step.
 
 /** A run's verdict, from the model's detectors (engine/wasm.ts VERDICTS). */
-export type Verdict = "ok" | "hang" | "corruption" | "crash" | "leak";
+export type Verdict = "ok" | "hang" | "corruption" | "crash" | "leak" | "degraded";
 
 /** What an embed shows; "tasks" is accepted as an alias of "state". */
 export type EmbedView = "timeline" | "evidence" | "trace" | "metrics" | "state";
