@@ -23,6 +23,8 @@ export interface CoreExports {
   now_ns(): number;
   time_limit_ns(): number;
   events(): number;
+  cost(): number;
+  set_cost_budget(n: number): void;
   verdict(): number;
   status(): number;
   finished(): number;
@@ -50,7 +52,10 @@ export interface NameTable {
 
 export const VERDICTS = ["ok", "hang", "corruption", "crash", "leak"] as const;
 export type Verdict = (typeof VERDICTS)[number];
-export const RUN_STATUS = ["paused", "done", "time-limit", "event-budget"] as const;
+// How a run ended, in asm/kernel/world.ts RUN_* order; "cancelled" is the host's (a run
+// stopped from the UI never reaches the module's end).
+export const RUN_STATUS = ["paused", "complete", "time-limit", "event-budget", "hang-detected", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUS)[number];
 
 export class SimAbort extends Error {}
 

@@ -2,7 +2,7 @@
 // from a validated config, run it (all at once, by events, or up to a time), read the
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
 import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
-import type { CoreExports, NameTable, Verdict } from "./wasm";
+import type { CoreExports, NameTable, RunStatus, Verdict } from "./wasm";
 import { ConfigError, knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
@@ -16,6 +16,7 @@ export interface RunResult {
   patches: Record<string, boolean>;
   knobs: Record<string, KnobValue>;
   verdict: Verdict;
+  status: RunStatus;
   reason: string;
   evidence: Record<string, unknown>;
   simTimeNs: number;
@@ -24,13 +25,14 @@ export interface RunResult {
 }
 
 export interface RunDetails extends RunResult {
-  status: (typeof RUN_STATUS)[number];
+  cost: number;              // units of the cost budget spent (events + charged model work)
   traceRecords: number;      // records written (the ring keeps the last traceCapacity)
   firstAnomaly: number;      // index of the first anomaly record, or -1
 }
 
 export interface WorldOptions {
   traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
+  costBudget?: number;       // units of work before the run is cut (default: the module's, ~5 s)
 }
 
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
@@ -60,6 +62,7 @@ export class World {
       if (id === undefined) throw new Error(`the simulation module has no patch '${pid}'`);
       this.x.set_patch(id, on ? 1 : 0);
     }
+    if (opts.costBudget !== undefined) this.x.set_cost_budget(opts.costBudget);
     const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
     const seed = BigInt(config.seed);
     this.guard(() => this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap));
@@ -86,6 +89,7 @@ export class World {
   get finished(): boolean { return this.x.finished() !== 0; }
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }
+  get cost(): number { return this.x.cost(); }
   get timeLimitNs(): number { return this.x.time_limit_ns(); }
 
   // Runs at most `maxEvents` more events; returns true when the run is over.
@@ -139,19 +143,22 @@ export class World {
     if (this.details) return this.details;
     if (!this.finished) throw new Error("the run has not finished");
     const verdict = VERDICTS[this.x.verdict()];
-    const described = this.spec.describe(verdict, this.rawEvidence(), this.describeContext());
+    const raw = this.rawEvidence();
+    const described = this.spec.describe(verdict, raw, this.describeContext());
+    const status = RUN_STATUS[this.x.status()];
     this.details = {
       scenario: this.config.scenario,
       seed: this.config.seed,
       patches: this.config.patches,
       knobs: this.config.knobs,
       verdict,
-      reason: described.reason,
+      status,
+      reason: isCut(status) ? cutReason(status, verdict, described.reason, raw, this) : described.reason,
       evidence: described.evidence,
       simTimeNs: this.x.now_ns(),
       events: this.x.events(),
+      cost: this.cost,
       traceHash: traceHashHex(this.x),
-      status: RUN_STATUS[this.x.status()],
       traceRecords: this.x.trace_written(),
       firstAnomaly: this.x.trace_first_anomaly(),
     };
@@ -205,8 +212,29 @@ export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConf
   return World.create(module, input, opts).run();
 }
 
-// The run --json object of DESIGN.md.
+// The run --json object of DESIGN.md, with how the run ended.
 export function contractResult(d: RunDetails): RunResult {
-  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash } = d;
-  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash };
+  const { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash } = d;
+  return { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash };
+}
+
+// A run that did not reach its own end: its verdict is what the detectors had found when
+// it stopped, not a finding about the configuration.
+export function isCut(s: RunStatus): boolean {
+  return s === "time-limit" || s === "event-budget" || s === "cancelled";
+}
+
+const secs = (ns: number) => `${(ns / 1e9).toFixed(3)} s`;
+
+function cutReason(status: RunStatus, verdict: Verdict, reason: string, raw: any, w: World): string {
+  const by = status === "time-limit" ? `the simulated-time limit (${secs(w.timeLimitNs)})`
+    : status === "event-budget" ? `the cost budget (${w.events} events, ${w.cost} units of work) at ${secs(w.now)} simulated`
+    : `cancellation at ${secs(w.now)} simulated`;
+  const cut = `cut short by ${by}`;
+  if (verdict === "ok") return `${cut}: no detector fired before then; this is not a clean run (use a smaller workload)`;
+  const hung = (raw?.hung ?? []) as { wchan: string; blockedNs: number }[];
+  if (verdict === "hang" && hung.length) {
+    return `${cut} with ${hung.length} task(s) reported by khungtaskd (blocked ${secs(hung[0].blockedNs)} in ${hung[0].wchan}); whether they would recover is unknown`;
+  }
+  return `${cut}, after the detectors found: ${reason}`;
 }
