@@ -58,12 +58,29 @@ export function requireScenario(id: string): ScenarioSpec {
   return spec;
 }
 
-export function parseSeed(v: unknown, field = "seed"): number {
-  const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_SEED) {
-    throw new ConfigError(field, `${field} must be a whole number from 0 to ${MAX_SEED}, got '${String(v)}'`);
+// The one number syntax of every numeric input (knobs, seeds, counts, shards, URL values):
+// decimal, optional sign, fraction and exponent (12, -3, 0.25, 1e-6). No hex, no
+// "Infinity", no blanks inside: `--knob timeo=0x10` and `--seed 0x10` are both refused.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+export function parseNumber(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return NaN;
+  const t = v.trim();
+  return NUMBER.test(t) ? Number(t) : NaN;
+}
+
+// A whole number in [min, max] (max at most 2^53 - 1, where integers stay exact).
+export function parseWhole(v: unknown, field: string, min = 0, max = MAX_SEED): number {
+  const n = parseNumber(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, `${field} must be a whole number from ${min} to ${max}, got '${String(v)}'`);
   }
   return n;
+}
+
+export function parseSeed(v: unknown, field = "seed"): number {
+  return parseWhole(v, field, 0, MAX_SEED);
 }
 
 // Parses and range-checks one knob value (from a number, a boolean, or text).
@@ -91,7 +108,7 @@ function checkKnob(k: KnobSpec, v: unknown): KnobValue {
       throw new ConfigError(field, `knob ${k.name} must be one of ${k.values!.join(", ")}, got '${String(v)}'`);
     }
     default: {
-      const n = typeof text === "number" ? text : typeof text === "string" && text !== "" ? Number(text) : NaN;
+      const n = parseNumber(text);
       if (!Number.isFinite(n)) throw new ConfigError(field, `knob ${k.name} must be a number, got '${String(v)}'`);
       if (k.type === "int" && !Number.isInteger(n)) throw new ConfigError(field, `knob ${k.name} must be a whole number, got '${String(v)}'`);
       if ((k.min !== undefined && n < k.min) || (k.max !== undefined && n > k.max)) {

@@ -57,6 +57,88 @@ describe("bad input", () => {
   });
 });
 
+describe("every bad input is one line on stderr and exit 2", () => {
+  const oneLine = async (argv: string[], msg: RegExp) => {
+    const r = await cli(...argv);
+    expect(r.code, argv.join(" ")).toBe(2);
+    expect(r.err.split("\n"), argv.join(" ")).toHaveLength(1);
+    expect(r.err).toMatch(msg);
+  };
+  const id = "sunrpc-udp-slot-hang";
+
+  it("prototype keys, a doubled patch state, and a second number syntax", async () => {
+    await oneLine(["run", id, "--knob", "__proto__=1"], /unknown knob '__proto__'/);
+    await oneLine(["run", id, "--patch", "__proto__"], /unknown patch '__proto__'/);
+    await oneLine(["run", id, "--patch", "xprt-alloc-slot-op=on=off"], /must be 'on' or 'off', got 'on=off'/);
+    await oneLine(["run", id, "--knob", "timeo=0x10"], /knob timeo must be a number, got '0x10'/);
+    await oneLine(["run", id, "--seed", "0x10"], /seed must be a whole number/);
+    await oneLine(["run", id, "--knob", "timeo=Infinity"], /must be a number/);
+  });
+
+  it("seeds, shards and counts past 2^53 - 1", async () => {
+    await oneLine(["sweep", id, "--seeds", "4", "--shard", "1/99999999999999999999"], /--shard N must be a whole number from 1 to 9007199254740991/);
+    await oneLine(["sweep", id, "--seeds", "4", "--shard", "1/5"], /5 shards of 4 seeds/);
+    await oneLine(["sweep", id, "--seeds", "3", "--first", "9007199254740990"], /runs past the last seed, 9007199254740991.*at most 2 seeds/);
+  });
+
+  it("a bad output path, before the run", async () => {
+    await oneLine(["export", "pcap", "nfs-odirect-retransmit", "-o", "/nonexistent-dir/x.pcap"], /cannot write '\/nonexistent-dir\/x.pcap' \(ENOENT\)/);
+    await oneLine(["export", "pcap", "nfs-odirect-retransmit", "-o", tmpdir()], /\(EISDIR\)/);
+  });
+
+  it("usage errors name the problem and point at the command's help", async () => {
+    await oneLine(["run", "a", "b"], /^iostack run: unexpected argument 'b'; see iostack run --help$/);
+    await oneLine(["rnu"], /^iostack: unknown command 'rnu'; see iostack --help$/);
+    await oneLine(["list", "--bogus"], /^iostack list: unknown option '--bogus'; see iostack list --help$/);
+    expect((await cli("run", "--help")).out).toMatch(/^usage: iostack run <scenario>/);
+  });
+
+  it("parses 100,000 repeated flags in one pass", async () => {
+    const flags = Array.from({ length: 100000 }, () => ["--knob", "timeo=600"]).flat();
+    const r = await cli("run", id, ...flags, "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).knobs.timeo).toBe(600);
+  });
+});
+
+describe("merge refuses what does not add up", () => {
+  const dir = mkdtempSync(join(tmpdir(), "iostack-merge-"));
+  const good = {
+    scenario: "sunrpc-udp-slot-hang", patches: {}, knobs: {}, seeds: { first: 1, count: 5 },
+    counts: { ok: 3, hang: 2, corruption: 0, crash: 0, leak: 0 }, failing: [{ seed: 2, verdict: "hang", reason: "r" }, { seed: 4, verdict: "hang", reason: "r" }],
+  };
+  const refused = async (x: unknown, msg: RegExp) => {
+    const f = join(dir, "part.json");
+    writeFileSync(f, JSON.stringify(x));
+    const r = await cli("merge", f);
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(msg);
+  };
+
+  it("accepts a well-formed part", async () => {
+    const f = join(dir, "good.json");
+    writeFileSync(f, JSON.stringify(good));
+    expect((await cli("merge", f)).code).toBe(0);
+  });
+
+  it("negative or fractional counts, counts that do not add up, bad seeds, verdicts and scenarios", async () => {
+    await refused({ ...good, seeds: { first: 1, count: -5 } }, /whole numbers >= 0/);
+    await refused({ ...good, counts: { ...good.counts, ok: -3 } }, /counts must be whole numbers >= 0/);
+    await refused({ ...good, counts: { ...good.counts, ok: 1000 } }, /add up to 1002, not its 5 seeds/);
+    await refused({ ...good, failing: [{ seed: "a", verdict: "hang", reason: "r" }] }, /failing seed "a"/);
+    await refused({ ...good, failing: [{ seed: 2, verdict: "meh", reason: "r" }] }, /unknown verdict "meh"/);
+    await refused({ ...good, counts: { ...good.counts, meh: 0 } }, /unknown verdict 'meh'/);
+    await refused({ ...good, scenario: "nope" }, /unknown scenario 'nope'/);
+  });
+
+  it("a device or an oversized file", async () => {
+    const r = await cli("merge", "/dev/zero");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\/dev\/zero: not a regular file/);
+  });
+});
+
 describe("shards", () => {
   const part = (first: number, count: number, hang: number[]): SweepResult => {
     const counts = emptyCounts();
@@ -102,7 +184,8 @@ describe("with the lab's scenarios", () => {
   it("run --json twice gives the same traceHash, in the contract's shape", async () => {
     const a = JSON.parse((await cli("run", id(), "--json", "--seed", "5")).out);
     const b = JSON.parse((await cli("run", id(), "--json", "--seed", "5")).out);
-    expect(Object.keys(a).sort()).toEqual(["events", "evidence", "knobs", "patches", "reason", "scenario", "seed", "simTimeNs", "traceHash", "verdict"]);
+    expect(Object.keys(a).sort()).toEqual(["events", "evidence", "knobs", "patches", "reason", "scenario", "seed", "simTimeNs", "status", "traceHash", "verdict"]);
+    expect(["complete", "hang-detected"]).toContain(a.status);
     expect(a.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(b.traceHash).toBe(a.traceHash);
   });
