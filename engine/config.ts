@@ -147,6 +147,7 @@ export function validateConfig(input: ConfigInput): RunConfig {
   }
   const knobs = defaultKnobs(spec);
   for (const [name, v] of Object.entries(input.knobs ?? {})) knobs[name] = parseKnob(spec, name, v);
+  spec.checkKnobs?.(knobs);
   const seed = input.seed === undefined ? 1 : parseSeed(input.seed);
   return { scenario: spec.id, patches, knobs, seed };
 }
@@ -157,4 +158,19 @@ export function knobNumber(spec: ScenarioSpec, name: string, v: KnobValue): numb
   if (k.type === "enum") return k.values!.indexOf(v as string);
   if (k.type === "bool") return v ? 1 : 0;
   return v as number;
+}
+
+// The NFS models keep at most `maxChunks` wsize chunks per file (asm/nfs/writeback.ts
+// CPF): a file of `sizeMb` MiB needs sizeMb * 1024 / wsize_kb of them.
+export const CHUNKS_PER_FILE = 512;
+
+export function checkChunks(spec: ScenarioSpec, knobs: Record<string, KnobValue>, sizeMb: string, wsizeKb: string): void {
+  const mb = knobs[sizeMb] as number, kb = knobs[wsizeKb] as number;
+  if (Math.floor((mb * 1024) / kb) <= CHUNKS_PER_FILE) return;
+  const maxMb = (CHUNKS_PER_FILE * kb) / 1024;
+  const needKb = Math.ceil((mb * 1024) / CHUNKS_PER_FILE);
+  const kbMax = spec.knobs.find((k) => k.name === wsizeKb)?.max ?? Infinity;
+  throw new ConfigError(`knob ${sizeMb}`,
+    `knob ${sizeMb}=${mb} with ${wsizeKb}=${kb}: the model keeps at most ${CHUNKS_PER_FILE} WRITEs of ${wsizeKb} per file, ` +
+    `so ${sizeMb} can be at most ${maxMb} now${needKb <= kbMax ? ` (or raise ${wsizeKb} to ${needKb})` : ""}`);
 }

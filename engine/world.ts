@@ -32,6 +32,7 @@ export interface RunDetails extends RunResult {
 
 export interface WorldOptions {
   traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
+  limitSearch?: boolean;     // on a model limit, look for the largest value that works (default on)
   costBudget?: number;       // units of work before the run is cut (default: the module's, ~5 s)
 }
 
@@ -45,7 +46,7 @@ export class World {
   private x: CoreExports;
   private details?: RunDetails;
 
-  private constructor(module: WebAssembly.Module, config: RunConfig, opts: WorldOptions) {
+  private constructor(private module: WebAssembly.Module, config: RunConfig, private opts: WorldOptions) {
     this.spec = requireScenario(config.scenario);
     this.config = config;
     this.x = instantiate(module);
@@ -77,8 +78,39 @@ export class World {
     } catch (e) {
       if (!(e instanceof SimAbort)) throw e;
       const what = e.message.replace(/^simulation aborted: /, "");
-      throw new ConfigError("knobs", `${this.config.scenario}: this configuration is beyond the model's limits (${what}); use a smaller workload`);
+      const beyond = `${this.config.scenario}: this configuration is beyond the model's limits (${what})`;
+      const knob = Object.entries(this.spec.limitKnobs ?? {}).find(([m]) => what.includes(m))?.[1];
+      if (!knob) throw new ConfigError("knobs", `${beyond}; use a smaller workload`);
+      if (this.opts.limitSearch === false) throw new ConfigError(`knob ${knob}`, `${beyond}; lower ${knob}`);
+      const best = this.largestThatWorks(knob);
+      throw new ConfigError(`knob ${knob}`, best === undefined
+        ? `${beyond}; even the smallest ${knob} is too much with the other knobs as they are`
+        : `${beyond}; with the other knobs as they are, ${knob} works up to ${best} (now ${this.config.knobs[knob]})`);
     }
+  }
+
+  // Bisects `knob` between its minimum and its value now for the largest value whose run
+  // stays within the model's limits (each probe is a whole run, under the cost budget).
+  private largestThatWorks(knob: string): number | undefined {
+    const k = this.spec.knobs.find((x) => x.name === knob)!;
+    const works = (v: number) => {
+      try {
+        World.create(this.module, { ...this.config, knobs: { ...this.config.knobs, [knob]: v } }, { ...this.opts, traceCapacity: 0, limitSearch: false }).run();
+        return true;
+      } catch (e) {
+        if (e instanceof ConfigError) return false;
+        throw e;
+      }
+    };
+    let lo = k.min ?? 0, hi = this.config.knobs[knob] as number;
+    if (!works(lo)) return undefined;
+    const step = k.type === "int" ? 1 : Math.max(hi * 1e-3, 1e-6);
+    while (hi - lo > step) {
+      const mid = k.type === "int" ? Math.floor((lo + hi) / 2) : Number(((lo + hi) / 2).toPrecision(4));
+      if (mid <= lo || mid >= hi) break;
+      if (works(mid)) lo = mid; else hi = mid;
+    }
+    return lo;
   }
 
   // Validates `input` (throws ConfigError naming the field) and builds the world.

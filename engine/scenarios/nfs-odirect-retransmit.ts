@@ -195,4 +195,5 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
   views: ["trace", "evidence", "wire", "metrics"],
   describe: describeNfs,
   pcap: (raw: any) => nfsPcap(raw.model?.capture ?? { packets: [] }),
+  limitKnobs: { "too many": "duration_s" },
 };

@@ -96,6 +96,11 @@ export interface ScenarioSpec {
   describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described;
   // The model's snapshot (state at the UI's cursor) as blocks: the State and Tasks views.
   snapshotBlocks?(model: any, ctx: DescribeContext): EvidenceBlock[];
+  // Limits between knobs that no single range can say (throws a ConfigError naming both).
+  checkKnobs?(knobs: Record<string, KnobValue>): void;
+  // A model limit (its abort message) -> the knob whose value drives it: the error then
+  // says the largest value of that knob that works with the others as they are.
+  limitKnobs?: Record<string, string>;
   // Wire capture of the finished run (libpcap bytes), from the raw evidence.
   pcap?(raw: any, ctx: DescribeContext): Uint8Array;
 }
