@@ -174,3 +174,16 @@ export function checkChunks(spec: ScenarioSpec, knobs: Record<string, KnobValue>
     `knob ${sizeMb}=${mb} with ${wsizeKb}=${kb}: the model keeps at most ${CHUNKS_PER_FILE} WRITEs of ${wsizeKb} per file, ` +
     `so ${sizeMb} can be at most ${maxMb} now${needKb <= kbMax ? ` (or raise ${wsizeKb} to ${needKb})` : ""}`);
 }
+
+// The CLI arguments that give `c` again: `<scenario> --seed N` and every patch and knob
+// that differs from its default (for reproducer lines: `npx iostack run ${cliArgs(c)}`).
+export function cliArgs(c: RunConfig): string {
+  const spec = requireScenario(c.scenario);
+  const args = [`${c.scenario} --seed ${c.seed}`];
+  for (const p of spec.patches) if (c.patches[p.id] !== p.default) args.push(`--patch ${p.id}=${c.patches[p.id] ? "on" : "off"}`);
+  for (const k of spec.knobs) {
+    const v = c.knobs[k.name];
+    if (v !== k.default) args.push(`--knob ${k.name}=${k.type === "bool" ? (v ? "on" : "off") : v}`);
+  }
+  return args.join(" ");
+}

@@ -5,12 +5,14 @@
 import { World, runOnce, contractResult } from "../world";
 import type { RunDetails } from "../world";
 import type { ConfigInput, RunConfig } from "../config";
-import { validateConfig } from "../config";
+import { cliArgs, validateConfig } from "../config";
+import { PcapWriter } from "../export/pcap";
 import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
+const PCAP_CAP_BYTES = 128 << 20;
 
 export interface Lane { ent: number; label: string; kind: string }
 
@@ -219,9 +221,26 @@ export class Session {
     return this.current();
   }
 
+  // The capture, up to PCAP_CAP_BYTES: past that the worker stops building it (a 3600 s
+  // run's is 614 MB) and says to export it from the CLI, which streams it to a file.
   pcap(): Uint8Array | null {
     const w = this.current();
-    return w.spec.pcap ? w.spec.pcap(w.rawEvidence(), w.describeContext()) : null;
+    if (!w.spec.pcap) return null;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const writer = new PcapWriter((b) => {
+      size += b.length;
+      if (size > PCAP_CAP_BYTES) {
+        throw new Error(`the capture is over ${PCAP_CAP_BYTES >> 20} MiB, more than the lab builds in the browser; export it with the CLI, which streams it to a file: npx iostack export pcap ${cliArgs(w.config)} -o capture.pcap`);
+      }
+      parts.push(b);
+    });
+    w.spec.pcap(w.rawEvidence(), w.describeContext(), writer);
+    writer.bytes();
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
   }
 
   runJson(): string {

@@ -12,6 +12,8 @@ import { SCENARIOS } from "../catalog";
 import { ConfigError, MAX_SEED, parseSeed, parseWhole, requireScenario, validateConfig } from "../config";
 import type { ConfigInput, RunConfig } from "../config";
 import { World, contractResult } from "../world";
+import { PcapWriter } from "../export/pcap";
+import { perfettoTrace, writePerfettoJson } from "../export/perfetto";
 import type { RunDetails } from "../world";
 import { asSweepResult, mergeSweeps, shardRange } from "../sweep";
 import type { SweepResult } from "../sweep";
@@ -215,6 +217,9 @@ function mergeCmd(p: Parsed, out: (s: string) => void): number {
   return 0;
 }
 
+// A failed write of the output, told apart from a failure of the exporter itself.
+class OutputError extends Error {}
+
 const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
 
 async function exportCmd(p: Parsed, out: (s: string) => void): Promise<number> {
@@ -230,21 +235,24 @@ async function exportCmd(p: Parsed, out: (s: string) => void): Promise<number> {
   // Open the file before the run: a bad path fails at once, not after it.
   let fd: number;
   try { fd = openSync(file, "w"); } catch (e) { throw new ConfigError("output", `cannot write '${file}' (${errText(e)})`); }
+  let bytes = 0;
+  // Chunks go to the file as they are made: memory stays bounded whatever the run's length.
+  const sink = (b: Uint8Array) => {
+    try { for (let o = 0; o < b.length; ) o += writeSync(fd, b, o); } catch (e) { throw new OutputError(`cannot write '${file}' (${errText(e)})`); }
+    bytes += b.length;
+  };
   try {
-    const w = World.create(loadModule(), cfg);
+    // A capture reads the evidence, not the trace: keep none.
+    const w = World.create(loadModule(), cfg, format === "pcap" ? { traceCapacity: 0 } : {});
     w.run();
-    let bytes: Uint8Array;
     try {
-      if (format === "pcap") bytes = spec.pcap!(w.rawEvidence(), w.describeContext());
-      else {
-        const { perfettoTrace } = await import("../export/perfetto");
-        bytes = new TextEncoder().encode(JSON.stringify(perfettoTrace(w)));
-      }
+      if (format === "pcap") spec.pcap!(w.rawEvidence(), w.describeContext(), new PcapWriter(sink));
+      else writePerfettoJson(perfettoTrace(w), sink);
     } catch (e) {
+      if (e instanceof OutputError) throw new ConfigError("output", e.message);
       throw new ConfigError("export", `the ${format} exporter failed for this run of ${scenario}: ${errText(e)}`);
     }
-    try { for (let o = 0; o < bytes.length; ) o += writeSync(fd, bytes, o); } catch (e) { throw new ConfigError("output", `cannot write '${file}' (${errText(e)})`); }
-    out(`wrote ${file} (${bytes.length} bytes)`);
+    out(`wrote ${file} (${bytes} bytes)`);
   } finally {
     closeSync(fd);
   }

@@ -1,14 +1,17 @@
 // The iostack CLI: bad input gets one clear line and exit code 2; shards merge exactly.
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../cli/main";
 import { mergeSweeps, shardRange, emptyCounts } from "../sweep";
 import type { SweepResult } from "../sweep";
 import { SCENARIOS } from "../catalog";
-import "../node/load";
+import { loadModule } from "../node/load";
+import { World } from "../world";
+import { perfettoTrace } from "../export/perfetto";
+import { nfsOdirectRetransmit as nfsOdirect } from "../scenarios/nfs-odirect-retransmit";
 
 async function cli(...argv: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -98,6 +101,29 @@ describe("every bad input is one line on stderr and exit 2", () => {
     const r = await cli("run", id, ...flags, "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).knobs.timeo).toBe(600);
+  });
+});
+
+describe("exports stream to the file", () => {
+  it("the streamed pcap and Perfetto JSON equal the ones built whole", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iostack-export-"));
+    const argv = ["nfs-odirect-retransmit", "--seed", "3", "--knob", "write_kb=64", "--knob", "concurrency=16"];
+    const pcapFile = join(dir, "x.pcap"), jsonFile = join(dir, "x.json");
+    expect((await cli("export", "pcap", ...argv, "-o", pcapFile)).code).toBe(0);
+    expect((await cli("export", "perfetto", ...argv, "-o", jsonFile)).code).toBe(0);
+    const w = World.create(loadModule(), { scenario: argv[0], seed: 3, knobs: { write_kb: 64, concurrency: 16 } });
+    w.run();
+    const whole = nfsOdirect.pcap!(w.rawEvidence(), w.describeContext());
+    const streamed = readFileSync(pcapFile);
+    expect(whole.length).toBeGreaterThan(2 << 20);   // more than one chunk
+    expect(Buffer.compare(streamed, Buffer.from(whole))).toBe(0);
+    expect(JSON.parse(readFileSync(jsonFile, "utf8"))).toEqual(JSON.parse(JSON.stringify(perfettoTrace(w))));
+  });
+
+  it("a write that fails midway is one line and exit 2", async () => {
+    const r = await cli("export", "pcap", "nfs-odirect-retransmit", "-o", "/dev/full");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("iostack export: cannot write '/dev/full' (ENOSPC)");
   });
 });
 

@@ -5,7 +5,7 @@
 // prints the count per outcome class, the slowest configurations, and a reproducer
 // command line for every failure (exit 1 if there is one).
 import { SCENARIOS } from "../catalog";
-import { ConfigError, MAX_SEED } from "../config";
+import { ConfigError, MAX_SEED, cliArgs } from "../config";
 import type { RunConfig } from "../config";
 import { World } from "../world";
 import type { WorldOptions } from "../world";
@@ -52,14 +52,7 @@ export function fuzzConfig(seed: number, i: number): RunConfig {
 }
 
 export function reproducer(c: RunConfig): string {
-  const spec = SCENARIOS.find((s) => s.id === c.scenario)!;
-  const args = [`npx iostack run ${c.scenario} --seed ${c.seed}`];
-  for (const p of spec.patches) if (c.patches[p.id] !== p.default) args.push(`--patch ${p.id}=${c.patches[p.id] ? "on" : "off"}`);
-  for (const k of spec.knobs) {
-    const v = c.knobs[k.name];
-    if (v !== k.default) args.push(`--knob ${k.name}=${k.type === "bool" ? (v ? "on" : "off") : v}`);
-  }
-  return args.join(" ");
+  return `npx iostack run ${cliArgs(c)}`;
 }
 
 export type Outcome =
