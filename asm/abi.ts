@@ -11,7 +11,7 @@ import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "
 import { benchHeap } from "./kernel/events";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
-  evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget,
+  evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget, costBudgetUnits,
 } from "./kernel/world";
 import { jPtr } from "./kernel/json";
 
@@ -45,6 +45,7 @@ export function time_limit_ns(): f64 { return <f64>timeLimitNs(); }
 export function events(): f64 { return <f64>eventCount(); }
 export function cost(): f64 { return <f64>costSpent(); }
 export function set_cost_budget(n: f64): void { setCostBudget(<i64>n); }
+export function cost_budget(): f64 { return <f64>costBudgetUnits(); }
 export function verdict(): i32 { return getVerdict(); }
 export function status(): i32 { return runStatus(); }
 export function finished(): i32 { return worldFinished() ? 1 : 0; }

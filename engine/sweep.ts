@@ -1,11 +1,11 @@
 // Seed sweeps: run one configuration over a range of seeds and count verdicts. The
 // same code runs in a Node worker thread, in a browser worker, or inline; a large
 // sweep is split into disjoint contiguous slices (shards) whose results merge exactly.
-import { isCut, runOnce } from "./world";
+import { runOnce } from "./world";
 import type { RunConfig } from "./config";
 import { ConfigError, MAX_SEED } from "./config";
 import { SCENARIOS } from "./catalog";
-import { VERDICTS } from "./wasm";
+import { VERDICTS, isCut } from "./wasm";
 import type { RunStatus, Verdict } from "./wasm";
 import type { KnobValue } from "./scenarios/types";
 

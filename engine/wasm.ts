@@ -25,6 +25,7 @@ export interface CoreExports {
   events(): number;
   cost(): number;
   set_cost_budget(n: number): void;
+  cost_budget(): number;
   verdict(): number;
   status(): number;
   finished(): number;
@@ -56,6 +57,12 @@ export type Verdict = (typeof VERDICTS)[number];
 // stopped from the UI never reaches the module's end).
 export const RUN_STATUS = ["paused", "complete", "time-limit", "event-budget", "hang-detected", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUS)[number];
+
+// A run that did not reach its own end: its verdict is what the detectors had found when
+// it stopped, not a finding about the configuration.
+export function isCut(s: RunStatus): boolean {
+  return s === "time-limit" || s === "event-budget" || s === "cancelled";
+}
 
 export class SimAbort extends Error {}
 

@@ -5,7 +5,7 @@
 import * as Comlink from "comlink";
 import "./scenarios/index";
 import { Session, sweepChunk } from "./browser/session";
-import type { TraceFilter } from "./browser/session";
+import type { RunProgress, TraceFilter } from "./browser/session";
 import type { ConfigInput } from "./config";
 import { ConfigError } from "./config";
 
@@ -41,7 +41,7 @@ async function load(wasmUrl: string): Promise<void> {
 
 const api = {
   load,
-  run: wrap((input: ConfigInput) => ready().run(input)),
+  run: wrap((input: ConfigInput, onProgress?: (p: RunProgress) => void) => ready().run(input, onProgress)),
   timeline: wrap((t0: number, t1: number, bins: number) => {
     const tl = ready().timeline(t0, t1, bins);
     return Comlink.transfer(tl, [tl.counts.buffer, tl.cats.buffer]);

@@ -1,7 +1,7 @@
 // The host API, the same in a Web Worker (through Comlink) and in Node: create a world
 // from a validated config, run it (all at once, by events, or up to a time), read the
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
-import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
+import { instantiate, isCut, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
 import type { CoreExports, NameTable, RunStatus, Verdict } from "./wasm";
 import { ConfigError, knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
@@ -122,6 +122,7 @@ export class World {
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }
   get cost(): number { return this.x.cost(); }
+  get costBudget(): number { return this.x.cost_budget(); }
   get timeLimitNs(): number { return this.x.time_limit_ns(); }
 
   // Runs at most `maxEvents` more events; returns true when the run is over.
@@ -139,8 +140,12 @@ export class World {
     return this.finished;
   }
 
-  run(): RunDetails {
-    while (!this.finished) this.guard(() => this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER));
+  // Runs to the end; `onSlice` is called after each slice of events (progress).
+  run(onSlice?: (w: World) => void): RunDetails {
+    while (!this.finished) {
+      this.guard(() => this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER));
+      onSlice?.(this);
+    }
     return this.result();
   }
 
@@ -250,11 +255,6 @@ export function contractResult(d: RunDetails): RunResult {
   return { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash };
 }
 
-// A run that did not reach its own end: its verdict is what the detectors had found when
-// it stopped, not a finding about the configuration.
-export function isCut(s: RunStatus): boolean {
-  return s === "time-limit" || s === "event-budget" || s === "cancelled";
-}
 
 const secs = (ns: number) => `${(ns / 1e9).toFixed(3)} s`;
 

@@ -59,6 +59,7 @@ export function setCostBudget(n: i64): void { costBudget = n; }
 // cut at the next event anyway, and reported as such.
 @inline export function costExhausted(): bool { return cost >= costBudget; }
 export function costSpent(): i64 { return cost; }
+export function costBudgetUnits(): i64 { return costBudget; }
 export function setStopOnHung(on: bool): void { stopOnHung = on; }
 export function timeLimitNs(): i64 { return timeLimit; }
 export function eventCount(): i64 { return events; }

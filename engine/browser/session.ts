@@ -47,6 +47,9 @@ export interface SnapshotView {
   blocks: EvidenceBlock[];
 }
 
+// How far a run is: it ends at its time limit or its cost budget, whichever comes first.
+export interface RunProgress { simNs: number; limitNs: number; cost: number; costBudget: number }
+
 export interface SweepRow { seed: number; verdict: string; reason: string; simTimeNs: number; traceHash: string }
 
 export class Session {
@@ -63,9 +66,10 @@ export class Session {
 
   constructor(private module: WebAssembly.Module) {}
 
-  run(input: ConfigInput): RunView {
+  // `onProgress` hears how far the run is, after each slice of about a million events.
+  run(input: ConfigInput, onProgress?: (p: RunProgress) => void): RunView {
     const world = World.create(this.module, input);
-    const details = world.run();
+    const details = world.run(onProgress && ((w) => onProgress({ simNs: w.now, limitNs: w.timeLimitNs, cost: w.cost, costBudget: w.costBudget })));
     this.finished = world;
     this.scrub = undefined;
     this.filtered = null;
