@@ -13,6 +13,7 @@ import type { EvidenceBlock } from "../scenarios/types";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
 const PCAP_CAP_BYTES = 128 << 20;
+const MAX_CHECKPOINTS = 4;
 
 export interface Lane { ent: number; label: string; kind: string }
 
@@ -54,7 +55,9 @@ export interface SweepRow { seed: number; verdict: string; reason: string; simTi
 
 export class Session {
   private finished?: World;
-  private scrub?: World;
+  // Worlds re-run part way, for the state at the cursor: each is a checkpoint that a later
+  // cursor can run forward from, most recently used last.
+  private scrubs: World[] = [];
   private view?: RunView;
   private t = new Float64Array(0);
   private ent = new Int32Array(0);
@@ -71,7 +74,7 @@ export class Session {
     const world = World.create(this.module, input);
     const details = world.run(onProgress && ((w) => onProgress({ simNs: w.now, limitNs: w.timeLimitNs, cost: w.cost, costBudget: w.costBudget })));
     this.finished = world;
-    this.scrub = undefined;
+    this.scrubs = [];
     this.filtered = null;
     const entities = world.entities();
     const lanes: Lane[] = entities.map((e) => ({ ent: e.id, label: e.pid ? `${e.comm}:${e.pid}` : e.comm, kind: e.kind }));
@@ -202,14 +205,30 @@ export class Session {
     return i >= 0 ? this.t[i] : 0;
   }
 
-  // The state at simulated time t: a second world re-run up to t (forward from where it is,
-  // or from the start when the cursor moved back), then the model's snapshot blocks.
+  // The world whose state answers for time t: the finished run itself at or after its end;
+  // else the checkpoint latest at or before t, run forward; only when every checkpoint is
+  // past t does a world start again from 0 (it then becomes a checkpoint too).
+  private worldAt(tNs: number): World {
+    const w = this.current();
+    if (tNs >= w.now) return w;
+    let best = -1;
+    this.scrubs.forEach((s, i) => { if (s.now <= tNs && (best < 0 || s.now > this.scrubs[best].now)) best = i; });
+    let s: World;
+    if (best >= 0) s = this.scrubs.splice(best, 1)[0];
+    else {
+      s = World.create(this.module, w.config, { traceCapacity: 1 });
+      if (this.scrubs.length >= MAX_CHECKPOINTS) this.scrubs.shift();
+    }
+    this.scrubs.push(s);
+    s.runUntil(tNs);
+    return s;
+  }
+
+  // The state at simulated time t, with the model's snapshot blocks.
   snapshotAt(tNs: number): SnapshotView {
     const w = this.current();
     tNs = Math.floor(tNs);    // World.runUntil never returns for a fractional time (now is whole ns)
-    if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1 });
-    this.scrub.runUntil(tNs);
-    const snap = this.scrub.snapshot();
+    const snap = this.worldAt(tNs).snapshot();
     const ctx = { entities: snap.entities, simTimeNs: snap.time, patches: w.config.patches, knobs: w.config.knobs };
     let blocks: EvidenceBlock[] = [];
     try {
