@@ -10,6 +10,7 @@ import { PcapWriter } from "../export/pcap";
 import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
+import type { RunStatus } from "../wasm";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
 const PCAP_CAP_BYTES = 128 << 20;
@@ -51,7 +52,7 @@ export interface SnapshotView {
 // How far a run is: it ends at its time limit or its cost budget, whichever comes first.
 export interface RunProgress { simNs: number; limitNs: number; cost: number; costBudget: number }
 
-export interface SweepRow { seed: number; verdict: string; reason: string; simTimeNs: number; traceHash: string }
+export interface SweepRow { seed: number; verdict: string; status: RunStatus; reason: string; simTimeNs: number; traceHash: string }
 
 export class Session {
   private finished?: World;
@@ -276,6 +277,6 @@ export function sweepChunk(module: WebAssembly.Module, input: ConfigInput, seeds
   const base = validateConfig(input);
   return seeds.map((seed) => {
     const d = runOnce(module, { ...base, seed }, { traceCapacity: 0 });
-    return { seed, verdict: d.verdict, reason: d.reason, simTimeNs: d.simTimeNs, traceHash: d.traceHash };
+    return { seed, verdict: d.verdict, status: d.status, reason: d.reason, simTimeNs: d.simTimeNs, traceHash: d.traceHash };
   });
 }
