@@ -85,32 +85,44 @@ export class World {
       const best = this.largestThatWorks(knob);
       throw new ConfigError(`knob ${knob}`, best === undefined
         ? `${beyond}; even the smallest ${knob} is too much with the other knobs as they are`
-        : `${beyond}; with the other knobs as they are, ${knob} works up to ${best} (now ${this.config.knobs[knob]})`);
+        : `${beyond}; with the other knobs as they are, ${knob} works up to ${best.exact ? "" : "at least "}${best.value} (now ${this.config.knobs[knob]})`);
     }
   }
 
   // Bisects `knob` between its minimum and its value now for the largest value whose run
-  // stays within the model's limits (each probe is a whole run, under the cost budget).
-  private largestThatWorks(knob: string): number | undefined {
+  // stays within the model's limits. The probes share one cost budget (the run's own), so
+  // the search costs at most about one more run; when it runs out, the value found so far
+  // is a lower bound.
+  private largestThatWorks(knob: string): { value: number; exact: boolean } | undefined {
     const k = this.spec.knobs.find((x) => x.name === knob)!;
-    const works = (v: number) => {
+    let left = this.costBudget;
+    // true: within the limits; false: aborted; undefined: the shared budget ran out first
+    const works = (v: number): boolean | undefined => {
+      if (left <= 0) return undefined;
+      let w: World | undefined;
       try {
-        World.create(this.module, { ...this.config, knobs: { ...this.config.knobs, [knob]: v } }, { ...this.opts, traceCapacity: 0, limitSearch: false }).run();
-        return true;
+        w = World.create(this.module, { ...this.config, knobs: { ...this.config.knobs, [knob]: v } }, { ...this.opts, traceCapacity: 0, limitSearch: false, costBudget: left });
+        return w.run().status === "event-budget" ? undefined : true;
       } catch (e) {
-        if (e instanceof ConfigError) return false;
-        throw e;
+        if (!(e instanceof ConfigError)) throw e;
+        return false;
+      } finally {
+        left -= w?.cost ?? 0;
       }
     };
     let lo = k.min ?? 0, hi = this.config.knobs[knob] as number;
-    if (!works(lo)) return undefined;
+    const atMin = works(lo);
+    if (atMin === false) return undefined;
+    if (atMin === undefined) return { value: lo, exact: false };
     const step = k.type === "int" ? 1 : Math.max(hi * 1e-3, 1e-6);
     while (hi - lo > step) {
       const mid = k.type === "int" ? Math.floor((lo + hi) / 2) : Number(((lo + hi) / 2).toPrecision(4));
       if (mid <= lo || mid >= hi) break;
-      if (works(mid)) lo = mid; else hi = mid;
+      const ok = works(mid);
+      if (ok === undefined) return { value: lo, exact: false };
+      if (ok) lo = mid; else hi = mid;
     }
-    return lo;
+    return { value: lo, exact: true };
   }
 
   // Validates `input` (throws ConfigError naming the field) and builds the world.
