@@ -13,7 +13,7 @@ import { ConfigError, MAX_SEED, parseSeed, parseWhole, requireScenario, validate
 import type { ConfigInput, RunConfig } from "../config";
 import { World, contractResult } from "../world";
 import { PcapWriter } from "../export/pcap";
-import { perfettoTrace, writePerfettoJson } from "../export/perfetto";
+import { writePerfettoJson } from "../export/perfetto";
 import type { RunDetails } from "../world";
 import { asSweepResult, mergeSweeps, shardRange } from "../sweep";
 import type { SweepResult } from "../sweep";
@@ -247,7 +247,7 @@ async function exportCmd(p: Parsed, out: (s: string) => void): Promise<number> {
     w.run();
     try {
       if (format === "pcap") spec.pcap!(w.rawEvidence(), w.describeContext(), new PcapWriter(sink));
-      else writePerfettoJson(perfettoTrace(w), sink);
+      else writePerfettoJson(w, sink);
     } catch (e) {
       if (e instanceof OutputError) throw new ConfigError("output", e.message);
       throw new ConfigError("export", `the ${format} exporter failed for this run of ${scenario}: ${errText(e)}`);
