@@ -184,7 +184,7 @@ function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): vo
   for (const v of VERDICTS) out(`  ${v.padEnd(10)} ${String(r.counts[v]).padStart(7)}  ${pct(r.counts[v])}`);
   for (const [why, k] of Object.entries(r.cut ?? {})) if (k) out(`  cut by ${why}: ${k} (${pct(k)}), not counted above`);
   const show = r.failing.slice(0, 10);
-  if (show.length) out(`first failing seeds: ${show.map((f) => `${f.seed} (${f.status ?? f.verdict})`).join(", ")}`);
+  if (show.length) out(`first failing or cut seeds: ${show.map((f) => `${f.seed} (${f.status ?? f.verdict})`).join(", ")}`);
 }
 
 // A sweep result of a million seeds with every one failing is ~100 MB of JSON; anything

@@ -4,6 +4,8 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { instantiate } from "../wasm";
 import { loadModule } from "../node/load";
 import { World } from "../world";
+import { validateConfig } from "../config";
+import { sweepRange } from "../sweep";
 import { SCENARIOS } from "../catalog";
 import type { ScenarioSpec } from "../scenarios/types";
 import { recordAt, formatRecord } from "../trace";
@@ -274,6 +276,14 @@ describe("threads, CPUs and khungtaskd", () => {
     expect(r.status).toBe("event-budget");
     expect(r.events).toBe(10000);
     expect(r.reason).toMatch(/^cut short by the cost budget \(10000 events, 10000 units of work\).*not a clean run/);
+  });
+
+  it("a sweep counts cut runs apart from the verdicts, and lists them with their status", () => {
+    const base = validateConfig({ scenario: "kernel-probe", knobs: { "probe.spin": 1, "probe.budget": 1000 } });
+    const r = sweepRange(mod(), base, 1, 3);
+    expect(r.cut).toEqual({ "time-limit": 0, "event-budget": 3 });
+    expect(Object.values(r.counts).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(r.failing.map((f) => [f.seed, f.status])).toEqual([[1, "event-budget"], [2, "event-budget"], [3, "event-budget"]]);
   });
 
   it("counts work a model charges inside an event against the same budget", () => {
