@@ -57,11 +57,14 @@ const api = {
   }),
   runJson: wrap(() => ready().runJson()),
   hasPerfetto: () => Object.keys(perfettoModules).length > 0,
-  async perfetto(): Promise<string | null> {
+  // A Blob from the exporter's chunks: never one string of the whole trace.
+  async perfetto(): Promise<Blob | null> {
     const loader = Object.values(perfettoModules)[0];
     if (!loader) return null;
-    const { perfettoTrace } = (await loader()) as { perfettoTrace(w: unknown): unknown };
-    return JSON.stringify(perfettoTrace(ready().world));
+    const { writePerfettoJson } = (await loader()) as typeof import("./export/perfetto");
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    writePerfettoJson(ready().world, (b) => parts.push(b as Uint8Array<ArrayBuffer>));
+    return new Blob(parts, { type: "application/json" });
   },
   sweep: wrap((input: ConfigInput, seeds: number[]) => {
     if (!module) throw new Error("the simulation module is not loaded");
