@@ -247,15 +247,15 @@ export class Session {
 
   // The capture, up to PCAP_CAP_BYTES: past that the worker stops building it (a 3600 s
   // run's is 614 MB) and says to export it from the CLI, which streams it to a file.
-  pcap(): Uint8Array | null {
+  pcap(capBytes = PCAP_CAP_BYTES): Uint8Array | null {
     const w = this.current();
     if (!w.spec.pcap) return null;
     const parts: Uint8Array[] = [];
     let size = 0;
     const writer = new PcapWriter((b) => {
       size += b.length;
-      if (size > PCAP_CAP_BYTES) {
-        throw new Error(`the capture is over ${PCAP_CAP_BYTES >> 20} MiB, more than the lab builds in the browser; export it with the CLI, which streams it to a file: npx iostack export pcap ${cliArgs(w.config)} -o capture.pcap`);
+      if (size > capBytes) {
+        throw new Error(`the capture is over ${capBytes >> 20} MiB, more than the lab builds in the browser; export it with the CLI, which streams it to a file: npx iostack export pcap ${cliArgs(w.config)} -o capture.pcap`);
       }
       parts.push(b);
     });

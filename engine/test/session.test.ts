@@ -24,6 +24,14 @@ describe("state at the cursor", () => {
     create.mockRestore();
   });
 
+  it("builds a capture up to its cap, and past it names the CLI line that streams it", () => {
+    const s = new Session(loadModule());
+    s.run({ scenario: "nfs-odirect-retransmit", seed: 2, knobs: { write_kb: 64, concurrency: 16 } });
+    const whole = s.pcap()!;
+    expect(whole.length).toBeGreaterThan(2 << 20);
+    expect(() => s.pcap(1 << 20)).toThrow(/^the capture is over 1 MiB.*: npx iostack export pcap nfs-odirect-retransmit --seed 2 --knob write_kb=64 --knob concurrency=16 -o capture\.pcap$/);
+  });
+
   it("reports progress while it runs", () => {
     const s = new Session(loadModule());
     const seen: number[] = [];
