@@ -12,7 +12,7 @@ import { benchHeap } from "./kernel/events";
 import { prngSeed } from "./kernel/prng";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
-  evidenceJson, timeLimitNs, entitiesOnlyJson,
+  evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget, costBudgetUnits,
 } from "./kernel/world";
 import { jPtr } from "./kernel/json";
 
@@ -44,6 +44,9 @@ export function run(maxEvents: f64, until: f64): i32 {
 export function now_ns(): f64 { return <f64>now; }
 export function time_limit_ns(): f64 { return <f64>timeLimitNs(); }
 export function events(): f64 { return <f64>eventCount(); }
+export function cost(): f64 { return <f64>costSpent(); }
+export function set_cost_budget(n: f64): void { setCostBudget(<i64>n); }
+export function cost_budget(): f64 { return <f64>costBudgetUnits(); }
 export function verdict(): i32 { return getVerdict(); }
 export function status(): i32 { return runStatus(); }
 export function finished(): i32 { return worldFinished() ? 1 : 0; }

@@ -58,12 +58,29 @@ export function requireScenario(id: string): ScenarioSpec {
   return spec;
 }
 
-export function parseSeed(v: unknown, field = "seed"): number {
-  const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_SEED) {
-    throw new ConfigError(field, `${field} must be a whole number from 0 to ${MAX_SEED}, got '${String(v)}'`);
+// The one number syntax of every numeric input (knobs, seeds, counts, shards, URL values):
+// decimal, optional sign, fraction and exponent (12, -3, 0.25, 1e-6). No hex, no
+// "Infinity", no blanks inside: `--knob timeo=0x10` and `--seed 0x10` are both refused.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+export function parseNumber(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string") return NaN;
+  const t = v.trim();
+  return NUMBER.test(t) ? Number(t) : NaN;
+}
+
+// A whole number in [min, max] (max at most 2^53 - 1, where integers stay exact).
+export function parseWhole(v: unknown, field: string, min = 0, max = MAX_SEED): number {
+  const n = parseNumber(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, `${field} must be a whole number from ${min} to ${max}, got '${String(v)}'`);
   }
   return n;
+}
+
+export function parseSeed(v: unknown, field = "seed"): number {
+  return parseWhole(v, field, 0, MAX_SEED);
 }
 
 // Parses and range-checks one knob value (from a number, a boolean, or text).
@@ -91,7 +108,7 @@ function checkKnob(k: KnobSpec, v: unknown): KnobValue {
       throw new ConfigError(field, `knob ${k.name} must be one of ${k.values!.join(", ")}, got '${String(v)}'`);
     }
     default: {
-      const n = typeof text === "number" ? text : typeof text === "string" && text !== "" ? Number(text) : NaN;
+      const n = parseNumber(text);
       if (!Number.isFinite(n)) throw new ConfigError(field, `knob ${k.name} must be a number, got '${String(v)}'`);
       if (k.type === "int" && !Number.isInteger(n)) throw new ConfigError(field, `knob ${k.name} must be a whole number, got '${String(v)}'`);
       if ((k.min !== undefined && n < k.min) || (k.max !== undefined && n > k.max)) {
@@ -130,6 +147,7 @@ export function validateConfig(input: ConfigInput): RunConfig {
   }
   const knobs = defaultKnobs(spec);
   for (const [name, v] of Object.entries(input.knobs ?? {})) knobs[name] = parseKnob(spec, name, v);
+  spec.checkKnobs?.(knobs);
   const seed = input.seed === undefined ? 1 : parseSeed(input.seed);
   return { scenario: spec.id, patches, knobs, seed };
 }
@@ -140,4 +158,32 @@ export function knobNumber(spec: ScenarioSpec, name: string, v: KnobValue): numb
   if (k.type === "enum") return k.values!.indexOf(v as string);
   if (k.type === "bool") return v ? 1 : 0;
   return v as number;
+}
+
+// The NFS models keep at most `maxChunks` wsize chunks per file (asm/nfs/writeback.ts
+// CPF): a file of `sizeMb` MiB needs sizeMb * 1024 / wsize_kb of them.
+export const CHUNKS_PER_FILE = 512;
+
+export function checkChunks(spec: ScenarioSpec, knobs: Record<string, KnobValue>, sizeMb: string, wsizeKb: string): void {
+  const mb = knobs[sizeMb] as number, kb = knobs[wsizeKb] as number;
+  if (Math.floor((mb * 1024) / kb) <= CHUNKS_PER_FILE) return;
+  const maxMb = (CHUNKS_PER_FILE * kb) / 1024;
+  const needKb = Math.ceil((mb * 1024) / CHUNKS_PER_FILE);
+  const kbMax = spec.knobs.find((k) => k.name === wsizeKb)?.max ?? Infinity;
+  throw new ConfigError(`knob ${sizeMb}`,
+    `knob ${sizeMb}=${mb} with ${wsizeKb}=${kb}: the model keeps at most ${CHUNKS_PER_FILE} WRITEs of ${wsizeKb} per file, ` +
+    `so ${sizeMb} can be at most ${maxMb} now${needKb <= kbMax ? ` (or raise ${wsizeKb} to ${needKb})` : ""}`);
+}
+
+// The CLI arguments that give `c` again: `<scenario> --seed N` and every patch and knob
+// that differs from its default (for reproducer lines: `npx iostack run ${cliArgs(c)}`).
+export function cliArgs(c: RunConfig): string {
+  const spec = requireScenario(c.scenario);
+  const args = [`${c.scenario} --seed ${c.seed}`];
+  for (const p of spec.patches) if (c.patches[p.id] !== p.default) args.push(`--patch ${p.id}=${c.patches[p.id] ? "on" : "off"}`);
+  for (const k of spec.knobs) {
+    const v = c.knobs[k.name];
+    if (v !== k.default) args.push(`--knob ${k.name}=${k.type === "bool" ? (v ? "on" : "off") : v}`);
+  }
+  return args.join(" ");
 }

@@ -5,14 +5,21 @@
 // seeds a sweep reports (the first REPORTED) are re-run for their reason.
 import { World } from "./world";
 import type { RunConfig } from "./config";
-import { ConfigError, defaultKnobs, defaultPatches, requireScenario } from "./config";
-import { Runner, VERDICTS, runnerOf } from "./wasm";
-import type { Verdict } from "./wasm";
+import { ConfigError, MAX_SEED, defaultKnobs, defaultPatches, requireScenario } from "./config";
+import { SCENARIOS } from "./catalog";
+import { Runner, VERDICTS, isCut, runnerOf } from "./wasm";
+import type { RunStatus, Verdict } from "./wasm";
 import type { KnobValue } from "./scenarios/types";
 import { formatRecord, recordAt } from "./trace";
 import { toParams } from "../ui/lib/urlstate";
 
-export interface SweepFailure { seed: number; verdict: Verdict; reason?: string; repro?: string[] }
+// A failing seed, or one whose run was cut short (then `status` says by what); reason and
+// reproduction only for the first REPORTED.
+export interface SweepFailure { seed: number; verdict: Verdict; reason?: string; repro?: string[]; status?: CutStatus }
+
+// Runs cut short are counted here, not under their verdict.
+export type CutStatus = Extract<RunStatus, "time-limit" | "event-budget">;
+export const CUT_STATUSES: CutStatus[] = ["time-limit", "event-budget"];
 
 // A seed run twice whose trace hashes differ, with the first divergent event when found.
 export interface Divergence { seed: number; event: number; hashes: [string, string]; first?: string[] }
@@ -23,6 +30,7 @@ export interface SweepResult {
   knobs: Record<string, KnobValue>;
   seeds: { first: number; count: number };
   counts: Record<Verdict, number>;
+  cut?: Record<CutStatus, number>;
   failing: SweepFailure[];
   shard?: { index: number; of: number };
   determinism?: { every: number; checked: number; diverged: Divergence[] };
@@ -40,6 +48,7 @@ export function emptyCounts(): Record<Verdict, number> {
 export interface SeedOutcome {
   seed: number;
   verdict: Verdict;
+  status: RunStatus;
   simTimeNs: number;
   events: number;
   traceHash: string;
@@ -53,14 +62,16 @@ export function runSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed:
   const m: string[] | undefined = marks ? [] : undefined;
   if (m) while (!w.step(HASH_EVERY)) m.push(w.traceHash);
   else w.run();
-  return { seed, verdict: w.verdict, simTimeNs: w.now, events: w.events, traceHash: w.traceHash, marks: m };
+  return { seed, verdict: w.verdict, status: w.status, simTimeNs: w.now, events: w.events, traceHash: w.traceHash, marks: m };
 }
 
 // The reason of one failing seed (its evidence and describe()), with its reproduction.
 export function describeSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number): SweepFailure {
   const runner = runnerOf(src);
   const d = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner }).run();
-  return { seed, verdict: d.verdict, reason: d.reason, repro: repro({ ...base, seed }) };
+  const f: SweepFailure = { seed, verdict: d.verdict, reason: d.reason, repro: repro({ ...base, seed }) };
+  if (isCut(d.status)) f.status = d.status as CutStatus;
+  return f;
 }
 
 // The command line and the lab permalink that reproduce one run.
@@ -179,6 +190,26 @@ export async function scheduleSweep(
   return { checked: checks.size, diverged };
 }
 
+export function emptyCut(): Record<CutStatus, number> {
+  return { "time-limit": 0, "event-budget": 0 };
+}
+
+// Counts one seed's outcome: a cut run apart from the verdicts, listed with its status.
+export function tally(counts: Record<Verdict, number>, cut: Record<CutStatus, number>, failing: SweepFailure[], r: SeedOutcome): void {
+  if (isCut(r.status)) {
+    cut[r.status as CutStatus]++;
+    failing.push(brief(r));
+  } else {
+    counts[r.verdict]++;
+    if (r.verdict !== "ok") failing.push(brief(r));
+  }
+}
+
+// A failing seed without its reason: seed, verdict, and the status of a cut run.
+function brief(f: { seed: number; verdict: Verdict; status?: RunStatus }): SweepFailure {
+  return isCut(f.status ?? "complete") ? { seed: f.seed, verdict: f.verdict, status: f.status as CutStatus } : { seed: f.seed, verdict: f.verdict };
+}
+
 // Runs seeds [first, first+count) of `base` with no trace kept.
 export function sweepRange(
   src: Runner | WebAssembly.Module,
@@ -190,19 +221,18 @@ export function sweepRange(
 ): SweepResult {
   const runner = runnerOf(src);
   const counts = emptyCounts();
+  const cut = emptyCut();
   const failing: SweepFailure[] = [];
   let done = 0;
   for (let seed = first; seed < first + count; seed++) {
     if (opts.shouldStop?.()) break;
-    const r = runSeed(runner, base, seed);
-    counts[r.verdict]++;
-    if (r.verdict !== "ok") failing.push({ seed, verdict: r.verdict });
+    tally(counts, cut, failing, runSeed(runner, base, seed));
     done++;
     if (onProgress && (done % 16 === 0 || done === count)) onProgress(done, counts);
   }
   const result: SweepResult = {
     scenario: base.scenario, patches: base.patches, knobs: base.knobs,
-    seeds: { first, count: done }, counts, failing,
+    seeds: { first, count: done }, counts, cut, failing,
   };
   if (opts.reasons ?? true) describeReported(result, (seed) => describeSeed(runner, base, seed));
   return result;
@@ -243,14 +273,18 @@ export function mergeSweeps(parts: SweepResult[]): SweepResult {
     }
   }
   const counts = emptyCounts();
-  for (const p of parts) for (const v of VERDICTS) counts[v] += p.counts[v] ?? 0;
+  const cut = emptyCut();
+  for (const p of parts) {
+    for (const v of VERDICTS) counts[v] += p.counts[v] ?? 0;
+    for (const c of CUT_STATUSES) cut[c] += p.cut?.[c] ?? 0;
+  }
   // as a whole sweep would: reasons for the first REPORTED failing seeds only
-  const failing = sorted.flatMap((p) => p.failing).map((f, i) => (i < REPORTED ? f : { seed: f.seed, verdict: f.verdict }));
+  const failing = sorted.flatMap((p) => p.failing).map((f, i) => (i < REPORTED ? f : brief(f)));
   const first = sorted[0].seeds.first;
   const last = sorted[sorted.length - 1].seeds;
   const merged: SweepResult = {
     scenario: p0.scenario, patches: p0.patches, knobs: p0.knobs,
-    seeds: { first, count: last.first + last.count - first }, counts, failing,
+    seeds: { first, count: last.first + last.count - first }, counts, cut, failing,
   };
   const checked = sorted.filter((p) => p.determinism);
   if (checked.length) {
@@ -263,14 +297,30 @@ export function mergeSweeps(parts: SweepResult[]): SweepResult {
   return merged;
 }
 
-// Checks that a parsed JSON object has the shape of a sweep result (for `iostack merge`).
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+// Checks that a parsed JSON object is a sweep result (for `iostack merge`): its shape, a
+// known scenario, whole non-negative counts that add up to its seed range, and failing
+// seeds inside that range with a known verdict.
 export function asSweepResult(x: any, where: string): SweepResult {
   const bad = (what: string) => new ConfigError("merge", `${where}: not a sweep result (${what})`);
-  if (!x || typeof x !== "object") throw bad("not an object");
+  if (!x || typeof x !== "object" || Array.isArray(x)) throw bad("not an object");
   if (typeof x.scenario !== "string") throw bad("no scenario");
-  if (!x.seeds || !Number.isInteger(x.seeds.first) || !Number.isInteger(x.seeds.count)) throw bad("no seeds {first, count}");
-  if (!x.counts || VERDICTS.some((v) => !Number.isInteger(x.counts[v]))) throw bad("no counts for every verdict");
+  if (!SCENARIOS.some((s) => s.id === x.scenario)) throw bad(`unknown scenario '${x.scenario}'`);
+  const seeds = x.seeds;
+  if (!seeds || !isCount(seeds.first) || !isCount(seeds.count)) throw bad("seeds {first, count} must be whole numbers >= 0");
+  if (seeds.count - 1 > MAX_SEED - seeds.first) throw bad(`its ${seeds.count} seeds from ${seeds.first} run past ${MAX_SEED}`);
+  if (!x.counts || typeof x.counts !== "object" || VERDICTS.some((v) => !isCount(x.counts[v]))) throw bad("counts must be whole numbers >= 0 for every verdict");
+  const extra = Object.keys(x.counts).find((k) => !VERDICTS.includes(k as Verdict));
+  if (extra !== undefined) throw bad(`unknown verdict '${extra}' in counts`);
+  if (x.cut !== undefined && (typeof x.cut !== "object" || !x.cut || CUT_STATUSES.some((c) => !isCount(x.cut[c])))) throw bad("cut must count time-limit and event-budget runs");
+  const total = VERDICTS.reduce((a, v) => a + x.counts[v], 0) + CUT_STATUSES.reduce((a, c) => a + (x.cut?.[c] ?? 0), 0);
+  if (total !== seeds.count) throw bad(`its counts add up to ${total}, not its ${seeds.count} seeds`);
   if (!Array.isArray(x.failing)) throw bad("no failing list");
-  if (!x.patches || !x.knobs) throw bad("no patches or knobs");
+  for (const f of x.failing) {
+    if (!f || !isCount(f.seed) || f.seed < seeds.first || f.seed >= seeds.first + seeds.count) throw bad(`failing seed ${JSON.stringify(f?.seed)} is not one of its seeds`);
+    if (!VERDICTS.includes(f.verdict)) throw bad(`unknown verdict ${JSON.stringify(f.verdict)} for seed ${f.seed}`);
+  }
+  if (!x.patches || typeof x.patches !== "object" || !x.knobs || typeof x.knobs !== "object") throw bad("no patches or knobs");
   return x as SweepResult;
 }

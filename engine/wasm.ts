@@ -22,6 +22,9 @@ export interface CoreExports {
   now_ns(): number;
   time_limit_ns(): number;
   events(): number;
+  cost(): number;
+  set_cost_budget(n: number): void;
+  cost_budget(): number;
   verdict(): number;
   status(): number;
   finished(): number;
@@ -55,7 +58,16 @@ export interface NameTable {
 
 export const VERDICTS = ["ok", "hang", "corruption", "crash", "leak", "degraded"] as const;
 export type Verdict = (typeof VERDICTS)[number];
-export const RUN_STATUS = ["paused", "done", "time-limit", "event-budget"] as const;
+// How a run ended, in asm/kernel/world.ts RUN_* order; "cancelled" is the host's (a run
+// stopped from the UI never reaches the module's end).
+export const RUN_STATUS = ["paused", "complete", "time-limit", "event-budget", "hang-detected", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUS)[number];
+
+// A run that did not reach its own end: its verdict is what the detectors had found when
+// it stopped, not a finding about the configuration.
+export function isCut(s: RunStatus): boolean {
+  return s === "time-limit" || s === "event-budget" || s === "cancelled";
+}
 
 export class SimAbort extends Error {}
 

@@ -5,7 +5,7 @@
 import * as Comlink from "comlink";
 import "./scenarios/index";
 import { Session } from "./browser/session";
-import type { TraceFilter } from "./browser/session";
+import type { RunProgress, TraceFilter } from "./browser/session";
 import type { ConfigInput } from "./config";
 import { ConfigError, validateConfig } from "./config";
 import { runSeed, describeSeed, traceUpTo } from "./sweep";
@@ -47,7 +47,7 @@ async function load(wasmUrl: string): Promise<void> {
 
 const api = {
   load,
-  run: wrap((input: ConfigInput) => ready().run(input)),
+  run: wrap((input: ConfigInput, onProgress?: (p: RunProgress) => void) => ready().run(input, onProgress)),
   timeline: wrap((t0: number, t1: number, bins: number) => {
     const tl = ready().timeline(t0, t1, bins);
     return Comlink.transfer(tl, [tl.counts.buffer, tl.cats.buffer]);
@@ -65,11 +65,14 @@ const api = {
   }),
   runJson: wrap(() => ready().runJson()),
   hasPerfetto: () => Object.keys(perfettoModules).length > 0,
-  async perfetto(): Promise<string | null> {
+  // A Blob from the exporter's chunks: never one string of the whole trace.
+  async perfetto(): Promise<Blob | null> {
     const loader = Object.values(perfettoModules)[0];
     if (!loader) return null;
-    const { perfettoTrace } = (await loader()) as { perfettoTrace(w: unknown): unknown };
-    return JSON.stringify(perfettoTrace(ready().world));
+    const { writePerfettoJson } = (await loader()) as typeof import("./export/perfetto");
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    writePerfettoJson(ready().world, (b) => parts.push(b as Uint8Array<ArrayBuffer>));
+    return new Blob(parts, { type: "application/json" });
   },
   // Sweep chunks on the worker's reused instance: outcomes only (with the rolling hash
   // when checking determinism); reasons and traces only for the seeds the view reports.

@@ -1,8 +1,8 @@
 // The host API, the same in a Web Worker (through Comlink) and in Node: create a world
 // from a validated config, run it (all at once, by events, or up to a time), read the
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
-import { instantiate, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
-import type { CoreExports, NameTable, Runner, Verdict } from "./wasm";
+import { instantiate, isCut, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
+import type { CoreExports, NameTable, Runner, RunStatus, Verdict } from "./wasm";
 import { ConfigError, knobNumber, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
@@ -16,6 +16,7 @@ export interface RunResult {
   patches: Record<string, boolean>;
   knobs: Record<string, KnobValue>;
   verdict: Verdict;
+  status: RunStatus;
   reason: string;
   evidence: Record<string, unknown>;
   simTimeNs: number;
@@ -24,7 +25,7 @@ export interface RunResult {
 }
 
 export interface RunDetails extends RunResult {
-  status: (typeof RUN_STATUS)[number];
+  cost: number;              // units of the cost budget spent (events + charged model work)
   traceRecords: number;      // records written (the ring keeps the last traceCapacity)
   firstAnomaly: number;      // index of the first anomaly record, or -1
 }
@@ -32,6 +33,8 @@ export interface RunDetails extends RunResult {
 export interface WorldOptions {
   traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
   runner?: Runner;           // reuse its instance (sweeps) instead of instantiating one
+  limitSearch?: boolean;     // on a model limit, look for the largest value that works (default on)
+  costBudget?: number;       // units of work before the run is cut (default: the module's, ~5 s)
 }
 
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
@@ -44,7 +47,7 @@ export class World {
   private x: CoreExports;
   private details?: RunDetails;
 
-  private constructor(module: WebAssembly.Module, config: RunConfig, opts: WorldOptions) {
+  private constructor(private module: WebAssembly.Module, config: RunConfig, private opts: WorldOptions) {
     this.spec = requireScenario(config.scenario);
     this.config = config;
     this.x = opts.runner ? opts.runner.fresh() : instantiate(module);
@@ -61,6 +64,7 @@ export class World {
       if (id === undefined) throw new Error(`the simulation module has no patch '${pid}'`);
       this.x.set_patch(id, on ? 1 : 0);
     }
+    if (opts.costBudget !== undefined) this.x.set_cost_budget(opts.costBudget);
     const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
     const seed = BigInt(config.seed);
     this.guard(() => this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap));
@@ -75,8 +79,51 @@ export class World {
     } catch (e) {
       if (!(e instanceof SimAbort)) throw e;
       const what = e.message.replace(/^simulation aborted: /, "");
-      throw new ConfigError("knobs", `${this.config.scenario}: this configuration is beyond the model's limits (${what}); use a smaller workload`);
+      const beyond = `${this.config.scenario}: this configuration is beyond the model's limits (${what})`;
+      const knob = Object.entries(this.spec.limitKnobs ?? {}).find(([m]) => what.includes(m))?.[1];
+      if (!knob) throw new ConfigError("knobs", `${beyond}; use a smaller workload`);
+      if (this.opts.limitSearch === false) throw new ConfigError(`knob ${knob}`, `${beyond}; lower ${knob}`);
+      const best = this.largestThatWorks(knob);
+      throw new ConfigError(`knob ${knob}`, best === undefined
+        ? `${beyond}; even the smallest ${knob} is too much with the other knobs as they are`
+        : `${beyond}; with the other knobs as they are, ${knob} works up to ${best.exact ? "" : "at least "}${best.value} (now ${this.config.knobs[knob]})`);
     }
+  }
+
+  // Bisects `knob` between its minimum and its value now for the largest value whose run
+  // stays within the model's limits. The probes share one cost budget (the run's own), so
+  // the search costs at most about one more run; when it runs out, the value found so far
+  // is a lower bound.
+  private largestThatWorks(knob: string): { value: number; exact: boolean } | undefined {
+    const k = this.spec.knobs.find((x) => x.name === knob)!;
+    let left = this.costBudget;
+    // true: within the limits; false: aborted; undefined: the shared budget ran out first
+    const works = (v: number): boolean | undefined => {
+      if (left <= 0) return undefined;
+      let w: World | undefined;
+      try {
+        w = World.create(this.module, { ...this.config, knobs: { ...this.config.knobs, [knob]: v } }, { ...this.opts, traceCapacity: 0, limitSearch: false, costBudget: left });
+        return w.run().status === "event-budget" ? undefined : true;
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return false;
+      } finally {
+        left -= w?.cost ?? 0;
+      }
+    };
+    let lo = k.min ?? 0, hi = this.config.knobs[knob] as number;
+    const atMin = works(lo);
+    if (atMin === false) return undefined;
+    if (atMin === undefined) return { value: lo, exact: false };
+    const step = k.type === "int" ? 1 : Math.max(hi * 1e-3, 1e-6);
+    while (hi - lo > step) {
+      const mid = k.type === "int" ? Math.floor((lo + hi) / 2) : Number(((lo + hi) / 2).toPrecision(4));
+      if (mid <= lo || mid >= hi) break;
+      const ok = works(mid);
+      if (ok === undefined) return { value: lo, exact: false };
+      if (ok) lo = mid; else hi = mid;
+    }
+    return { value: lo, exact: true };
   }
 
   // Validates `input` (throws ConfigError naming the field) and builds the world.
@@ -87,9 +134,12 @@ export class World {
   get finished(): boolean { return this.x.finished() !== 0; }
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }
+  get cost(): number { return this.x.cost(); }
+  get costBudget(): number { return this.x.cost_budget(); }
   get timeLimitNs(): number { return this.x.time_limit_ns(); }
   // The verdict alone, without the evidence JSON and describe() of result() (sweeps).
   get verdict(): Verdict { return VERDICTS[this.x.verdict()]; }
+  get status(): RunStatus { return RUN_STATUS[this.x.status()]; }
 
   // Runs at most `maxEvents` more events; returns true when the run is over.
   step(maxEvents = 1): boolean {
@@ -106,8 +156,12 @@ export class World {
     return this.finished;
   }
 
-  run(): RunDetails {
-    while (!this.finished) this.guard(() => this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER));
+  // Runs to the end; `onSlice` is called after each slice of events (progress).
+  run(onSlice?: (w: World) => void): RunDetails {
+    while (!this.finished) {
+      this.guard(() => this.x.run(SLICE_EVENTS, Number.MAX_SAFE_INTEGER));
+      onSlice?.(this);
+    }
     return this.result();
   }
 
@@ -142,19 +196,22 @@ export class World {
     if (this.details) return this.details;
     if (!this.finished) throw new Error("the run has not finished");
     const verdict = VERDICTS[this.x.verdict()];
-    const described = this.spec.describe(verdict, this.rawEvidence(), this.describeContext());
+    const raw = this.rawEvidence();
+    const described = this.spec.describe(verdict, raw, this.describeContext());
+    const status = RUN_STATUS[this.x.status()];
     this.details = {
       scenario: this.config.scenario,
       seed: this.config.seed,
       patches: this.config.patches,
       knobs: this.config.knobs,
       verdict,
-      reason: described.reason,
+      status,
+      reason: isCut(status) ? cutReason(status, verdict, described.reason, raw, this) : described.reason,
       evidence: described.evidence,
       simTimeNs: this.x.now_ns(),
       events: this.x.events(),
+      cost: this.cost,
       traceHash: traceHashHex(this.x),
-      status: RUN_STATUS[this.x.status()],
       traceRecords: this.x.trace_written(),
       firstAnomaly: this.x.trace_first_anomaly(),
     };
@@ -208,8 +265,24 @@ export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConf
   return World.create(module, input, opts).run();
 }
 
-// The run --json object of DESIGN.md.
+// The run --json object of DESIGN.md, with how the run ended.
 export function contractResult(d: RunDetails): RunResult {
-  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash } = d;
-  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash };
+  const { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash } = d;
+  return { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash };
+}
+
+
+const secs = (ns: number) => `${(ns / 1e9).toFixed(3)} s`;
+
+function cutReason(status: RunStatus, verdict: Verdict, reason: string, raw: any, w: World): string {
+  const by = status === "time-limit" ? `the simulated-time limit (${secs(w.timeLimitNs)})`
+    : status === "event-budget" ? `the cost budget (${w.events} events, ${w.cost} units of work) at ${secs(w.now)} simulated`
+    : `cancellation at ${secs(w.now)} simulated`;
+  const cut = `cut short by ${by}`;
+  if (verdict === "ok") return `${cut}: no detector fired before then; this is not a clean run (use a smaller workload)`;
+  const hung = (raw?.hung ?? []) as { wchan: string; blockedNs: number }[];
+  if (verdict === "hang" && hung.length) {
+    return `${cut} with ${hung.length} task(s) reported by khungtaskd (blocked ${secs(hung[0].blockedNs)} in ${hung[0].wchan}); whether they would recover is unknown`;
+  }
+  return `${cut}, after the detectors found: ${reason}`;
 }

@@ -4,7 +4,7 @@
 import { now, setNow, NSEC_PER_SEC } from "./clock";
 import { prngSeed } from "./prng";
 import { traceInit } from "./trace";
-import { popEvent, curKind, curObj, curArg } from "./events";
+import { popEvent, pendingEvents, curKind, curObj, curArg } from "./events";
 import {
   EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
@@ -22,13 +22,22 @@ export const VERDICT_LEAK: i32 = 4;
 // while its siblings idle): the run completed, but not the way the kernel meant it to.
 export const VERDICT_DEGRADED: i32 = 5;
 
+// How a run ended (engine/wasm.ts RUN_STATUS names them in this order).
 export const RUN_PAUSED: i32 = 0;   // a slice limit was reached; call run again
-export const RUN_DONE: i32 = 1;     // the model stopped, or nothing is left to run
-export const RUN_TIME_LIMIT: i32 = 2;  // the scenario's simulated-time limit was reached
-export const RUN_BUDGET: i32 = 3;   // the event budget ran out (a runaway model)
+export const RUN_COMPLETE: i32 = 1; // the model stopped, or nothing is left to run
+export const RUN_TIME_LIMIT: i32 = 2;  // cut: the scenario's simulated-time limit was reached
+export const RUN_BUDGET: i32 = 3;   // cut: the cost budget ran out
+export const RUN_HANG: i32 = 4;     // stopped because a detector found a hang
+
+// The cost budget bounds a run's wall time, whatever the knobs: every event costs one
+// unit, and a model charges work it does inside one event (a copy per page, other
+// clients' requests) with chargeWork(). 24M units is about 5 s of the slowest
+// scenario's work in a warm browser worker (npm run bench: ~5-8M units/s).
+export const DEFAULT_COST_BUDGET: i64 = 24000000;
 
 let events: i64 = 0;
-let eventBudget: i64 = 200000000;
+let cost: i64 = 0;
+let costBudget: i64 = DEFAULT_COST_BUDGET;
 let timeLimit: i64 = 3600 * NSEC_PER_SEC;
 let stopped: bool = false;
 let status: i32 = RUN_PAUSED;
@@ -46,7 +55,14 @@ export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
 export function worldStop(): void { stopped = true; }
 export function worldStopped(): bool { return stopped; }
 export function setTimeLimit(t: i64): void { timeLimit = t; }
-export function setEventBudget(n: i64): void { eventBudget = n; }
+export function setCostBudget(n: i64): void { costBudget = n; }
+// Work done inside the current event, in units of about one event's cost.
+@inline export function chargeWork(units: i64): void { cost += units; }
+// A model loop whose length a knob sets stops early once the budget is gone: the run is
+// cut at the next event anyway, and reported as such.
+@inline export function costExhausted(): bool { return cost >= costBudget; }
+export function costSpent(): i64 { return cost; }
+export function costBudgetUnits(): i64 { return costBudget; }
 export function setStopOnHung(on: bool): void { stopOnHung = on; }
 export function timeLimitNs(): i64 { return timeLimit; }
 export function eventCount(): i64 { return events; }
@@ -72,16 +88,18 @@ export function worldRun(maxEvents: i64, until: i64): i32 {
   let n: i64 = 0;
   status = RUN_PAUSED;
   while (true) {
-    if (stopped) { status = RUN_DONE; break; }
-    if (events >= eventBudget) { status = RUN_BUDGET; break; }
+    if (stopped) { status = RUN_COMPLETE; break; }
+    if (cost >= costBudget) { status = RUN_BUDGET; break; }
     if (n >= maxEvents) return status;
     if (!popEvent(limit)) {
+      if (pendingEvents() == 0) { status = RUN_COMPLETE; break; }
       if (limit == timeLimit) { status = RUN_TIME_LIMIT; break; }
       // Nothing else happens before `until`: the clock moves there.
       if (until > now) setNow(until);
       return status;
     }
     events++;
+    cost++;
     n++;
     dispatch(curKind, curObj, curArg);
   }
@@ -90,6 +108,7 @@ export function worldRun(maxEvents: i64, until: i64): i32 {
   // (corruption, crash, leak) from its own checks and writes the evidence.
   verdict = hungReports() > 0 ? VERDICT_HANG : VERDICT_OK;
   hookFinish();
+  if (status == RUN_COMPLETE && verdict == VERDICT_HANG) status = RUN_HANG;
   return status;
 }
 
@@ -101,6 +120,7 @@ export function snapshotJson(withEntities: bool): usize {
   jObj();
   jKI("time", now);
   jKI("events", events);
+  jKI("cost", cost);
   jKI("status", status);
   jKB("finished", finished);
   jKey("hung"); hungReportsJson();

@@ -28,6 +28,7 @@ import {
   msgConn, firstBadSlot, countBadSlots, msgQueued, PAGE_SIZE,
 } from "./lnet";
 import { zeroed } from "../kernel/mem";
+import { chargeWork } from "../kernel/world";
 
 export const MAX_CPTS: i32 = 4;
 export const MAX_THREADS: i32 = 64;
@@ -709,6 +710,7 @@ function scratchFill(t: i32, c: i32, m: i32, off: i32, nob: i32, fnName: i32): v
   const a = unchecked(thScratch[t]);
   const id = ++nextCall;
   // Another call still copying through this array: its kvecs are about to be replaced.
+  chargeWork(<i64>nThreads >> 4);   // the scan over every scheduler thread
   for (let o = 0; o < nThreads; o++) {
     if (o != t && unchecked(callInFlight[o]) && unchecked(thScratch[o]) == a) {
       nOverlaps++;
@@ -738,6 +740,7 @@ function scratchFill(t: i32, c: i32, m: i32, off: i32, nob: i32, fnName: i32): v
 function copyTags(dst: StaticArray<i32>, dm: i32, dOff: i32, n: i32, srcSerial: i32, sm: i32, sOff: i32): void {
   if (n <= 0) return;
   const last = min(slotOf(dOff + n - 1), slots - 1);
+  chargeWork(<i64>(last - slotOf(dOff)) >> 4);   // a copy of many slots costs as several events
   for (let j = slotOf(dOff); j <= last; j++) {
     const p = max(slotStart(j), dOff);
     const q = sOff + (p - dOff);

@@ -12,6 +12,7 @@ import { now, NSEC_PER_SEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name } from "../kernel/names";
 import { stream, randExp } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
+import { chargeWork, costExhausted } from "../kernel/world";
 
 export const DRC_LRU1024: i32 = 0;
 export const DRC_CSUM: i32 = 1;
@@ -65,8 +66,9 @@ export function drcInit(v: i32, otherOpsPerSec: f64): void {
 
 // Other clients' requests up to now: each one takes (recycles) an LRU entry.
 function otherClients(): void {
-  while (otherNext <= now) {
+  while (otherNext <= now && !costExhausted()) {
     tick++;
+    if ((tick & 3) == 0) chargeWork(1);   // four requests cost about one event
     otherNext += <i64>randExp(S_SERVER_LOAD, 1e9 / otherRate) + 1;
   }
 }

@@ -16,7 +16,7 @@ import {
   TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut,
 } from "../kernel/sched";
 import { hungTaskInit, hungReports } from "../kernel/hungtask";
-import { setEventBudget, setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } from "../kernel/world";
+import { chargeWork, setCostBudget, setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } from "../kernel/world";
 import { trace } from "../kernel/trace";
 import { jObj, jEndObj, jKI } from "../kernel/json";
 import { zeroed } from "../kernel/mem";
@@ -99,6 +99,7 @@ const K_STEPS = knob("probe.steps");
 const K_WAKE = knob("probe.wake_s");
 const K_SPIN = knob("probe.spin");
 const K_BUDGET = knob("probe.budget");
+const K_WORK = knob("probe.work");
 const K_INTR = knob("probe.interruptible");
 const K_TIMEOUT = knob("probe.sleep_timeout_s");
 const N_probe = name("probe");
@@ -121,6 +122,7 @@ function probeStep(t: i32): void {
     return;
   }
   trace(t, N_work, k);
+  chargeWork(kvi(K_WORK));
   unchecked(stepsDone[t] = k + 1);
   if (kv(K_SPIN) == 0 && k + 1 >= kvi(K_STEPS)) {
     unchecked(stepsDone[t] = -1);
@@ -155,6 +157,6 @@ scenario("kernel-probe", (): void => {
   for (let i = 0; i < nThreads; i++) threadNew(N_probe, 100 + i, i, 0, 10000);
   if (kv(K_WAKE) > 0) scheduleAt(<i64>(kv(K_WAKE) * <f64>NSEC_PER_SEC), EV_WAKE_ALL, 0);
   hungTaskInit(120 * NSEC_PER_SEC);
-  if (kv(K_BUDGET) > 0) setEventBudget(kvi(K_BUDGET));
+  if (kv(K_BUDGET) > 0) setCostBudget(kvi(K_BUDGET));
   setTimeLimit(1000 * NSEC_PER_SEC);
 });

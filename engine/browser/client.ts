@@ -3,18 +3,47 @@
 import * as Comlink from "comlink";
 import wasmUrl from "../../build/iostack.wasm?url";
 import type { WorkerApi } from "../worker";
+import type { ConfigInput } from "../config";
+import type { RunProgress, RunView } from "./session";
 
 export type Remote = Comlink.Remote<WorkerApi>;
+
+export class RunCancelled extends Error {}
 
 export interface SimWorker {
   api: Remote;
   ready: Promise<void>;
   terminate(): void;
+  // A run with progress reports; cancel() rejects it with RunCancelled.
+  run(input: ConfigInput, onProgress?: (p: RunProgress) => void): Promise<RunView>;
+  // Stops the run in flight: the worker is busy inside it, so it is replaced by a fresh one.
+  cancel(): void;
 }
 
 export function startWorker(): SimWorker {
-  const w = new Worker(new URL("../worker.ts", import.meta.url), { type: "module", name: "iostack-sim" });
-  const api = Comlink.wrap<WorkerApi>(w);
-  const ready = api.load(new URL(wasmUrl, location.href).href);
-  return { api, ready, terminate: () => { api[Comlink.releaseProxy](); w.terminate(); } };
+  let w!: Worker;
+  let cancelRun = (): void => {};
+  const sw: SimWorker = {
+    api: undefined as unknown as Remote,
+    ready: Promise.resolve(),
+    terminate: () => { sw.api[Comlink.releaseProxy](); w.terminate(); },
+    run(input, onProgress) {
+      return new Promise<RunView>((resolve, reject) => {
+        cancelRun = () => reject(new RunCancelled("the run was cancelled"));
+        sw.api.run(input, onProgress && Comlink.proxy(onProgress)).then(resolve, reject);
+      });
+    },
+    cancel() {
+      cancelRun();
+      sw.terminate();
+      spawn();
+    },
+  };
+  const spawn = () => {
+    w = new Worker(new URL("../worker.ts", import.meta.url), { type: "module", name: "iostack-sim" });
+    sw.api = Comlink.wrap<WorkerApi>(w);
+    sw.ready = sw.api.load(new URL(wasmUrl, location.href).href);
+  };
+  spawn();
+  return sw;
 }

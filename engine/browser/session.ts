@@ -5,11 +5,16 @@
 import { World, contractResult } from "../world";
 import type { RunDetails } from "../world";
 import type { ConfigInput, RunConfig } from "../config";
+import { cliArgs, validateConfig } from "../config";
+import { PcapWriter } from "../export/pcap";
 import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
+import type { RunStatus } from "../wasm";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
+const PCAP_CAP_BYTES = 128 << 20;
+const MAX_CHECKPOINTS = 4;
 
 export interface Lane { ent: number; label: string; kind: string }
 
@@ -44,9 +49,14 @@ export interface SnapshotView {
   blocks: EvidenceBlock[];
 }
 
+// How far a run is: it ends at its time limit or its cost budget, whichever comes first.
+export interface RunProgress { simNs: number; limitNs: number; cost: number; costBudget: number }
+
 export class Session {
   private finished?: World;
-  private scrub?: World;
+  // Worlds re-run part way, for the state at the cursor: each is a checkpoint that a later
+  // cursor can run forward from, most recently used last.
+  private scrubs: World[] = [];
   private view?: RunView;
   private t = new Float64Array(0);
   private ent = new Int32Array(0);
@@ -58,11 +68,12 @@ export class Session {
 
   constructor(private module: WebAssembly.Module) {}
 
-  run(input: ConfigInput): RunView {
+  // `onProgress` hears how far the run is, after each slice of about a million events.
+  run(input: ConfigInput, onProgress?: (p: RunProgress) => void): RunView {
     const world = World.create(this.module, input);
-    const details = world.run();
+    const details = world.run(onProgress && ((w) => onProgress({ simNs: w.now, limitNs: w.timeLimitNs, cost: w.cost, costBudget: w.costBudget })));
     this.finished = world;
-    this.scrub = undefined;
+    this.scrubs = [];
     this.filtered = null;
     const entities = world.entities();
     const lanes: Lane[] = entities.map((e) => ({ ent: e.id, label: e.pid ? `${e.comm}:${e.pid}` : e.comm, kind: e.kind }));
@@ -206,14 +217,30 @@ export class Session {
     return i >= 0 ? this.t[i] : 0;
   }
 
-  // The state at simulated time t: a second world re-run up to t (forward from where it is,
-  // or from the start when the cursor moved back), then the model's snapshot blocks.
+  // The world whose state answers for time t: the finished run itself at or after its end;
+  // else the checkpoint latest at or before t, run forward; only when every checkpoint is
+  // past t does a world start again from 0 (it then becomes a checkpoint too).
+  private worldAt(tNs: number): World {
+    const w = this.current();
+    if (tNs >= w.now) return w;
+    let best = -1;
+    this.scrubs.forEach((s, i) => { if (s.now <= tNs && (best < 0 || s.now > this.scrubs[best].now)) best = i; });
+    let s: World;
+    if (best >= 0) s = this.scrubs.splice(best, 1)[0];
+    else {
+      s = World.create(this.module, w.config, { traceCapacity: 1 });
+      if (this.scrubs.length >= MAX_CHECKPOINTS) this.scrubs.shift();
+    }
+    this.scrubs.push(s);
+    s.runUntil(tNs);
+    return s;
+  }
+
+  // The state at simulated time t, with the model's snapshot blocks.
   snapshotAt(tNs: number): SnapshotView {
     const w = this.current();
     tNs = Math.floor(tNs);    // World.runUntil never returns for a fractional time (now is whole ns)
-    if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1 });
-    this.scrub.runUntil(tNs);
-    const snap = this.scrub.snapshot();
+    const snap = this.worldAt(tNs).snapshot();
     const ctx = { entities: snap.entities, simTimeNs: snap.time, patches: w.config.patches, knobs: w.config.knobs };
     let blocks: EvidenceBlock[] = [];
     try {
@@ -229,9 +256,26 @@ export class Session {
     return this.current();
   }
 
-  pcap(): Uint8Array | null {
+  // The capture, up to PCAP_CAP_BYTES: past that the worker stops building it (a 3600 s
+  // run's is 614 MB) and says to export it from the CLI, which streams it to a file.
+  pcap(capBytes = PCAP_CAP_BYTES): Uint8Array | null {
     const w = this.current();
-    return w.spec.pcap ? w.spec.pcap(w.rawEvidence(), w.describeContext()) : null;
+    if (!w.spec.pcap) return null;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const writer = new PcapWriter((b) => {
+      size += b.length;
+      if (size > capBytes) {
+        throw new Error(`the capture is over ${capBytes >> 20} MiB, more than the lab builds in the browser; export it with the CLI, which streams it to a file: npx iostack export pcap ${cliArgs(w.config)} -o capture.pcap`);
+      }
+      parts.push(b);
+    });
+    w.spec.pcap(w.rawEvidence(), w.describeContext(), writer);
+    writer.bytes();
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
   }
 
   runJson(): string {

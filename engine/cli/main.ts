@@ -5,13 +5,15 @@
 //   iostack merge FILE... [--json]
 //   iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] -o FILE
 // Bad arguments: one line on stderr naming the problem, exit code 2.
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, writeSync } from "node:fs";
 import { loadModule } from "../node/load";
 import { sweepParallel } from "../node/sweep";
 import { SCENARIOS } from "../catalog";
-import { ConfigError, parseSeed, requireScenario, validateConfig } from "../config";
+import { ConfigError, MAX_SEED, parseSeed, parseWhole, requireScenario, validateConfig } from "../config";
 import type { ConfigInput, RunConfig } from "../config";
 import { World, contractResult } from "../world";
+import { PcapWriter } from "../export/pcap";
+import { writePerfettoJson } from "../export/perfetto";
 import type { RunDetails } from "../world";
 import { asSweepResult, mergeSweeps, shardRange } from "../sweep";
 import type { SweepResult } from "../sweep";
@@ -19,14 +21,18 @@ import { VERDICTS } from "../wasm";
 import type { Verdict } from "../wasm";
 import type { EvidenceBlock } from "../scenarios/types";
 
+// A usage error: one line naming the problem, then a hint to the command's --help.
 export class UsageError extends Error {}
 
-const USAGE = `usage:
-  iostack list [--json]
-  iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT]
-  iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]
-  iostack merge FILE... [--json]
-  iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] -o FILE`;
+const COMMAND_USAGE: Record<string, string> = {
+  list: "iostack list [--json]",
+  run: "iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT]",
+  sweep: "iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]",
+  merge: "iostack merge FILE... [--json]",
+  export: "iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] -o FILE",
+};
+const USAGE = `usage:\n${Object.values(COMMAND_USAGE).map((u) => "  " + u).join("\n")}
+numbers: decimal (12, 0.25, 1e-6); seeds and counts are whole numbers up to 2^53 - 1`;
 
 interface Parsed {
   positional: string[];
@@ -37,24 +43,28 @@ const VALUE_FLAGS = new Set(["--patch", "--knob", "--seed", "--preset", "--seeds
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 const OPTIONAL_VALUE_FLAGS = new Set(["--check-determinism"]);   // --flag or --flag=V
 
-function parseArgs(argv: string[], allowed: string[]): Parsed {
+// One pass, each value appended in place: linear in the number of arguments.
+function parseArgs(argv: string[], allowed: Set<string>): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith("-")) { positional.push(a); continue; }
-    let [flag, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    if (!allowed.includes(flag)) throw new UsageError(`unknown option '${flag}' for this command`);
-    if (OPTIONAL_VALUE_FLAGS.has(flag)) { flags.set(flag, [inline ?? "1"]); continue; }
+    if (!a.startsWith("-") || a === "-") { positional.push(a); continue; }
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    if (!allowed.has(flag)) throw new UsageError(`unknown option '${flag}'`);
+    let list = flags.get(flag);
+    if (!list) flags.set(flag, (list = []));
+    if (OPTIONAL_VALUE_FLAGS.has(flag)) { list.push(inline ?? "1"); continue; }
     if (BOOL_FLAGS.has(flag)) {
       if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
-      flags.set(flag, ["true"]);
+      list.push("true");
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown option '${flag}'`);
     const v = inline ?? argv[++i];
     if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`option ${flag} needs a value`);
-    flags.set(flag, [...(flags.get(flag) ?? []), v]);
+    list.push(v);
   }
   return { positional, flags };
 }
@@ -64,7 +74,8 @@ const one = (p: Parsed, f: string) => p.flags.get(f)?.at(-1);
 // --patch/--knob/--seed/--preset → a validated RunConfig (ConfigError names the field).
 function configFrom(p: Parsed, scenario: string): RunConfig {
   const spec = requireScenario(scenario);
-  const input: ConfigInput = { scenario, patches: {}, knobs: {} };
+  // No prototype: `--knob __proto__=1` is then an own key, refused as an unknown knob.
+  const input: ConfigInput = { scenario, patches: Object.create(null), knobs: Object.create(null) };
   const presetId = one(p, "--preset");
   if (presetId !== undefined) {
     const preset = spec.presets.find((x) => x.id === presetId);
@@ -74,8 +85,10 @@ function configFrom(p: Parsed, scenario: string): RunConfig {
     input.seed = preset.seed;
   }
   for (const arg of p.flags.get("--patch") ?? []) {
-    const [id, state = "on"] = arg.split("=");
-    if (!["on", "off"].includes(state)) throw new ConfigError(`patch ${id}`, `--patch ${arg}: the state must be 'on' or 'off'`);
+    const eq = arg.indexOf("=");
+    const id = eq < 0 ? arg : arg.slice(0, eq);
+    const state = eq < 0 ? "on" : arg.slice(eq + 1);
+    if (state !== "on" && state !== "off") throw new ConfigError(`patch ${id}`, `--patch ${arg}: the state must be 'on' or 'off', got '${state}'`);
     input.patches![id] = state === "on";
   }
   for (const arg of p.flags.get("--knob") ?? []) {
@@ -88,9 +101,9 @@ function configFrom(p: Parsed, scenario: string): RunConfig {
   return validateConfig(input);
 }
 
-function needScenario(p: Parsed, cmd: string): string {
-  if (p.positional.length === 0) throw new UsageError(`${cmd}: which scenario? (iostack list shows them)`);
-  if (p.positional.length > 1) throw new UsageError(`${cmd}: unexpected argument '${p.positional[1]}'`);
+function needScenario(p: Parsed): string {
+  if (p.positional.length === 0) throw new UsageError("which scenario? (iostack list shows them)");
+  if (p.positional.length > 1) throw new UsageError(`unexpected argument '${p.positional[1]}'`);
   return p.positional[0];
 }
 
@@ -107,7 +120,7 @@ function printBlocks(blocks: EvidenceBlock[], out: (s: string) => void): void {
 }
 
 function runCmd(p: Parsed, out: (s: string) => void): number {
-  const scenario = needScenario(p, "run");
+  const scenario = needScenario(p);
   const cfg = configFrom(p, scenario);
   const expect = one(p, "--expect");
   if (expect !== undefined && !VERDICTS.includes(expect as Verdict)) {
@@ -118,7 +131,7 @@ function runCmd(p: Parsed, out: (s: string) => void): number {
   else {
     const on = Object.entries(r.patches).filter(([, v]) => v).map(([k]) => k);
     out(`${r.scenario} seed=${r.seed} patches=${on.join(",") || "none"}`);
-    out(`verdict: ${r.verdict} — ${r.reason}`);
+    out(`verdict: ${r.verdict} (${r.status}) — ${r.reason}`);
     out(`simulated ${(r.simTimeNs / 1e9).toFixed(3)} s in ${r.events} events, trace ${r.traceHash}`);
     printBlocks((r.evidence.blocks as EvidenceBlock[]) ?? [], out);
   }
@@ -131,23 +144,22 @@ function intFlag(p: Parsed, f: string, def: number | undefined, min: number): nu
     if (def === undefined) throw new UsageError(`${f} N is required`);
     return def;
   }
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
-    throw new ConfigError(f, `${f} must be a whole number >= ${min}, got '${v}'`);
-  }
-  return Number(v);
+  return parseWhole(v, f, min);
 }
 
 async function sweepCmd(p: Parsed, out: (s: string) => void): Promise<number> {
-  const scenario = needScenario(p, "sweep");
+  const scenario = needScenario(p);
   const cfg = configFrom(p, scenario);
   let first = intFlag(p, "--first", 1, 0);
   let count = intFlag(p, "--seeds", undefined, 1);
+  if (count - 1 > MAX_SEED - first) throw new ConfigError("seeds", `--first ${first} --seeds ${count} runs past the last seed, ${MAX_SEED} (2^53 - 1); at most ${MAX_SEED - first + 1} seeds from there`);
   const shardArg = one(p, "--shard");
   let shard: SweepResult["shard"];
   if (shardArg !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(shardArg);
+    const m = /^([^/]+)\/([^/]+)$/.exec(shardArg);
     if (!m) throw new ConfigError("shard", `--shard must be K/N (e.g. 2/8), got '${shardArg}'`);
-    const [k, n] = [Number(m[1]), Number(m[2])];
+    const [k, n] = [parseWhole(m[1], "--shard K", 1), parseWhole(m[2], "--shard N", 1)];
+    if (n > count) throw new ConfigError("shard", `--shard ${k}/${n}: ${n} shards of ${count} seeds would leave some empty; use at most ${count}`);
     ({ first, count } = shardRange(first, count, k, n));
     shard = { index: k, of: n };
   }
@@ -170,10 +182,12 @@ async function sweepCmd(p: Parsed, out: (s: string) => void): Promise<number> {
 function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): void {
   if (json) { out(JSON.stringify(r)); return; }
   const n = r.seeds.count;
+  const pct = (k: number) => `${n ? ((100 * k) / n).toFixed(1) : "0.0"}%`;
   out(`${r.scenario}: seeds ${r.seeds.first}..${r.seeds.first + n - 1} (${n})${r.shard ? ` shard ${r.shard.index}/${r.shard.of}` : ""}`);
-  for (const v of VERDICTS) out(`  ${v.padEnd(10)} ${String(r.counts[v]).padStart(7)}  ${n ? ((100 * r.counts[v]) / n).toFixed(1) : "0.0"}%`);
+  for (const v of VERDICTS) out(`  ${v.padEnd(10)} ${String(r.counts[v]).padStart(7)}  ${pct(r.counts[v])}`);
+  for (const [why, k] of Object.entries(r.cut ?? {})) if (k) out(`  cut by ${why}: ${k} (${pct(k)}), not counted above`);
   const show = r.failing.slice(0, 10);
-  if (show.length) out(`first failing seeds: ${show.map((f) => `${f.seed} (${f.verdict})`).join(", ")}`);
+  if (show.length) out(`first failing or cut seeds: ${show.map((f) => `${f.seed} (${f.status ?? f.verdict})`).join(", ")}`);
   for (const f of show.filter((x) => x.reason).slice(0, 3)) {
     out(`seed ${f.seed}: ${f.verdict} — ${f.reason}`);
     for (const line of f.repro ?? []) out(`  ${line}`);
@@ -188,11 +202,27 @@ function printSweep(r: SweepResult, json: boolean, out: (s: string) => void): vo
   }
 }
 
+// A sweep result of a million seeds with every one failing is ~100 MB of JSON; anything
+// larger is not ours (and /dev/zero would never end).
+const MERGE_MAX_BYTES = 256 * 1024 * 1024;
+
+function readSweepFile(file: string): string {
+  let fd: number;
+  try { fd = openSync(file, "r"); } catch (e) { throw new ConfigError("merge", `cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? e})`); }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError("merge", `${file}: not a regular file`);
+    if (st.size > MERGE_MAX_BYTES) throw new ConfigError("merge", `${file}: ${st.size} bytes is over the ${MERGE_MAX_BYTES}-byte limit for a sweep result`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function mergeCmd(p: Parsed, out: (s: string) => void): number {
-  if (p.positional.length === 0) throw new UsageError("merge: give the sweep JSON files to combine");
+  if (p.positional.length === 0) throw new UsageError("give the sweep JSON files to combine");
   const parts = p.positional.map((file) => {
-    let text: string;
-    try { text = readFileSync(file, "utf8"); } catch { throw new ConfigError("merge", `cannot read '${file}'`); }
+    const text = readSweepFile(file);
     let json: unknown;
     try { json = JSON.parse(text); } catch { throw new ConfigError("merge", `${file}: not JSON`); }
     const { shard: _shard, ...rest } = asSweepResult(json, file);
@@ -202,32 +232,50 @@ function mergeCmd(p: Parsed, out: (s: string) => void): number {
   return 0;
 }
 
+// A failed write of the output, told apart from a failure of the exporter itself.
+class OutputError extends Error {}
+
+const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+
 async function exportCmd(p: Parsed, out: (s: string) => void): Promise<number> {
   const [format, scenario, extra] = p.positional;
-  if (!format || !["pcap", "perfetto"].includes(format)) throw new UsageError(`export: the format must be pcap or perfetto, got '${format ?? ""}'`);
-  if (!scenario) throw new UsageError("export: which scenario?");
-  if (extra) throw new UsageError(`export: unexpected argument '${extra}'`);
+  if (!format || !["pcap", "perfetto"].includes(format)) throw new UsageError(`the format must be pcap or perfetto, got '${format ?? ""}'`);
+  if (!scenario) throw new UsageError("which scenario?");
+  if (extra) throw new UsageError(`unexpected argument '${extra}'`);
   const file = one(p, "-o") ?? one(p, "--out");
-  if (!file) throw new UsageError("export: -o FILE is required");
+  if (!file) throw new UsageError("-o FILE is required");
   const spec = requireScenario(scenario);
   const cfg = configFrom(p, scenario);
-  const w = World.create(loadModule(), cfg);
-  w.run();
-  let bytes: Uint8Array;
-  if (format === "pcap") {
-    if (!spec.pcap) throw new ConfigError("format", `${scenario} has no wire capture to export (pcap)`);
-    bytes = spec.pcap(w.rawEvidence(), w.describeContext());
-  } else {
-    const { perfettoTrace } = await import("../export/perfetto");
-    bytes = new TextEncoder().encode(JSON.stringify(perfettoTrace(w)));
+  if (format === "pcap" && !spec.pcap) throw new ConfigError("format", `${scenario} has no wire capture to export (pcap)`);
+  // Open the file before the run: a bad path fails at once, not after it.
+  let fd: number;
+  try { fd = openSync(file, "w"); } catch (e) { throw new ConfigError("output", `cannot write '${file}' (${errText(e)})`); }
+  let bytes = 0;
+  // Chunks go to the file as they are made: memory stays bounded whatever the run's length.
+  const sink = (b: Uint8Array) => {
+    try { for (let o = 0; o < b.length; ) o += writeSync(fd, b, o); } catch (e) { throw new OutputError(`cannot write '${file}' (${errText(e)})`); }
+    bytes += b.length;
+  };
+  try {
+    // A capture reads the evidence, not the trace: keep none.
+    const w = World.create(loadModule(), cfg, format === "pcap" ? { traceCapacity: 0 } : {});
+    w.run();
+    try {
+      if (format === "pcap") spec.pcap!(w.rawEvidence(), w.describeContext(), new PcapWriter(sink));
+      else writePerfettoJson(w, sink);
+    } catch (e) {
+      if (e instanceof OutputError) throw new ConfigError("output", e.message);
+      throw new ConfigError("export", `the ${format} exporter failed for this run of ${scenario}: ${errText(e)}`);
+    }
+    out(`wrote ${file} (${bytes} bytes)`);
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(file, bytes);
-  out(`wrote ${file} (${bytes.length} bytes)`);
   return 0;
 }
 
 function listCmd(p: Parsed, out: (s: string) => void): number {
-  if (p.positional.length) throw new UsageError(`list: unexpected argument '${p.positional[0]}'`);
+  if (p.positional.length) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
   if (one(p, "--json")) {
     out(JSON.stringify(SCENARIOS.map((s) => ({
       id: s.id, title: s.title, subsystem: s.subsystem, year: s.year, symptom: s.symptom,
@@ -254,15 +302,19 @@ const COMMANDS: Record<string, { flags: string[]; run: (p: Parsed, out: (s: stri
 
 export async function main(argv: string[], out = (s: string) => console.log(s), err = (s: string) => console.error(s)): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") { out(USAGE); return cmd ? 0 : 2; }
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    if (cmd) { out(USAGE); return 0; }
+    err("iostack: which command? see iostack --help");
+    return 2;
+  }
   const c = COMMANDS[cmd];
-  if (!c) { err(`iostack: unknown command '${cmd}'\n${USAGE}`); return 2; }
+  if (!c) { err(`iostack: unknown command '${cmd}'; see iostack --help`); return 2; }
   try {
-    const parsed = parseArgs(rest, [...c.flags, "--help", "-h"]);
-    if (parsed.flags.has("--help") || parsed.flags.has("-h")) { out(USAGE); return 0; }
+    const parsed = parseArgs(rest, new Set([...c.flags, "--help", "-h"]));
+    if (parsed.flags.has("--help") || parsed.flags.has("-h")) { out(`usage: ${COMMAND_USAGE[cmd]}`); return 0; }
     return await c.run(parsed, out);
   } catch (e) {
-    if (e instanceof UsageError) { err(`iostack ${cmd}: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof UsageError) { err(`iostack ${cmd}: ${e.message}; see iostack ${cmd} --help`); return 2; }
     if (e instanceof ConfigError) { err(`iostack ${cmd}: ${e.message}`); return 2; }
     throw e;
   }

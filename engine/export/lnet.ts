@@ -111,8 +111,7 @@ const CTYPE: Record<string, number> = { ANY: 0, CONTROL: 1, BULK_IN: 2, BULK_OUT
 const peerCtype = (t: number): number => (t === 2 ? 3 : t === 3 ? 2 : t);
 
 // The capture: one TCP flow per conn (peer, reserved port 1023 down) to our port 988.
-export function lnetPcap(ev: any, _ctx?: unknown): Uint8Array {
-  const w = new PcapWriter();
+export function lnetPcap(ev: any, _ctx?: unknown, w = new PcapWriter()): Uint8Array {
   const conns: any[] = ev.conns ?? [];
   const msgs: any[] = ev.wire?.msgs ?? [];
   const used = new Set<number>(msgs.map((m) => m.conn));

@@ -93,8 +93,7 @@ export function recordBytes(p: CapturedPacket): Uint8Array {
 
 // The whole capture as libpcap bytes: a handshake, then every packet split at the MSS.
 // Sequence and acknowledgement numbers are the model's own.
-export function nfsPcap(cap: NfsCapture): Uint8Array {
-  const w = new PcapWriter();
+export function nfsPcap(cap: NfsCapture, w = new PcapWriter()): Uint8Array {
   const pk = cap.packets;
   const frame = (t: number, dir: number, seq: number, ack: number, flags: number, body: Uint8Array, id: number) =>
     w.packet(t, dir === 0 ? tcpFrame(CLIENT, SERVER, seq, ack, flags, body, id) : tcpFrame(SERVER, CLIENT, seq, ack, flags, body, id));

@@ -9,11 +9,17 @@ export const MAX_TCP_PAYLOAD = 65495;   // 65535 - IPv4 and TCP headers
 
 export interface Endpoint { ip: number; port: number; mac?: number[] }
 
+// Bytes are handed to `sink` in chunks of about FLUSH_BYTES as they are written, so a
+// capture of any length takes bounded memory; without a sink they are kept for bytes().
+export type PcapSink = (chunk: Uint8Array) => void;
+const FLUSH_BYTES = 1 << 20;
+
 export class PcapWriter {
   private chunks: Uint8Array[] = [];
   private size = 0;
+  written = 0;               // bytes so far, flushed or not
 
-  constructor() {
+  constructor(private sink?: PcapSink) {
     const h = new DataView(new ArrayBuffer(24));
     h.setUint32(0, 0xa1b2c3d4, true);
     h.setUint16(4, 2, true);
@@ -23,7 +29,21 @@ export class PcapWriter {
     this.push(new Uint8Array(h.buffer));
   }
 
-  private push(b: Uint8Array): void { this.chunks.push(b); this.size += b.length; }
+  private push(b: Uint8Array): void {
+    this.chunks.push(b);
+    this.size += b.length;
+    this.written += b.length;
+    if (this.sink && this.size >= FLUSH_BYTES) this.sink(this.take());
+  }
+
+  private take(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) { out.set(c, o); o += c.length; }
+    this.chunks = [];
+    this.size = 0;
+    return out;
+  }
 
   // One frame at simulated time tNs.
   packet(tNs: number, frame: Uint8Array): void {
@@ -38,11 +58,13 @@ export class PcapWriter {
     this.push(cap < frame.length ? frame.subarray(0, cap) : frame);
   }
 
+  // The bytes not yet handed to the sink: the whole file without one. With a sink, the
+  // rest is handed over and the result is empty.
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const c of this.chunks) { out.set(c, o); o += c.length; }
-    return out;
+    const out = this.take();
+    if (!this.sink) return out;
+    if (out.length) this.sink(out);
+    return new Uint8Array(0);
   }
 }
 

@@ -1,7 +1,7 @@
 // Parallel sweeps in Node on the process's persistent worker pool (engine/node/pool.ts),
 // scheduled by engine/sweep.ts (contiguous slices, work stealing, determinism checks).
-import { emptyCounts, scheduleSweep, REPORTED } from "../sweep";
-import type { SweepResult, SweepFailure, SeedOutcome } from "../sweep";
+import { emptyCounts, emptyCut, scheduleSweep, tally, REPORTED } from "../sweep";
+import type { SweepResult, SweepFailure } from "../sweep";
 import type { RunConfig } from "../config";
 import type { Verdict } from "../wasm";
 import { sharedPool, defaultJobs } from "./pool";
@@ -20,7 +20,8 @@ export async function sweepParallel(base: RunConfig, first: number, count: numbe
   // a check needs two workers, whatever --jobs says
   const workers = (opts.pool ?? sharedPool()).take(Math.max(every > 0 ? 2 : 1, Math.min(jobs, count || 1)));
   const counts = emptyCounts();
-  const failing: SeedOutcome[] = [];
+  const cut = emptyCut();
+  const failing: SweepFailure[] = [];
   let done = 0;
   const check = await scheduleSweep({
     count: workers.length,
@@ -28,22 +29,19 @@ export async function sweepParallel(base: RunConfig, first: number, count: numbe
     verify: (w, seeds) => workers[w].call({ type: "verify", base, seeds }),
     trace: (w, seed, events) => workers[w].call({ type: "trace", base, seed, events }),
   }, first, count, every, (rows) => {
-    for (const r of rows) {
-      counts[r.verdict]++;
-      if (r.verdict !== "ok") failing.push(r);
-    }
+    for (const r of rows) tally(counts, cut, failing, r);
     done += rows.length;
     opts.onProgress?.(done, count, counts);
   });
 
   failing.sort((a, b) => a.seed - b.seed);
-  const reported: SweepFailure[] = failing.map(({ seed, verdict }) => ({ seed, verdict }));
+  const reported = failing;
   const described = await Promise.all(reported.slice(0, REPORTED).map((f, k) =>
     workers[k % workers.length].call<SweepFailure>({ type: "describe", base, seed: f.seed })));
   reported.splice(0, described.length, ...described);
   const result: SweepResult = {
     scenario: base.scenario, patches: base.patches, knobs: base.knobs,
-    seeds: { first, count }, counts, failing: reported,
+    seeds: { first, count }, counts, cut, failing: reported,
   };
   if (every > 0) result.determinism = { every, ...check };
   return result;

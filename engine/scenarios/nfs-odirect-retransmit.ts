@@ -205,5 +205,6 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
   ],
   views: ["trace", "evidence", "wire", "metrics"],
   describe: describeNfs,
-  pcap: (raw: any) => nfsPcap(raw.model?.capture ?? { packets: [] }),
+  pcap: (raw: any, _ctx, w) => nfsPcap(raw.model?.capture ?? { packets: [] }, w),
+  limitKnobs: { "too many": "duration_s" },
 };

@@ -5,10 +5,11 @@ import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
+import { checkChunks } from "../config";
 
 export const UDP_KNOBS: KnobSpec[] = [
   int("writers", "dd writers", "workload", 3, 1, 8, "dd processes started together by the backup script, each writing its own file then closing it (close -> nfs_file_flush waits for every WRITE)"),
-  float("burst_mb", "Burst size", "workload", 2, 0.0625, 64, "bytes each dd writes per burst", "MiB"),
+  float("burst_mb", "Burst size", "workload", 2, 0.0625, 16, "bytes each dd writes per burst (at most wsize_kb / 2: 512 WRITEs per file)", "MiB"),
   int("bursts", "Bursts", "workload", 60, 1, 500, "how many write-close bursts the script runs"),
   float("idle_gap_s", "Idle gap", "workload", 330, 0, 3600, "sleep between bursts; longer than XS_IDLE_DISC_TO (300 s) the transport is autoclosed and reconnected before the next burst", "s"),
   float("idle_jitter_s", "Idle gap jitter", "workload", 120, 0, 1800, "uniform extra sleep added to each gap", "s"),
@@ -95,5 +96,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   ],
   views: ["tasks", "state", "evidence", "trace", "metrics"],
   describe: (verdict, raw, ctx) => describeSunrpc("udp", verdict, raw, ctx),
+  checkKnobs: (k) => checkChunks(sunrpcUdpSlotHang, k, "burst_mb", "wsize_kb"),
+  limitKnobs: { "too many": "bursts" },
   snapshotBlocks: snapshotSunrpc("udp"),
 };

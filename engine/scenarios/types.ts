@@ -1,6 +1,7 @@
 // The host-side description of a scenario: catalog metadata, the patches with their
 // real commits, the knobs with ranges and defaults, presets, and the function that turns
 // the model's raw evidence into the reason line and the evidence a kernel engineer reads.
+import type { PcapWriter } from "../export/pcap";
 import type { Verdict } from "../wasm";
 
 export type KnobGroup = "workload" | "faults" | "kernel";
@@ -96,6 +97,12 @@ export interface ScenarioSpec {
   describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described;
   // The model's snapshot (state at the UI's cursor) as blocks: the State and Tasks views.
   snapshotBlocks?(model: any, ctx: DescribeContext): EvidenceBlock[];
-  // Wire capture of the finished run (libpcap bytes), from the raw evidence.
-  pcap?(raw: any, ctx: DescribeContext): Uint8Array;
+  // Limits between knobs that no single range can say (throws a ConfigError naming both).
+  checkKnobs?(knobs: Record<string, KnobValue>): void;
+  // A model limit (its abort message) -> the knob whose value drives it: the error then
+  // says the largest value of that knob that works with the others as they are.
+  limitKnobs?: Record<string, string>;
+  // Wire capture of the finished run (libpcap bytes), from the raw evidence. Given a
+  // writer with a sink, the bytes stream to it (and the result is empty).
+  pcap?(raw: any, ctx: DescribeContext, w?: PcapWriter): Uint8Array;
 }

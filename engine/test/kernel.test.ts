@@ -4,6 +4,8 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { instantiate } from "../wasm";
 import { loadModule } from "../node/load";
 import { World } from "../world";
+import { validateConfig } from "../config";
+import { sweepRange } from "../sweep";
 import { SCENARIOS } from "../catalog";
 import type { ScenarioSpec } from "../scenarios/types";
 import { recordAt, formatRecord } from "../trace";
@@ -16,7 +18,7 @@ const probe: ScenarioSpec = {
   story: [], assumptions: [], patches: [], presets: [], expected: [], views: [],
   knobs: [
     ["probe.threads", 2], ["probe.cpus", 1], ["probe.steps", 3], ["probe.wake_s", 0],
-    ["probe.spin", 0], ["probe.budget", 0], ["probe.interruptible", 0], ["probe.sleep_timeout_s", 0],
+    ["probe.spin", 0], ["probe.budget", 0], ["probe.work", 0], ["probe.interruptible", 0], ["probe.sleep_timeout_s", 0],
   ].map(([name, def]) => ({ name: name as string, label: name as string, group: "workload" as const, type: "int" as const, default: def as number, min: 0, max: 1e9, description: "" })),
   describe: (verdict, raw) => ({ reason: verdict, evidence: raw }),
 };
@@ -248,7 +250,7 @@ describe("threads, CPUs and khungtaskd", () => {
     const woken = run({ "probe.wake_s": 100 }).run();
     expect(woken.verdict).toBe("ok");
     expect(woken.evidence).toMatchObject({ model: { done: 2 } });
-    expect(woken.status).toBe("done");
+    expect(woken.status).toBe("complete");
   });
 
   it("schedule_timeout wakes a sleeper and says it timed out", () => {
@@ -269,10 +271,35 @@ describe("threads, CPUs and khungtaskd", () => {
     expect(hashes.size).toBe(5);
   });
 
-  it("stops a run that would spin forever at the event budget", () => {
+  it("stops a run that would spin forever at the event budget, and says it was cut", () => {
     const r = run({ "probe.spin": 1, "probe.budget": 10000 }).run();
     expect(r.status).toBe("event-budget");
     expect(r.events).toBe(10000);
+    expect(r.reason).toMatch(/^cut short by the cost budget \(10000 events, 10000 units of work\).*not a clean run/);
+  });
+
+  it("a sweep counts cut runs apart from the verdicts, and lists them with their status", () => {
+    const base = validateConfig({ scenario: "kernel-probe", knobs: { "probe.spin": 1, "probe.budget": 1000 } });
+    const r = sweepRange(mod(), base, 1, 3);
+    expect(r.cut).toEqual({ "time-limit": 0, "event-budget": 3 });
+    expect(Object.values(r.counts).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(r.failing.map((f) => [f.seed, f.status])).toEqual([[1, "event-budget"], [2, "event-budget"], [3, "event-budget"]]);
+  });
+
+  it("counts work a model charges inside an event against the same budget", () => {
+    const r = run({ "probe.spin": 1, "probe.budget": 10000, "probe.work": 9 }).run();
+    expect(r.status).toBe("event-budget");
+    expect(r.events).toBe(1000);
+    expect(r.cost).toBe(10000);
+  });
+
+  it("tells a hang that stopped the run from a run cut by its simulated-time limit", () => {
+    const hung = run({ "probe.threads": 1 }).run();
+    expect([hung.status, hung.verdict]).toEqual(["hang-detected", "hang"]);
+    expect(hung.reason).toBe("hang");
+    const sleeping = run({ "probe.threads": 1, "probe.interruptible": 1 }).run();
+    expect([sleeping.status, sleeping.verdict]).toEqual(["time-limit", "ok"]);
+    expect(sleeping.reason).toMatch(/^cut short by the simulated-time limit \(1000\.000 s\)/);
   });
 
   it("same config twice gives the same trace hash and the same records", () => {

@@ -30,7 +30,7 @@ describe("a reused instance", () => {
       const reused = runSeed(runner, base, seed);
       const fresh = World.create(loadModule(), { ...base, seed }, { traceCapacity: 0 }).run();
       expect({ ...reused, marks: undefined }).toEqual({
-        seed, verdict: fresh.verdict, simTimeNs: fresh.simTimeNs, events: fresh.events, traceHash: fresh.traceHash, marks: undefined,
+        seed, verdict: fresh.verdict, status: fresh.status, simTimeNs: fresh.simTimeNs, events: fresh.events, traceHash: fresh.traceHash, marks: undefined,
       });
     }
     expect(runner.resets).toBeGreaterThan(0);
@@ -42,7 +42,7 @@ describe("the sweep scheduler", () => {
     const chunks: Array<{ w: number; first: number; count: number }> = [];
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const outcome = (seed: number): SeedOutcome => ({ seed, verdict: "ok", simTimeNs: 0, events: 0, traceHash: "0" });
+    const outcome = (seed: number): SeedOutcome => ({ seed, verdict: "ok", status: "complete", simTimeNs: 0, events: 0, traceHash: "0" });
     const seen: number[] = [];
     await scheduleSweep({
       count: 2,

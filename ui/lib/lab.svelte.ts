@@ -3,6 +3,8 @@
 // Every change of patch/knob/seed re-runs at once; stale answers are dropped by sequence.
 import { startWorker } from "../../engine/browser/client";
 import type { SimWorker } from "../../engine/browser/client";
+import { RunCancelled } from "../../engine/browser/client";
+import type { RunProgress } from "../../engine/browser/session";
 import type { RunView, SnapshotView } from "../../engine/browser/session";
 import type { RunConfig } from "../../engine/config";
 import { parseKnob, parseSeed, requireScenario } from "../../engine/config";
@@ -28,6 +30,8 @@ export class Lab {
   view: RunView | null = $state.raw(null);
   error: string | null = $state(null);
   running = $state(false);
+  progress: RunProgress | null = $state.raw(null);   // of the run in flight
+  cancelled = $state(false);                         // the last run was cancelled
   cursor = $state(0);
   snapshot: SnapshotView | null = $state.raw(null);
   playing = $state(false);
@@ -58,9 +62,11 @@ export class Lab {
       saveLast(cfg);
     }
     this.running = true;
+    this.progress = null;
+    this.cancelled = false;
     try {
       await this.worker.ready;
-      const v = await this.worker.api.run(cfg);
+      const v = await this.worker.run(cfg, (p) => { if (seq === this.seq) this.progress = p; });
       if (seq !== this.seq) return;
       this.view = v;
       this.error = null;
@@ -68,10 +74,20 @@ export class Lab {
       this.snapshot = null;
       this.requestSnapshot(this.cursor);
     } catch (e) {
-      if (seq === this.seq) this.error = (e as Error).message;
+      if (seq === this.seq && e instanceof RunCancelled) this.cancelled = true;
+      else if (seq === this.seq) this.error = (e as Error).message;
     } finally {
       if (seq === this.seq) this.running = false;
     }
+  }
+
+  // Stops the run in flight (its worker is replaced); the last finished run stays shown,
+  // and the fresh worker runs it again so its views (trace, state) keep answering.
+  cancel(): void {
+    if (!this.running) return;
+    this.worker.cancel();
+    const shown = this.view?.config;
+    if (shown) void this.worker.ready.then(() => this.worker.run(shown)).catch(() => {});
   }
 
   setPatch(id: string, on: boolean): void {

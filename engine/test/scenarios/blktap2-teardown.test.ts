@@ -31,7 +31,7 @@ describe("blktap2-teardown: the documented interleaving (4.1.4, clean poweroff)"
   it("default run: leak, `tap-ctl list` shows one `minor=N` per disk per cycle, and the tap-err lines", () => {
     const { r, ev } = run();
     expect(r.verdict).toBe("leak");
-    expect(r.status).toBe("done");
+    expect(r.status).toBe("complete");
     // defaults: 1 guest, 2 disks, 4 cycles
     expect(ev.tapCtlList).toEqual(["minor=0", "minor=1", "minor=2", "minor=3", "minor=4", "minor=5", "minor=6", "minor=7"]);
     expect(ev.orphanedMinors).toBe(8);
