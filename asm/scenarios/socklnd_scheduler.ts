@@ -28,7 +28,7 @@ import {
   nOverlaps, nCollisions, nSameConnOverlap, nViolations, MAX_VIOL, violT, violConn, violWhat,
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
-  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, connEnt,
+  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, connEnt, socklndSnapshotJson,
   connTxQueueLen,
 } from "../lnet/socklnd";
 import { zeroed } from "../kernel/mem";
@@ -534,6 +534,7 @@ function onSnapshot(): void {
   jKN("bytesRx", bytesRx); jKN("bytesTx", bytesTx);
   jKI("scratchCollisions", nCollisions); jKI("corrupted", nCorrupt);
   jKey("queued"); jArr(); for (let cpt = 0; cpt < <i32>kvi(K_CPTS); cpt++) jInt(cptQueued(cpt)); jEndArr();
+  socklndSnapshotJson();
   jEndObj();
 }
 
