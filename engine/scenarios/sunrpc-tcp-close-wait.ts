@@ -5,6 +5,7 @@ import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float } from "./knobs";
+import { stackSunrpc } from "./sunrpc/stack";
 
 export const TCP_KNOBS: KnobSpec[] = [
   int("instances", "mmap3 instances", "workload", 2, 1, 4, "mmap3 processes running side by side (each a thread group with its own file)"),
@@ -82,4 +83,5 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
   views: ["tasks", "state", "evidence", "trace", "metrics"],
   describe: (verdict, raw, ctx) => describeSunrpc("tcp", verdict, raw, ctx),
   snapshotBlocks: snapshotSunrpc("tcp"),
+  stack: stackSunrpc("tcp"),
 };

@@ -5,6 +5,7 @@ import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
+import { stackSunrpc } from "./sunrpc/stack";
 
 export const UDP_KNOBS: KnobSpec[] = [
   int("writers", "dd writers", "workload", 3, 1, 8, "dd processes started together by the backup script, each writing its own file then closing it (close -> nfs_file_flush waits for every WRITE)"),
@@ -96,4 +97,5 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   views: ["tasks", "state", "evidence", "trace", "metrics"],
   describe: (verdict, raw, ctx) => describeSunrpc("udp", verdict, raw, ctx),
   snapshotBlocks: snapshotSunrpc("udp"),
+  stack: stackSunrpc("udp"),
 };
