@@ -39,6 +39,7 @@ test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slo
   await page.locator('[data-scenario="sunrpc-udp-slot-hang"] a').click();
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), 1));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "hang");
+  await page.getByTestId("tab-evidence").click();     // the Stack view opens first
   await expect(page.locator("[data-view=evidence]")).toContainText("-pid- flgs status -client- --rqstp- -timeout ---ops--");
   await page.getByTestId("patch-xprt-alloc-slot-op").click();
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, { "xprt-alloc-slot-op": true }), 1));
