@@ -98,3 +98,11 @@ test("the Stack view has no serious axe violation, light and dark, and fits 390 
   await openAtFirstAnomaly(page, "sunrpc-tcp-close-wait", {}, tcp.hash, tcp.pic.time);
   expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(390);
 });
+
+test("embed.html and <iostack-scenario> take view=stack and open it at the first anomaly", async ({ page }) => {
+  await page.goto("/embed.html?s=blktap2-teardown&seed=1&view=stack");
+  await expect(page.getByTestId("stack-cycle")).toContainText("wait-for cycle");
+  await page.goto("/docs/blktap2-teardown.html");
+  const el = page.locator('iostack-scenario[view="stack"]');
+  await expect(el.getByTestId("stack-cycle")).toContainText("xl:");
+});

@@ -10,7 +10,7 @@ import { defaultConfig, parseParams } from "../lib/urlstate";
 
 // The views an embed can show, one at a time. "tasks" (a spec's name for the state view) is
 // accepted as an alias.
-export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state"] as const;
+export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state", "stack"] as const;
 export type EmbedView = (typeof EMBED_VIEWS)[number];
 
 export interface EmbedSetup {
