@@ -106,3 +106,18 @@ test("embed.html and <iostack-scenario> take view=stack and open it at the first
   const el = page.locator('iostack-scenario[view="stack"]');
   await expect(el.getByTestId("stack-cycle")).toContainText("xl:");
 });
+
+test("Compare shows the two runs' Stack views side by side at the same simulated time", async ({ page }) => {
+  const { pic, hash } = nodePicture("blktap2-teardown", {});
+  await openAtFirstAnomaly(page, "blktap2-teardown", {}, hash, pic.time);
+  await page.getByTestId("tab-compare").click();
+  await page.getByTestId("verdict-b").waitFor();
+  await page.getByTestId("stack-pair").locator("summary").click();
+  const stacks = page.getByTestId("stack-pair").getByTestId("stack");
+  await expect(stacks).toHaveCount(2);
+  await expect(stacks.nth(0)).toHaveAttribute("data-time", String(pic.time));
+  await expect(stacks.nth(1)).toHaveAttribute("data-time", String(pic.time));
+  // A has the cycle; B (the patched teardown order) does not
+  await expect(stacks.nth(0).getByTestId("stack-cycle")).toHaveCount(1);
+  await expect(stacks.nth(1).getByTestId("stack-cycle")).toHaveCount(0);
+});
