@@ -10,6 +10,8 @@ for (const spec of SCENARIOS) {
     await page.goto(`/?s=${spec.id}&seed=${seed}`);
     const first = nodeRun(spec.id, patchesFor(spec, {}), seed);
     expect(await verdictFor(page, first)).toBe(first.verdict);
+    await expect(page.getByTestId("stack")).toBeVisible();     // the default view
+    await page.getByTestId("tab-evidence").click();
     await expect(page.getByTestId("evidence-block").first()).toBeVisible();
     await testInfo.attach(`${spec.id}-default.png`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
     expect(await seriousA11y(page)).toEqual([]);
