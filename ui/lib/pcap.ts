@@ -131,10 +131,13 @@ interface State {
   open: Map<string, number>;      // xid → index of its latest call still without a reply
 }
 
+// Byte by byte, not a DataView read at every offset: a capture has megabytes of payload.
 function poisonAt(d: Uint8Array): number[] {
   const out: number[] = [];
-  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  for (let i = 0; i + 4 <= d.length; i++) if (v.getUint32(i, false) === POISON) { out.push(i); i += 3; }
+  const [b0, b1, b2, b3] = [POISON >>> 24, (POISON >>> 16) & 255, (POISON >>> 8) & 255, POISON & 255];
+  for (let i = d.indexOf(b0); i >= 0 && i + 4 <= d.length; i = d.indexOf(b0, i + 1)) {
+    if (d[i + 1] === b1 && d[i + 2] === b2 && d[i + 3] === b3) { out.push(i); i += 3; }
+  }
   return out;
 }
 
