@@ -10,6 +10,8 @@ for (const spec of SCENARIOS) {
     await page.goto(`/?s=${spec.id}&seed=${seed}`);
     const first = nodeRun(spec.id, patchesFor(spec, {}), seed);
     expect(await verdictFor(page, first)).toBe(first.verdict);
+    await expect(page.getByTestId("stack")).toBeVisible();     // the default view
+    await page.getByTestId("tab-evidence").click();
     await expect(page.getByTestId("evidence-block").first()).toBeVisible();
     await testInfo.attach(`${spec.id}-default.png`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
     expect(await seriousA11y(page)).toEqual([]);
@@ -39,6 +41,7 @@ test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slo
   await page.locator('[data-scenario="sunrpc-udp-slot-hang"] a').click();
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), 1));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "hang");
+  await page.getByTestId("tab-evidence").click();     // the Stack view opens first
   await expect(page.locator("[data-view=evidence]")).toContainText("-pid- flgs status -client- --rqstp- -timeout ---ops--");
   await page.getByTestId("patch-xprt-alloc-slot-op").click();
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, { "xprt-alloc-slot-op": true }), 1));

@@ -84,6 +84,23 @@ export function wfChainJson(ent: i32): void {
   jEndObj();
 }
 
+// Every edge now: [{ent, waitsOn, obj, heldBy}] for each entity that waits (snapshots:
+// the Stack view draws who waits on what, held by whom, and a cycle while it exists).
+export function wfEdgesJson(nEnts: i32): void {
+  jArr();
+  for (let e = 0; e < nEnts; e++) {
+    const r = wfWaitsOn(e);
+    if (r < 0) continue;
+    jObj();
+    jKI("ent", e);
+    jKName("waitsOn", unchecked(resName[r]));
+    jKI("obj", unchecked(resObj[r]));
+    jKI("heldBy", resHolderOf(r));
+    jEndObj();
+  }
+  jEndArr();
+}
+
 // Waiting with a check, as lockdep does at acquire time: if this edge closes a cycle,
 // the cycle is recorded (the first one, for the evidence, since a timeout may break it
 // later) and marked in the trace.

@@ -8,7 +8,8 @@ import { popEvent, pendingEvents, curKind, curObj, curArg } from "./events";
 import {
   EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
-import { threadStepDone, threadTimeout, entitiesJson } from "./sched";
+import { threadStepDone, threadTimeout, entitiesJson, entCount } from "./sched";
+import { wfEdgesJson } from "./waitfor";
 import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
 import { scenarioBuildRun } from "./config";
 import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
@@ -114,7 +115,7 @@ export function worldRun(maxEvents: i64, until: i64): i32 {
 
 export function worldFinished(): bool { return finished; }
 
-// {time, events, status, hung:[...], entities:[...], model:{...}} into the JSON buffer.
+// {time, events, status, hung:[...], entities:[...], waits:[...], model:{...}} into the JSON buffer.
 export function snapshotJson(withEntities: bool): usize {
   jReset();
   jObj();
@@ -125,6 +126,7 @@ export function snapshotJson(withEntities: bool): usize {
   jKB("finished", finished);
   jKey("hung"); hungReportsJson();
   if (withEntities) { jKey("entities"); entitiesJson(); }
+  jKey("waits"); wfEdgesJson(entCount());
   jKey("model"); hookSnapshot();
   jEndObj();
   return jLen();

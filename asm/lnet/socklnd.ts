@@ -29,6 +29,7 @@ import {
 } from "./lnet";
 import { zeroed } from "../kernel/mem";
 import { chargeWork } from "../kernel/world";
+import { jArr, jEndArr, jObj, jEndObj, jKI, jKB, jKey, jKName, jInt } from "../kernel/json";
 
 export const MAX_CPTS: i32 = 4;
 export const MAX_THREADS: i32 = 64;
@@ -1098,6 +1099,44 @@ function loopEnd(t: i32): void {
 export function schedQueued(s: i32): i32 {
   return wqLen(unchecked(kssRxConns[s])) + wqLen(unchecked(kssTxConns[s]));
 }
+
+// Scheds, threads, conns and scratch arrays as they are now, for snapshots (the Stack
+// view): who serves which connection, and which in-flight lib calls use each array.
+export function socklndSnapshotJson(): void {
+  jKey("scheds"); jArr();
+  for (let s = 0; s < nScheds; s++) {
+    jObj(); jKI("cpt", unchecked(kssCpt[s])); jKI("nconns", unchecked(kssNconns[s])); jKI("nthreads", unchecked(kssNthreads[s]));
+    jKI("rxConns", wqLen(unchecked(kssRxConns[s]))); jKI("txConns", wqLen(unchecked(kssTxConns[s]))); jEndObj();
+  }
+  jEndArr();
+  jKey("threads"); jArr();
+  for (let t = 0; t < nThreads; t++) {
+    jObj(); jKI("ent", unchecked(thEnt[t])); jKI("cpt", unchecked(thCpt[t])); jKI("sched", unchecked(thSched[t]));
+    jKI("scratch", unchecked(thScratch[t])); jKI("conn", unchecked(thConn[t])); jKB("inCall", unchecked(callInFlight[t]));
+    if (unchecked(callInFlight[t])) { jKName("fn", unchecked(callFn[t])); jKI("call", unchecked(callId[t])); jKI("callConn", unchecked(callConn[t])); jKI("nob", unchecked(callNob[t])); }
+    jEndObj();
+  }
+  jEndArr();
+  jKey("conns"); jArr();
+  for (let c = 0; c < nConns; c++) {
+    jObj(); jKI("peer", unchecked(connPeer[c])); jKI("type", unchecked(connType[c])); jKI("cpt", unchecked(connCpt[c]));
+    jKI("sched", unchecked(connSched[c])); jKI("ent", unchecked(connEnt[c])); jKB("up", unchecked(connUp[c]));
+    jKI("rxOwner", unchecked(rxOwner[c])); jKI("txOwner", unchecked(txOwner[c]));
+    jKI("txQueue", connTxQueueLen(c)); jKI("rxFifo", connRxFifoLen(c)); jEndObj();
+  }
+  jEndArr();
+  jKey("scratch"); jArr();
+  for (let a = 0; a < nScratch; a++) {
+    jObj(); jKB("perThread", unchecked(scrOwnerIsThread[a])); jKI("owner", unchecked(scrOwner[a]));
+    jKI("filler", unchecked(scrFiller[a])); jKI("call", unchecked(scrCall[a]));
+    jKey("users"); jArr();
+    for (let t = 0; t < nThreads; t++) if (unchecked(callInFlight[t]) && unchecked(thScratch[t]) == a) jInt(t);
+    jEndArr();
+    jEndObj();
+  }
+  jEndArr();
+}
+
 export function cptQueued(cpt: i32): i32 {
   let n = 0;
   for (let s = 0; s < nScheds; s++) if (unchecked(kssCpt[s]) == cpt) n += schedQueued(s);

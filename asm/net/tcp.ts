@@ -23,7 +23,9 @@ import { allocPage, copyPage, putPage, PAGE_SIZE } from "../mm/page";
 import {
   allocSkb, skbAddFrag, skbClone, kfreeSkb, skbSetDestructor, skbAddr, skbCloneAddr,
   skbSeq, skbLen, skbNext, skbNrFrags, skbOut, skbRetrans, skbXmitTime, skbRecType, skbXid, skbRecA, skbRecB,
+  skbFrag, MAX_SKB_FRAGS,
 } from "./skbuff";
+import { jArr, jEndArr, jObj, jEndObj, jKI, jKB, jKey, jInt } from "../kernel/json";
 import {
   devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen,
 } from "./dev";
@@ -535,6 +537,31 @@ export function tcpEvent(kind: i32, obj: i32, arg: i32): bool {
     return true;
   }
   return false;
+}
+
+// The write queue oldest first, at most `max` skbs, for snapshots (the Stack view): each
+// skb's sequence, record, whether it is in flight or not yet (re)sent, and the page frames
+// its fragments pin.
+export function tcpWriteQueueJson(sk: i32, max: i32): void {
+  jArr();
+  let unsent = false;
+  for (let s = unchecked(skHead[sk]), n = 0; s >= 0 && n < max; s = unchecked(skbNext[s]), n++) {
+    if (s == unchecked(skSendHead[sk])) unsent = true;
+    jObj();
+    jKI("skb", skbAddr(s));
+    jKI("seq", <i64>unchecked(skbSeq[s]));
+    jKI("len", unchecked(skbLen[s]));
+    jKI("xid", <i64>unchecked(skbXid[s]));
+    jKI("write", unchecked(skbRecA[s]));
+    jKB("out", unchecked(skbOut[s]));
+    jKB("retrans", unchecked(skbRetrans[s]));
+    jKB("unsent", unsent);
+    jKey("frags"); jArr();
+    for (let f = 0; f < unchecked(skbNrFrags[s]); f++) jInt(unchecked(skbFrag[s * MAX_SKB_FRAGS + f]));
+    jEndArr();
+    jEndObj();
+  }
+  jEndArr();
 }
 
 export function tcpQueuedBytes(sk: i32): i32 { return unchecked(skWmem[sk]); }

@@ -21,7 +21,7 @@ import {
 import { hungTaskInit } from "../kernel/hungtask";
 import { setTimeLimit, worldStop, setVerdict, setStopOnHung, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jKI, jKB, jKName, jKN, jName } from "../kernel/json";
-import { allocPage, pageFill, pageCount, pageMapped, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../mm/page";
+import { allocPage, pageFill, pageCount, pageMapped, pagePattern, pageKind, pageForeign, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../mm/page";
 import { tap, tapCount, tapTime, tapNameAt, tapAAt, tapBAt } from "../mm/tap";
 import { MAX_SKB_FRAGS, REC_CALL, REC_REPLY, skbRecA, skbXid, skbAddr } from "../net/skbuff";
 import {
@@ -30,7 +30,7 @@ import {
   capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
   FATE_DELIVERED, nicStartXmitName,
 } from "../net/dev";
-import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs } from "../net/tcp";
+import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson } from "../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
 import { rpciodInit, isRpciod, rpciodStep } from "../sunrpc/sched";
 import { setPatches, setTimeouts, setWspaceTimeout, setDequeueOnComplete, xprtInitXid, nDequeuedOnComplete } from "../sunrpc/xprt";
@@ -644,10 +644,21 @@ function onSnapshot(): void {
   for (let i = 0; i < concurrency; i++) {
     for (let p = 0; p < npages; p++) {
       const pfn = unchecked(pfns[i * npages + p]);
-      jObj(); jKI("thread", i); jKI("pfn", pfn); jKI("count", pageCount(pfn)); jKB("mapped", pageMapped(pfn)); jEndObj();
+      jObj(); jKI("thread", i); jKI("pfn", pfn); jKI("count", pageCount(pfn)); jKB("mapped", pageMapped(pfn));
+      jKI("pattern", <i64>pagePattern(pfn)); jKB("fill", pageKind(pfn) == PG_FILL); jKB("foreign", pageForeign(pfn));
+      jEndObj();
     }
   }
   jEndArr();
+  // each application thread's current write (-1 before its first)
+  jKey("apps"); jArr();
+  for (let i = 0; i < concurrency; i++) {
+    const w = unchecked(appWrite[i]);
+    jObj(); jKI("thread", i); jKI("ent", unchecked(appEnt[i])); jKI("write", w);
+    jKB("done", w >= 0 && unchecked(wDone[w]) >= 0); jEndObj();
+  }
+  jEndArr();
+  jKey("skbs"); tcpWriteQueueJson(clientSk, 48);
   jEndObj();
 }
 

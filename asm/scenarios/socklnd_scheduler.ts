@@ -28,7 +28,7 @@ import {
   nOverlaps, nCollisions, nSameConnOverlap, nViolations, MAX_VIOL, violT, violConn, violWhat,
   MAX_COLL, collT, collScratch, collThread, collCall, collConn, collFn, collSerial, collOff, collNob,
   collFillT, collCopied, collFillerDone, nIncidents, MAX_INC, incT, incConn, incSerial, incDir, incType,
-  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt,
+  incNob, incFirstSlot, incHolds, incBad, incProto, nCorrupt, nProtoErrors, cptQueued, schedQueued, connEnt, socklndSnapshotJson,
   connTxQueueLen, nCorruptAtPeer, MAX_CONNS, kssLockSpinNs, kssLockAcquires, kssLockContended,
   sockLockWaitNs, sockLockContended, sockArg, sockArgBytes, sockArgLive, socklndCloseUpcalls, nCloses, nTxFailed, nLostInSocket, firstCloseNs,
 } from "../lnet/socklnd";
@@ -665,6 +665,7 @@ function onSnapshot(): void {
   jKN("bytesRx", bytesRx); jKN("bytesTx", bytesTx);
   jKI("scratchCollisions", nCollisions); jKI("corrupted", nCorrupt);
   jKey("queued"); jArr(); for (let cpt = 0; cpt < <i32>kvi(K_CPTS); cpt++) jInt(cptQueued(cpt)); jEndArr();
+  socklndSnapshotJson();
   jEndObj();
 }
 

@@ -3,6 +3,8 @@
 //   - time to first verdict: navigation start → the verdict element carries a verdict
 //   - long tasks (> 50 ms) on the main thread during open, re-runs, scrubbing and a sweep
 //   - initial JS: gzip size of the scripts index.html loads (lazy views excluded)
+//   - Stack view frame time (DOM update, layout and line geometry per picture) while playing
+//     the largest default run, and the long tasks meanwhile
 // Figures only; nothing here asserts on timing.
 import { readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -130,6 +132,20 @@ export async function browserBench(): Promise<Record<string, number>> {
       .map(([n, i]) => [`long tasks > 50 ms during ${n}`, inPhase(i)]));
     reruns.sort((a, b) => a - b);
     if (process.env.BENCH_DEBUG) console.log("long tasks [start, ms]:", JSON.stringify(entries), "phases:", JSON.stringify(phases));
+    // The Stack view (the default view) playing the largest default run: frame times as
+    // the renderer records them, and long tasks meanwhile.
+    const largest = "sunrpc-tcp-close-wait";
+    await page.goto(`${url}?s=${largest}`);
+    await page.locator('[data-testid="verdict"][data-running="0"]:not([data-verdict=""])').waitFor();
+    await page.getByTestId("stack").waitFor();
+    const longBefore = await page.evaluate(() => (window as any).__bench.long.length as number);   // a fresh page: the open's tasks
+    await page.evaluate(() => { (window as any).__stackFrames = []; });
+    await page.getByRole("button", { name: "play" }).click();
+    await page.waitForTimeout(5000);
+    const frames = (await page.evaluate(() => (window as any).__stackFrames as number[])).sort((a, b) => a - b);
+    const stackLong = (await page.evaluate(() => (window as any).__bench.long as Array<[number, number]>)).slice(longBefore).map(([, d]) => d);
+    const q = (f: number) => +(frames[Math.min(frames.length - 1, Math.floor(frames.length * f))] ?? -1).toFixed(2);
+
     return {
       "time to first verdict (ms)": Math.round(firstVerdictMs),
       "re-run to verdict, median (ms)": reruns[reruns.length >> 1] ?? -1,
@@ -140,6 +156,11 @@ export async function browserBench(): Promise<Record<string, number>> {
       "sweep: wall time in the worker pool (ms)": sweepMs,
       "initial JS gzip (KiB)": +(initialJsGzip(dist) / 1024).toFixed(1),
       ...fourBy200,
+      [`stack frames drawn while playing ${largest} (5 s)`]: frames.length,
+      "stack frame time, median (ms)": q(0.5),
+      "stack frame time, p95 (ms)": q(0.95),
+      "stack frame time, max (ms)": q(1),
+      "long tasks > 50 ms while playing the stack": stackLong.length,
     };
   } finally {
     await browser.close();

@@ -11,6 +11,8 @@ import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
 import type { RunStatus } from "../wasm";
+import { stackPicture } from "../stack";
+import type { StackPicture } from "../stack";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
 const PCAP_CAP_BYTES = 128 << 20;
@@ -47,6 +49,7 @@ export interface SnapshotView {
   entities: Array<EntityInfo & { state?: number; wchan?: string; cpu?: number; busyNs?: number; since?: number }>;
   hung: Array<{ ent: number; time: number; blockedNs: number; wchan: string }>;
   blocks: EvidenceBlock[];
+  stack: StackPicture | null;
 }
 
 // How far a run is: it ends at its time limit or its cost budget, whichever comes first.
@@ -65,6 +68,7 @@ export class Session {
   private page?: TracePage;
   private laneOf = new Map<number, number>();
   private filtered: Int32Array | null = null;
+  private busyHistory: Array<{ time: number; busy: Map<number, number> }> = [];
 
   constructor(private module: WebAssembly.Module) {}
 
@@ -75,6 +79,7 @@ export class Session {
     this.finished = world;
     this.scrubs = [];
     this.filtered = null;
+    this.busyHistory = [];
     const entities = world.entities();
     const lanes: Lane[] = entities.map((e) => ({ ent: e.id, label: e.pid ? `${e.comm}:${e.pid}` : e.comm, kind: e.kind }));
     this.laneOf = new Map(lanes.map((l, i) => [l.ent, i]));
@@ -248,7 +253,25 @@ export class Session {
     } catch (e) {
       blocks = [{ id: "error", title: "snapshot", lines: [`snapshotBlocks failed: ${(e as Error).message}`] }];
     }
-    return { time: snap.time, finished: snap.finished, entities: snap.entities, hung: snap.hung, blocks };
+    const stack = stackPicture(w.spec, {
+      time: snap.time, model: snap.model, entities: snap.entities, waits: snap.waits ?? [], knobs: w.config.knobs,
+      recentBusy: this.recentBusy(snap.time, snap.entities),
+    });
+    return { time: snap.time, finished: snap.finished, entities: snap.entities, hung: snap.hung, blocks, stack };
+  }
+
+  // A thread's CPU share over the last ~5% of the run before t, from the busy times of
+  // earlier pictures (play and scrubbing leave a trail); since the start after a jump.
+  private recentBusy(t: number, ents: Array<{ id: number; busyNs?: number }>): (ent: number) => number {
+    const busy = new Map(ents.filter((e) => e.busyNs !== undefined).map((e) => [e.id, e.busyNs!]));
+    const hist = this.busyHistory.filter((h) => h.time < t);
+    const horizon = t - 0.05 * Math.max(1, this.view?.details.simTimeNs ?? t);
+    let base = { time: 0, busy: new Map<number, number>() };
+    for (const h of hist) if (h.time <= horizon) base = h;
+    hist.push({ time: t, busy });
+    this.busyHistory = hist.slice(-256);
+    const dt = t - base.time;
+    return (ent) => (dt > 0 ? Math.max(0, Math.min(1, ((busy.get(ent) ?? 0) - (base.busy.get(ent) ?? 0)) / dt)) : 0);
   }
 
   // The finished run (exporters read it).

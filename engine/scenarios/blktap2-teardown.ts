@@ -5,6 +5,7 @@
 // latencies, the wait-for cycle and the xenstore tree.
 import type { Verdict } from "../wasm";
 import type { DescribeContext, Described, EvidenceBlock, ScenarioSpec, Series } from "./types";
+import { blktapStack } from "./blktap2-teardown.stack";
 
 export const TOOLSTACKS = ["4.1.2", "4.1.4", "4.2.0-rc1", "4.2.0"];
 const DEVID0 = 51712;
@@ -265,4 +266,5 @@ export const blktap2Teardown: ScenarioSpec = {
   views: ["evidence", "trace", "tasks", "state", "metrics"],
   describe,
   snapshotBlocks,
+  stack: blktapStack,
 };

@@ -5,6 +5,7 @@
 import type { Described, EvidenceBlock, ScenarioSpec } from "./types";
 import type { Verdict } from "../wasm";
 import { nfsPcap } from "../export/oncrpc";
+import { nfsOdirectStack } from "./nfs-odirect-retransmit.stack";
 
 const hex = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
 const secs = (ns: number) => (ns / 1e9).toFixed(6);
@@ -207,4 +208,5 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
   describe: describeNfs,
   pcap: (raw: any, _ctx, w) => nfsPcap(raw.model?.capture ?? { packets: [] }, w),
   limitKnobs: { "too many": "duration_s" },
+  stack: nfsOdirectStack,
 };

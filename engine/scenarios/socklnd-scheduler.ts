@@ -5,6 +5,7 @@ import type { Verdict } from "../wasm";
 import type { DescribeContext, Described, EvidenceBlock, ScenarioSpec, Series } from "./types";
 import { lnetPcap } from "../export/lnet";
 import type { PcapWriter } from "../export/pcap";
+import { socklndStack } from "./socklnd-scheduler.stack";
 
 const COMMIT = "89df5e712ffd40064f1d4ce2f00f9156f68a2262";
 const CONN_TYPES = ["ANY", "CONTROL", "BULK_IN", "BULK_OUT"];
@@ -287,4 +288,5 @@ export const socklndScheduler: ScenarioSpec = {
   views: ["metrics", "evidence", "trace", "wire"],
   describe,
   pcap: (raw: any, ctx: DescribeContext, w?: PcapWriter): Uint8Array => lnetPcap(raw.model ?? raw, ctx, w),
+  stack: socklndStack,
 };

@@ -6,6 +6,7 @@ import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float } from "./knobs";
 import { checkChunks } from "../config";
+import { stackSunrpc } from "./sunrpc/stack";
 
 export const TCP_KNOBS: KnobSpec[] = [
   int("instances", "mmap3 instances", "workload", 2, 1, 4, "mmap3 processes running side by side (each a thread group with its own file)"),
@@ -85,4 +86,5 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
   checkKnobs: (k) => checkChunks(sunrpcTcpCloseWait, k, "map_mb", "wsize_kb"),
   limitKnobs: { "too many": "cycles" },
   snapshotBlocks: snapshotSunrpc("tcp"),
+  stack: stackSunrpc("tcp"),
 };

@@ -6,6 +6,7 @@ import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
 import { checkChunks } from "../config";
+import { stackSunrpc } from "./sunrpc/stack";
 
 export const UDP_KNOBS: KnobSpec[] = [
   int("writers", "dd writers", "workload", 3, 1, 8, "dd processes started together by the backup script, each writing its own file then closing it (close -> nfs_file_flush waits for every WRITE)"),
@@ -99,4 +100,5 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   checkKnobs: (k) => checkChunks(sunrpcUdpSlotHang, k, "burst_mb", "wsize_kb"),
   limitKnobs: { "too many": "bursts" },
   snapshotBlocks: snapshotSunrpc("udp"),
+  stack: stackSunrpc("udp"),
 };

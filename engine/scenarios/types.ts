@@ -79,6 +79,48 @@ export interface DescribeContext {
   knobs: Record<string, KnobValue>;
 }
 
+// The Stack view: the whole I/O stack at the cursor, one layer per row, top to bottom, in
+// kernel words. Each scenario lists its layers; a layer's `read` turns the snapshot into
+// plain facts, gauges and items, and one renderer (ui/stack/) draws every scenario from them.
+export type StackTone = "idle" | "run" | "wait" | "held" | "bad";
+
+export interface StackItem {
+  key: string;            // stable across cursor moves: an item that changes layer moves there
+  label: string;
+  ent?: number;           // its entity: a click selects it in the timeline and the trace
+  tone?: StackTone;
+  group?: string;         // a sub-row of the layer (tk_action, CPT, scheduler...)
+  fields?: Record<string, string | number | boolean>;   // the kernel struct's fields (hover)
+}
+
+export interface StackGauge { label: string; value: number; max: number; text: string; alarm?: boolean }
+
+export interface StackLayerState {
+  facts?: Record<string, string | number | boolean>;
+  gauges?: StackGauge[];
+  items?: StackItem[];
+  // references drawn as lines: item key -> item key (an skb pinning a page)
+  links?: Array<{ from: string; to: string; label: string }>;
+}
+
+export interface StackInput {
+  time: number;
+  model: any;
+  entities: DescribeContext["entities"];
+  // the wait-for graph now: who waits on what, held by whom (-1: nobody)
+  waits: Array<{ ent: number; waitsOn: string; obj: number; heldBy: number }>;
+  knobs: Record<string, KnobValue>;
+  // CPU share of a thread since the previous picture (the cursor's last position), or since
+  // the start when the cursor moved back
+  recentBusy(ent: number): number;
+}
+
+export interface StackLayerSpec {
+  id: string;
+  title: string;          // "struct rpc_xprt", "knfsd", "blkback"
+  read(s: StackInput): StackLayerState;
+}
+
 export interface ScenarioSpec {
   id: string;
   title: string;
@@ -97,6 +139,8 @@ export interface ScenarioSpec {
   describe(verdict: Verdict, raw: any, ctx: DescribeContext): Described;
   // The model's snapshot (state at the UI's cursor) as blocks: the State and Tasks views.
   snapshotBlocks?(model: any, ctx: DescribeContext): EvidenceBlock[];
+  // The Stack view's layers, top to bottom.
+  stack?: StackLayerSpec[];
   // Limits between knobs that no single range can say (throws a ConfigError naming both).
   checkKnobs?(knobs: Record<string, KnobValue>): void;
   // A model limit (its abort message) -> the knob whose value drives it: the error then

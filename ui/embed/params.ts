@@ -13,7 +13,7 @@ export type { EmbedView, VerdictMessage };
 
 // The views an embed can show, one at a time. "tasks" (a spec's name for the state view) is
 // accepted as an alias.
-export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state"] as const satisfies readonly EmbedView[];
+export const EMBED_VIEWS = ["timeline", "evidence", "trace", "metrics", "state", "stack"] as const satisfies readonly EmbedView[];
 
 export interface EmbedSetup {
   config: RunConfig;

@@ -7,7 +7,7 @@
 export type Verdict = "ok" | "hang" | "corruption" | "crash" | "leak" | "degraded";
 
 /** What an embed shows; "tasks" is accepted as an alias of "state". */
-export type EmbedView = "timeline" | "evidence" | "trace" | "metrics" | "state";
+export type EmbedView = "timeline" | "evidence" | "trace" | "metrics" | "state" | "stack";
 
 /** A knob's value as the lab reports it. */
 export type KnobValue = number | string | boolean;

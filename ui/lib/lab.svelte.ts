@@ -35,6 +35,7 @@ export class Lab {
   cursor = $state(0);
   snapshot: SnapshotView | null = $state.raw(null);
   playing = $state(false);
+  selected = $state(-1);         // an entity picked in a view (Stack): the timeline and trace follow
   private seq = 0;
   private snapBusy = false;
   private snapWant: number | null = null;
@@ -189,6 +190,10 @@ export class Lab {
     const from = this.cursor;
     this.setCursor(await this.worker.api.stepFrom(from, dir));
     return this.cursor !== from;
+  }
+
+  select(ent: number): void {
+    this.selected = ent;
   }
 
   jumpToFirstAnomaly(): void {
