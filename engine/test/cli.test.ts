@@ -131,7 +131,7 @@ describe("merge refuses what does not add up", () => {
   const dir = mkdtempSync(join(tmpdir(), "iostack-merge-"));
   const good = {
     scenario: "sunrpc-udp-slot-hang", patches: {}, knobs: {}, seeds: { first: 1, count: 5 },
-    counts: { ok: 3, hang: 2, corruption: 0, crash: 0, leak: 0 }, failing: [{ seed: 2, verdict: "hang", reason: "r" }, { seed: 4, verdict: "hang", reason: "r" }],
+    counts: { ok: 3, hang: 2, corruption: 0, crash: 0, leak: 0, degraded: 0 }, failing: [{ seed: 2, verdict: "hang", reason: "r" }, { seed: 4, verdict: "hang", reason: "r" }],
   };
   const refused = async (x: unknown, msg: RegExp) => {
     const f = join(dir, "part.json");
