@@ -21,6 +21,10 @@ export interface RunResult {
   simTimeNs: number;
   events: number;
   traceHash: string;
+  // which timing model made the run (asm/kernel/timing.ts): "realistic", "stress", or
+  // "stock" for scenarios not yet moved onto it
+  timingMode: string;
+  timing: Record<string, unknown>;
 }
 
 export interface RunDetails extends RunResult {
@@ -139,7 +143,8 @@ export class World {
     if (this.details) return this.details;
     if (!this.finished) throw new Error("the run has not finished");
     const verdict = VERDICTS[this.x.verdict()];
-    const described = this.spec.describe(verdict, this.rawEvidence(), this.describeContext());
+    const raw = this.rawEvidence();
+    const described = this.spec.describe(verdict, raw, this.describeContext());
     this.details = {
       scenario: this.config.scenario,
       seed: this.config.seed,
@@ -151,6 +156,8 @@ export class World {
       simTimeNs: this.x.now_ns(),
       events: this.x.events(),
       traceHash: traceHashHex(this.x),
+      timingMode: raw.timing.mode,
+      timing: raw.timing,
       status: RUN_STATUS[this.x.status()],
       traceRecords: this.x.trace_written(),
       firstAnomaly: this.x.trace_first_anomaly(),
@@ -207,6 +214,6 @@ export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConf
 
 // The run --json object of DESIGN.md.
 export function contractResult(d: RunDetails): RunResult {
-  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash } = d;
-  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash };
+  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode, timing } = d;
+  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode, timing };
 }

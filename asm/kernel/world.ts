@@ -6,9 +6,10 @@ import { prngSeed } from "./prng";
 import { traceInit } from "./trace";
 import { popEvent, curKind, curObj, curArg } from "./events";
 import {
-  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
+  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
-import { threadStepDone, threadTimeout, entitiesJson } from "./sched";
+import { threadStepDone, threadTimeout, threadUnstarve, entitiesJson } from "./sched";
+import { timingJson } from "./timing";
 import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
 import { scenarioBuildRun } from "./config";
 import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
@@ -56,6 +57,7 @@ function dispatch(kind: i32, obj: i32, arg: i32): void {
   if (kind >= KIND_MODEL) { hookEvent(kind, obj, arg); return; }
   if (kind == EV_STEP) threadStepDone(obj);
   else if (kind == EV_TIMEOUT) threadTimeout(obj);
+  else if (kind == EV_UNSTARVE) threadUnstarve(obj);
   else if (kind == EV_KHUNGTASKD) {
     checkHungUninterruptibleTasks();
     if (stopOnHung && hungReports() > 0) stopped = true;
@@ -111,6 +113,7 @@ export function evidenceJson(): usize {
   jReset();
   jObj();
   jKey("hung"); hungReportsJson();
+  jKey("timing"); timingJson();
   jKey("model"); hookEvidence();
   jEndObj();
   return jLen();

@@ -12,6 +12,7 @@
 import { NSEC_PER_SEC } from "../kernel/clock";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { cpusInit } from "../kernel/sched";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { hungTaskInit } from "../kernel/hungtask";
 import { setTimeLimit } from "../kernel/world";
 import { stream } from "../kernel/prng";
@@ -60,12 +61,15 @@ const K_RRACE = knob("reserve_race_us");
 const K_TXH = knob("nic_tx_hang_per_1k");
 const K_TXS = knob("nic_tx_hang_s");
 const K_HOG_US = knob("hog_slice_us");
+const K_STRESS = knob("stress_per_1k");
 
 const S_FLAP = stream("sunrpc.flap");
 
 scenario("sunrpc-udp-slot-hang", (): void => {
   const cpus = <i32>kvi(K_CPUS);
   cpusInit(cpus);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, cpus);
   // the hang is reported by khungtaskd; the run stops there
   harnessInstall(0, 0);
   setPatches(patched(P_LOCK_BEFORE_ALLOC), patched(P_ALLOC_SLOT_OP), false);

@@ -3,6 +3,7 @@
 // patches, knobs (names as registered by asm/scenarios/sunrpc_tcp_close_wait.ts), presets.
 import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
+import { STRESS_KNOB } from "./sunrpc/timing";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float } from "./knobs";
 
@@ -28,6 +29,7 @@ export const TCP_KNOBS: KnobSpec[] = [
   int("nfsd_threads", "nfsd threads", "kernel", 8, 1, 64, "knfsd threads on the server"),
   int("cpus", "Client CPUs", "kernel", 2, 1, 8, "client CPUs; one rpciod kworker per CPU"),
   float("exit_race_us", "Widen: do_exit", "kernel", 10000, 0, 1000000, "extra delay between a killed thread's wake-up on xprt_sending and rpc_exit (stands for the signal delivery and do_exit work before the RPC is torn down): the window in which __xprt_lock_write_next hands it the lock", "µs"),
+  STRESS_KNOB,
 ];
 
 export const sunrpcTcpCloseWait: ScenarioSpec = {

@@ -3,6 +3,7 @@
 // (names as registered by asm/scenarios/sunrpc_udp_slot_hang.ts), presets, evidence.
 import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
+import { STRESS_KNOB } from "./sunrpc/timing";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
 
@@ -37,6 +38,7 @@ export const UDP_KNOBS: KnobSpec[] = [
   float("connect_status_race_us", "Widen: call_connect_status", "kernel", 5000, 0, 100000, "extra delay after a reconnect completes before call_connect_status runs", "µs"),
   float("reserve_race_us", "Widen: xprt_reserve", "kernel", 0, 0, 100000, "extra delay while a slot allocator holds XPRT_LOCKED in xprt_reserve (43cedbf0's window)", "µs"),
   float("timeout_race_us", "Widen: call_timeout", "kernel", 0, 0, 100000, "extra delay between xprt_timer and call_timeout", "µs"),
+  STRESS_KNOB,
 ];
 
 export const sunrpcUdpSlotHang: ScenarioSpec = {
