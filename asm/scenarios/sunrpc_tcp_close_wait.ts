@@ -68,8 +68,8 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
   const retrans = <i32>kvi(K_RETRANS);
   setTimeouts(initval, initval * (retrans + 1), initval, retrans, false);
-  // xprt_wait_for_buffer_space: no timeout on a hard mount
-  setWspaceTimeout(false);
+  // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
+  setWspaceTimeout(true);
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
   svcWsize(wsize);

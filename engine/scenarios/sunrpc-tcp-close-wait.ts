@@ -28,7 +28,7 @@ export const TCP_KNOBS: KnobSpec[] = [
   int("retrans", "retrans", "kernel", 2, 0, 10, "minor timeouts before a major one"),
   int("nfsd_threads", "nfsd threads", "kernel", 8, 1, 64, "knfsd threads on the server"),
   int("cpus", "Client CPUs", "kernel", 2, 1, 8, "client CPUs; one rpciod kworker per CPU"),
-  float("exit_race_us", "Widen: do_exit", "kernel", 10000, 0, 1000000, "extra delay between a killed thread's wake-up on xprt_sending and rpc_exit (stands for the signal delivery and do_exit work before the RPC is torn down): the window in which __xprt_lock_write_next hands it the lock", "µs"),
+  float("exit_race_us", "mdelay() in __rpc_execute", "kernel", 0, 0, 1000000, "a debugging mdelay() inserted in __rpc_execute() between a sync task's killable wait returning -ERESTARTSYS ('got signal') and rpc_exit()'s RPC_IS_QUEUED test: the window in which __xprt_lock_write_next can hand the exiting task XPRT_LOCKED (0: stock kernel). do_exit() itself runs only after the RPC is torn down, so it is not in the window", "µs"),
   STRESS_KNOB,
 ];
 
@@ -39,7 +39,7 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
   year: 2012,
   symptom: "hang",
   seed: "linux-nfs, Sep 2012: after f39c1bfb the UDP hang is gone, 'but it remains hang in the case of NFS over TCP mounts' (LTP mmap3, CLOSE_WAIT)",
-  kernel: "Linux 3.3-3.5 with 43cedbf0 backported, NFSv3 over TCP, proto=tcp,timeo=600,retrans=2",
+  kernel: "Linux 3.5 (43cedbf0 is in mainline from 3.1), NFSv3 over TCP, proto=tcp,timeo=600,retrans=2",
   story: [
     "LTP's mm/mtest06_3 (mmap3) runs in a loop against an NFSv3/TCP mount. Within a couple of hundred runs mmap3 stops: 'INFO: task mmap3 blocked for more than 120 seconds' in nfs_file_fsync from filp_close, and netstat shows the NFS connection in CLOSE_WAIT for ever.",
     "rpc_debug lists WRITEs asleep on xprt_sending with a:call_reserveresult and no slot: they wait for XPRT_LOCKED to allocate one (xprt_lock_and_alloc_slot). The lock is held by an rpc_task that no longer exists.",
@@ -47,8 +47,8 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
     "Turn on xprt-release-lock-on-early-exit (87ed5003): the exiting task releases the lock and the hang is gone. xs-tcp-close-on-close-wait alone changes how CLOSE_WAIT is handled but cannot help a leaked lock. With xprt-lock-before-alloc off (no slot allocation under the lock) the leak cannot happen.",
   ],
   assumptions: [
-    "HZ=1000; timeo=600 retrans=2 with linear backoff; a hard mount: xprt_wait_for_buffer_space has no timeout.",
-    "exit_race_us widens the time between a killed thread's wake-up and rpc_exit; the other windows are plain step costs.",
+    "HZ=1000; timeo=600 retrans=2 with linear backoff. xprt_wait_for_buffer_space sleeps with tk_timeout = rq_timeout, as in 3.x on every transport (the same in the UDP scenario).",
+    "Timing is the kernel core's model (asm/kernel/timing.ts): CFS preemption (CONFIG_PREEMPT, HZ=1000), tick and NIC interrupt time; no delay at a named point. exit_race_us is a debugging mdelay() in __rpc_execute, 0 except in the labelled preset.",
     "knfsd closes an idle TCP connection after two svc_age_temp_xprts periods (6 min by default here, shortened to keep runs short) with a shutdown: the client receives a FIN.",
     "rpciod is one kworker per client CPU; a sync rpc_task (GETATTR) runs in its caller's process, so a fatal signal ends its killable wait.",
     "No rpcbind round trip: the port is fixed, call_bind is a no-op.",

@@ -34,10 +34,10 @@ export const UDP_KNOBS: KnobSpec[] = [
   int("cpus", "Client CPUs", "kernel", 2, 1, 8, "client CPUs; one rpciod kworker per CPU"),
   int("cpu_hogs", "CPU hogs", "workload", 0, 0, 8, "busy processes competing with rpciod and dd for the CPUs"),
   float("hog_slice_us", "Hog slice", "workload", 300, 10, 100000, "how long a hog runs before yielding", "µs"),
-  float("connect_race_us", "Widen: xprt_connect", "kernel", 5000, 0, 100000, "extra delay (stands for preemption or an interrupt) between call_connect's xprt_connect taking XPRT_LOCKED and its 'already connected' xprt_release_write: the window in which a credit holder loses the lock", "µs"),
-  float("connect_status_race_us", "Widen: call_connect_status", "kernel", 5000, 0, 100000, "extra delay after a reconnect completes before call_connect_status runs", "µs"),
-  float("reserve_race_us", "Widen: xprt_reserve", "kernel", 0, 0, 100000, "extra delay while a slot allocator holds XPRT_LOCKED in xprt_reserve (43cedbf0's window)", "µs"),
-  float("timeout_race_us", "Widen: call_timeout", "kernel", 0, 0, 100000, "extra delay between xprt_timer and call_timeout", "µs"),
+  float("connect_race_us", "mdelay() in xprt_connect", "kernel", 0, 0, 100000, "a debugging mdelay() inserted in xprt_connect() between taking XPRT_LOCKED and the 'already connected' xprt_release_write (0: stock kernel). Only the labelled preset uses it", "µs"),
+  float("connect_status_race_us", "mdelay() in call_connect_status", "kernel", 0, 0, 100000, "a debugging mdelay() inserted at the start of call_connect_status, after a reconnect completes (0: stock kernel). Only the labelled preset uses it", "µs"),
+  float("reserve_race_us", "mdelay() in xprt_reserve", "kernel", 0, 0, 100000, "a debugging mdelay() inserted while a slot allocator holds XPRT_LOCKED in xprt_reserve (0: stock kernel)", "µs"),
+  float("timeout_race_us", "mdelay() in call_timeout", "kernel", 0, 0, 100000, "a debugging mdelay() inserted between xprt_timer and call_timeout (0: stock kernel)", "µs"),
   STRESS_KNOB,
 ];
 
