@@ -144,6 +144,16 @@ const S_IRQ = stream("irq.nic");
 function rxIrq(bytes: i32): void { deviceIrq(irqCpu, S_IRQ, 4000 + <i64>(bytes / 1500) * 1000); }
 function txIrq(): void { deviceIrq(irqCpu, S_IRQ, 2000); }
 
+// `lossP` is per Ethernet frame: a datagram is lost if any of its IP fragments is (a
+// 32 KiB WRITE is 23 fragments of 1480 bytes; IP reassembly cannot recover one).
+function datagramLoss(bytes: i32): f64 {
+  if (lossP <= 0) return 0;
+  const frags = (bytes + 1479) / 1480;
+  let kept = 1.0;
+  for (let f = 0; f < frags; f++) kept *= 1.0 - lossP;
+  return 1.0 - kept;
+}
+
 function serialize(bytes: i32): i64 { return <i64>(<f64>bytes * 8.0 / linkBps * 1e9) + 1; }
 function oneWay(): i64 { return randDuration(S_NET, latency); }
 
@@ -273,7 +283,7 @@ function udpTxDone(): void {
   uqLen--;
   if (!linkUp) {
     // carrier lost while sending: dropped
-  } else if (randChance(S_NET, lossP)) {
+  } else if (randChance(S_NET, datagramLoss(unchecked(uqBytes[i])))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>unchecked(uqXid[i]), 0);
   } else {
@@ -309,7 +319,7 @@ function udpAtServer(xid: i32, arg: i32): void {
 
 // called by the server: a reply datagram
 export function udpReplyToClient(xid: u32, proc: i32): void {
-  if (!linkUp || randChance(S_NET, lossP)) {
+  if (!linkUp || randChance(S_NET, datagramLoss(replyBytes(proc)))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>xid, 1);
     return;

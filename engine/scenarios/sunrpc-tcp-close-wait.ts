@@ -3,18 +3,12 @@
 // patches, knobs (names as registered by asm/scenarios/sunrpc_tcp_close_wait.ts), presets.
 import type { KnobSpec, ScenarioSpec } from "./types";
 import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
-import { STRESS_KNOB } from "./sunrpc/timing";
+import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "./sunrpc/knobs";
 import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
 import { intKnob as int, floatKnob as float } from "./knobs";
 
 export const TCP_KNOBS: KnobSpec[] = [
-  int("instances", "mmap3 instances", "workload", 2, 1, 4, "mmap3 processes running side by side (each a thread group with its own file)"),
-  int("mmap3_threads", "Threads per mmap3", "workload", 4, 1, 8, "threads of each mmap3: they map the file, dirty it, unmap it, and stat it (GETATTR when the attribute cache expired)"),
-  float("map_mb", "Mapping size", "workload", 4, 0.0625, 64, "size of the shared mapping each mmap3 dirties", "MiB"),
-  float("mmap3_run_s", "mmap3 run length", "workload", 10, 1, 600, "alarm(): mmap3 exits on SIGALRM after this long; the threads are killed wherever they are (a sync RPC, close)", "s"),
-  int("cycles", "mmap3 runs", "workload", 40, 1, 400, "how many times the LTP loop starts mmap3 (the report needed fewer than 200)"),
-  float("think_ms", "Think time", "workload", 40, 0, 10000, "pause between a thread's map/unmap cycles", "ms"),
-  float("actimeo_ms", "Attribute cache timeout", "kernel", 200, 10, 60000, "how long a GETATTR result is trusted (acregmin); each expiry sends a sync GETATTR", "ms"),
+  ...mmap3Knobs(40),
   float("copy_us", "Dirtying cost per 64 KiB", "workload", 30, 1, 10000, "CPU time to dirty one wsize of the mapping", "µs"),
   int("wsize_kb", "wsize", "kernel", 64, 4, 1024, "NFS mount option wsize", "KiB"),
   float("dirty_expire_s", "dirty_expire", "kernel", 30, 1, 600, "vm.dirty_expire_centisecs (in seconds): when the flusher writes back old dirty pages", "s"),
@@ -28,7 +22,7 @@ export const TCP_KNOBS: KnobSpec[] = [
   int("retrans", "retrans", "kernel", 2, 0, 10, "minor timeouts before a major one"),
   int("nfsd_threads", "nfsd threads", "kernel", 8, 1, 64, "knfsd threads on the server"),
   int("cpus", "Client CPUs", "kernel", 2, 1, 8, "client CPUs; one rpciod kworker per CPU"),
-  float("exit_race_us", "mdelay() in __rpc_execute", "kernel", 0, 0, 1000000, "a debugging mdelay() inserted in __rpc_execute() between a sync task's killable wait returning -ERESTARTSYS ('got signal') and rpc_exit()'s RPC_IS_QUEUED test: the window in which __xprt_lock_write_next can hand the exiting task XPRT_LOCKED (0: stock kernel). do_exit() itself runs only after the RPC is torn down, so it is not in the window", "µs"),
+  EXIT_RACE_KNOB,
   STRESS_KNOB,
 ];
 
