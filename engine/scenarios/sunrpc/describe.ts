@@ -106,6 +106,9 @@ export function describeSunrpc(kind: "udp" | "tcp", verdict: Verdict, raw: any, 
     }
   } else if (verdict === "hang") {
     reason = `a task blocked for more than 120 s (${nSending} rpc_task(s) on xprt_sending)`;
+  } else if (m.counters.slowProgress) {
+    // khungtaskd reported, but the state is not absorbing: timers, replies or work can still move it
+    reason = `slow progress, not a hang: a task was blocked for more than 120 s (first report at ${tS(m.counters.firstHungAt)} s), but the transport was never stuck for good (no leaked lock; ${x.livenessBroken ? "rpciod work still queued" : "a credit holder in flight or a timer armed"})`;
   } else {
     reason = kind === "udp"
       ? `all ${m.counters.tasksCreated} RPCs completed over ${m.counters.burstsDone ? `${m.counters.burstsDone} burst(s)` : `${m.counters.mmap3Runs} mmap3 run(s)`}; cwnd ${x.cwnd}, ${x.creditParked} credit holder(s) slept on xprt_sending and were woken`

@@ -105,6 +105,19 @@ describe("sunrpc-udp-slot-hang: timing and knobs", () => {
     expect(runOnce(mod, cfg({}, { stress_per_1k: 50 }, 2), { traceCapacity: 0 }).traceHash).toBe(s.traceHash);
   });
 
+  it("a task blocked past 120 s in a state that can still move is slow progress, not a hang", () => {
+    // a 400 s link outage in the middle of a burst: dd waits in close() past khungtaskd's
+    // timeout, but its WRITEs keep timers armed and the link comes back
+    const outage = { workload: "dd-bursts", bursts: 5, idle_gap_s: 1, idle_jitter_s: 0, link_flap_every_s: 3, link_flap_s: 400 };
+    const r = runOnce(loadModule(), cfg({}, outage, 3), { traceCapacity: 0 });
+    const c = (r.evidence as any).counters;
+    expect(c.firstHungAt).toBeGreaterThan(0);
+    expect(c.absorbingAt).toBe(-1);
+    expect(c.slowProgress).toBe(true);
+    expect(r.verdict).toBe("ok");
+    expect(r.reason).toMatch(/^slow progress, not a hang: a task was blocked for more than 120 s/);
+  });
+
   it("no knob delays a named point by default", () => {
     for (const k of spec.knobs.filter((k) => /_race_us$/.test(k.name))) {
       expect(k.default).toBe(0);
