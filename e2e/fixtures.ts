@@ -57,7 +57,10 @@ export function outcomeSets(spec: ScenarioSpec): Array<{ patches: Record<string,
 // over seeds, so a given seed need not show them all) and the verdict flips between sets.
 export function seedShowingAll(spec: ScenarioSpec, max = 200): number {
   const sets = outcomeSets(spec);
-  for (let seed = 1; seed <= max; seed++) {
+  // a documented preset that needs no knobs is tried first (rare failures: it may be far)
+  const doc = spec.presets.find((p) => p.id === "documented" && Object.keys(p.knobs).length === 0);
+  const seeds = [...(doc ? [doc.seed] : []), ...Array.from({ length: max }, (_, i) => i + 1)];
+  for (const seed of seeds) {
     const got = sets.map((s) => nodeRun(spec.id, s.patches, seed).verdict);
     if (sets.every((s, i) => s.verdicts.includes(got[i])) && (sets.length < 2 || new Set(got).size > 1)) return seed;
   }

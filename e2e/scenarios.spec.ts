@@ -32,18 +32,19 @@ for (const spec of SCENARIOS) {
   });
 }
 
-// The acceptance path: from the catalog, sunrpc-udp-slot-hang opens on `hang` with the task
-// dump in view; switching on xprt-alloc-slot-op gives `ok` without a reload.
+// The acceptance path: sunrpc-udp-slot-hang's documented preset (a seed and knobs, in the
+// URL) opens on `hang` with the task dump in view; switching on xprt-alloc-slot-op gives
+// `ok` without a reload. (Its defaults are realistic timing, where the hang is rare.)
 test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slot-op", async ({ page }) => {
   const spec = SCENARIOS.find((s) => s.id === "sunrpc-udp-slot-hang");
   expect(spec, "sunrpc-udp-slot-hang is in the catalog").toBeTruthy();
-  await page.goto("/");
-  await page.locator('[data-scenario="sunrpc-udp-slot-hang"] a').click();
-  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), 1));
+  const doc = spec!.presets.find((p) => p.id === "documented")!;
+  await page.goto(`/?s=${spec!.id}&seed=${doc.seed}&${Object.entries(doc.knobs).map(([k, v]) => `k.${k}=${v}`).join("&")}`);
+  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), doc.seed, doc.knobs));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "hang");
   await page.getByTestId("tab-evidence").click();     // the Stack view opens first
   await expect(page.locator("[data-view=evidence]")).toContainText("-pid- flgs status -client- --rqstp- -timeout ---ops--");
   await page.getByTestId("patch-xprt-alloc-slot-op").click();
-  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, { "xprt-alloc-slot-op": true }), 1));
+  await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, { "xprt-alloc-slot-op": true }), doc.seed, doc.knobs));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "ok");
 });

@@ -22,10 +22,14 @@ export interface RunResult {
   simTimeNs: number;
   events: number;
   traceHash: string;
+  // which timing model made the run (asm/kernel/timing.ts): "realistic", "stress", or
+  // "stock" for scenarios not yet moved onto it
+  timingMode: string;
 }
 
 export interface RunDetails extends RunResult {
   cost: number;              // units of the cost budget spent (events + charged model work)
+  timing: Record<string, unknown>;   // the timing model's counters (preemptions, starvations, interrupt time)
   traceRecords: number;      // records written (the ring keeps the last traceCapacity)
   firstAnomaly: number;      // index of the first anomaly record, or -1
 }
@@ -212,6 +216,8 @@ export class World {
       events: this.x.events(),
       cost: this.cost,
       traceHash: traceHashHex(this.x),
+      timingMode: raw.timing.mode,
+      timing: raw.timing,
       traceRecords: this.x.trace_written(),
       firstAnomaly: this.x.trace_first_anomaly(),
     };
@@ -267,8 +273,8 @@ export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConf
 
 // The run --json object of DESIGN.md, with how the run ended.
 export function contractResult(d: RunDetails): RunResult {
-  const { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash } = d;
-  return { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash };
+  const { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash, timingMode } = d;
+  return { scenario, seed, patches, knobs, verdict, status, reason, evidence, simTimeNs, events, traceHash, timingMode };
 }
 
 

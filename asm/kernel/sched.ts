@@ -7,17 +7,23 @@
 // the step completes (hookStep), so two CPUs' steps interleave by their drawn costs:
 // races emerge from timing, nothing is scripted.
 //
-// A CPU runs its current thread until it sleeps or exits; at each step boundary a
-// thread yields to the next runnable thread on that CPU (round-robin at step
-// granularity). Context switches are counted as the kernel's nvcsw+nivcsw are, for
-// khungtaskd.
+// Who runs next is the timing model's (timing.ts). Stock worlds: at each step boundary a
+// thread yields to the next runnable thread on its CPU (round-robin at step granularity).
+// Worlds that call timingInit(): CFS (vruntime order, slices, tick and wake-up
+// preemption), interrupts stretching the step they land in (softirqOn), and in stress
+// mode random starvation before any step. Context switches are counted as the kernel's
+// nvcsw+nivcsw are, for khungtaskd.
 import { now } from "./clock";
 import { fn, name, CAT_SCHED } from "./names";
 import { randDuration, stream } from "./prng";
 import { trace } from "./trace";
 import { scheduleAt, scheduleIn, cancelEvent } from "./events";
-import { EV_STEP, EV_TIMEOUT, hookStep } from "./hooks";
-import { wqNew, wqAdd, wqPop, wqLen, wqRemove } from "./waitq";
+import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
+import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext } from "./waitq";
+import {
+  timingOn, cfsSliceNs, tickStealNs, chaosStarveNs, schedLatencyNs, wakeupGranularityNs,
+  notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP,
+} from "./timing";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
 import { zeroed } from "./mem";
 
@@ -56,11 +62,17 @@ const thTimer = zeroed<i32>(MAX_ENTS);
 const thTimedOut = zeroed<bool>(MAX_ENTS);
 const thOnCpu = zeroed<bool>(MAX_ENTS);
 const thStepStart = zeroed<i64>(MAX_ENTS);
+const thStepEv = zeroed<i32>(MAX_ENTS);      // the pending EV_STEP (interrupts move it)
+const thStepEnd = zeroed<i64>(MAX_ENTS);
+const thRunSince = zeroed<i64>(MAX_ENTS);    // switched in at (CFS slice)
+const thVruntime = zeroed<i64>(MAX_ENTS);
 
 // CPUs
 const cpuCurr = zeroed<i32>(MAX_CPUS);
 const cpuRq = zeroed<i32>(MAX_CPUS);
 const cpuBusy = zeroed<i64>(MAX_CPUS);
+const cpuMinVruntime = zeroed<i64>(MAX_CPUS);
+const cpuNeedResched = zeroed<bool>(MAX_CPUS);
 let nCpus: i32 = 0;
 const N_runqueue = name("runqueue");
 
@@ -164,11 +176,22 @@ export function wakeUpProcess(t: i32): bool {
   unchecked(thWchan[t] = 0);
   const c = unchecked(thCpu[t]);
   trace(t, N_wake, c);
-  if (!unchecked(thOnCpu[t])) {
-    wqAdd(unchecked(cpuRq[c]), t);
-    kick(c);
-  }
+  if (unchecked(thOnCpu[t])) return true;
+  if (timingOn()) placeWakee(c, t);
+  wqAdd(unchecked(cpuRq[c]), t);
+  kick(c);
   return true;
+}
+
+// place_entity() for a wakee, then check_preempt_wakeup() against the running thread.
+function placeWakee(c: i32, t: i32): void {
+  const floor = unchecked(cpuMinVruntime[c]) - (schedLatencyNs >> 1);
+  if (unchecked(thVruntime[t]) < floor) unchecked(thVruntime[t] = floor);
+  const curr = unchecked(cpuCurr[c]);
+  if (curr >= 0 && unchecked(thVruntime[curr]) - unchecked(thVruntime[t]) > wakeupGranularityNs) {
+    if (!unchecked(cpuNeedResched[c])) notePreempt(PREEMPT_WAKEUP);
+    unchecked(cpuNeedResched[c] = true);
+  }
 }
 
 // The schedule_timeout timer of a sleeping thread fired.
@@ -177,20 +200,86 @@ export function threadTimeout(t: i32): void {
   if (wakeUpProcess(t)) unchecked(thTimedOut[t] = true);
 }
 
-function startStep(c: i32, t: i32): void {
+// Starts t's next step on CPU c. Stress mode may starve it first: it leaves the CPU
+// (still TASK_RUNNING, on no runqueue) until EV_UNSTARVE; false then.
+function startStep(c: i32, t: i32): bool {
+  const starve = chaosStarveNs();
+  if (starve > 0) {
+    unchecked(thOnCpu[t] = false);
+    unchecked(cpuCurr[c] = -1);
+    scheduleIn(starve, EV_UNSTARVE, t);
+    return false;
+  }
   unchecked(cpuCurr[c] = t);
   unchecked(thOnCpu[t] = true);
   unchecked(thStepStart[t] = now);
-  scheduleAt(now + randDuration(S_SCHED, unchecked(thCost[t])), EV_STEP, t);
+  let len = randDuration(S_SCHED, unchecked(thCost[t]));
+  if (timingOn()) len += tickStealNs(now, len);
+  unchecked(thStepEnd[t] = now + len);
+  unchecked(thStepEv[t] = scheduleAt(now + len, EV_STEP, t));
+  return true;
+}
+
+// The next thread for CPU c: FIFO in stock worlds, the smallest vruntime under CFS.
+function pickNext(c: i32): i32 {
+  const rq = unchecked(cpuRq[c]);
+  if (!timingOn()) return wqPop(rq);
+  let best = -1;
+  for (let t = wqFirstAt(rq, 0); t >= 0; t = wqNext(t)) {
+    if (best < 0 || unchecked(thVruntime[t]) < unchecked(thVruntime[best])) best = t;
+  }
+  if (best >= 0) wqRemove(best);
+  return best;
 }
 
 // Puts the next runnable thread on an idle CPU: a context switch.
 function kick(c: i32): void {
-  if (unchecked(cpuCurr[c]) >= 0) return;
-  const t = wqPop(unchecked(cpuRq[c]));
+  while (unchecked(cpuCurr[c]) < 0) {
+    const t = pickNext(c);
+    if (t < 0) return;
+    unchecked(thSwitches[t] += 1);
+    unchecked(thRunSince[t] = now);
+    unchecked(cpuNeedResched[c] = false);
+    if (unchecked(thVruntime[t]) > unchecked(cpuMinVruntime[c])) unchecked(cpuMinVruntime[c] = unchecked(thVruntime[t]));
+    startStep(c, t);
+  }
+}
+
+// EV_UNSTARVE: a starved thread is runnable on its CPU again.
+export function threadUnstarve(t: i32): void {
+  if (unchecked(thState[t]) != TASK_RUNNING) return;
+  wqAdd(unchecked(cpuRq[unchecked(thCpu[t])]), t);
+  kick(unchecked(thCpu[t]));
+}
+
+// An interrupt (hardirq + softirq) of `ns` ran on CPU c: the step running there ends
+// that much later. Its effects are the caller's, applied now.
+export function softirqOn(c: i32, ns: i64): void {
+  if (!timingOn() || ns <= 0) return;
+  noteIrq(ns);
+  const t = unchecked(cpuCurr[c]);
   if (t < 0) return;
-  unchecked(thSwitches[t] += 1);
-  startStep(c, t);
+  cancelEvent(unchecked(thStepEv[t]));
+  const end = unchecked(thStepEnd[t]) + ns;
+  unchecked(thStepEnd[t] = end);
+  unchecked(thStepEv[t] = scheduleAt(end, EV_STEP, t));
+}
+
+// A device raised an interrupt on CPU c: its handler and softirq take a drawn time
+// (mean `meanNs`, from the device's stream) out of whatever runs there. Worlds on the
+// stock scheduler draw nothing.
+export function deviceIrq(c: i32, s: i32, meanNs: i64): void {
+  if (timingOn()) softirqOn(c, randDuration(s, meanNs));
+}
+
+// At a step boundary with others runnable: does the running thread give up its CPU?
+function preempted(c: i32, t: i32): bool {
+  const nr = wqLen(unchecked(cpuRq[c])) + 1;
+  if (!timingOn()) return nr > 1;
+  if (nr == 1) return false;
+  if (unchecked(cpuNeedResched[c])) return true;
+  if (now - unchecked(thRunSince[t]) >= cfsSliceNs(nr)) { notePreempt(PREEMPT_TICK); return true; }
+  return false;
 }
 
 // EV_STEP: thread t finished its step. Apply it, then decide who runs next.
@@ -199,15 +288,16 @@ export function threadStepDone(t: i32): void {
   const spent = now - unchecked(thStepStart[t]);
   unchecked(thBusy[t] += spent);
   unchecked(cpuBusy[c] += spent);
+  unchecked(thVruntime[t] += spent);
   hookStep(t);
   if (unchecked(thState[t]) == TASK_RUNNING) {
-    if (wqLen(unchecked(cpuRq[c])) > 0) {
+    if (preempted(c, t)) {
       unchecked(thOnCpu[t] = false);
       unchecked(cpuCurr[c] = -1);
       wqAdd(unchecked(cpuRq[c]), t);
       kick(c);
-    } else {
-      startStep(c, t);
+    } else if (!startStep(c, t)) {
+      kick(c);
     }
     return;
   }

@@ -6,10 +6,11 @@ import { prngSeed } from "./prng";
 import { traceInit } from "./trace";
 import { popEvent, pendingEvents, curKind, curObj, curArg } from "./events";
 import {
-  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
+  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
-import { threadStepDone, threadTimeout, entitiesJson, entCount } from "./sched";
+import { threadStepDone, threadTimeout, threadUnstarve, entitiesJson, entCount } from "./sched";
 import { wfEdgesJson } from "./waitfor";
+import { timingJson } from "./timing";
 import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
 import { scenarioBuildRun } from "./config";
 import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
@@ -76,6 +77,7 @@ function dispatch(kind: i32, obj: i32, arg: i32): void {
   if (kind >= KIND_MODEL) { hookEvent(kind, obj, arg); return; }
   if (kind == EV_STEP) threadStepDone(obj);
   else if (kind == EV_TIMEOUT) threadTimeout(obj);
+  else if (kind == EV_UNSTARVE) threadUnstarve(obj);
   else if (kind == EV_KHUNGTASKD) {
     checkHungUninterruptibleTasks();
     if (stopOnHung && hungReports() > 0) stopped = true;
@@ -136,6 +138,7 @@ export function evidenceJson(): usize {
   jReset();
   jObj();
   jKey("hung"); hungReportsJson();
+  jKey("timing"); timingJson();
   jKey("model"); hookEvidence();
   jEndObj();
   return jLen();

@@ -11,6 +11,7 @@
 import { NSEC_PER_SEC } from "../kernel/clock";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { cpusInit } from "../kernel/sched";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { hungTaskInit } from "../kernel/hungtask";
 import { setTimeLimit, setStopOnHung } from "../kernel/world";
 import { XPRT_TCP, JIFFY } from "../sunrpc/defs";
@@ -50,10 +51,13 @@ const K_NFSD = knob("nfsd_threads");
 const K_EXIT_RACE = knob("exit_race_us");
 const K_EXPIRE = knob("dirty_expire_s");
 const K_INST = knob("instances");
+const K_STRESS = knob("stress_per_1k");
 
 scenario("sunrpc-tcp-close-wait", (): void => {
   const cpus = <i32>kvi(K_CPUS);
   cpusInit(cpus);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, cpus);
   // keep running after khungtaskd's first report: the server ages the idle connection out
   // later, and the socket's CLOSE_WAIT is part of the evidence
   setStopOnHung(false);
@@ -64,8 +68,8 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
   const retrans = <i32>kvi(K_RETRANS);
   setTimeouts(initval, initval * (retrans + 1), initval, retrans, false);
-  // xprt_wait_for_buffer_space: no timeout on a hard mount
-  setWspaceTimeout(false);
+  // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
+  setWspaceTimeout(true);
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
   svcWsize(wsize);

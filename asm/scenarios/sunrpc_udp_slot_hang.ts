@@ -12,18 +12,19 @@
 import { NSEC_PER_SEC } from "../kernel/clock";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { cpusInit } from "../kernel/sched";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { hungTaskInit } from "../kernel/hungtask";
-import { setTimeLimit } from "../kernel/world";
+import { setTimeLimit, setStopOnHung } from "../kernel/world";
 import { stream } from "../kernel/prng";
 import { XPRT_UDP, JIFFY } from "../sunrpc/defs";
-import { rpciodInit } from "../sunrpc/sched";
+import { rpciodInit, setExitRace } from "../sunrpc/sched";
 import { setPatches, setTimeouts, rttInit, setWspaceTimeout, setPutCongOnSleep } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, linkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
 import { harnessInstall, harnessLinkFlaps } from "../sunrpc/harness";
 import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
-import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount } from "../nfs/workload";
+import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
 
 const P_LOCK_BEFORE_ALLOC = patch("xprt-lock-before-alloc");
@@ -60,14 +61,31 @@ const K_RRACE = knob("reserve_race_us");
 const K_TXH = knob("nic_tx_hang_per_1k");
 const K_TXS = knob("nic_tx_hang_s");
 const K_HOG_US = knob("hog_slice_us");
+const K_STRESS = knob("stress_per_1k");
+const K_EXIT_RACE = knob("exit_race_us");
+const K_WORKLOAD = knob("workload");
+const K_INST = knob("instances");
+const K_THREADS = knob("mmap3_threads");
+const K_MAP_MB = knob("map_mb");
+const K_RUN = knob("mmap3_run_s");
+const K_CYCLES = knob("cycles");
+const K_THINK = knob("think_ms");
+const K_ACTIMEO = knob("actimeo_ms");
+// workload (enum index): Andrew Chen's reproducer, LTP mmap3 in a loop, or Dick
+// Streefland's backup script (dd bursts)
+const WL_MMAP3: i64 = 0;
 
 const S_FLAP = stream("sunrpc.flap");
 
 scenario("sunrpc-udp-slot-hang", (): void => {
   const cpus = <i32>kvi(K_CPUS);
   cpusInit(cpus);
-  // the hang is reported by khungtaskd; the run stops there
-  harnessInstall(0, 0);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, cpus);
+  // after khungtaskd's first report the run goes on until the state is absorbing (then
+  // `hang`) or for 10 min (a blocked task in a state that can still move: slow progress)
+  setStopOnHung(false);
+  harnessInstall(10 * 60 * NSEC_PER_SEC, 0);
   setPatches(patched(P_LOCK_BEFORE_ALLOC), patched(P_ALLOC_SLOT_OP), false);
   setPutCongOnSleep(patched(P_PUT_CONG));
   // NFS over UDP: timeo (deciseconds), exponential backoff to 60 s, retrans minor timeouts
@@ -84,20 +102,29 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   setConnectStatusRace(<i64>(kv(K_RACE2) * 1000.0));
   setTimeoutRace(<i64>(kv(K_TRACE) * 1000.0));
   setReserveRace(<i64>(kv(K_RRACE) * 1000.0));
+  setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
   linkInit(kv(K_MBPS), kv(K_LAT), kv(K_LOSS), 0);
   nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
   svcInit(false, <i32>kvi(K_NFSD), 0, 64);
   svcRestarts(kv(K_RESTART_EVERY), kv(K_DOWN));
   harnessLinkFlaps(kv(K_FLAP_EVERY), kv(K_FLAP), S_FLAP);
-  workloadInit(cpus, kv(K_COPY), 65536 / wsize > 0 ? 65536 / wsize : 1, <i32>kvi(K_BG), 512);
-  flusherInit(cpus - 1);
   hogsInit(<i32>kvi(K_HOGS), kv(K_HOG_US));
-  ddStartJitter(kv(K_SJIT));
-  ddRemount(kv(K_REMOUNT) != 0);
-  const chunks = <i32>(kv(K_BURST_MB) * 1048576.0 / <f64>wsize);
-  ddInit(<i32>kvi(K_WRITERS), chunks < 1 ? 1 : chunks, <i32>kvi(K_BURSTS), kv(K_GAP), kv(K_JITTER), 1.0);
+  if (kvi(K_WORKLOAD) == WL_MMAP3) {
+    workloadInit(cpus, kv(K_COPY), 1, 256, 1024);
+    flusherInit(cpus - 1);
+    const mchunks = <i32>(kv(K_MAP_MB) * 1048576.0 / <f64>wsize);
+    mmap3Init(<i32>kvi(K_INST), <i32>kvi(K_THREADS), mchunks < 1 ? 1 : mchunks, kv(K_RUN), <i32>kvi(K_CYCLES), kv(K_THINK), kv(K_ACTIMEO));
+    setTimeLimit(<i64>((kv(K_RUN) + 2.0) * kv(K_CYCLES) + 3600.0) * NSEC_PER_SEC);
+  } else {
+    workloadInit(cpus, kv(K_COPY), 65536 / wsize > 0 ? 65536 / wsize : 1, <i32>kvi(K_BG), 512);
+    flusherInit(cpus - 1);
+    ddStartJitter(kv(K_SJIT));
+    ddRemount(kv(K_REMOUNT) != 0);
+    const chunks = <i32>(kv(K_BURST_MB) * 1048576.0 / <f64>wsize);
+    ddInit(<i32>kvi(K_WRITERS), chunks < 1 ? 1 : chunks, <i32>kvi(K_BURSTS), kv(K_GAP), kv(K_JITTER), 1.0);
+    setTimeLimit(<i64>((kv(K_GAP) + kv(K_JITTER) + 600) * kv(K_BURSTS)) * NSEC_PER_SEC + 3600 * NSEC_PER_SEC);
+  }
   waitforInit(fileCount());
   hungTaskInit(120 * NSEC_PER_SEC);
-  setTimeLimit(<i64>((kv(K_GAP) + kv(K_JITTER) + 600) * kv(K_BURSTS)) * NSEC_PER_SEC + 3600 * NSEC_PER_SEC);
 });

@@ -11,6 +11,7 @@ import { XPRT_LOCKED, JIFFY, MAX_TASKS, XPRT_UDP, RPC_CWNDSCALE } from "./defs";
 import {
   tkUsed, tkEnt, tkPid, tkFlags, tkStatus, tkAction, tkTimeout, tkRqst, tkProc, tkOps, tkOwner, tkSleptIn,
   tkQueuedAt, tkKeep, tkCreated, rpcQueueNameOf, rpcTaskQueue, rpcStepName, rpcSyncDone,
+  nKills, rpcKillsOn,
 } from "./sched";
 import { rpcqLen, rpcqLevelLen, rpcqLevelOf, rpcqName } from "./rpcq";
 import {
@@ -124,6 +125,8 @@ export function xprtJson(): void {
   jKI("closeWaitDeferred", nCloseWaitDeferred);
   jKI("creditParked", nCreditParked);
   jKI("connectedRace", nConnectedRace);
+  jKI("kills", nKills);
+  jKI("killsOnSending", rpcKillsOn(qSending));
   jEndObj();
 }
 

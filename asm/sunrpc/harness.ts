@@ -5,13 +5,13 @@ import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { name } from "../kernel/names";
 import { scheduleIn } from "../kernel/events";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
-import { entPidOf, entCommOf } from "../kernel/sched";
+import { entPidOf, entCommOf, cpuCount } from "../kernel/sched";
 import { hungReports, hungReportEnt } from "../kernel/hungtask";
-import { worldStop } from "../kernel/world";
+import { worldStop, getVerdict, setVerdict, VERDICT_HANG, VERDICT_OK } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jKN } from "../kernel/json";
 import { XPRT_UDP, XPRT_TCP } from "./defs";
-import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks } from "./sched";
-import { xTransport, cwnd, cong } from "./xprt";
+import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks, rpciodBacklog, rpciodCurrent } from "./sched";
+import { xTransport, cwnd, cong, livenessBroken, sndTaskExited } from "./xprt";
 import {
   sunrpcEvent, EV_LINK, linkSet, xsSk, xsSkState, sockGen, udpWmem,
   closeWaitSince, closeWaitTotal, nCloseWait, nHalfCloses, nFullCloses, nConnects, nResets,
@@ -37,6 +37,7 @@ const N_tcp = name("tcp");
 const N_ctx_close = name("close");
 const N_ctx_exit = name("exit");
 
+let absorbingAt: i64 = -1;
 let stopOnHangAfter: i64 = 0;     // TCP: keep running after the first report, this long at most
 let firstHungAt: i64 = -1;
 let closeWaitStop: i64 = 0;
@@ -68,16 +69,38 @@ function onHung(t: i32): void {
   if (firstHungAt < 0) firstHungAt = now;
 }
 
+// After khungtaskd's first report: is the state absorbing? A lock held by a task that no
+// longer exists (nothing will release it), or the UDP liveness invariant broken (no credit
+// holder in flight or with a timer armed) with no work queued on any rpciod that could
+// change it. Otherwise the blocked task may still make progress: slow, not hung.
+export function stateAbsorbing(): bool {
+  if (sndTaskExited()) return true;
+  if (!livenessBroken()) return false;
+  for (let c = 0; c < cpuCount(); c++) {
+    if (rpciodBacklog(c) > 0 || rpciodCurrent(c) != -1) return false;
+  }
+  return true;
+}
+
 function check(): void {
   if (workloadDone && rpcLiveTasks() == 0) { worldStop(); return; }
   if (firstHungAt >= 0) {
+    // UDP stops as soon as it is permanent; TCP runs on to show the socket in CLOSE_WAIT
+    if (stateAbsorbing() && absorbingAt < 0) absorbingAt = now;
+    if (xTransport == XPRT_UDP && absorbingAt >= 0) { worldStop(); return; }
     if (xTransport == XPRT_TCP && xsSkState() == TCP_CLOSE_WAIT && closeWaitSince >= 0 && now - closeWaitSince >= closeWaitStop) { worldStop(); return; }
     if (now - firstHungAt >= stopOnHangAfter) { worldStop(); return; }
   }
   scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
 }
 
-function onFinish(): void {}
+// `hang` only for an absorbing state; a task blocked past the khungtaskd timeout in a state
+// that can still move is slow progress (the evidence says which).
+function onFinish(): void {
+  if (getVerdict() != VERDICT_HANG) return;
+  if (absorbingAt < 0 && stateAbsorbing()) absorbingAt = now;
+  if (absorbingAt < 0) setVerdict(VERDICT_OK);
+}
 
 function hungJson(): void {
   jArr();
@@ -162,6 +185,8 @@ function countersJson(): void {
   jKB("workloadDone", workloadDone);
   jKB("budgetStop", budgetStop);
   jKI("firstHungAt", firstHungAt);
+  jKI("absorbingAt", absorbingAt);
+  jKB("slowProgress", firstHungAt >= 0 && absorbingAt < 0);
   jEndObj();
 }
 

@@ -456,6 +456,12 @@ export function rpcExit(t: i32, status: i32): void {
   if (q >= 0) rpcWakeUpQueuedTask(q, t);
 }
 
+// fatal signals seen by a sync task in its killable wait, by the queue it was asleep on
+const MAX_KILL_QUEUES: i32 = 64;
+const killsOn = zeroed<i32>(MAX_KILL_QUEUES);
+export let nKills: i32 = 0;
+export function rpcKillsOn(q: i32): i32 { return q < MAX_KILL_QUEUES ? unchecked(killsOn[q]) : 0; }
+
 const SYNC_RECHECK_NS: i64 = 400;
 const SYNC_EXIT_NS: i64 = 600;
 // A debugging delay between __rpc_execute() seeing -ERESTARTSYS and rpc_exit()'s
@@ -472,8 +478,11 @@ export function procRpcStep(th: i32, action: i32): void {
   if (action == ACT_SYNC_RECHECK) {
     // __wait_on_bit: woken; test_bit(RPC_TASK_QUEUED) again, then
     // rpc_wait_bit_killable: fatal_signal_pending -> -ERESTARTSYS
-    if (rpcqOf(t) >= 0) {
+    const q = rpcqOf(t);
+    if (q >= 0) {
       if (unchecked(sigFatal[th])) {
+        nKills++;
+        if (q < MAX_KILL_QUEUES) unchecked(killsOn[q] += 1);
         trace(unchecked(tkEnt[t]), N_got_signal);
         unchecked(tkFlags[t] |= RPC_TASK_KILLED);
         unchecked(syncPhase[th] = 1);

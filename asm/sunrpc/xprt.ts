@@ -894,6 +894,9 @@ function checkLiveness(ctx: i32): void {
   }
 }
 
+// XPRT_LOCKED held by an rpc_task that has been freed: nothing can release it
+export function sndTaskExited(): bool { return sndTask >= 0 && !unchecked(tkUsed[sndTask]) && testBit(xBits, XPRT_LOCKED); }
+
 export function idleTimerArmed(): bool { return idleTimer != 0; }
 
 // autofs: the share was unmounted after its expiry and is mounted again: a new rpc_xprt,

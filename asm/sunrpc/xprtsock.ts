@@ -23,7 +23,7 @@ import { trace } from "../kernel/trace";
 import { klog } from "./klog";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { KIND_MODEL } from "../kernel/hooks";
-import { entNew } from "../kernel/sched";
+import { entNew, deviceIrq } from "../kernel/sched";
 import { stream, randChance, randDuration } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
 import {
@@ -134,6 +134,24 @@ export function linkInit(mbps: f64, latencyUs: f64, loss: f64, cpuForIrq: i32): 
   lossP = loss;
   irqCpu = cpuForIrq;
   netEnt = entNew(N_link, N_eth, 0);
+}
+
+// The NIC's interrupts on irqCpu (timing model, kernel/sched.ts deviceIrq): RX hardirq +
+// NET_RX softirq ~4 us per datagram plus ~1 us per 1500-byte fragment reassembled and
+// checksummed (e1000e-class NIC, 2012 x86; no interrupt coalescing at these packet rates);
+// TX completion ~2 us.
+const S_IRQ = stream("irq.nic");
+function rxIrq(bytes: i32): void { deviceIrq(irqCpu, S_IRQ, 4000 + <i64>(bytes / 1500) * 1000); }
+function txIrq(): void { deviceIrq(irqCpu, S_IRQ, 2000); }
+
+// `lossP` is per Ethernet frame: a datagram is lost if any of its IP fragments is (a
+// 32 KiB WRITE is 23 fragments of 1480 bytes; IP reassembly cannot recover one).
+function datagramLoss(bytes: i32): f64 {
+  if (lossP <= 0) return 0;
+  const frags = (bytes + 1479) / 1480;
+  let kept = 1.0;
+  for (let f = 0; f < frags; f++) kept *= 1.0 - lossP;
+  return 1.0 - kept;
 }
 
 function serialize(bytes: i32): i64 { return <i64>(<f64>bytes * 8.0 / linkBps * 1e9) + 1; }
@@ -265,7 +283,7 @@ function udpTxDone(): void {
   uqLen--;
   if (!linkUp) {
     // carrier lost while sending: dropped
-  } else if (randChance(S_NET, lossP)) {
+  } else if (randChance(S_NET, datagramLoss(unchecked(uqBytes[i])))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>unchecked(uqXid[i]), 0);
   } else {
@@ -278,6 +296,7 @@ function udpTxDone(): void {
     klog(N_tx_hang, 1);
     scheduleIn(txHangNs, EV_TX_RESET, 0);
   }
+  txIrq();
   if (unchecked(uqGen[i]) == sockGen) {
     udpWmem -= unchecked(uqTrue[i]);
     setCurCpu(irqCpu);
@@ -300,7 +319,7 @@ function udpAtServer(xid: i32, arg: i32): void {
 
 // called by the server: a reply datagram
 export function udpReplyToClient(xid: u32, proc: i32): void {
-  if (!linkUp || randChance(S_NET, lossP)) {
+  if (!linkUp || randChance(S_NET, datagramLoss(replyBytes(proc)))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>xid, 1);
     return;
@@ -310,6 +329,7 @@ export function udpReplyToClient(xid: u32, proc: i32): void {
 
 // xs_udp_data_ready (softirq on the NIC's CPU)
 function udpAtClient(xid: i32, copied: i32): void {
+  rxIrq(copied);
   setCurCpu(irqCpu);
   if (sockGen == 0) return;
   const r = xprtLookupRqst(<u32>xid);
@@ -500,6 +520,7 @@ function tcpReplyAtClient(gen: i32, xid: i32): void {
   if (gen != sockGen || tcpState(xsSk) == TCP_CLOSE) return;
   setCurCpu(irqCpu);
   const r = xprtLookupRqst(<u32>xid);
+  rxIrq(r >= 0 ? replyBytes(unchecked(tkProc[unchecked(rqTask[r])])) : 0);
   trace(netEnt, N_tcp_reply, xid, r >= 0 ? 1 : 0);
   if (r < 0) return;
   xprtCompleteRqst(netEnt, unchecked(rqTask[r]), replyBytes(unchecked(tkProc[unchecked(rqTask[r])])));
@@ -507,6 +528,7 @@ function tcpReplyAtClient(gen: i32, xid: i32): void {
 
 function tcpCtrlAtClient(gen: i32, ctrl: i32): void {
   if (gen != sockGen) return;
+  rxIrq(0);
   setCurCpu(irqCpu);
   trace(netEnt, N_tcp_ctrl_c, N_CTRL[ctrl]);
   if (ctrl == CTRL_WINDOW) tcpPump();

@@ -16,6 +16,7 @@ import {
   TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut,
 } from "../kernel/sched";
 import { hungTaskInit, hungReports } from "../kernel/hungtask";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { chargeWork, setCostBudget, setTimeLimit, setVerdict, worldStop, VERDICT_LEAK } from "../kernel/world";
 import { trace } from "../kernel/trace";
 import { jObj, jEndObj, jKI } from "../kernel/json";
@@ -102,6 +103,8 @@ const K_BUDGET = knob("probe.budget");
 const K_WORK = knob("probe.work");
 const K_INTR = knob("probe.interruptible");
 const K_TIMEOUT = knob("probe.sleep_timeout_s");
+const K_TIMING = knob("probe.timing");      // 0 stock scheduler, 1 realistic, 2 stress
+const K_CHAOS = knob("probe.chaos");        // stress mode: starvations per 1000 steps
 const N_probe = name("probe");
 const N_work = fn("probe_work", "step=%d");
 const N_wait = name("probe_wait");
@@ -153,6 +156,7 @@ function probeSnapshot(): void {
 scenario("kernel-probe", (): void => {
   setHooks(probeStep, probeEvent, (t: i32): void => {}, probeFinish, probeEvidence, probeSnapshot);
   cpusInit(<i32>kvi(K_CPUS));
+  if (kvi(K_TIMING) > 0) timingInit(kvi(K_TIMING) == 1 ? TIMING_REALISTIC : TIMING_STRESS, kv(K_CHAOS), <i32>kvi(K_CPUS));
   nThreads = <i32>kvi(K_THREADS);
   for (let i = 0; i < nThreads; i++) threadNew(N_probe, 100 + i, i, 0, 10000);
   if (kv(K_WAKE) > 0) scheduleAt(<i64>(kv(K_WAKE) * <f64>NSEC_PER_SEC), EV_WAKE_ALL, 0);

@@ -132,7 +132,7 @@ function runCmd(p: Parsed, out: (s: string) => void): number {
     const on = Object.entries(r.patches).filter(([, v]) => v).map(([k]) => k);
     out(`${r.scenario} seed=${r.seed} patches=${on.join(",") || "none"}`);
     out(`verdict: ${r.verdict} (${r.status}) — ${r.reason}`);
-    out(`simulated ${(r.simTimeNs / 1e9).toFixed(3)} s in ${r.events} events, trace ${r.traceHash}`);
+    out(`simulated ${(r.simTimeNs / 1e9).toFixed(3)} s in ${r.events} events (${r.timingMode} timing), trace ${r.traceHash}`);
     printBlocks((r.evidence.blocks as EvidenceBlock[]) ?? [], out);
   }
   return expect !== undefined && expect !== r.verdict ? 1 : 0;

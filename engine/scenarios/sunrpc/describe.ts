@@ -83,8 +83,10 @@ export function describeSunrpc(kind: "udp" | "tcp", verdict: Verdict, raw: any, 
       "minor / major timeouts": `${m.counters.minorTimeouts} / ${m.counters.majorTimeouts}`,
       "credit holders that slept on xprt_sending": x.creditParked,
       "xprt_connect found it connected": x.connectedRace,
+      "fatal signals to a sync task in its RPC wait (on xprt_sending)": `${x.kills} (${x.killsOnSending})`,
+      "timing model": `${raw.timing.mode}: ${raw.timing.preemptTick + raw.timing.preemptWakeup} preemptions, ${raw.timing.starved} starvations, ${(raw.timing.irqNs / 1e6).toFixed(1)} ms in interrupts`,
       ...(kind === "udp"
-        ? { "bursts done": m.counters.burstsDone, "datagrams lost": sock.datagramsLost, "ICMP errors dropped by udp_err": sock.icmpIgnored }
+        ? { "bursts done": m.counters.burstsDone, "mmap3 runs": m.counters.mmap3Runs, "datagrams lost": sock.datagramsLost, "ICMP errors dropped by udp_err": sock.icmpIgnored }
         : { "mmap3 runs": m.counters.mmap3Runs, "server storage stalls": m.server.stalls, "server closes": m.server.closes, "CLOSE_WAIT episodes": sock.closeWaits, "half/full closes": `${sock.halfCloses}/${sock.fullCloses}` }),
     },
   });
@@ -94,17 +96,22 @@ export function describeSunrpc(kind: "udp" | "tcp", verdict: Verdict, raw: any, 
   if (verdict === "hang" && first) {
     const who = `${first.comm}:${first.pid}`;
     const where = first.context === "exit" ? "nfs_file_fsync from filp_close (exiting on a signal)" : "nfs_file_fsync from close()";
-    if (kind === "udp") {
+    const leaked = x.sndTaskExited ? `XPRT_LOCKED leaked by rpc_task ${x.snd_task}, which exited without a slot` : "";
+    if (kind === "udp" && leaked) {
+      reason = `${who} blocked in ${where}: ${leaked}; ${nSending} rpc_task(s) asleep on xprt_sending`;
+    } else if (kind === "udp") {
       reason = `${who} blocked in ${where}: ${nSending} rpc_task(s) asleep on xprt_sending, XPRT_LOCKED ${x.state.includes("XPRT_LOCKED") ? "held" : "free"}, cong ${x.cong} ${x.cong >= x.cwnd ? ">=" : "<"} cwnd ${x.cwnd} and no credit holder in flight: nothing will call __xprt_put_cong again`;
     } else {
-      const leaked = x.sndTaskExited ? `XPRT_LOCKED leaked by rpc_task ${x.snd_task}, which exited without a slot` : `XPRT_LOCKED held by ${x.snd_task || "nobody"}`;
-      reason = `${who} blocked in ${where}: ${leaked}; ${nSending} rpc_task(s) asleep on xprt_sending${closeWait.socketInCloseWait ? "; socket stuck in CLOSE_WAIT with XPRT_CLOSE_WAIT set" : ""}`;
+      reason = `${who} blocked in ${where}: ${leaked || `XPRT_LOCKED held by ${x.snd_task || "nobody"}`}; ${nSending} rpc_task(s) asleep on xprt_sending${closeWait.socketInCloseWait ? "; socket stuck in CLOSE_WAIT with XPRT_CLOSE_WAIT set" : ""}`;
     }
   } else if (verdict === "hang") {
     reason = `a task blocked for more than 120 s (${nSending} rpc_task(s) on xprt_sending)`;
+  } else if (m.counters.slowProgress) {
+    // khungtaskd reported, but the state is not absorbing: timers, replies or work can still move it
+    reason = `slow progress, not a hang: a task was blocked for more than 120 s (first report at ${tS(m.counters.firstHungAt)} s), but the transport was never stuck for good (no leaked lock; ${x.livenessBroken ? "rpciod work still queued" : "a credit holder in flight or a timer armed"})`;
   } else {
     reason = kind === "udp"
-      ? `all ${m.counters.tasksCreated} RPCs completed over ${m.counters.burstsDone} burst(s); cwnd ${x.cwnd}, ${x.creditParked} credit holder(s) slept on xprt_sending and were woken`
+      ? `all ${m.counters.tasksCreated} RPCs completed over ${m.counters.burstsDone ? `${m.counters.burstsDone} burst(s)` : `${m.counters.mmap3Runs} mmap3 run(s)`}; cwnd ${x.cwnd}, ${x.creditParked} credit holder(s) slept on xprt_sending and were woken`
       : `all ${m.counters.tasksCreated} RPCs completed over ${m.counters.mmap3Runs} mmap3 run(s); ${sock.closeWaits} CLOSE_WAIT episode(s) closed (${sock.halfCloses} half, ${sock.fullCloses} full)`;
   }
 
