@@ -35,6 +35,8 @@ export interface RunDetails extends RunResult {
 
 export interface WorldOptions {
   traceCapacity?: number;    // records kept; 0 for sweeps (the hash still covers all)
+  // called on the fresh instance before the world is built (explain: forced decisions, forks)
+  prepare?: (x: CoreExports) => void;
 }
 
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
@@ -66,6 +68,7 @@ export class World {
     }
     const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
     const seed = BigInt(config.seed);
+    opts.prepare?.(this.x);
     this.guard(() => this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap));
   }
 
@@ -87,6 +90,7 @@ export class World {
     return new World(module, validateConfig(input as ConfigInput), opts);
   }
 
+  get core(): CoreExports { return this.x; }
   get finished(): boolean { return this.x.finished() !== 0; }
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }
