@@ -197,6 +197,18 @@ export interface ExplainOptions {
   shouldStop?: () => boolean;
 }
 
+export interface Shrunk {
+  verdict: string;
+  reason: string;
+  total: number;
+  nonBenign: number;
+  minimal: Decision[];     // as the minimal run drew them, in time order
+  forced: Address[];       // the other non-benign decisions, forced benign
+  replay: RunDetails;      // the run with only the minimal set left
+  events: number;          // of the original run
+  sameFailure: (d: RunDetails) => boolean;
+}
+
 export interface ExplainResult {
   scenario: string;
   seed: number;
@@ -215,18 +227,24 @@ export interface ExplainResult {
 
 export class Cancelled extends Error {}
 
-const key = (a: Address) => `${a.stream}:${a.index}`;
+export const addressOf = (a: Address) => `${a.stream}:${a.index}`;
 export const P_NO_RETURN = 0.95;
 
-export function explain(module: WebAssembly.Module, config: RunConfig, opts: ExplainOptions = {}): ExplainResult {
-  const forks = opts.forks ?? 16;
+type Go = (phase: string, o: ReplayOptions) => Replay;
+
+function runner(module: WebAssembly.Module, config: RunConfig, opts: ExplainOptions): { go: Go; runs: () => number } {
   let runs = 0;
-  const go = (phase: string, o: ReplayOptions): Replay => {
+  const go: Go = (phase, o) => {
     if (opts.shouldStop?.()) throw new Cancelled("explain cancelled");
     runs++;
     opts.onProgress?.(phase, runs);
     return replay(module, config, o);
   };
+  return { go, runs: () => runs };
+}
+
+// The 1-minimal set of the failing run's non-benign decisions (ddmin).
+export function shrink(module: WebAssembly.Module, config: RunConfig, opts: ExplainOptions = {}, go = runner(module, config, opts).go): Shrunk {
   const orig = go("record", { record: true });
   const { verdict, reason } = orig.details;
   if (verdict === "ok") throw new ConfigError("seed", `${config.scenario} seed ${config.seed}: the run is ok; explain needs a failing run`);
@@ -235,35 +253,42 @@ export function explain(module: WebAssembly.Module, config: RunConfig, opts: Exp
   }
   const cls = reasonClass(verdict, reason);
   const sameFailure = (d: RunDetails) => d.verdict === verdict && reasonClass(d.verdict, d.reason) === cls;
-
-  // Shrink: keep `kept`, force the rest of the non-benign decisions benign.
+  // Keep `kept`, force the rest of the non-benign decisions benign.
   const all = orig.decisions;
   const forcedBut = (kept: Decision[]) => {
-    const k = new Set(kept.map(key));
-    return all.filter((d) => !k.has(key(d)));
+    const k = new Set(kept.map(addressOf));
+    return all.filter((d) => !k.has(addressOf(d))).map(({ stream, index }) => ({ stream, index }));
   };
   const minimal = ddmin(all, (kept) => sameFailure(go("shrink", { force: forcedBut(kept) }).details));
   const forced = forcedBut(minimal);
   const minRun = go("replay", { force: forced, record: true });
-  // The minimal decisions as the minimal run drew them (in time order).
-  const mk = new Set(minimal.map(key));
-  const minimalDecisions = minRun.decisions.filter((d) => mk.has(key(d)));
-
-  const ponr = pointOfNoReturn(module, config, orig.details.events, sameFailure, forks, go);
+  const mk = new Set(minimal.map(addressOf));
   return {
-    scenario: config.scenario, seed: config.seed, patches: config.patches, knobs: config.knobs,
-    verdict, reason,
-    decisions: { total: orig.total, nonBenign: orig.nonBenign, minimal: minimalDecisions },
-    pointOfNoReturn: ponr,
-    replay: { forced: forced.map(key), traceHash: minRun.details.traceHash, verdict: minRun.details.verdict, reason: minRun.details.reason },
-    runs,
+    verdict, reason, total: orig.total, nonBenign: orig.nonBenign,
+    minimal: minRun.decisions.filter((d) => mk.has(addressOf(d))),
+    forced, replay: minRun.details, events: orig.details.events, sameFailure,
   };
 }
 
+export function explain(module: WebAssembly.Module, config: RunConfig, opts: ExplainOptions = {}): ExplainResult {
+  const { go, runs } = runner(module, config, opts);
+  const s = shrink(module, config, opts, go);
+  const ponr = pointOfNoReturn(module, config, s.events, s.sameFailure, opts.forks ?? DEFAULT_FORKS, go);
+  return {
+    scenario: config.scenario, seed: config.seed, patches: config.patches, knobs: config.knobs,
+    verdict: s.verdict, reason: s.reason,
+    decisions: { total: s.total, nonBenign: s.nonBenign, minimal: s.minimal },
+    pointOfNoReturn: ponr,
+    replay: { forced: s.forced.map(addressOf), traceHash: s.replay.traceHash, verdict: s.replay.verdict, reason: s.replay.reason },
+    runs: runs(),
+  };
+}
+
+export const DEFAULT_FORKS = 16;
+
 function pointOfNoReturn(
   module: WebAssembly.Module, config: RunConfig, events: number,
-  sameFailure: (d: RunDetails) => boolean, forks: number,
-  go: (phase: string, o: ReplayOptions) => Replay,
+  sameFailure: (d: RunDetails) => boolean, forks: number, go: Go,
 ): ExplainResult["pointOfNoReturn"] {
   const probed = new Map<number, number>();
   const pFail = (k: number): number => {
