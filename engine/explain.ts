@@ -290,29 +290,40 @@ function pointOfNoReturn(
   module: WebAssembly.Module, config: RunConfig, events: number,
   sameFailure: (d: RunDetails) => boolean, forks: number, go: Go,
 ): ExplainResult["pointOfNoReturn"] {
-  const probed = new Map<number, number>();
+  const fork = (k: number, salt: number) => sameFailure(go("fork", { fork: { after: k, salt } }).details);
+  const probed = new Map<number, number>();   // P(fail | prefix k) from all N forks: the curve
   const pFail = (k: number): number => {
     let p = probed.get(k);
     if (p === undefined) {
       let fails = 0;
-      for (let salt = 1; salt <= forks; salt++) if (sameFailure(go("fork", { fork: { after: k, salt } }).details)) fails++;
-      p = fails / forks;
-      probed.set(k, p);
+      for (let salt = 1; salt <= forks; salt++) if (fork(k, salt)) fails++;
+      probed.set(k, (p = fails / forks));
     }
     return p;
   };
+  // Does P(fail | prefix k) reach 0.95? The search stops a probe at its first miss too many.
+  const spare = forks - Math.ceil(P_NO_RETURN * forks);
+  const reaches = (k: number): boolean => {
+    const p = probed.get(k);
+    if (p !== undefined) return p >= P_NO_RETURN;
+    let misses = 0;
+    for (let salt = 1; salt <= forks; salt++) if (!fork(k, salt) && ++misses > spare) return false;
+    probed.set(k, (forks - misses) / forks);
+    return true;
+  };
   const anomaly = firstAnomalyEvent(module, config);
-  // Earliest k in [lo, hi] with pFail(k) >= 0.95; pFail(events) = 1 (nothing left to draw).
-  let lo = 0, hi = anomaly > 0 && pFail(anomaly) >= P_NO_RETURN ? anomaly : events;
+  // Earliest k in [lo, hi] with P >= 0.95; at k = events nothing is left to draw: P = 1.
+  let lo = 0, hi = anomaly > 0 && reaches(anomaly) ? anomaly : events;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if (pFail(mid) >= P_NO_RETURN) hi = mid;
+    if (reaches(mid)) hi = mid;
     else lo = mid + 1;
   }
   const k = lo;
-  const pBefore = k > 0 ? pFail(k - 1) : pFail(0);
-  // A few evenly spaced points so the curve spans the run, not only the search.
-  for (let i = 0; i <= 4; i++) pFail(Math.floor((Math.min(events, Math.max(anomaly, k) * 2) * i) / 4));
+  const pBefore = pFail(Math.max(0, k - 1));
+  // Evenly spaced points up to the first anomaly, so the curve spans the run's prefix.
+  const span = anomaly > 0 ? anomaly : events;
+  for (let i = 0; i <= 4; i++) pFail(Math.floor((span * i) / 4));
   const at = eventAt(module, config, k);
   return {
     event: k, timeNs: at.timeNs, what: at.what, pFail: pFail(k), pFailBefore: pBefore,
