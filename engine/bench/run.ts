@@ -79,6 +79,7 @@ async function main() {
     row(`${s.id}: seeds/s, one core, end to end`, `${fmt(r.seedsPerSec)}`);
     row(`${s.id}: simulated time / wall time`, `${fmt(r.simPerWall)}x`);
   }
+  for (const [k, v] of (await import("../explain")).explainBench(loadModule())) row(k, v);
   const wasm = readFileSync(wasmPath());
   row("iostack.wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gzipSync(wasm).length / 1024).toFixed(1)} KiB gzip`);
   const js = initialJsGzip();
