@@ -4,7 +4,7 @@
 // and finds its point of no return: the earliest event k such that runs replaying events
 // 1..k and drawing fresh randomness afterwards (a derived seed for every stream) fail the
 // same way at least 95% of the time.
-import { World } from "./world";
+import { DEFAULT_TRACE_CAPACITY, World } from "./world";
 import type { RunDetails } from "./world";
 import type { CoreExports } from "./wasm";
 import { ConfigError, validateConfig } from "./config";
@@ -49,6 +49,7 @@ export interface Replay {
   total: number;           // decisions drawn
   nonBenign: number;
   forcedHits: number;      // forced addresses the run reached
+  world: World;            // finished; its trace is kept when traceCapacity was given
 }
 
 const DEC_CHANCE = 1;
@@ -115,6 +116,7 @@ export function replay(module: WebAssembly.Module, config: RunConfig, opts: Repl
     total: x.decision_count(),
     nonBenign: x.non_benign_count(),
     forcedHits: x.forced_hits(),
+    world: w,
   };
 }
 
@@ -262,11 +264,11 @@ export function shrink(module: WebAssembly.Module, config: RunConfig, opts: Expl
   };
   const minimal = ddmin(all, (kept) => sameFailure(go("shrink", { force: forcedBut(kept) }).details));
   const forced = forcedBut(minimal);
-  const minRun = go("replay", { force: forced, record: true });
+  const minRun = go("replay", { force: forced, record: true, traceCapacity: DEFAULT_TRACE_CAPACITY });
   const mk = new Set(minimal.map(addressOf));
   return {
     verdict, reason, total: orig.total, nonBenign: orig.nonBenign,
-    minimal: minRun.decisions.filter((d) => mk.has(addressOf(d))),
+    minimal: minRun.decisions.filter((d) => mk.has(addressOf(d))).map((d) => inContext(minRun.world, d)),
     forced, replay: minRun.details, events: orig.details.events, sameFailure,
   };
 }
@@ -345,6 +347,15 @@ function firstAnomalyEvent(module: WebAssembly.Module, config: RunConfig): numbe
   if (before > 0) v.step(before);
   while (!probe(v)) v.step(1);
   return v.events;
+}
+
+// A decision with the trace line written just before it was drawn (what the thread or
+// device was doing), when the ring still holds it.
+function inContext(w: World, d: Decision): Decision {
+  if (d.record === 0) return { ...d, what: `${d.what}, while the world was built` };
+  const page = w.tracePage(d.record - 1, 1);
+  if (page.count === 0) return d;
+  return { ...d, what: `${d.what}, after: ${formatRecord(w.names, w.entities(), recordAt(page, 0)).trim()}` };
 }
 
 // What event k of the original run did, in the trace's own words.
