@@ -97,22 +97,26 @@ function describeDecision(stream: string, kind: number, value: number, mean: num
   return `${w.delay ?? `${stream}: a delay`} ${us(value)}, mean ${us(mean)}`;
 }
 
-// Runs `config` with decisions forced, recorded or forked.
-export function replay(module: WebAssembly.Module, config: RunConfig, opts: ReplayOptions = {}): Replay {
-  let names: string[] = [];
-  const prepare = (core: CoreExports) => {
+// The World's prepare hook for these options (also the browser session's forced replay).
+export function preparer(module: WebAssembly.Module, opts: ReplayOptions): (core: CoreExports) => void {
+  return (core) => {
     const x = core as DecisionExports;
-    names = streamNames(module, x);
+    const names = streamNames(module, x);
     for (const [s, index] of resolveForced(names, opts.force ?? [])) x.force_decision(s, index);
     if (opts.record) x.record_decisions(1);
     if (opts.fork) x.fork_at(opts.fork.after, opts.fork.salt);
   };
+}
+
+// Runs `config` with decisions forced, recorded or forked.
+export function replay(module: WebAssembly.Module, config: RunConfig, opts: ReplayOptions = {}): Replay {
+  const prepare = preparer(module, opts);
   const w = World.create(module, config, { traceCapacity: opts.traceCapacity ?? 0, prepare });
   const details = w.run();
   const x = w.core as DecisionExports;
   return {
     details,
-    decisions: opts.record ? readDecisions(x, names) : [],
+    decisions: opts.record ? readDecisions(x, streamNames(module, x)) : [],
     total: x.decision_count(),
     nonBenign: x.non_benign_count(),
     forcedHits: x.forced_hits(),

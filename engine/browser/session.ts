@@ -9,6 +9,9 @@ import { validateConfig } from "../config";
 import { CATEGORIES, FLAG_ANOMALY, RECORD_BYTES, formatRecord, recordAt } from "../trace";
 import type { EntityInfo, TracePage } from "../trace";
 import type { EvidenceBlock } from "../scenarios/types";
+import type { CoreExports } from "../wasm";
+import { preparer } from "../explain";
+import type { Address } from "../explain";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
 
@@ -58,11 +61,14 @@ export class Session {
   private page?: TracePage;
   private laneOf = new Map<number, number>();
   private filtered: Int32Array | null = null;
+  private prepare?: (x: CoreExports) => void;
 
   constructor(private module: WebAssembly.Module) {}
 
-  run(input: ConfigInput): RunView {
-    const world = World.create(this.module, input);
+  // `force`: decisions forced benign (explain's minimal replay), for the run and the scrub world.
+  run(input: ConfigInput, force?: Address[]): RunView {
+    this.prepare = force && preparer(this.module, { force });
+    const world = World.create(this.module, input, { prepare: this.prepare });
     const details = world.run();
     this.finished = world;
     this.scrub = undefined;
@@ -201,7 +207,7 @@ export class Session {
   snapshotAt(tNs: number): SnapshotView {
     const w = this.current();
     tNs = Math.floor(tNs);    // World.runUntil never returns for a fractional time (now is whole ns)
-    if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1 });
+    if (!this.scrub || this.scrub.now > tNs) this.scrub = World.create(this.module, w.config, { traceCapacity: 1, prepare: this.prepare });
     this.scrub.runUntil(tNs);
     const snap = this.scrub.snapshot();
     const ctx = { entities: snap.entities, simTimeNs: snap.time, patches: w.config.patches, knobs: w.config.knobs };
