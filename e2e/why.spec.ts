@@ -1,4 +1,4 @@
-// The Why? view: explain runs in a worker, its JSON is byte-identical to Node's, the
+// The Why? view: explain runs in a worker (cancellable), its JSON is byte-identical to Node's, the
 // minimal decisions move the cursor, and the minimal replay shows next to the original.
 import { test, expect } from "./fixtures";
 import { loadModule } from "../engine/node/load";
@@ -14,6 +14,11 @@ test("explain in Chromium equals explain in Node; decisions jump the cursor; the
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", node.verdict, { timeout: 60_000 });
   await page.getByTestId("tab-why").click();
   await page.getByTestId("why-forks").fill(String(forks));
+  // cancel terminates the explain worker; the view can start again
+  await page.getByTestId("why-start").click();
+  await page.getByTestId("why-cancel").click();
+  await expect(page.getByTestId("why-progress")).toHaveText("cancelled");
+  await expect(page.getByTestId("why-json")).not.toBeAttached();
   await page.getByTestId("why-start").click();
   await expect(page.getByTestId("why-progress")).toContainText("runs");
   const json = page.getByTestId("why-json");
