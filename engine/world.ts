@@ -24,10 +24,10 @@ export interface RunResult {
   // which timing model made the run (asm/kernel/timing.ts): "realistic", "stress", or
   // "stock" for scenarios not yet moved onto it
   timingMode: string;
-  timing: Record<string, unknown>;
 }
 
 export interface RunDetails extends RunResult {
+  timing: Record<string, unknown>;   // the timing model's counters (preemptions, starvations, interrupt time)
   status: (typeof RUN_STATUS)[number];
   traceRecords: number;      // records written (the ring keeps the last traceCapacity)
   firstAnomaly: number;      // index of the first anomaly record, or -1
@@ -218,6 +218,6 @@ export function runOnce(module: WebAssembly.Module, input: ConfigInput | RunConf
 
 // The run --json object of DESIGN.md.
 export function contractResult(d: RunDetails): RunResult {
-  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode, timing } = d;
-  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode, timing };
+  const { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode } = d;
+  return { scenario, seed, patches, knobs, verdict, reason, evidence, simTimeNs, events, traceHash, timingMode };
 }

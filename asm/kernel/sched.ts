@@ -19,7 +19,7 @@ import { randDuration, stream } from "./prng";
 import { trace } from "./trace";
 import { scheduleAt, scheduleIn, cancelEvent } from "./events";
 import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
-import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext, wqOf } from "./waitq";
+import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext } from "./waitq";
 import {
   timingOn, cfsSliceNs, tickStealNs, chaosStarveNs, schedLatencyNs, wakeupGranularityNs,
   notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP,
@@ -66,7 +66,6 @@ const thStepEv = zeroed<i32>(MAX_ENTS);      // the pending EV_STEP (interrupts 
 const thStepEnd = zeroed<i64>(MAX_ENTS);
 const thRunSince = zeroed<i64>(MAX_ENTS);    // switched in at (CFS slice)
 const thVruntime = zeroed<i64>(MAX_ENTS);
-const thStarved = zeroed<bool>(MAX_ENTS);    // stress mode: off its CPU until EV_UNSTARVE
 
 // CPUs
 const cpuCurr = zeroed<i32>(MAX_CPUS);
@@ -197,11 +196,10 @@ export function threadTimeout(t: i32): void {
 }
 
 // Starts t's next step on CPU c. Stress mode may starve it first: it leaves the CPU
-// (still runnable) and comes back after the drawn time; false then.
+// (still TASK_RUNNING, on no runqueue) until EV_UNSTARVE; false then.
 function startStep(c: i32, t: i32): bool {
   const starve = chaosStarveNs();
   if (starve > 0) {
-    unchecked(thStarved[t] = true);
     unchecked(thOnCpu[t] = false);
     unchecked(cpuCurr[c] = -1);
     scheduleIn(starve, EV_UNSTARVE, t);
@@ -244,7 +242,6 @@ function kick(c: i32): void {
 
 // EV_UNSTARVE: a starved thread is runnable on its CPU again.
 export function threadUnstarve(t: i32): void {
-  unchecked(thStarved[t] = false);
   if (unchecked(thState[t]) != TASK_RUNNING) return;
   wqAdd(unchecked(cpuRq[unchecked(thCpu[t])]), t);
   kick(unchecked(thCpu[t]));

@@ -102,7 +102,7 @@ describe("with the lab's scenarios", () => {
   it("run --json twice gives the same traceHash, in the contract's shape", async () => {
     const a = JSON.parse((await cli("run", id(), "--json", "--seed", "5")).out);
     const b = JSON.parse((await cli("run", id(), "--json", "--seed", "5")).out);
-    expect(Object.keys(a).sort()).toEqual(["events", "evidence", "knobs", "patches", "reason", "scenario", "seed", "simTimeNs", "traceHash", "verdict"]);
+    expect(Object.keys(a).sort()).toEqual(["events", "evidence", "knobs", "patches", "reason", "scenario", "seed", "simTimeNs", "timingMode", "traceHash", "verdict"]);
     expect(a.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(b.traceHash).toBe(a.traceHash);
   });

@@ -33,7 +33,7 @@ const spin = (timing: number, extra: Record<string, number> = {}, seed = 1) => {
     knobs: { "probe.threads": 3, "probe.cpus": 1, "probe.spin": 1, "probe.budget": 30000, "probe.timing": timing, ...extra },
   }, { traceCapacity: 0 });
   const r = w.run();
-  const threads = w.entities().filter((e: any) => e.kind === "thread");
+  const threads: any[] = w.entities().filter((e: any) => e.kind === "thread");
   return { r, threads };
 };
 

@@ -47,7 +47,8 @@ describe("sunrpc-udp-slot-hang: the leaked lock (documented stress reproducer)",
 
   it("without 43cedbf0, and with f39c1bfb, the same workload cannot take that path", () => {
     const mod = loadModule();
-    const runs = [{ "xprt-lock-before-alloc": false }, { "xprt-alloc-slot-op": true }].map((p) => {
+    const sets: Record<string, boolean>[] = [{ "xprt-lock-before-alloc": false }, { "xprt-alloc-slot-op": true }];
+    const runs = sets.map((p) => {
       const w = World.create(mod, cfg(p), { traceCapacity: 1 << 23 });
       const r = w.run();
       expect(r.verdict).toBe("ok");
