@@ -15,6 +15,10 @@ import {
   evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget, costBudgetUnits,
 } from "./kernel/world";
 import { jPtr } from "./kernel/json";
+import {
+  streamCount, streamName, forceDecision, forcedHitCount, recordDecisions, recordedCount, nonBenignCount,
+  decisionCount, forkAt, recStream, recKind, recIndex, recEvent, recTime, recRecord, recValue, recMean,
+} from "./kernel/prng";
 
 export function names_count(): i32 { return nameCount(); }
 export function name_ptr(id: i32): usize { return changetype<usize>(nameStr(id)); }
@@ -91,4 +95,25 @@ export function mem_scrub(lo: usize, hi: usize): i32 {
     if (acc) { memory.fill(p, 0, 4096); dirty++; }
   }
   return dirty;
+// Decisions (asm/kernel/prng.ts): stream names, forcing by address, recording, forking.
+export function stream_count(): i32 { return streamCount(); }
+export function stream_name_ptr(s: i32): usize { return changetype<usize>(streamName(s)); }
+export function stream_name_len(s: i32): i32 { return streamName(s).length; }
+export function force_decision(s: i32, index: f64): void { forceDecision(s, <i64>index); }
+export function forced_hits(): i32 { return forcedHitCount(); }
+export function record_decisions(on: i32): void { recordDecisions(on != 0); }
+export function recorded_count(): i32 { return recordedCount(); }
+export function non_benign_count(): f64 { return <f64>nonBenignCount(); }
+export function decision_count(): f64 { return <f64>decisionCount(); }
+export function fork_at(k: f64, salt: u32): void { forkAt(<i64>k, <u64>salt); }
+// Addresses of the recorded rows: i32 stream, kind; i64 index, event, time, record, value, mean.
+export function rec_columns(col: i32): usize {
+  if (col == 0) return changetype<usize>(recStream);
+  if (col == 1) return changetype<usize>(recKind);
+  if (col == 2) return changetype<usize>(recIndex);
+  if (col == 3) return changetype<usize>(recEvent);
+  if (col == 4) return changetype<usize>(recTime);
+  if (col == 5) return changetype<usize>(recRecord);
+  if (col == 6) return changetype<usize>(recValue);
+  return changetype<usize>(recMean);
 }

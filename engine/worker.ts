@@ -9,6 +9,8 @@ import type { RunProgress, TraceFilter } from "./browser/session";
 import type { ConfigInput } from "./config";
 import { ConfigError, validateConfig } from "./config";
 import { runSeed, describeSeed, traceUpTo } from "./sweep";
+import { explain } from "./explain";
+import type { Address } from "./explain";
 
 // The Perfetto exporter is the lead's (engine/export/perfetto.ts); offered when present.
 const perfettoModules = import.meta.glob("./export/perfetto.ts");
@@ -47,7 +49,12 @@ async function load(wasmUrl: string): Promise<void> {
 
 const api = {
   load,
-  run: wrap((input: ConfigInput, onProgress?: (p: RunProgress) => void) => ready().run(input, onProgress)),
+  run: wrap((input: ConfigInput, onProgress?: (p: RunProgress) => void, force?: Address[]) => ready().run(input, onProgress, force)),
+  // The Why? view: shrink and point of no return, with progress (a Comlink proxy).
+  explain: wrap((input: ConfigInput, forks: number, onProgress?: (phase: string, runs: number) => void) => {
+    if (!module) throw new Error("the simulation module is not loaded");
+    return explain(module, validateConfig(input), { forks, onProgress });
+  }),
   timeline: wrap((t0: number, t1: number, bins: number) => {
     const tl = ready().timeline(t0, t1, bins);
     return Comlink.transfer(tl, [tl.counts.buffer, tl.cats.buffer]);

@@ -39,6 +39,8 @@ export interface WorldOptions {
   runner?: Runner;           // reuse its instance (sweeps) instead of instantiating one
   limitSearch?: boolean;     // on a model limit, look for the largest value that works (default on)
   costBudget?: number;       // units of work before the run is cut (default: the module's, ~5 s)
+  // called on the fresh instance before the world is built (explain: forced decisions, forks)
+  prepare?: (x: CoreExports) => void;
 }
 
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
@@ -71,6 +73,7 @@ export class World {
     if (opts.costBudget !== undefined) this.x.set_cost_budget(opts.costBudget);
     const cap = opts.traceCapacity ?? DEFAULT_TRACE_CAPACITY;
     const seed = BigInt(config.seed);
+    opts.prepare?.(this.x);
     this.guard(() => this.x.world_init(scn, Number(seed & 0xffffffffn), Number(seed >> 32n), cap));
   }
 
@@ -135,6 +138,7 @@ export class World {
     return new World(module, validateConfig(input as ConfigInput), opts);
   }
 
+  get core(): CoreExports { return this.x; }
   get finished(): boolean { return this.x.finished() !== 0; }
   get now(): number { return this.x.now_ns(); }
   get events(): number { return this.x.events(); }

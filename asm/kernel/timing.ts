@@ -32,7 +32,7 @@
 // before any step of any thread, with probability perMille/1000, the thread is taken off
 // its CPU for a duration drawn log-uniformly from 1 us to ~16 ms. It never looks at what
 // the thread is doing.
-import { stream, randU32, randRange } from "./prng";
+import { stream, randChanceU32, randRange } from "./prng";
 import { jObj, jEndObj, jKI, jKS } from "./json";
 
 export const TIMING_STOCK: i32 = 0;
@@ -103,7 +103,7 @@ export function tickStealNs(start: i64, len: i64): i64 {
 // Stress mode: is the thread starved before this step, and for how long (0: no).
 export function chaosStarveNs(): i64 {
   if (timingMode != TIMING_STRESS) return 0;
-  if (randU32(S_CHAOS) >= chaosThreshold) return 0;
+  if (!randChanceU32(S_CHAOS, chaosThreshold)) return 0;
   nStarved++;
   const k = <i32>randRange(S_CHAOS, 0, 14);          // 1 us .. 16 ms, log-uniform
   const base: i64 = 1000 << k;

@@ -2,7 +2,7 @@
 // (so nothing needs resetting), selects a scenario, sets seed, knobs and patches,
 // builds, then runs in slices of events / simulated time until the run is done.
 import { now, setNow, NSEC_PER_SEC } from "./clock";
-import { prngSeed } from "./prng";
+import { prngSeed, prngArm, prngTick } from "./prng";
 import { traceInit } from "./trace";
 import { popEvent, pendingEvents, curKind, curObj, curArg } from "./events";
 import {
@@ -49,6 +49,7 @@ let stopOnHung: bool = true;
 
 export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
   prngSeed(seed);
+  prngArm();
   traceInit(traceCapacity);
   scenarioBuildRun(scn);
 }
@@ -103,6 +104,7 @@ export function worldRun(maxEvents: i64, until: i64): i32 {
     }
     events++;
     cost++;
+    prngTick();
     n++;
     dispatch(curKind, curObj, curArg);
   }

@@ -137,6 +137,7 @@ async function main() {
     const sw = await sweepWall(s.id, 1000);
     row(`${s.id}: 1000-seed sweep on ${availableParallelism()} cores`, `${sw.s.toFixed(2)} s (${sw.failing} failing)`);
   }
+  for (const [k, v] of (await import("../explain")).explainBench(loadModule())) row(k, v);
   await sharedPool().close();
   const wasm = readFileSync(wasmPath());
   row("iostack.wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gzipSync(wasm).length / 1024).toFixed(1)} KiB gzip`);

@@ -13,6 +13,9 @@ import type { EvidenceBlock } from "../scenarios/types";
 import type { RunStatus } from "../wasm";
 import { stackPicture } from "../stack";
 import type { StackPicture } from "../stack";
+import type { CoreExports } from "../wasm";
+import { preparer } from "../explain";
+import type { Address } from "../explain";
 
 export const ANOMALY_CAT = CATEGORIES.indexOf("anomaly");
 const PCAP_CAP_BYTES = 128 << 20;
@@ -69,12 +72,15 @@ export class Session {
   private laneOf = new Map<number, number>();
   private filtered: Int32Array | null = null;
   private busyHistory: Array<{ time: number; busy: Map<number, number> }> = [];
+  private prepare?: (x: CoreExports) => void;
 
   constructor(private module: WebAssembly.Module) {}
 
   // `onProgress` hears how far the run is, after each slice of about a million events.
-  run(input: ConfigInput, onProgress?: (p: RunProgress) => void): RunView {
-    const world = World.create(this.module, input);
+  // `force`: decisions forced benign (explain's minimal replay), for the run and the scrub worlds.
+  run(input: ConfigInput, onProgress?: (p: RunProgress) => void, force?: Address[]): RunView {
+    this.prepare = force && preparer(this.module, { force });
+    const world = World.create(this.module, input, { prepare: this.prepare });
     const details = world.run(onProgress && ((w) => onProgress({ simNs: w.now, limitNs: w.timeLimitNs, cost: w.cost, costBudget: w.costBudget })));
     this.finished = world;
     this.scrubs = [];
@@ -233,7 +239,7 @@ export class Session {
     let s: World;
     if (best >= 0) s = this.scrubs.splice(best, 1)[0];
     else {
-      s = World.create(this.module, w.config, { traceCapacity: 1 });
+      s = World.create(this.module, w.config, { traceCapacity: 1, prepare: this.prepare });
       if (this.scrubs.length >= MAX_CHECKPOINTS) this.scrubs.shift();
     }
     this.scrubs.push(s);

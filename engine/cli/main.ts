@@ -4,6 +4,7 @@
 //   iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]
 //   iostack merge FILE... [--json]
 //   iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] -o FILE
+//   iostack explain <scenario> [--patch ...] [--knob ...] [--seed N] [--forks N] [--json]
 // Bad arguments: one line on stderr naming the problem, exit code 2.
 import { closeSync, fstatSync, openSync, readFileSync, writeSync } from "node:fs";
 import { loadModule } from "../node/load";
@@ -20,16 +21,18 @@ import type { SweepResult } from "../sweep";
 import { VERDICTS } from "../wasm";
 import type { Verdict } from "../wasm";
 import type { EvidenceBlock } from "../scenarios/types";
+import { DEFAULT_FORKS, addressOf, explain, parseForce, replay, shrink } from "../explain";
 
 // A usage error: one line naming the problem, then a hint to the command's --help.
 export class UsageError extends Error {}
 
 const COMMAND_USAGE: Record<string, string> = {
   list: "iostack list [--json]",
-  run: "iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT]",
+  run: "iostack run <scenario> [--patch id[=on|off]]... [--knob k=v]... [--seed N] [--preset ID] [--json] [--expect VERDICT] [--force <stream>:<index>[,...] | --only-minimal]",
   sweep: "iostack sweep <scenario> --seeds N [--first S] [--shard K/N] [--jobs J] [--check-determinism[=K]] [--patch ...] [--knob ...] [--json]",
   merge: "iostack merge FILE... [--json]",
   export: "iostack export <pcap|perfetto> <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] -o FILE",
+  explain: "iostack explain <scenario> [--patch ...] [--knob ...] [--seed N] [--preset ID] [--forks N] [--json]",
 };
 const USAGE = `usage:\n${Object.values(COMMAND_USAGE).map((u) => "  " + u).join("\n")}
 numbers: decimal (12, 0.25, 1e-6); seeds and counts are whole numbers up to 2^53 - 1`;
@@ -39,8 +42,52 @@ interface Parsed {
   flags: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(["--patch", "--knob", "--seed", "--preset", "--seeds", "--first", "--shard", "--jobs", "-o", "--out", "--expect"]);
-const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
+// ---- explain (issue 17): `explain`, and `run --force` / `--only-minimal`
+const EXPLAIN_VALUE_FLAGS = ["--force", "--forks"];
+const EXPLAIN_BOOL_FLAGS = ["--only-minimal"];
+const EXPLAIN_RUN_FLAGS = ["--force", "--only-minimal"];
+
+// run --force / --only-minimal: the run with those decisions forced benign (undefined: neither given).
+function forcedRun(p: Parsed, cfg: RunConfig): { details: RunDetails; forced: string[] } | undefined {
+  const force = one(p, "--force");
+  const onlyMinimal = !!one(p, "--only-minimal");
+  if (force !== undefined && onlyMinimal) throw new UsageError("--force and --only-minimal exclude each other");
+  if (force !== undefined) {
+    const addrs = parseForce(force);
+    return { details: replay(loadModule(), cfg, { force: addrs }).details, forced: addrs.map(addressOf) };
+  }
+  if (!onlyMinimal) return undefined;
+  const s = shrink(loadModule(), cfg);
+  return { details: s.replay, forced: s.forced.map(addressOf) };
+}
+
+function explainCmd(p: Parsed, out: (s: string) => void): number {
+  const scenario = needScenario(p);
+  const cfg = configFrom(p, scenario);
+  const forks = intFlag(p, "--forks", DEFAULT_FORKS, 1);
+  const tty = process.stderr.isTTY;
+  const e = explain(loadModule(), cfg, {
+    forks,
+    onProgress: tty ? (phase, runs) => { if (runs % 8 === 0) process.stderr.write(`\rexplain ${scenario}: ${phase}, ${runs} runs   `); } : undefined,
+  });
+  if (tty) process.stderr.write("\n");
+  const { runs: _runs, ...json } = e;
+  if (one(p, "--json")) { out(JSON.stringify(json)); return 0; }
+  const pn = e.pointOfNoReturn;
+  const sec = (ns: number) => (ns / 1e9).toFixed(6);
+  out(`${e.scenario} seed=${e.seed}: ${e.verdict} — ${e.reason}`);
+  out(`decisions: ${e.decisions.total} drawn, ${e.decisions.nonBenign} non-benign, ${e.decisions.minimal.length} in the 1-minimal set:`);
+  for (const d of e.decisions.minimal) out(`  [${sec(d.timeNs)}] event ${d.event} ${d.stream}:${d.index} ${d.what}`);
+  if (!e.decisions.minimal.length) out("  (none: the run fails the same way with every non-benign decision forced benign)");
+  out(`point of no return: event ${pn.event} at ${sec(pn.timeNs)} s, P(fail) ${pn.pFail} (${pn.pFailBefore} from the event before; first anomaly at event ${pn.firstAnomalyEvent})`);
+  out(`  ${pn.what}`);
+  out(`P(fail | prefix up to event k), ${forks} forks each: ${pn.curve.map(([k, pf]) => `${k}:${pf}`).join(" ")}`);
+  out(`minimal replay: ${e.replay.verdict}, trace ${e.replay.traceHash} (${e.replay.forced.length} decisions forced benign)`);
+  return 0;
+}
+
+const VALUE_FLAGS = new Set(["--patch", "--knob", "--seed", "--preset", "--seeds", "--first", "--shard", "--jobs", "-o", "--out", "--expect", ...EXPLAIN_VALUE_FLAGS]);
+const BOOL_FLAGS = new Set(["--json", "--help", "-h", ...EXPLAIN_BOOL_FLAGS]);
 const OPTIONAL_VALUE_FLAGS = new Set(["--check-determinism"]);   // --flag or --flag=V
 
 // One pass, each value appended in place: linear in the number of arguments.
@@ -126,8 +173,9 @@ function runCmd(p: Parsed, out: (s: string) => void): number {
   if (expect !== undefined && !VERDICTS.includes(expect as Verdict)) {
     throw new ConfigError("expect", `--expect must be one of ${VERDICTS.join(", ")}, got '${expect}'`);
   }
-  const r: RunDetails = World.create(loadModule(), cfg, { traceCapacity: 0 }).run();
-  if (one(p, "--json")) out(JSON.stringify(contractResult(r)));
+  const forced = forcedRun(p, cfg);
+  const r: RunDetails = forced?.details ?? World.create(loadModule(), cfg, { traceCapacity: 0 }).run();
+  if (one(p, "--json")) out(JSON.stringify({ ...contractResult(r), ...(forced && { forced: forced.forced }) }));
   else {
     const on = Object.entries(r.patches).filter(([, v]) => v).map(([k]) => k);
     out(`${r.scenario} seed=${r.seed} patches=${on.join(",") || "none"}`);
@@ -294,10 +342,11 @@ function listCmd(p: Parsed, out: (s: string) => void): number {
 
 const COMMANDS: Record<string, { flags: string[]; run: (p: Parsed, out: (s: string) => void) => number | Promise<number> }> = {
   list: { flags: ["--json"], run: listCmd },
-  run: { flags: ["--patch", "--knob", "--seed", "--preset", "--json", "--expect"], run: runCmd },
+  run: { flags: ["--patch", "--knob", "--seed", "--preset", "--json", "--expect", ...EXPLAIN_RUN_FLAGS], run: runCmd },
   sweep: { flags: ["--patch", "--knob", "--preset", "--seeds", "--first", "--shard", "--jobs", "--check-determinism", "--json"], run: sweepCmd },
   merge: { flags: ["--json"], run: mergeCmd },
   export: { flags: ["--patch", "--knob", "--seed", "--preset", "-o", "--out"], run: exportCmd },
+  explain: { flags: ["--patch", "--knob", "--seed", "--preset", "--forks", "--json"], run: (p, out) => explainCmd(p, out) },
 };
 
 export async function main(argv: string[], out = (s: string) => console.log(s), err = (s: string) => console.error(s)): Promise<number> {
