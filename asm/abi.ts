@@ -95,6 +95,8 @@ export function mem_scrub(lo: usize, hi: usize): i32 {
     if (acc) { memory.fill(p, 0, 4096); dirty++; }
   }
   return dirty;
+}
+
 // Decisions (asm/kernel/prng.ts): stream names, forcing by address, recording, forking.
 export function stream_count(): i32 { return streamCount(); }
 export function stream_name_ptr(s: i32): usize { return changetype<usize>(streamName(s)); }
