@@ -42,6 +42,8 @@ test("sunrpc-udp-slot-hang: hang with the task dump, then ok with xprt-alloc-slo
   await page.goto(`/?s=${spec!.id}&seed=${doc.seed}&${Object.entries(doc.knobs).map(([k, v]) => `k.${k}=${v}`).join("&")}`);
   await verdictFor(page, nodeRun(spec!.id, patchesFor(spec!, {}), doc.seed, doc.knobs));
   await expect(page.getByTestId("verdict")).toHaveAttribute("data-verdict", "hang");
+  // a stress reproducer says so beside the verdict; the defaults run realistic timing
+  await expect(page.getByTestId("timing-mode")).toHaveText("stress timing");
   await page.getByTestId("tab-evidence").click();     // the Stack view opens first
   await expect(page.locator("[data-view=evidence]")).toContainText("-pid- flgs status -client- --rqstp- -timeout ---ops--");
   await page.getByTestId("patch-xprt-alloc-slot-op").click();

@@ -41,12 +41,14 @@ export function stackPicture(spec: ScenarioSpec, input: StackInput): StackPictur
 }
 
 // At most STACK_MAX_ITEMS, in their order; what tells the story (a holder, a fault, a
-// waiter) is kept before the rest.
+// waiter in the wait-for graph) is kept first, then whatever sleeps on a queue, then the rest.
 function capped(all: StackItem[], waits: Map<number, unknown>): StackItem[] {
   if (all.length <= STACK_MAX_ITEMS) return all;
   const telling = (it: StackItem) => it.tone === "bad" || it.tone === "held" || waits.has(it.ent ?? -1);
-  const keep = new Set(all.filter(telling).slice(0, STACK_MAX_ITEMS));
-  for (const it of all) if (keep.size < STACK_MAX_ITEMS) keep.add(it);
+  const keep = new Set<StackItem>();
+  for (const tier of [all.filter(telling), all.filter((it) => it.tone === "wait"), all]) {
+    for (const it of tier) if (keep.size < STACK_MAX_ITEMS) keep.add(it);
+  }
   return all.filter((it) => keep.has(it));
 }
 

@@ -113,7 +113,8 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   ],
   views: ["tasks", "state", "evidence", "trace", "metrics"],
   describe: (verdict, raw, ctx) => describeSunrpc("udp", verdict, raw, ctx),
-  checkKnobs: (k) => checkChunks(sunrpcUdpSlotHang, k, "burst_mb", "wsize_kb"),
+  // each workload writes its own files: dd a burst per file, mmap3 its mapping
+  checkKnobs: (k) => checkChunks(sunrpcUdpSlotHang, k, k.workload === "dd-bursts" ? "burst_mb" : "map_mb", "wsize_kb"),
   limitKnobs: { "too many": "bursts" },
   snapshotBlocks: snapshotSunrpc("udp"),
   stack: stackSunrpc("udp"),

@@ -10,9 +10,16 @@ import "../scenarios/index";
 
 const layer = (p: StackPicture, id: string) => p.layers.find((l) => l.id === id)!;
 
+// The sunrpc scenarios' defaults are realistic timing, where their hangs are rare: their
+// pictures are checked at the documented preset's seed and knobs.
+function documented(scenario: string): { seed?: number; knobs?: Record<string, string | number | boolean> } {
+  const d = SCENARIOS.find((x) => x.id === scenario)!.presets.find((p) => p.id === "documented");
+  return scenario.startsWith("sunrpc-") && d ? { seed: d.seed, knobs: d.knobs } : {};
+}
+
 function at(scenario: string, patches: Record<string, boolean> = {}, t?: number) {
   const s = new Session(loadModule());
-  const v = s.run({ scenario, patches });
+  const v = s.run({ scenario, patches, ...documented(scenario) });
   const snap = s.snapshotAt(t ?? v.firstAnomalyT);
   return { v, snap, pic: snap.stack! };
 }
@@ -25,17 +32,27 @@ describe("stack pictures", () => {
     }
   });
 
-  it("UDP at the first anomaly: lock free, sending holds its tasks, cong == cwnd", () => {
+  it("UDP at the first anomaly (documented): XPRT_LOCKED held by the killed GETATTR, sending holds its tasks", () => {
     const { pic, v } = at("sunrpc-udp-slot-hang");
     expect(v.details.verdict).toBe("hang");
     const x = layer(pic, "xprt").facts!;
-    expect(x["XPRT_LOCKED holder"]).toBe("none");
-    expect(x.cong).toBe(x.cwnd);
+    expect(String(x["XPRT_LOCKED holder"])).toMatch(/^task \d+ \(exited\)$/);
     expect(x.sending).toBeGreaterThan(0);
     // the tasks layer groups by tk_action and names each task's queue
     const tasks = layer(pic, "tasks").items.filter((i) => i.key.startsWith("t"));
     expect(tasks.filter((i) => i.fields!.q === "xprt_sending").length).toBe(x.sending);
     expect(new Set(tasks.map((i) => i.group))).toContain("a:call_reserveresult");
+  });
+
+  it("UDP credit stranding (its mdelay() preset): lock free, sending holds its tasks, cong == cwnd", () => {
+    const d = SCENARIOS.find((x) => x.id === "sunrpc-udp-slot-hang")!.presets.find((p) => p.id === "credit-stranding")!;
+    const s = new Session(loadModule());
+    const v = s.run({ scenario: "sunrpc-udp-slot-hang", patches: d.patches, seed: d.seed, knobs: d.knobs });
+    expect(v.details.verdict).toBe("hang");
+    const x = layer(s.snapshotAt(v.firstAnomalyT).stack!, "xprt").facts!;
+    expect(x["XPRT_LOCKED holder"]).toBe("none");
+    expect(x.cong).toBe(x.cwnd);
+    expect(x.sending).toBeGreaterThan(0);
   });
 
   it("TCP at the first anomaly: XPRT_LOCKED held by an exited task, queue full behind it", () => {
