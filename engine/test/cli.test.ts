@@ -232,9 +232,12 @@ describe("with the lab's scenarios", () => {
     const r = await cli("run", "nfs-odirect-retransmit", "--knob", "stall_period=0", "--knob", "duration_s=3600");
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/nfs-odirect-retransmit: this configuration is beyond the model's limits \(too many entities.*\); with the other knobs as they are, duration_s works up to [\d.]+ \(now 3600\)$/);
-    const s = await cli("sweep", "sunrpc-udp-slot-hang", "--seeds", "2", "--jobs", "1", "--knob", "burst_mb=16", "--knob", "wsize_kb=4");
+    const s = await cli("sweep", "sunrpc-udp-slot-hang", "--seeds", "2", "--jobs", "1", "--knob", "workload=dd-bursts", "--knob", "burst_mb=16", "--knob", "wsize_kb=4");
     expect(s.code).toBe(2);
     expect(s.err).toBe("iostack sweep: knob burst_mb=16 with wsize_kb=4: the model keeps at most 512 WRITEs of wsize_kb per file, so burst_mb can be at most 2 now (or raise wsize_kb to 32)");
+    // the default workload (mmap3) writes its mapping, not dd bursts
+    const m = await cli("run", "sunrpc-udp-slot-hang", "--knob", "map_mb=4", "--knob", "wsize_kb=4");
+    expect(m.err).toBe("iostack run: knob map_mb=4 with wsize_kb=4: the model keeps at most 512 WRITEs of wsize_kb per file, so map_mb can be at most 2 now (or raise wsize_kb to 8)");
     const t = await cli("run", "sunrpc-tcp-close-wait", "--knob", "map_mb=64");
     expect(t.err).toMatch(/map_mb can be at most 32 now \(or raise wsize_kb to 128\)/);
   });
