@@ -7,6 +7,7 @@ import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
 import { cpusInit, threadNew, threadAction, entPidOf, entCommOf, entKindOf, MAX_ENTS } from "../kernel/sched";
 import { stream } from "../kernel/prng";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { scheduleIn } from "../kernel/events";
 import { hungTaskInit, hungReports, hungReportEnt } from "../kernel/hungtask";
 import { wfChainJson } from "../kernel/waitfor";
@@ -15,7 +16,7 @@ import { name } from "../kernel/names";
 import {
   jArr, jEndArr, jObj, jEndObj, jKey, jKI, jKB, jKN, jKName, jInt,
 } from "../kernel/json";
-import { xsInit, xsTreeJson, xenstoredStep, xsExists, xsWrite, xsPath, XS_LOOP } from "../xen/xenstore";
+import { xsInit, xsTreeJson, xenstoredStep, xsExists, xsWrite, xsPath, xsEvent, XS_LOOP } from "../xen/xenstore";
 import { blktapInit, blktapAllocated, blktapMinorsHigh, blktapOpeners, blktapHasDevice, blktapRingTask } from "../xen/blktap";
 import {
   tapdiskInit, tapdiskStep, tapdiskCount, tapdiskAlive, tapdiskPid, tapdiskMinor, tapdiskHasVbd,
@@ -44,6 +45,7 @@ const K_RELEASE = knob("blkback_release_ms");
 const K_TOOLSTACK = knob("toolstack");
 const K_UPTIME = knob("guest_uptime_s");
 const K_VCPUS = knob("dom0_vcpus");
+const K_STRESS = knob("stress_per_1k");
 const P_ORDER = patch("libxl-teardown-order");
 const P_RESPOND = patch("tapdisk-respond-before-teardown");
 
@@ -119,6 +121,7 @@ function tapCtlListStep(t: i32): void {
 
 function onEvent(kind: i32, obj: i32, arg: i32): void {
   if (kind == EV_SETTLE) startTapCtlList();
+  else xsEvent(kind, obj);
 }
 
 function onHung(t: i32): void { startTapCtlList(); }
@@ -350,6 +353,8 @@ scenario("blktap2-teardown", (): void => {
   const dom0 = <i32>kvi(K_VCPUS);
   const guests = <i32>kvi(K_GUESTS);
   cpusInit(dom0 + guests);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, dom0 + guests);
   const xenstored = threadNew(N_xenstored, 312, 0, XS_LOOP, 10000);
   unchecked(role[xenstored] = ROLE_XENSTORED);
   const xenwatch = threadNew(N_xenwatch, 21, 1 % dom0, 1, 10000);

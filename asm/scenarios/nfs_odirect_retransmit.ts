@@ -19,6 +19,7 @@ import {
   wakeUpProcess, threadAction, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE,
 } from "../kernel/sched";
 import { hungTaskInit } from "../kernel/hungtask";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { setTimeLimit, worldStop, setVerdict, setStopOnHung, VERDICT_CORRUPTION, VERDICT_CRASH } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jKI, jKB, jKName, jKN, jName } from "../kernel/json";
 import { allocPage, pageFill, pageCount, pageMapped, pagePattern, pageKind, pageForeign, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../mm/page";
@@ -64,6 +65,7 @@ const K_CONCURRENCY = knob("concurrency");
 const K_SERVER_LOAD = knob("server_load");     // other clients' requests per second
 const K_DURATION_S = knob("duration_s");
 const K_THINK_US = knob("think_us");
+const K_STRESS = knob("stress_per_1k");
 const P_COPY_ON_RESEND = patch("sunrpc-copy-on-resend");
 const P_DEQUEUE = patch("xprt-dequeue-xmit-on-complete");
 const P_COMPLETE_AFTER_RELEASE = patch("nfs-complete-after-skb-release");
@@ -670,6 +672,8 @@ function rpcRetransmits(): i32 { return nMinorTimeouts + nMajorTimeouts; }
 scenario("nfs-odirect-retransmit", (): void => {
   setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);
   cpusInit(4);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, 4);
   xen = kvi(K_APP) == 1;
   concurrency = <i32>kvi(K_CONCURRENCY);
   if (concurrency < 1) concurrency = 1;
@@ -687,8 +691,9 @@ scenario("nfs-odirect-retransmit", (): void => {
   counter = randU32(S_WORKLOAD) & 0xffff0000;
 
   linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9), kvi(K_STALL_MODE) == 0);
-  const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit);
-  const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit);
+  // each host's NIC interrupts its first CPU (client: CPUs 0-1, server: 2-3)
+  const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit, 0);
+  const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit, 2);
   tcpInit(3 * NSEC_PER_SEC);   // 2.6.18's TCP_TIMEOUT_INIT (3*HZ)
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
   clientSk = tcpSockNew(0, clientNic, clientHost, isnC, isnS, <i32>kvi(K_TCP_WMEM));

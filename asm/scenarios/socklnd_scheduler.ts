@@ -10,6 +10,7 @@ import { stream, randExp, randRange } from "../kernel/prng";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
 import { cpusInit, taskSchedRuntime } from "../kernel/sched";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { trace } from "../kernel/trace";
 import { setTimeLimit, setVerdict, worldStop, VERDICT_CORRUPTION, VERDICT_CRASH, VERDICT_DEGRADED } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jInt, jNum, jKI, jKN, jKB, jKS, jKName, jStr } from "../kernel/json";
@@ -48,6 +49,7 @@ const K_LINK = knob("socklnd.link_gbps");
 const K_COLD = knob("socklnd.cold_interval_us");
 const K_ZC = knob("socklnd.zc_min_payload");
 const K_NIC = knob("socklnd.nic_offload");
+const K_STRESS = knob("stress_per_1k");
 const P_SHARED = patch("socklnd-shared-sched");
 const P_SCRATCH = patch("socklnd-per-thread-scratch");
 
@@ -677,6 +679,8 @@ scenario("socklnd-scheduler", (): void => {
   setHooks(ksocknalSchedulerStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);
   const ncpt = <i32>kvi(K_CPTS), w = <i32>kvi(K_CPUS);
   cpusInit(ncpt * w);
+  const stress = kv(K_STRESS);
+  timingInit(stress > 0 ? TIMING_STRESS : TIMING_REALISTIC, stress, ncpt * w);
   nPeers = <i32>kvi(K_PEERS);
   hotPeers = min(<i32>kvi(K_HOT), nPeers);
   bulkDir = <i32>kvi(K_DIR);

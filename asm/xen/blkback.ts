@@ -14,7 +14,7 @@ import { threadNext, threadSleep, threadAction, wakeUpProcess, TASK_INTERRUPTIBL
 import { wfDone, wfWaitChecked } from "../kernel/waitfor";
 import { randDuration } from "../kernel/prng";
 import {
-  xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsRm, xsPath, xsRoot,
+  xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsRm, xsPath, xsRoot, xsRingClient,
 } from "./xenstore";
 import { popA, popB, fifoNew, fifoPush, fifoPop } from "./fifo";
 import { blkdevGet, blkdevPut } from "./blktap";
@@ -66,6 +66,7 @@ export function blkbackInit(xenwatchThread: i32, udevThread: i32, releaseNs: i64
   uevents = fifoNew();
   releaseMeanNs = releaseNs;
   sRelease = stream;
+  xsRingClient(xenwatch, 0);   // dom0's xenbus event channel: VCPU 0
   // the backend bus watch (xenbus_probe_backend: watch_otherend on backend/vbd)
   xsWatch(backendVbdDir(), xenwatch, TOK_BACKEND_BUS);
 }

@@ -9,7 +9,7 @@ import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadAction, wakeUpProcess,
   TASK_INTERRUPTIBLE, MAX_ENTS,
 } from "../kernel/sched";
-import { xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsFireSpecial } from "./xenstore";
+import { xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsFireSpecial, xsRingClient } from "./xenstore";
 import { popA } from "./fifo";
 import {
   MAX_GUESTS, MAX_DISKS, vbdBeState, vbdFeState, vbdFeDir, XenbusStateInitialising,
@@ -63,6 +63,7 @@ export function guestInit(g: i32, cpu: i32, releaseDomain: i32): void {
   const t = threadNew(N_domU, g + 1, cpu, G_IDLE, EVENT_NS);
   unchecked(gThread[g] = t);
   unchecked(guestOfThread[t] = g);
+  xsRingClient(t, cpu);   // its xenbus event channel: the guest's (one) VCPU
   unchecked(gDead[g] = true);
   releaseDomainNode = releaseDomain;
 }

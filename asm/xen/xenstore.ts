@@ -11,7 +11,10 @@
 // happened in the store since it started (one global generation count).
 import { fn, name, CAT_STEP, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
-import { threadNext, threadSleep, wakeUpProcess, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { stream } from "../kernel/prng";
+import { scheduleIn } from "../kernel/events";
+import { KIND_MODEL } from "../kernel/hooks";
 import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
 import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
 import { nameStr } from "../kernel/names";
@@ -42,6 +45,23 @@ const wLive = zeroed<bool>(MAX_WATCHES);
 let nWatches: i32 = 0;
 
 const thWatchFifo = zeroed<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
+const thRingIrqCpu = zeroed<i32>(MAX_ENTS);  // cpu + 1 of a kernel client's xenbus IRQ; 0: socket
+
+// Kernel clients (dom0's and a guest's xenbus) talk to xenstored over the shared ring page:
+// each event xenstored puts there raises the xenbus event channel (timing model,
+// kernel/sched.ts deviceIrq), bound to the client domain's VCPU 0 as Linux binds it. The
+// upcall, wake_waiting and the ring copy take ~3 us on a 2012 PV kernel. libxl talks over
+// the Unix socket: no interrupt. The interrupt is an event at the same instant, so it lands
+// after xenstored's step has ended rather than stretching a step that is over.
+const S_IRQ = stream("irq.xenbus");
+const XENBUS_IRQ_NS: i64 = 3000;
+export const EV_XENBUS_IRQ: i32 = KIND_MODEL + 1;   // obj: the CPU
+export function xsRingClient(t: i32, irqCpu: i32): void { unchecked(thRingIrqCpu[t] = irqCpu + 1); }
+export function xsEvent(kind: i32, obj: i32): bool {
+  if (kind != EV_XENBUS_IRQ) return false;
+  deviceIrq(obj, S_IRQ, XENBUS_IRQ_NS);
+  return true;
+}
 
 const N_root = name("");
 const N_do_write = fn("xs_write", "node=%d %n=%d", CAT_STATE);
@@ -234,6 +254,8 @@ export function xenstoredStep(t: i32): void {
     const owner = unchecked(wOwner[w]);
     trace(t, N_fire, n, unchecked(nSeg[n]), owner, unchecked(wToken[w]));
     fifoPush(watchFifoOf(owner), unchecked(wToken[w]), n);
+    const irq = unchecked(thRingIrqCpu[owner]) - 1;
+    if (irq >= 0) scheduleIn(0, EV_XENBUS_IRQ, irq);
     wakeUpProcess(owner);
   }
   if (fifoLen(pendingFires) > 0) threadNext(t, XS_LOOP, XS_FIRE_NS);

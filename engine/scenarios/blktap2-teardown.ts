@@ -6,6 +6,8 @@
 import type { Verdict } from "../wasm";
 import type { DescribeContext, Described, EvidenceBlock, ScenarioSpec, Series } from "./types";
 import { blktapStack } from "./blktap2-teardown.stack";
+import { STRESS_KNOB } from "./sunrpc/knobs";
+import { timingAssumption } from "./timing";
 
 export const TOOLSTACKS = ["4.1.2", "4.1.4", "4.2.0-rc1", "4.2.0"];
 const DEVID0 = 51712;
@@ -178,10 +180,11 @@ export const blktap2Teardown: ScenarioSpec = {
     "xl → tapdisk2 → blkback → xl: a wait-for cycle. Only tap-ctl's 5 s select() timeout breaks it: xl logs the tap-err lines, skips tap_ctl_free, removes the backend; blkback closes tapdevN, tapdisk2 finishes and exits, and the minor stays allocated.",
     "Turn on libxl-teardown-order: the backend goes first, blkback closes tapdevN, the DETACH completes at once and FREE_TAP frees the minor.",
     "Try tapdisk-respond-before-teardown alone: the stall disappears, the orphans do not (FREE_TAP meets -EBUSY). Try tap-ctl detach timeout 0 (blktap 2.5): the cycle never breaks and khungtaskd reports tapdisk2.",
-    "With both patches the order is right but the early reply still races: FREE_TAP (tap-ctl's wake-up on the reply, then the ioctl) against blkback's release of tapdevN and tapdisk2's unmap and del_gendisk. Every one of these latencies is drawn per call, so the race goes either way: one disk, one cycle leaks in 55-60% of seeds (200 seeds each from 1 and 5001); at the default 2 disks x 4 cycles about 71% of disk teardowns orphan a minor, so every seed leaks somewhere.",
+    "With both patches the order is right but the early reply still races: FREE_TAP (tap-ctl's wake-up on the reply, then the ioctl) against blkback's release of tapdevN and tapdisk2's unmap and del_gendisk. Every one of these latencies is drawn per call, so the race goes either way: one disk, one cycle leaks in 30-34% of seeds (200 seeds each from 1 and 5001; 55-60% on the round-robin scheduler before the timing model); at the default 2 disks x 4 cycles about 69% of disk teardowns orphan a minor (71-72% before), so every seed leaks somewhere.",
     "Why 4.2.0-rc1 never leaks at default knobs: it calls tap_ctl_destroy right after removing the frontend, so tapdisk2's ring release waits for blkback's release (2 ms by default) and only then answers DETACH, long before tap-ctl's 5 s select() gives up: FREE_TAP finds the ring gone. The leak needs blkback to lose that race, i.e. to take longer than 5 s — the preset \"4.2.0-rc1 with a slow blkback\" (200 of 200 seeds ok at defaults, 100 of 100 leak with blkback_release_ms=8000).",
   ],
   assumptions: [
+    timingAssumption("Interrupts: xenstored's events for a kernel client (dom0's xenwatch, a guest's xenbus) raise the xenbus event channel on that domain's VCPU 0 (~3 us); libxl talks over the socket."),
     "tapdisk-respond-before-teardown: commit 79e3dbe could not be found. The lab assumes it makes tapdisk2 write the DETACH reply before unmapping the ring (as its title says); the ring release still blocks, and the FREE_TAP that follows returns -EBUSY while tapdisk2 holds the ring.",
     "Blocking step: DETACH's ring unmap (blktap_ring_release → blktap_device_destroy_sync), per the Stodden blktap2 driver; Greg's exact kernel/driver version is unknown.",
     "Hotplug: the lab assumes 4.2 libxl runs the hotplug scripts itself and writes libxl/disable_udev, so udev's xen-hotplug-cleanup exits early; in 4.1.x it runs and removes the frontend and backend directories again after blkback's remove uevent.",
@@ -234,6 +237,7 @@ export const blktap2Teardown: ScenarioSpec = {
     { name: "tapctl_detach_timeout_s", label: "tap-ctl detach timeout", group: "kernel", type: "int", default: 5, min: 0, max: 60, unit: "s", description: "tap_ctl_detach's select() timeout: 5 s in Xen's tree; 0 = none, as in blktap 2.5." },
     { name: "blkback_release_ms", label: "blkback release latency", group: "faults", type: "float", default: 2, min: 0.01, max: 20000, unit: "ms", description: "Mean time of xen_blkbk_remove (blkif disconnect, blkdev_put) once blkback unregisters a vbd." },
     { name: "dom0_vcpus", label: "dom0 vCPUs", group: "kernel", type: "int", default: 2, min: 1, max: 8, description: "CPUs that xl, xenstored, xenwatch, udevd and the tapdisk2 processes share." },
+    STRESS_KNOB,
   ],
   presets: [
     {
@@ -261,7 +265,7 @@ export const blktap2Teardown: ScenarioSpec = {
     { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": false }, verdict: "leak", note: "4.1.4: one orphaned minor per disk per cycle, ≈5 s extra per disk" },
     { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": false }, verdict: "ok", note: "backend removed first: no stall, no orphan" },
     { patches: { "libxl-teardown-order": false, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "no stall, but FREE_TAP meets -EBUSY: orphans remain" },
-    { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "the right order, but the early reply races FREE_TAP against the ring release: ~71% of disk teardowns orphan a minor (one disk, one cycle: 55-60% of seeds leak)" },
+    { patches: { "libxl-teardown-order": true, "tapdisk-respond-before-teardown": true }, verdict: "leak", note: "the right order, but the early reply races FREE_TAP against the ring release: ~69% of disk teardowns orphan a minor (one disk, one cycle: 30-34% of seeds leak)" },
   ],
   views: ["evidence", "trace", "tasks", "state", "metrics"],
   describe,

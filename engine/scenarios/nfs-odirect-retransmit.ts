@@ -6,6 +6,8 @@ import type { Described, EvidenceBlock, ScenarioSpec } from "./types";
 import type { Verdict } from "../wasm";
 import { nfsPcap } from "../export/oncrpc";
 import { nfsOdirectStack } from "./nfs-odirect-retransmit.stack";
+import { STRESS_KNOB } from "./sunrpc/knobs";
+import { timingAssumption } from "./timing";
 
 const hex = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
 const secs = (ns: number) => (ns / 1e9).toFixed(6);
@@ -130,6 +132,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     "Try sunrpc-copy-on-resend (a6b31d18) or nfs-complete-after-skb-release; the 4.20 transmit-queue dequeue does not help once the duplicate is in the socket. Try drc=csum to see the garbage executed on disk.",
   ],
   assumptions: [
+    timingAssumption("Interrupts: each host's bnx2-class NIC raises RX (~3 us + 0.5 us per 1448-byte segment) and TX-completion (~1.5 us) interrupts on its host's first CPU. The verdicts do not move with it (every expected line, seeds 1-200 and 5001-5200, as on the stock scheduler): the race is the 65 s stall against timeo, seconds, not microseconds."),
     "RPC client: the 3.6 rpc_task state machine of asm/sunrpc (the sunrpc-* scenarios' client) on a fixed table of 16 TCP slots, slot allocation without the write lock (as 2.6.2x); seed 003's tap log names the 2.6 steps 3.x folds into others (call_encode, call_header, call_verify) and shows xprt_timer where 2.6 ran it, from the timer before the task is woken.",
     "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
 "stall_mode=hold (default): as seed 003's libnetfilter_queue program, the stall holds every packet in both directions and releases them in order when it ends, so the reply to a call sent just before the stall arrives about stall_s later and timeo against stall_s decides whether a retransmission is queued (200 of 200 seeds corrupt at stall_s=65, timeo=600; 0 of 40 at stall_s=55 or timeo=700). stall_mode=drop loses them instead; TCP then recovers by RTO with exponential backoff (200 ms min, 120 s max), its cumulative backoff (about 51 s) rather than timeo decides, and stall_s=55 already corrupts.",
@@ -175,6 +178,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     knob("delay_us", "One-way delay", "faults", "float", 100, "link delay each way", { min: 1, max: 1000000, unit: "µs" }),
     knob("loss", "Random loss", "faults", "float", 0, "probability that a packet is lost", { min: 0, max: 0.5 }),
     knob("timeo", "timeo", "kernel", "int", 600, "NFS mount option timeo (deciseconds): the RPC retransmit timeout, linear backoff, retrans=2", { min: 10, max: 6000, unit: "ds" }),
+    STRESS_KNOB,
     knob("write_kb", "Write size", "workload", "int", 8, "bytes per write() (one WRITE call)", { min: 4, max: 64, unit: "KiB" }),
     knob("concurrency", "Writers", "workload", "int", 4, "concurrent writers (blktest2 processes / blktap ring slots)", { min: 1, max: 16 }),
     knob("server_load", "Other clients' load", "workload", "float", 0, "requests per second from other clients (they recycle DRC entries)", { min: 0, max: 100000, unit: "ops/s" }),

@@ -72,10 +72,17 @@ describe("timing model", () => {
     expect(spin(1, {}, 5).r.traceHash).not.toBe(a.r.traceHash);
   });
 
-  it("the scenarios not moved onto the model run on the stock scheduler", () => {
+  it("the other three scenarios run on the model: realistic by default, their devices interrupt, stress on the knob", () => {
+    const run = (id: string, knobs: Record<string, unknown> = {}) =>
+      World.create(loadModule(), { scenario: id, seed: 1, knobs }, { traceCapacity: 0 }).run();
     for (const id of ["nfs-odirect-retransmit", "socklnd-scheduler", "blktap2-teardown"]) {
-      const r = World.create(loadModule(), { scenario: id, seed: 1 }, { traceCapacity: 0 }).run();
-      expect(r.timingMode).toBe("stock");
+      const r = run(id);
+      expect(r.timingMode).toBe("realistic");
+      expect((r.timing as any).irqNs).toBeGreaterThan(0);
+      expect(run(id).traceHash).toBe(r.traceHash);
+      const s = run(id, { stress_per_1k: 100 });
+      expect(s.timingMode).toBe("stress");
+      expect((s.timing as any).starved).toBeGreaterThan(0);
     }
   });
 });
