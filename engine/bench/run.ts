@@ -112,7 +112,7 @@ function initialJsGzip(): number | undefined {
   const index = "dist/index.html";
   if (!existsSync(index)) return undefined;
   const html = readFileSync(index, "utf8");
-  const files = [...html.matchAll(/(?:src|href)="\/?(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  const files = [...html.matchAll(/(?:src|href)="(?:\.?\/)?(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
   return files.reduce((sum, f) => sum + gzipSync(readFileSync("dist/" + f)).length, 0);
 }
 
