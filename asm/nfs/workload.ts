@@ -105,7 +105,8 @@ let gapNs: f64 = 0;
 let gapJitterNs: f64 = 0;
 let startJitterNs: f64 = 0;
 let remountEachBurst: bool = false;
-export function ddRemount(on: bool): void { remountEachBurst = on; }
+let remountXprt: i32 = 0;         // the mount's rpc_xprt
+export function ddRemount(on: bool, x: i32): void { remountEachBurst = on; remountXprt = x; }
 export let burstsDone: i32 = 0;
 let ddRunning: i32 = 0;
 const ddFiles = zeroed<i32>(16);
@@ -135,7 +136,7 @@ export function ddInit(nWriters: i32, chunks: i32, nBursts: i32, gapS: f64, jitt
 // The script starts the writers one after another (fork + exec each).
 function startBurst(): void {
   lastBurstAt = now;
-  if (remountEachBurst && burstsDone > 0) xprtRemount();
+  if (remountEachBurst && burstsDone > 0) xprtRemount(remountXprt);
   trace(flusherTh, N_burst, burstsDone + 1, writers);
   ddRunning = writers;
   for (let i = 0; i < writers; i++) {

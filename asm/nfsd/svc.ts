@@ -72,6 +72,7 @@ const rqXid = zeroed<u32>(RQ);
 const rqProc = zeroed<i32>(RQ);
 const rqBytes = zeroed<i32>(RQ);
 const rqConn = zeroed<i32>(RQ);          // TCP connection gen, 0 = UDP
+const rqPeer = zeroed<i32>(RQ);          // UDP: the client transport the datagram came from
 const rqArrive = zeroed<i64>(RQ);
 let rqHead: i32 = 0;
 let rqLen: i32 = 0;
@@ -83,6 +84,7 @@ const SV: i32 = 256;
 const svXid = zeroed<u32>(SV);
 const svProc = zeroed<i32>(SV);
 const svConn = zeroed<i32>(SV);
+const svPeer = zeroed<i32>(SV);
 const svEpoch = zeroed<i32>(SV);
 const svUsed = zeroed<bool>(SV);
 let epoch: i32 = 0;
@@ -151,13 +153,14 @@ function serviceNs(proc: i32): i64 {
   return randDuration(S_SRV, 40 * NSEC_PER_USEC);
 }
 
-function enqueue(xid: u32, proc: i32, bytes: i32, gen: i32): void {
+function enqueue(xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): void {
   assert(rqLen < RQ, "nfsd request queue overflow");
   const i = (rqHead + rqLen) % RQ;
   unchecked(rqXid[i] = xid);
   unchecked(rqProc[i] = proc);
   unchecked(rqBytes[i] = bytes);
   unchecked(rqConn[i] = gen);
+  unchecked(rqPeer[i] = peer);
   unchecked(rqArrive[i] = now);
   rqLen++;
   dispatch();
@@ -187,6 +190,7 @@ function dispatch(): void {
     unchecked(svXid[s] = xid);
     unchecked(svProc[s] = proc);
     unchecked(svConn[s] = gen);
+    unchecked(svPeer[s] = unchecked(rqPeer[i]));
     unchecked(svEpoch[s] = epoch);
     busy++;
     let start = now;
@@ -206,7 +210,7 @@ function done(s: i32): void {
   const proc = unchecked(svProc[s]);
   let dropped = unchecked(svEpoch[s]) != epoch || !srvUp;
   if (gen == 0) {
-    if (!dropped) udpReplyToClient(xid, proc);
+    if (!dropped) udpReplyToClient(unchecked(svPeer[s]), xid, proc);
   } else {
     const c = conn(gen);
     if (c < 0) dropped = true;
@@ -222,11 +226,11 @@ function done(s: i32): void {
 }
 
 // ---- UDP ----------------------------------------------------------------------------
-function udpRecv(xid: u32, proc: i32, bytes: i32): bool {
+function udpRecv(peer: i32, xid: u32, proc: i32, bytes: i32): bool {
   if (!srvUp) return false;
   if (udpQueued >= udpQueueMax) { nUdpDrops++; trace(srvEnt, N_svc_drop, <i32>xid); return true; }
   udpQueued++;
-  enqueue(xid, proc, bytes, 0);
+  enqueue(xid, proc, bytes, 0, peer);
   return true;
 }
 
@@ -247,7 +251,7 @@ function tcpData(gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool 
     return false;
   }
   tcpQueueRcv(unchecked(cSk[c]), bytes);
-  if (recEnd) enqueue(xid, proc, callBytesOf(proc), gen);
+  if (recEnd) enqueue(xid, proc, callBytesOf(proc), gen, 0);
   return true;
 }
 

@@ -34,7 +34,7 @@ import {
 import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson } from "../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
 import { rpciodInit, isRpciod, rpciodStep } from "../sunrpc/sched";
-import { setPatches, setTimeouts, setWspaceTimeout, setDequeueOnComplete, xprtInitXid, nDequeuedOnComplete } from "../sunrpc/xprt";
+import { setPatches, setDequeueOnComplete, xprtInitXid, xNDequeuedOnComplete } from "../sunrpc/xprt";
 import { clntInit, nMajorTimeouts, nMinorTimeouts } from "../sunrpc/clnt";
 import { xsSetup, xsTcpAttachSocket, sunrpcEvent } from "../sunrpc/xprtsock";
 import { nfsDirectInit, nfsDirectWriteSchedule, dreqXid, RPC_WRITE_CALL_HDR, RPC_WRITE_REPLY_LEN } from "../nfs/direct";
@@ -140,6 +140,7 @@ let counter: u32 = 0;
 let nextBlk: i32 = 0;
 let appsLive: i32 = 0;
 let clientSk: i32 = -1;
+let mnt: i32 = 0;                 // the NFS mount's rpc_xprt
 let serverSk: i32 = -1;
 let clientHost: i32 = -1;
 let serverHost: i32 = -1;
@@ -539,7 +540,7 @@ function onEvidence(): void {
   jKI("stalls", stallCount());
   jKI("firstStallNs", firstStallAt);
   jKI("rpcRetransmits", rpcRetransmits());
-  jKI("cancelledRetransmits", nDequeuedOnComplete);
+  jKI("cancelledRetransmits", unchecked(xNDequeuedOnComplete[mnt]));
   jKI("tcpRetransmitTimeouts", tcpRetransSegs(clientSk));
   jKI("serverTcpRetransmitTimeouts", tcpRetransSegs(serverSk));
   jKI("drcPayloadMisses", drcPayloadMisses());
@@ -706,15 +707,17 @@ scenario("nfs-odirect-retransmit", (): void => {
   // write lock and has a fixed table of 16 TCP slots
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
   const retrans = 2;
-  setTimeouts(initval, initval * (retrans + 1), initval, retrans, false);
-  setWspaceTimeout(false);
   setPatches(false, false, false);
   setDequeueOnComplete(patched(P_DEQUEUE));
-  xsSetup(XPRT_TCP, RPC_DEF_SLOT_TABLE, RPC_DEF_SLOT_TABLE, 4 << 20);
+  mnt = xsSetup({
+    transport: XPRT_TCP, ops: null, slots: RPC_DEF_SLOT_TABLE, dynamicSlotsMax: RPC_DEF_SLOT_TABLE, sndbufBytes: 4 << 20,
+    timeoInitNs: initval, timeoMaxNs: initval * (retrans + 1), timeoIncrementNs: initval, retrans,
+    exponential: false, wspaceTimeout: false,
+  });
   clntInit();
   rpciodInit(4, 90);
-  xprtInitXid(randU32(S_WORKLOAD));
-  xsTcpAttachSocket(clientSk, pfns, patched(P_COPY_ON_RESEND), patched(P_COMPLETE_AFTER_RELEASE));
+  xprtInitXid(mnt, randU32(S_WORKLOAD));
+  xsTcpAttachSocket(mnt, clientSk, pfns, patched(P_COPY_ON_RESEND), patched(P_COMPLETE_AFTER_RELEASE));
   nfsDirectInit(pfns, patched(P_COMPLETE_AFTER_RELEASE), onWriteComplete);
 
   drcInit(<i32>kvi(K_DRC), kv(K_SERVER_LOAD));

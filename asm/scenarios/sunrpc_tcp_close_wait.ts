@@ -16,11 +16,11 @@ import { hungTaskInit } from "../kernel/hungtask";
 import { setTimeLimit, setStopOnHung } from "../kernel/world";
 import { XPRT_TCP, JIFFY } from "../sunrpc/defs";
 import { rpciodInit, setExitRace } from "../sunrpc/sched";
-import { setPatches, setTimeouts, setWspaceTimeout } from "../sunrpc/xprt";
+import { setPatches } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, linkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall } from "../sunrpc/harness";
+import { harnessInstall, harnessMount } from "../sunrpc/harness";
 import { svcInit, svcStorageStalls, svcAging, svcWsize } from "../nfsd/svc";
 import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
@@ -67,13 +67,15 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   // NFS over TCP: timeo (deciseconds), linear backoff, to_maxval = initval * (retrans + 1)
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
   const retrans = <i32>kvi(K_RETRANS);
-  setTimeouts(initval, initval * (retrans + 1), initval, retrans, false);
-  // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
-  setWspaceTimeout(true);
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
   svcWsize(wsize);
-  xsSetup(XPRT_TCP, 2, 1024, 262144);
+  // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
+  harnessMount(xsSetup({
+    transport: XPRT_TCP, ops: null, slots: 2, dynamicSlotsMax: 1024, sndbufBytes: 262144,
+    timeoInitNs: initval, timeoMaxNs: initval * (retrans + 1), timeoIncrementNs: initval, retrans,
+    exponential: false, wspaceTimeout: true,
+  }));
   clntInit();
   setConnectRace(0);
   setReserveRace(0);

@@ -18,11 +18,11 @@ import { setTimeLimit, setStopOnHung } from "../kernel/world";
 import { stream } from "../kernel/prng";
 import { XPRT_UDP, JIFFY } from "../sunrpc/defs";
 import { rpciodInit, setExitRace } from "../sunrpc/sched";
-import { setPatches, setTimeouts, rttInit, setWspaceTimeout, setPutCongOnSleep } from "../sunrpc/xprt";
+import { setPatches, setPutCongOnSleep } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, linkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessLinkFlaps } from "../sunrpc/harness";
+import { harnessInstall, harnessLinkFlaps, harnessMount } from "../sunrpc/harness";
 import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
@@ -90,13 +90,15 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   setPutCongOnSleep(patched(P_PUT_CONG));
   // NFS over UDP: timeo (deciseconds), exponential backoff to 60 s, retrans minor timeouts
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
-  setTimeouts(initval, 60 * NSEC_PER_SEC, initval, <i32>kvi(K_RETRANS), true);
-  setWspaceTimeout(true);
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
   svcWsize(wsize);
-  xsSetup(XPRT_UDP, <i32>kvi(K_SLOTS), 0, 229376);
-  rttInit(initval);
+  const mnt = xsSetup({
+    transport: XPRT_UDP, ops: null, slots: <i32>kvi(K_SLOTS), dynamicSlotsMax: 0, sndbufBytes: 229376,
+    timeoInitNs: initval, timeoMaxNs: 60 * NSEC_PER_SEC, timeoIncrementNs: initval, retrans: <i32>kvi(K_RETRANS),
+    exponential: true, wspaceTimeout: true,
+  });
+  harnessMount(mnt);
   clntInit();
   setConnectRace(<i64>(kv(K_RACE) * 1000.0));
   setConnectStatusRace(<i64>(kv(K_RACE2) * 1000.0));
@@ -120,7 +122,7 @@ scenario("sunrpc-udp-slot-hang", (): void => {
     workloadInit(cpus, kv(K_COPY), 65536 / wsize > 0 ? 65536 / wsize : 1, <i32>kvi(K_BG), 512);
     flusherInit(cpus - 1);
     ddStartJitter(kv(K_SJIT));
-    ddRemount(kv(K_REMOUNT) != 0);
+    ddRemount(kv(K_REMOUNT) != 0, mnt);
     const chunks = <i32>(kv(K_BURST_MB) * 1048576.0 / <f64>wsize);
     ddInit(<i32>kvi(K_WRITERS), chunks < 1 ? 1 : chunks, <i32>kvi(K_BURSTS), kv(K_GAP), kv(K_JITTER), 1.0);
     setTimeLimit(<i64>((kv(K_GAP) + kv(K_JITTER) + 600) * kv(K_BURSTS)) * NSEC_PER_SEC + 3600 * NSEC_PER_SEC);

@@ -26,7 +26,7 @@ import {
 import {
   xprtReserve, xprtAllocUnderLock, xprtConnect, xprtConnectStatus, xprtPrepareTransmit, xprtTransmit,
   xprtEndTransmit, xprtTimer, xprtAdjustTimeout, xprtRelease, xprtConnected, xprtBit, rqReplyRecvd,
-  rqBytesSent, sndTask, pReleaseOnEarlyExit, xTransport,
+  rqBytesSent, xSndTask, pReleaseOnEarlyExit, tkXprt,
 } from "./xprt";
 
 // tk_action values
@@ -187,12 +187,12 @@ function callAllocate(t: i32): void {
 
 function callBind(t: i32): void {
   // NFS mounts name the server's port (2049): the transport stays bound.
-  trace(e(t), actName[A_call_bind], xprtBit(XPRT_BOUND) ? 1 : 0);
+  trace(e(t), actName[A_call_bind], xprtBit(unchecked(tkXprt[t]), XPRT_BOUND) ? 1 : 0);
   act(t, A_call_connect);
 }
 
 function callConnect(t: i32): void {
-  const c = xprtConnected();
+  const c = xprtConnected(unchecked(tkXprt[t]));
   trace(e(t), actName[A_call_connect], c ? 1 : 0);
   act(t, A_call_transmit);
   if (!c) {
@@ -310,12 +310,13 @@ function rpcExitTask(t: i32): void {
 // unless 87ed5003, which calls it always (and makes it drop a lock held without one).
 function rpcReleaseTask(t: i32): void {
   trace(e(t), N_release_task, st(t));
-  const holds = sndTask == t;
+  const x = unchecked(tkXprt[t]);
+  const holds = unchecked(xSndTask[x]) == t;
   if (unchecked(tkRqst[t]) >= 0 || pReleaseOnEarlyExit) xprtRelease(t);
   else if (holds) xprtRelease(t);      // traces the early return and the leak
-  if (holds && sndTask == t) trace(e(t), N_lock_exit, unchecked(tkPid[t]));
+  if (holds && unchecked(xSndTask[x]) == t) trace(e(t), N_lock_exit, unchecked(tkPid[t]));
   opsRelease(t);
-  rpcFreeTask(t, sndTask == t);
+  rpcFreeTask(t, unchecked(xSndTask[x]) == t);
 }
 
 function cbNospace(t: i32): void { trace(e(t), N_cb_nospace); }

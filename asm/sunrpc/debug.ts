@@ -7,7 +7,7 @@ import { entPidOf, entCommOf, MAX_ENTS } from "../kernel/sched";
 import { resNew, resHold, resRelease, wfWait, wfDone, wfChainJson } from "../kernel/waitfor";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jInt, jName, jKN } from "../kernel/json";
 import { zeroed } from "../kernel/mem";
-import { XPRT_LOCKED, JIFFY, MAX_TASKS, XPRT_UDP, RPC_CWNDSCALE } from "./defs";
+import { XPRT_LOCKED, JIFFY, MAX_TASKS, MAX_XPRT, MAX_RQST, RPC_CWNDSCALE } from "./defs";
 import {
   tkUsed, tkEnt, tkPid, tkFlags, tkStatus, tkAction, tkTimeout, tkRqst, tkProc, tkOps, tkOwner, tkSleptIn,
   tkQueuedAt, tkKeep, tkCreated, rpcQueueNameOf, rpcTaskQueue, rpcStepName, rpcSyncDone,
@@ -15,28 +15,20 @@ import {
 } from "./sched";
 import { rpcqLen, rpcqLevelLen, rpcqLevelOf, rpcqName } from "./rpcq";
 import {
-  xTransport, xBits, sndTask, sndTaskPid, cong, cwnd, maxCwnd, numReqs, minReqs, maxReqs, nFreeSlots,
-  recvCount, connectCookie, qSending, qPending, qBacklog, qBinding, autoclosePending, idleTimerArmed,
-  xprtBit, N_BIT, creditHoldersInFlight, congested, livenessBroken, taskHoldsCredit, pAllocSlotOp,
-  pLockBeforeAlloc, pReleaseOnEarlyExit, rqCong, rqXid, rqNtrans, xEnt, firstStuckAt, nStuckEvents,
-  leakedLockAt, leakedLockPid, nCloseWaitDeferred, seriesLen, seriesT, seriesCwnd, seriesCong,
-  seriesSending, reestablishTimeout, nCreditParked, nConnectedRace,
+  nXprts, xprtOps, tkXprt, xBits, xSndTask, xSndTaskPid, xCong, xCwnd, maxCwnd, xNumReqs, xMinReqs, xMaxReqs,
+  nFreeSlots, xRecvCount, xConnectCookie, xSending, xPending, xBacklog, xBinding, autoclosePending,
+  idleTimerArmed, xprtBit, N_BIT, creditHoldersInFlight, congested, livenessBroken, taskHoldsCredit,
+  pAllocSlotOp, pLockBeforeAlloc, pReleaseOnEarlyExit, rqCong, rqXid, rqNtrans, xEnt, xFirstStuckAt,
+  xNStuckEvents, xLeakedLockAt, xLeakedLockPid, xNCloseWaitDeferred, seriesLen, seriesT, seriesCwnd,
+  seriesCong, seriesSending, xReestablishTimeout, xNCreditParked, xNConnectedRace,
 } from "./xprt";
 import { actName, N_proc_name } from "./clnt";
 import { testBit } from "../kernel/bitops";
 
-const N_xprt_reserve_xprt = name("xprt_reserve_xprt");
-const N_xprt_reserve_xprt_cong = name("xprt_reserve_xprt_cong");
-const N_xprt_release_xprt_cong = name("xprt_release_xprt_cong");
-const N_xs_tcp_release_xprt = name("xs_tcp_release_xprt");
-const N_xprt_alloc_slot = name("xprt_alloc_slot");
-const N_xprt_lock_and_alloc_slot = name("xprt_lock_and_alloc_slot");
 const N_null = name("(none)");
-const N_xs_udp_ops = name("xs_udp_ops");
-const N_xs_tcp_ops = name("xs_tcp_ops");
 
-// the rpc_debug dump: every task of the client, in cl_tasks order (creation order)
-export function rpcShowTasksJson(): void {
+// the rpc_debug dump: every task of the client on transport x, in cl_tasks order (creation order)
+export function rpcShowTasksJson(x: i32): void {
   jArr();
   // creation order: by pid
   for (let pass = 0; pass < 1; pass++) {
@@ -44,7 +36,7 @@ export function rpcShowTasksJson(): void {
     while (true) {
       let best = -1, bestPid = 0x7fffffff;
       for (let t = 0; t < MAX_TASKS; t++) {
-        if (!unchecked(tkUsed[t])) continue;
+        if (!unchecked(tkUsed[t]) || unchecked(tkXprt[t]) != x) continue;
         const p = unchecked(tkPid[t]);
         if (p > last && p < bestPid) { bestPid = p; best = t; }
       }
@@ -76,57 +68,59 @@ function taskJson(t: i32): void {
   jKI("queuedNs", q >= 0 ? now - unchecked(tkQueuedAt[t]) : 0);
   jKI("ageNs", now - unchecked(tkCreated[t]));
   jKB("credit", taskHoldsCredit(t));
-  jKB("sndTask", sndTask == t);
+  jKB("sndTask", unchecked(xSndTask[unchecked(tkXprt[t])]) == t);
   const r = unchecked(tkRqst[t]);
   jKI("xid", r >= 0 ? <i64>unchecked(rqXid[r]) : 0);
   jKI("ntrans", r >= 0 ? unchecked(rqNtrans[r]) : 0);
   jEndObj();
 }
 
-export function xprtJson(): void {
+export function xprtJson(x: i32): void {
+  const ops = xprtOps(x);
+  const snd = unchecked(xSndTask[x]);
   jObj();
-  jKName("ops", xTransport == XPRT_UDP ? N_xs_udp_ops : N_xs_tcp_ops);
-  jKName("reserve_xprt", xTransport == XPRT_UDP ? N_xprt_reserve_xprt_cong : N_xprt_reserve_xprt);
-  jKName("release_xprt", xTransport == XPRT_UDP ? N_xprt_release_xprt_cong : N_xs_tcp_release_xprt);
-  jKName("alloc_slot", !pAllocSlotOp ? N_null : xTransport == XPRT_UDP ? N_xprt_alloc_slot : N_xprt_lock_and_alloc_slot);
+  jKName("ops", ops.name);
+  jKName("reserve_xprt", ops.reserveXprtName);
+  jKName("release_xprt", ops.releaseXprtName);
+  jKName("alloc_slot", pAllocSlotOp ? ops.allocSlotName : N_null);
   jKB("lockBeforeAlloc", pLockBeforeAlloc);
   jKB("releaseOnEarlyExit", pReleaseOnEarlyExit);
   jKey("state");
   jArr();
-  for (let b = 0; b < 9; b++) if (xprtBit(b)) jName(unchecked(N_BIT[b]));
+  for (let b = 0; b < 9; b++) if (xprtBit(x, b)) jName(unchecked(N_BIT[b]));
   jEndArr();
-  jKI("snd_task", sndTask >= 0 || xprtBit(XPRT_LOCKED) ? sndTaskPid : 0);
-  jKB("sndTaskAlive", sndTask >= 0 && unchecked(tkUsed[sndTask]));
-  jKB("sndTaskExited", sndTask >= 0 && !unchecked(tkUsed[sndTask]));
-  jKI("cong", cong);
-  jKI("cwnd", cwnd);
-  jKI("maxcwnd", maxCwnd());
-  jKB("congested", congested());
-  jKI("num_reqs", numReqs);
-  jKI("min_reqs", minReqs);
-  jKI("max_reqs", maxReqs);
-  jKI("free", nFreeSlots());
-  jKI("recv", recvCount);
-  jKI("connect_cookie", connectCookie);
-  jKI("reestablish_timeout", reestablishTimeout / JIFFY);
-  jKey("sending"); queueJson(qSending);
-  jKey("pending"); queueJson(qPending);
-  jKey("backlog"); queueJson(qBacklog);
-  jKey("binding"); queueJson(qBinding);
-  jKB("autoclosePending", autoclosePending());
-  jKB("idleTimerArmed", idleTimerArmed());
-  jKI("creditHoldersInFlight", creditHoldersInFlight());
-  jKI("creditHolders", cong / RPC_CWNDSCALE);
-  jKB("livenessBroken", livenessBroken());
-  jKI("firstStuckAt", firstStuckAt);
-  jKI("stuckEvents", nStuckEvents);
-  jKI("leakedLockAt", leakedLockAt);
-  jKI("leakedLockPid", leakedLockPid);
-  jKI("closeWaitDeferred", nCloseWaitDeferred);
-  jKI("creditParked", nCreditParked);
-  jKI("connectedRace", nConnectedRace);
+  jKI("snd_task", snd >= 0 || xprtBit(x, XPRT_LOCKED) ? unchecked(xSndTaskPid[x]) : 0);
+  jKB("sndTaskAlive", snd >= 0 && unchecked(tkUsed[snd]));
+  jKB("sndTaskExited", snd >= 0 && !unchecked(tkUsed[snd]));
+  jKI("cong", unchecked(xCong[x]));
+  jKI("cwnd", unchecked(xCwnd[x]));
+  jKI("maxcwnd", maxCwnd(x));
+  jKB("congested", congested(x));
+  jKI("num_reqs", unchecked(xNumReqs[x]));
+  jKI("min_reqs", unchecked(xMinReqs[x]));
+  jKI("max_reqs", unchecked(xMaxReqs[x]));
+  jKI("free", nFreeSlots(x));
+  jKI("recv", unchecked(xRecvCount[x]));
+  jKI("connect_cookie", unchecked(xConnectCookie[x]));
+  jKI("reestablish_timeout", unchecked(xReestablishTimeout[x]) / JIFFY);
+  jKey("sending"); queueJson(unchecked(xSending[x]));
+  jKey("pending"); queueJson(unchecked(xPending[x]));
+  jKey("backlog"); queueJson(unchecked(xBacklog[x]));
+  jKey("binding"); queueJson(unchecked(xBinding[x]));
+  jKB("autoclosePending", autoclosePending(x));
+  jKB("idleTimerArmed", idleTimerArmed(x));
+  jKI("creditHoldersInFlight", creditHoldersInFlight(x));
+  jKI("creditHolders", unchecked(xCong[x]) / RPC_CWNDSCALE);
+  jKB("livenessBroken", livenessBroken(x));
+  jKI("firstStuckAt", unchecked(xFirstStuckAt[x]));
+  jKI("stuckEvents", unchecked(xNStuckEvents[x]));
+  jKI("leakedLockAt", unchecked(xLeakedLockAt[x]));
+  jKI("leakedLockPid", unchecked(xLeakedLockPid[x]));
+  jKI("closeWaitDeferred", unchecked(xNCloseWaitDeferred[x]));
+  jKI("creditParked", unchecked(xNCreditParked[x]));
+  jKI("connectedRace", unchecked(xNConnectedRace[x]));
   jKI("kills", nKills);
-  jKI("killsOnSending", rpcKillsOn(qSending));
+  jKI("killsOnSending", rpcKillsOn(unchecked(xSending[x])));
   jEndObj();
 }
 
@@ -141,15 +135,15 @@ function queueJson(q: i32): void {
   jEndObj();
 }
 
-export function seriesJson(): void {
+export function seriesJson(x: i32): void {
   jArr();
-  const n = seriesLen();
+  const n = seriesLen(x);
   for (let i = 0; i < n; i++) {
     jArr();
-    jInt(seriesT(i));
-    jInt(seriesCwnd(i));
-    jInt(seriesCong(i));
-    jInt(seriesSending(i));
+    jInt(seriesT(x, i));
+    jInt(seriesCwnd(x, i));
+    jInt(seriesCong(x, i));
+    jInt(seriesSending(x, i));
     jEndArr();
   }
   jEndArr();
@@ -162,20 +156,23 @@ const N_res_credit = name("a congestion credit (cong >= cwnd)");
 const N_res_putcong = name("__xprt_put_cong: a reply or retransmit timeout of a credit holder");
 const N_res_slot = name("an rpc_rqst slot");
 const N_res_reply = name("the server's reply");
-let rLock: i32 = -1;
-let rCredit: i32 = -1;
-let rPutCong: i32 = -1;
-let rSlot: i32 = -1;
-let rReply: i32 = -1;
+// the transport's resources, one set per rpc_xprt
+const rLock = zeroed<i32>(MAX_XPRT);
+const rCredit = zeroed<i32>(MAX_XPRT);
+const rPutCong = zeroed<i32>(MAX_XPRT);
+const rSlot = zeroed<i32>(MAX_XPRT);
+const rReply = zeroed<i32>(MAX_XPRT);
 const rPage = zeroed<i32>(64);
 const taskInGraph = zeroed<bool>(MAX_TASKS);
 
 export function waitforInit(nFiles: i32): void {
-  rLock = resNew(N_res_lock, 0);
-  rCredit = resNew(N_res_credit, 0);
-  rPutCong = resNew(N_res_putcong, 0);
-  rSlot = resNew(N_res_slot, 0);
-  rReply = resNew(N_res_reply, 0);
+  for (let x = 0; x < nXprts; x++) {
+    unchecked(rLock[x] = resNew(N_res_lock, x));
+    unchecked(rCredit[x] = resNew(N_res_credit, x));
+    unchecked(rPutCong[x] = resNew(N_res_putcong, x));
+    unchecked(rSlot[x] = resNew(N_res_slot, x));
+    unchecked(rReply[x] = resNew(N_res_reply, x));
+  }
   for (let f = 0; f < nFiles && f < 64; f++) unchecked(rPage[f] = resNew(N_pg_writeback, f));
 }
 
@@ -183,43 +180,51 @@ export function waitforInit(nFiles: i32): void {
 function taskEdges(t: i32): void {
   const e = unchecked(tkEnt[t]);
   const q = rpcTaskQueue(t);
+  const x = unchecked(tkXprt[t]);
   wfDone(e);
-  if (q == qSending) {
-    if (testBit(xBits, XPRT_LOCKED)) wfWait(e, rLock);
-    else if (congested()) {
+  if (q == unchecked(xSending[x])) {
+    if (testBit(unchecked(xBits[x]), XPRT_LOCKED)) wfWait(e, unchecked(rLock[x]));
+    else if (congested(x)) {
       // the lock is free; the window is full: it needs someone's credit back
-      wfWait(e, taskHoldsCredit(t) ? rPutCong : rCredit);
+      wfWait(e, taskHoldsCredit(t) ? unchecked(rPutCong[x]) : unchecked(rCredit[x]));
     }
-  } else if (q == qBacklog) wfWait(e, rSlot);
-  else if (q == qPending) wfWait(e, rReply);
+  } else if (q == unchecked(xBacklog[x])) wfWait(e, unchecked(rSlot[x]));
+  else if (q == unchecked(xPending[x])) wfWait(e, unchecked(rReply[x]));
 }
 
 // holders: XPRT_LOCKED by snd_task (dead or alive) or the xprt (autoclose); a credit by a
 // credit-holding task (the first one parked on xprt_sending, else any)
 export function waitforRefresh(): void {
-  if (testBit(xBits, XPRT_LOCKED)) {
-    if (sndTask >= 0) resHold(rLock, unchecked(tkEnt[sndTask]));
-    else resHold(rLock, xEnt);
-  } else resRelease(rLock);
-  resRelease(rCredit);
-  let holder = -1;
-  for (let r = 0; r < maxReqs; r++) {
-    if (unchecked(rqCong[r]) == 0) continue;
-    for (let t = 0; t < MAX_TASKS; t++) {
-      if (unchecked(tkUsed[t]) && unchecked(tkRqst[t]) == r) {
-        if (holder < 0 || rpcTaskQueue(t) == qSending) holder = t;
-        break;
-      }
-    }
-  }
-  if (holder >= 0) resHold(rCredit, unchecked(tkEnt[holder]));
-  resRelease(rPutCong);
-  resRelease(rSlot);
-  resRelease(rReply);
+  for (let x = 0; x < nXprts; x++) xprtHolders(x);
   for (let t = 0; t < MAX_TASKS; t++) {
     if (unchecked(tkUsed[t])) taskEdges(t);
     else if (unchecked(tkKeep[t])) wfDone(unchecked(tkEnt[t]));   // exited: waits on nothing
   }
+}
+
+function xprtHolders(x: i32): void {
+  const rl = unchecked(rLock[x]);
+  if (testBit(unchecked(xBits[x]), XPRT_LOCKED)) {
+    const snd = unchecked(xSndTask[x]);
+    if (snd >= 0) resHold(rl, unchecked(tkEnt[snd]));
+    else resHold(rl, unchecked(xEnt[x]));
+  } else resRelease(rl);
+  resRelease(unchecked(rCredit[x]));
+  let holder = -1;
+  const base = x * MAX_RQST, end = base + unchecked(xMaxReqs[x]);
+  for (let r = base; r < end; r++) {
+    if (unchecked(rqCong[r]) == 0) continue;
+    for (let t = 0; t < MAX_TASKS; t++) {
+      if (unchecked(tkUsed[t]) && unchecked(tkRqst[t]) == r) {
+        if (holder < 0 || rpcTaskQueue(t) == unchecked(xSending[x])) holder = t;
+        break;
+      }
+    }
+  }
+  if (holder >= 0) resHold(unchecked(rCredit[x]), unchecked(tkEnt[holder]));
+  resRelease(unchecked(rPutCong[x]));
+  resRelease(unchecked(rSlot[x]));
+  resRelease(unchecked(rReply[x]));
 }
 
 // a process waiting for the writeback of file f: the page's WRITE task holds PG_writeback

@@ -76,4 +76,5 @@ export function procTimer(proc: i32): i32 {
 
 // model limits: rpc_task structs (recycled), rpc_rqst slots
 export const MAX_TASKS: i32 = 4096;
+export const MAX_XPRT: i32 = 4;         // rpc_xprt instances (mounts) per world
 export const MAX_RQST: i32 = 1024;

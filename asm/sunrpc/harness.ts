@@ -11,10 +11,10 @@ import { worldStop, getVerdict, setVerdict, VERDICT_HANG, VERDICT_OK } from "../
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jKN } from "../kernel/json";
 import { XPRT_UDP, XPRT_TCP } from "./defs";
 import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks, rpciodBacklog, rpciodCurrent } from "./sched";
-import { xTransport, cwnd, cong, livenessBroken, sndTaskExited } from "./xprt";
+import { xProt, xCwnd, xCong, livenessBroken, sndTaskExited } from "./xprt";
 import {
-  sunrpcEvent, EV_LINK, linkSet, xsSk, xsSkState, sockGen, udpWmem,
-  closeWaitSince, closeWaitTotal, nCloseWait, nHalfCloses, nFullCloses, nConnects, nResets,
+  sunrpcEvent, EV_LINK, linkSet, xsSk, xsSkState, xsSockGen, xsUdpWmem,
+  xsCloseWaitSince, xsCloseWaitTotal, xsNCloseWait, xsNHalfCloses, xsNFullCloses, xsNConnects, xsNResets,
   nDatagramsLost, nIcmpIgnored, linkUp, tcpSendQueueLen, tcpWindowIsBlocked, sockWaitsForSpace,
   pCloseOnCloseWait,
 } from "./xprtsock";
@@ -38,6 +38,7 @@ const N_ctx_close = name("close");
 const N_ctx_exit = name("exit");
 
 let absorbingAt: i64 = -1;
+let mnt: i32 = 0;                 // the mount's rpc_xprt (harnessMount)
 let stopOnHangAfter: i64 = 0;     // TCP: keep running after the first report, this long at most
 let firstHungAt: i64 = -1;
 let closeWaitStop: i64 = 0;
@@ -74,8 +75,8 @@ function onHung(t: i32): void {
 // holder in flight or with a timer armed) with no work queued on any rpciod that could
 // change it. Otherwise the blocked task may still make progress: slow, not hung.
 export function stateAbsorbing(): bool {
-  if (sndTaskExited()) return true;
-  if (!livenessBroken()) return false;
+  if (sndTaskExited(mnt)) return true;
+  if (!livenessBroken(mnt)) return false;
   for (let c = 0; c < cpuCount(); c++) {
     if (rpciodBacklog(c) > 0 || rpciodCurrent(c) != -1) return false;
   }
@@ -87,8 +88,9 @@ function check(): void {
   if (firstHungAt >= 0) {
     // UDP stops as soon as it is permanent; TCP runs on to show the socket in CLOSE_WAIT
     if (stateAbsorbing() && absorbingAt < 0) absorbingAt = now;
-    if (xTransport == XPRT_UDP && absorbingAt >= 0) { worldStop(); return; }
-    if (xTransport == XPRT_TCP && xsSkState() == TCP_CLOSE_WAIT && closeWaitSince >= 0 && now - closeWaitSince >= closeWaitStop) { worldStop(); return; }
+    if (unchecked(xProt[mnt]) == XPRT_UDP && absorbingAt >= 0) { worldStop(); return; }
+    const since = unchecked(xsCloseWaitSince[mnt]);
+    if (unchecked(xProt[mnt]) == XPRT_TCP && xsSkState(mnt) == TCP_CLOSE_WAIT && since >= 0 && now - since >= closeWaitStop) { worldStop(); return; }
     if (now - firstHungAt >= stopOnHangAfter) { worldStop(); return; }
   }
   scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
@@ -126,30 +128,33 @@ function hungJson(): void {
 
 function sockJson(): void {
   jObj();
-  jKI("gen", sockGen);
-  if (xTransport == XPRT_TCP) {
-    jKName("state", unchecked(N_TCP_STATE[xsSkState()]));
-    jKB("sendShutdown", xsSk >= 0 && tcpSendShutdown(xsSk));
-    jKI("queued", xsSk >= 0 ? tcpQueuedBytes(xsSk) : 0);
-    jKI("sendQueueSegs", tcpSendQueueLen());
-    jKB("windowBlocked", tcpWindowIsBlocked());
-    jKI("closeWaitSince", closeWaitSince);
-    jKI("closeWaitTotalNs", closeWaitTotal + (closeWaitSince >= 0 ? now - closeWaitSince : 0));
-    jKI("closeWaits", nCloseWait);
-    jKI("halfCloses", nHalfCloses);
-    jKI("fullCloses", nFullCloses);
-    jKI("connects", nConnects);
-    jKI("resets", nResets);
+  const gen = unchecked(xsSockGen[mnt]);
+  jKI("gen", gen);
+  if (unchecked(xProt[mnt]) == XPRT_TCP) {
+    const sk = unchecked(xsSk[mnt]);
+    const since = unchecked(xsCloseWaitSince[mnt]);
+    jKName("state", unchecked(N_TCP_STATE[xsSkState(mnt)]));
+    jKB("sendShutdown", sk >= 0 && tcpSendShutdown(sk));
+    jKI("queued", sk >= 0 ? tcpQueuedBytes(sk) : 0);
+    jKI("sendQueueSegs", tcpSendQueueLen(mnt));
+    jKB("windowBlocked", tcpWindowIsBlocked(mnt));
+    jKI("closeWaitSince", since);
+    jKI("closeWaitTotalNs", unchecked(xsCloseWaitTotal[mnt]) + (since >= 0 ? now - since : 0));
+    jKI("closeWaits", unchecked(xsNCloseWait[mnt]));
+    jKI("halfCloses", unchecked(xsNHalfCloses[mnt]));
+    jKI("fullCloses", unchecked(xsNFullCloses[mnt]));
+    jKI("connects", unchecked(xsNConnects[mnt]));
+    jKI("resets", unchecked(xsNResets[mnt]));
     jKB("closeOnCloseWait", pCloseOnCloseWait);
-    const srvSk = svcConnSk(sockGen);
+    const srvSk = svcConnSk(gen);
     jKName("serverState", unchecked(N_TCP_STATE[srvSk < 0 ? 0 : tcpState(srvSk)]));
     jKI("serverUnread", srvSk < 0 ? 0 : tcpRmem(srvSk));
   } else {
-    jKI("wmem", udpWmem);
+    jKI("wmem", unchecked(xsUdpWmem[mnt]));
     jKI("datagramsLost", nDatagramsLost);
     jKI("icmpIgnored", nIcmpIgnored);
   }
-  jKB("asyncNospace", sockWaitsForSpace());
+  jKB("asyncNospace", sockWaitsForSpace(mnt));
   jKB("linkUp", linkUp);
   jEndObj();
 }
@@ -192,31 +197,34 @@ function countersJson(): void {
 
 function onEvidence(): void {
   jObj();
-  jKName("transport", xTransport == XPRT_UDP ? N_udp : N_tcp);
+  jKName("transport", unchecked(xProt[mnt]) == XPRT_UDP ? N_udp : N_tcp);
   jKI("now", now);
-  jKey("xprt"); xprtJson();
+  jKey("xprt"); xprtJson(mnt);
   jKey("sock"); sockJson();
-  jKey("tasks"); rpcShowTasksJson();
+  jKey("tasks"); rpcShowTasksJson(mnt);
   jKey("hung"); hungJson();
   jKey("server"); serverJson();
   jKey("counters"); countersJson();
   jKey("klog"); klogJson();
-  jKey("series"); seriesJson();
+  jKey("series"); seriesJson(mnt);
   jEndObj();
 }
 
 function onSnapshot(): void {
   jObj();
-  jKName("transport", xTransport == XPRT_UDP ? N_udp : N_tcp);
-  jKey("xprt"); xprtJson();
+  jKName("transport", unchecked(xProt[mnt]) == XPRT_UDP ? N_udp : N_tcp);
+  jKey("xprt"); xprtJson(mnt);
   jKey("sock"); sockJson();
-  jKey("tasks"); rpcShowTasksJson();
+  jKey("tasks"); rpcShowTasksJson(mnt);
   jKey("server"); serverJson();
   jKey("counters"); countersJson();
-  jKN("cwnd", <f64>cwnd);
-  jKN("cong", <f64>cong);
+  jKN("cwnd", <f64>unchecked(xCwnd[mnt]));
+  jKN("cong", <f64>unchecked(xCong[mnt]));
   jEndObj();
 }
+
+// the scenario's mount: its rpc_xprt (xsSetup's handle)
+export function harnessMount(x: i32): void { mnt = x; }
 
 export function harnessInstall(stopAfterHungNs: i64, stopAfterCloseWaitNs: i64): void {
   setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);

@@ -4,11 +4,14 @@
 // its hand-off, the congestion window, slot allocation, xprt_connect, transmit, timers,
 // release, autoclose and the idle autodisconnect.
 //
-// The transport's ops table is chosen when the transport is set up, as in xprtsock.c:
+// An rpc_xprt is an instance: xprtNew() returns a handle x and every field is xXxx[x]; a
+// task names its transport in tkXprt[task] (task->tk_xprt). The ops row (struct
+// rpc_xprt_ops) is chosen once when the transport is set up, as in xprtsock.c:
 //   xs_udp_ops: .reserve_xprt = xprt_reserve_xprt_cong, .release_xprt = xprt_release_xprt_cong
 //   xs_tcp_ops: .reserve_xprt = xprt_reserve_xprt,      .release_xprt = xs_tcp_release_xprt
 // and, only with patch xprt-alloc-slot-op (f39c1bfb), an .alloc_slot entry:
 //   UDP: xprt_alloc_slot (no lock); TCP: xprt_lock_and_alloc_slot.
+// The patch switches model one kernel's code and stay per world.
 import { now } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_LOG, CAT_ANOMALY } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
@@ -22,7 +25,7 @@ import {
   EAGAIN, ETIMEDOUT, ENOTCONN, EIO, XPRT_LOCKED, XPRT_CONNECTED, XPRT_CONNECTING, XPRT_CLOSE_WAIT,
   XPRT_BOUND, XPRT_CLOSING, XPRT_CONNECTION_CLOSE, RPC_PRIORITY_LOW, RPC_PRIORITY_NORMAL,
   RPC_PRIORITY_HIGH, RPC_CWNDSCALE, RPC_CWNDSHIFT, RPC_INITCWND, MAX_RQST, XPRT_UDP, XPRT_TCP,
-  RPC_TASK_SENT, RPC_RTO_MAX, RPC_RTO_INIT, RPC_RTO_MIN, JIFFY, XS_IDLE_DISC_TO, procTimer,
+  RPC_TASK_SENT, RPC_RTO_MAX, RPC_RTO_INIT, RPC_RTO_MIN, JIFFY, XS_IDLE_DISC_TO, procTimer, MAX_XPRT, MAX_TASKS,
 } from "./defs";
 import {
   tkEnt, tkPid, tkStatus, tkTimeout, tkRqst, tkFlags, tkProc, tkUsed, rpcSleepOnPriority, rpcSleepOn,
@@ -93,24 +96,71 @@ const N_path_lock_alloc = name("xprt_lock_write+xprt_alloc_slot (43cedbf0)");
 const N_path_alloc_op = name("xprt->ops->alloc_slot (f39c1bfb)");
 const N_path_plain = name("xprt_alloc_slot (no lock)");
 
-// ---- state -----------------------------------------------------------------------
-export const xBits = bitsNew();
-export let xTransport: i32 = XPRT_UDP;
-export let xEnt: i32 = -1;
-export let sndTask: i32 = -1;
-export let sndTaskPid: i32 = 0;
-export let cong: i32 = 0;
-export let cwnd: i32 = RPC_INITCWND;
-export let maxReqs: i32 = 16;
-export let minReqs: i32 = 16;
-export let numReqs: i32 = 0;
-export let connectCookie: i32 = 0;
-export let reestablishTimeout: i64 = 0;
-export let idleTimeout: i64 = XS_IDLE_DISC_TO;
-export let lastUsed: i64 = 0;
-let idleTimer: i32 = 0;
-export let recvCount: i32 = 0;
-export let xShutdown: bool = false;
+// ---- struct rpc_xprt_ops ------------------------------------------------------------
+// One row per transport (xprtsock.ts: xs_udp_ops, xs_tcp_ops), chosen once at creation.
+// Ops the transport leaves NULL in the kernel are no-ops here. The names are what the
+// rpc_debug dump prints; connectWorker (transport->connect_worker) and sendCost (the CPU
+// time of handing a request to the socket) are the model's, beside the ops.
+export class RpcXprtOps {
+  name: i32 = 0;
+  reserveXprtName: i32 = 0;
+  releaseXprtName: i32 = 0;
+  allocSlotName: i32 = 0;
+  reserveXprt: (x: i32, task: i32, sleptIn: i32) => bool = (x: i32, task: i32, sleptIn: i32): bool => true;
+  releaseXprt: (x: i32, ctx: i32, task: i32) => void = (x: i32, ctx: i32, task: i32): void => {};
+  // returns true if the allocation follows under XPRT_LOCKED (xprt_lock_and_alloc_slot)
+  allocSlot: (x: i32, task: i32) => bool = (x: i32, task: i32): bool => false;
+  sendRequest: (task: i32) => i32 = (task: i32): i32 => 0;
+  setRetransTimeout: (task: i32) => void = (task: i32): void => {};
+  timer: (task: i32) => void = (task: i32): void => {};
+  releaseRequest: (task: i32) => void = (task: i32): void => {};
+  connect: (task: i32) => void = (task: i32): void => {};
+  close: (x: i32) => void = (x: i32): void => {};
+  connectWorker: (x: i32) => void = (x: i32): void => {};
+  sendCost: (task: i32) => i64 = (task: i32): i64 => 0;
+}
+
+// ---- state: struct rpc_xprt, one row per handle -------------------------------------
+export let nXprts: i32 = 0;
+const xOps = new StaticArray<RpcXprtOps>(MAX_XPRT);
+export const xBits = zeroed<i32>(MAX_XPRT);          // xprt->state (a bit word)
+export const xProt = zeroed<i32>(MAX_XPRT);          // XPRT_UDP / XPRT_TCP
+export const xEnt = zeroed<i32>(MAX_XPRT);
+export const xSndTask = zeroed<i32>(MAX_XPRT);       // -1 = none
+export const xSndTaskPid = zeroed<i32>(MAX_XPRT);
+export const xCong = zeroed<i32>(MAX_XPRT);
+export const xCwnd = zeroed<i32>(MAX_XPRT);
+export const xMaxReqs = zeroed<i32>(MAX_XPRT);
+export const xMinReqs = zeroed<i32>(MAX_XPRT);
+export const xNumReqs = zeroed<i32>(MAX_XPRT);
+export const xConnectCookie = zeroed<i32>(MAX_XPRT);
+export const xReestablishTimeout = zeroed<i64>(MAX_XPRT);
+export const xIdleTimeout = zeroed<i64>(MAX_XPRT);
+const xLastUsed = zeroed<i64>(MAX_XPRT);
+const xIdleTimer = zeroed<i32>(MAX_XPRT);
+export const xRecvCount = zeroed<i32>(MAX_XPRT);
+const xShutdown = zeroed<bool>(MAX_XPRT);
+const xNextXid = zeroed<u32>(MAX_XPRT);
+export const xSending = zeroed<i32>(MAX_XPRT);       // the wait queues
+export const xPending = zeroed<i32>(MAX_XPRT);
+export const xBacklog = zeroed<i32>(MAX_XPRT);
+export const xBinding = zeroed<i32>(MAX_XPRT);
+export const xAutoclose = zeroed<i32>(MAX_XPRT);     // xprt->task_cleanup (work)
+// xprt_wait_for_buffer_space arms rq_timeout (3.5 mainline) or, on hard mounts, nothing
+const xWspaceTimeout = zeroed<bool>(MAX_XPRT);
+// rpc_timeout of the mount (xprt->timeout)
+const xToInitval = zeroed<i64>(MAX_XPRT);
+export const xToMaxval = zeroed<i64>(MAX_XPRT);
+const xToIncrement = zeroed<i64>(MAX_XPRT);
+const xToRetries = zeroed<i32>(MAX_XPRT);
+const xToExponential = zeroed<bool>(MAX_XPRT);
+
+// the task's transport (task->tk_xprt); 0 until a world binds tasks to another one
+export const tkXprt = zeroed<i32>(MAX_TASKS);
+export function rpcTaskSetXprt(task: i32, x: i32): void { unchecked(tkXprt[task] = x); }
+// the transport of a task, as the kernel's task->tk_xprt
+function xOf(task: i32): i32 { return unchecked(tkXprt[task]); }
+export function xprtOps(x: i32): RpcXprtOps { return unchecked(xOps[x]); }
 
 // patches (switches on the code paths above)
 export let pLockBeforeAlloc: bool = true;    // 43cedbf0
@@ -121,89 +171,109 @@ export function setPutCongOnSleep(on: bool): void { pPutCongOnSleep = on; }
 // >= 4.20: a request whose reply is in leaves the transmit queue (here: xprt_sending)
 export let pDequeueOnComplete: bool = false;
 export function setDequeueOnComplete(on: bool): void { pDequeueOnComplete = on; }
-// xprt_wait_for_buffer_space arms rq_timeout (3.5 mainline) or, on hard mounts, nothing
-export let wspaceTimeout: bool = true;
 
-// rpc_timeout of the mount
-export let toInitval: i64 = 0;
-export let toMaxval: i64 = 0;
-export let toIncrement: i64 = 0;
-export let toRetries: i32 = 0;
-export let toExponential: bool = false;
-
-// struct rpc_rqst
-export const rqUsed = zeroed<bool>(MAX_RQST);
-export const rqTask = zeroed<i32>(MAX_RQST);
-export const rqXid = zeroed<u32>(MAX_RQST);
-export const rqCong = zeroed<i32>(MAX_RQST);
-export const rqNtrans = zeroed<i32>(MAX_RQST);
-export const rqBytesSent = zeroed<i32>(MAX_RQST);
-export const rqSlen = zeroed<i32>(MAX_RQST);
-export const rqReplyRecvd = zeroed<i32>(MAX_RQST);
-export const rqTimeout = zeroed<i64>(MAX_RQST);
-export const rqMajortimeo = zeroed<i64>(MAX_RQST);
-export const rqRetries = zeroed<i32>(MAX_RQST);
-export const rqOnRecv = zeroed<bool>(MAX_RQST);
-export const rqXtime = zeroed<i64>(MAX_RQST);
-export const rqConnectCookie = zeroed<i32>(MAX_RQST);
-const freeList = zeroed<i32>(MAX_RQST);      // xprt->free
-let nFree: i32 = 0;
-const idPool = zeroed<i32>(MAX_RQST);        // rpc_rqst structs not allocated (dynamic slots)
-let nPool: i32 = 0;
-let nextXid: u32 = 0x5a3c0000;
-
-export let qSending: i32 = -1;
-export let qPending: i32 = -1;
-export let qBacklog: i32 = -1;
-export let qBinding: i32 = -1;
-
-export let wAutoclose: i32 = -1;
-
-// transport hooks (xprtsock.ts)
-export let opSendRequest: (task: i32) => i32 = (task: i32): i32 => 0;
-export let opConnect: (task: i32) => void = (task: i32): void => {};
-export let opClose: () => void = (): void => {};
-export let opSetRetransTimeout: (task: i32) => void = (task: i32): void => {};
-export function setTransportOps(
-  send: (task: i32) => i32, connect: (task: i32) => void, close: () => void, retrans: (task: i32) => void,
-): void {
-  opSendRequest = send; opConnect = connect; opClose = close; opSetRetransTimeout = retrans;
-}
+// struct rpc_rqst: the slots of transport x are x * MAX_RQST .. x * MAX_RQST + max_reqs - 1
+export const rqUsed = zeroed<bool>(MAX_XPRT * MAX_RQST);
+export const rqTask = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqXid = zeroed<u32>(MAX_XPRT * MAX_RQST);
+export const rqCong = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqNtrans = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqBytesSent = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqSlen = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqReplyRecvd = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqTimeout = zeroed<i64>(MAX_XPRT * MAX_RQST);
+export const rqMajortimeo = zeroed<i64>(MAX_XPRT * MAX_RQST);
+export const rqRetries = zeroed<i32>(MAX_XPRT * MAX_RQST);
+export const rqOnRecv = zeroed<bool>(MAX_XPRT * MAX_RQST);
+export const rqXtime = zeroed<i64>(MAX_XPRT * MAX_RQST);
+export const rqConnectCookie = zeroed<i32>(MAX_XPRT * MAX_RQST);
+const freeList = zeroed<i32>(MAX_XPRT * MAX_RQST);      // xprt->free
+const xNFree = zeroed<i32>(MAX_XPRT);
+const idPool = zeroed<i32>(MAX_XPRT * MAX_RQST);        // rpc_rqst structs not allocated (dynamic slots)
+const xNPool = zeroed<i32>(MAX_XPRT);
 
 // counters
-export let nStuckEvents: i32 = 0;
-export let firstStuckAt: i64 = -1;
-export let leakedLockAt: i64 = -1;
-export let leakedLockPid: i32 = 0;
-export let nCloseWaitDeferred: i32 = 0;
-export let nCreditParked: i32 = 0;      // a credit holder went to sleep on xprt_sending
-export let nConnectedRace: i32 = 0;
-export let nDequeuedOnComplete: i32 = 0;   // with pDequeueOnComplete     // xprt_connect found the transport connected
-export let lastForceDisconnectLocked: bool = false;
+export const xNStuckEvents = zeroed<i32>(MAX_XPRT);
+export const xFirstStuckAt = zeroed<i64>(MAX_XPRT);
+export const xLeakedLockAt = zeroed<i64>(MAX_XPRT);
+export const xLeakedLockPid = zeroed<i32>(MAX_XPRT);
+export const xNCloseWaitDeferred = zeroed<i32>(MAX_XPRT);
+export const xNCreditParked = zeroed<i32>(MAX_XPRT);      // a credit holder went to sleep on xprt_sending
+export const xNConnectedRace = zeroed<i32>(MAX_XPRT);     // xprt_connect found the transport connected
+export const xNDequeuedOnComplete = zeroed<i32>(MAX_XPRT);   // with pDequeueOnComplete
+export const xNRemounts = zeroed<i32>(MAX_XPRT);
 
-export function xprtInit(transport: i32, slots: i32, dynamicMax: i32): void {
-  xTransport = transport;
-  xEnt = entNew(N_rpc_xprt, transport == XPRT_UDP ? N_xprt_comm_udp : N_xprt_comm_tcp, 0);
-  qBinding = rpcWaitQueue(N_xprt_binding, false);
-  qPending = rpcWaitQueue(N_xprt_pending, false);
-  qSending = rpcWaitQueue(N_xprt_sending, true);
-  qBacklog = rpcWaitQueue(N_xprt_backlog, true);
-  wAutoclose = workNew(N_xprt_autoclose, 3000);
-  minReqs = slots;
-  maxReqs = dynamicMax > slots ? dynamicMax : slots;
+// The mount's options for its transport, checked at xprtNew.
+export class XprtOptions {
+  transport: i32 = XPRT_UDP;
+  ops: RpcXprtOps | null = null;
+  slots: i32 = 0;                 // min_reqs, preallocated
+  dynamicSlotsMax: i32 = 0;       // max_reqs with dynamic slots (0: = slots)
+  timeoInitNs: i64 = 0;           // rpc_timeout: to_initval
+  timeoMaxNs: i64 = 0;            //              to_maxval
+  timeoIncrementNs: i64 = 0;      //              to_increment
+  retrans: i32 = 0;               //              to_retries
+  exponential: bool = false;      //              to_exponential
+  wspaceTimeout: bool = true;     // xprt_wait_for_buffer_space arms rq_timeout (false: hard mount, none)
+}
+
+// xprt_alloc + xprt_init: a new rpc_xprt, bound, with its slot table and RTT estimator.
+export function xprtNew(o: XprtOptions): i32 {
+  assert(nXprts < MAX_XPRT, "too many rpc_xprts");
+  assert(o.ops != null, "xprtNew: no ops row");
+  assert(o.slots >= 1 && o.slots <= MAX_RQST, "xprtNew: slots out of range");
+  assert(o.dynamicSlotsMax >= 0, "xprtNew: dynamicSlotsMax < 0");
+  assert(o.timeoInitNs > 0 && o.timeoMaxNs >= o.timeoInitNs, "xprtNew: needs 0 < timeoInitNs <= timeoMaxNs");
+  assert(o.timeoIncrementNs >= 0 && o.retrans >= 0, "xprtNew: negative timeout increment or retrans");
+  const x = nXprts++;
+  unchecked(xOps[x] = changetype<RpcXprtOps>(o.ops));
+  unchecked(xBits[x] = bitsNew());
+  unchecked(xProt[x] = o.transport);
+  unchecked(xSndTask[x] = -1);
+  unchecked(xEnt[x] = entNew(N_rpc_xprt, o.transport == XPRT_UDP ? N_xprt_comm_udp : N_xprt_comm_tcp, 0));
+  unchecked(xBinding[x] = rpcWaitQueue(N_xprt_binding, false));
+  unchecked(xPending[x] = rpcWaitQueue(N_xprt_pending, false));
+  unchecked(xSending[x] = rpcWaitQueue(N_xprt_sending, true));
+  unchecked(xBacklog[x] = rpcWaitQueue(N_xprt_backlog, true));
+  unchecked(xAutoclose[x] = workNew(N_xprt_autoclose, 3000));
+  const minReqs = o.slots;
+  let maxReqs = o.dynamicSlotsMax > minReqs ? o.dynamicSlotsMax : minReqs;
   if (maxReqs > MAX_RQST) maxReqs = MAX_RQST;
+  unchecked(xMinReqs[x] = minReqs);
+  unchecked(xMaxReqs[x] = maxReqs);
   // xprt_alloc: min_reqs preallocated on xprt->free, the rest allocated on demand
-  for (let i = maxReqs - 1; i >= minReqs; i--) unchecked(idPool[nPool++] = i);
-  for (let i = minReqs - 1; i >= 0; i--) unchecked(freeList[nFree++] = i);
-  numReqs = minReqs;
-  cwnd = RPC_INITCWND;
-  setBit(xBits, XPRT_BOUND);
+  const base = x * MAX_RQST;
+  let n = 0;
+  for (let i = maxReqs - 1; i >= minReqs; i--) unchecked(idPool[base + n++] = base + i);
+  unchecked(xNPool[x] = n);
+  n = 0;
+  for (let i = minReqs - 1; i >= 0; i--) unchecked(freeList[base + n++] = base + i);
+  unchecked(xNFree[x] = n);
+  unchecked(xNumReqs[x] = minReqs);
+  unchecked(xCwnd[x] = RPC_INITCWND);
+  unchecked(xIdleTimeout[x] = XS_IDLE_DISC_TO);
+  unchecked(xNextXid[x] = 0x5a3c0000);
+  unchecked(xFirstStuckAt[x] = -1);
+  unchecked(xLeakedLockAt[x] = -1);
+  unchecked(xSerStride[x] = 1);
+  unchecked(xLastSerCwnd[x] = -1);
+  unchecked(xLastSerCong[x] = -1);
+  unchecked(xLastSerSending[x] = -1);
+  unchecked(xToInitval[x] = o.timeoInitNs);
+  unchecked(xToMaxval[x] = o.timeoMaxNs);
+  unchecked(xToIncrement[x] = o.timeoIncrementNs);
+  unchecked(xToRetries[x] = o.retrans);
+  unchecked(xToExponential[x] = o.exponential);
+  unchecked(xWspaceTimeout[x] = o.wspaceTimeout);
+  rttInit(x, o.timeoInitNs);
+  setBit(unchecked(xBits[x]), XPRT_BOUND);
   setRpcTimerTap(xprtTimerTap);
-  lastUsed = now;
+  unchecked(xLastUsed[x] = now);
+  return x;
 }
 
 // xprt_init_xid: a random first XID
-export function xprtInitXid(xid: u32): void { nextXid = xid; }
+export function xprtInitXid(x: i32, xid: u32): void { unchecked(xNextXid[x] = xid); }
 
 export function setPatches(lockBeforeAlloc: bool, allocSlotOp: bool, releaseOnEarlyExit: bool): void {
   pLockBeforeAlloc = lockBeforeAlloc;
@@ -211,118 +281,122 @@ export function setPatches(lockBeforeAlloc: bool, allocSlotOp: bool, releaseOnEa
   pReleaseOnEarlyExit = releaseOnEarlyExit;
 }
 
-export function setTimeouts(initval: i64, maxval: i64, increment: i64, retries: i32, exponential: bool): void {
-  toInitval = initval; toMaxval = maxval; toIncrement = increment; toRetries = retries; toExponential = exponential;
+export function xprtBit(x: i32, b: i32): bool { return testBit(unchecked(xBits[x]), b); }
+export function xprtState(x: i32): u32 { return bitsWord(unchecked(xBits[x])); }
+export function xprtConnected(x: i32): bool { return testBit(unchecked(xBits[x]), XPRT_CONNECTED); }
+export function xprtSetBit(x: i32, ent: i32, b: i32): void {
+  const w = unchecked(xBits[x]);
+  if (!testBit(w, b)) { setBit(w, b); trace(ent, N_set_bit, unchecked(N_BIT[b])); }
+}
+export function xprtClearBit(x: i32, ent: i32, b: i32): void {
+  const w = unchecked(xBits[x]);
+  if (testBit(w, b)) { clearBit(w, b); trace(ent, N_clear_bit, unchecked(N_BIT[b])); }
 }
 
-export function setWspaceTimeout(on: bool): void { wspaceTimeout = on; }
-
-export function xprtBit(b: i32): bool { return testBit(xBits, b); }
-export function xprtState(): u32 { return bitsWord(xBits); }
-export function xprtConnected(): bool { return testBit(xBits, XPRT_CONNECTED); }
-export function xprtSetBit(ent: i32, b: i32): void {
-  if (!testBit(xBits, b)) { setBit(xBits, b); trace(ent, N_set_bit, unchecked(N_BIT[b])); }
-}
-export function xprtClearBit(ent: i32, b: i32): void {
-  if (testBit(xBits, b)) { clearBit(xBits, b); trace(ent, N_clear_bit, unchecked(N_BIT[b])); }
-}
-
-function ent(task: i32): i32 { return task >= 0 ? unchecked(tkEnt[task]) : xEnt; }
+function ent(x: i32, task: i32): i32 { return task >= 0 ? unchecked(tkEnt[task]) : unchecked(xEnt[x]); }
 function pidOf(task: i32): i32 { return task >= 0 ? unchecked(tkPid[task]) : 0; }
 
 // RPCXPRT_CONGESTED
-export function congested(): bool { return cong >= cwnd; }
-export function maxCwnd(): i32 { return maxReqs << RPC_CWNDSHIFT; }
+export function congested(x: i32): bool { return unchecked(xCong[x]) >= unchecked(xCwnd[x]); }
+export function maxCwnd(x: i32): i32 { return unchecked(xMaxReqs[x]) << RPC_CWNDSHIFT; }
 
 // ---- series for the Metrics view: cwnd, cong, sending length over time --------------
 const SER_MAX: i32 = 2048;
-const serT = zeroed<i64>(SER_MAX);
-const serCwnd = zeroed<i32>(SER_MAX);
-const serCong = zeroed<i32>(SER_MAX);
-const serSending = zeroed<i32>(SER_MAX);
-let nSer: i32 = 0;
-let serStride: i32 = 1;
-let serSkip: i32 = 0;
-let lastSerCwnd: i32 = -1;
-let lastSerCong: i32 = -1;
-let lastSerSending: i32 = -1;
+const serT = zeroed<i64>(MAX_XPRT * SER_MAX);
+const serCwnd = zeroed<i32>(MAX_XPRT * SER_MAX);
+const serCong = zeroed<i32>(MAX_XPRT * SER_MAX);
+const serSending = zeroed<i32>(MAX_XPRT * SER_MAX);
+const xNSer = zeroed<i32>(MAX_XPRT);
+const xSerStride = zeroed<i32>(MAX_XPRT);
+const xSerSkip = zeroed<i32>(MAX_XPRT);
+const xLastSerCwnd = zeroed<i32>(MAX_XPRT);
+const xLastSerCong = zeroed<i32>(MAX_XPRT);
+const xLastSerSending = zeroed<i32>(MAX_XPRT);
 
-export function sampleSeries(): void {
-  const s = rpcqLenOf(qSending);
-  if (cwnd == lastSerCwnd && cong == lastSerCong && s == lastSerSending) return;
-  lastSerCwnd = cwnd; lastSerCong = cong; lastSerSending = s;
-  if (++serSkip < serStride) return;
-  serSkip = 0;
-  if (nSer == SER_MAX) {
+export function sampleSeries(x: i32): void {
+  const s = rpcqLenOf(unchecked(xSending[x]));
+  const cw = unchecked(xCwnd[x]), cg = unchecked(xCong[x]);
+  if (cw == unchecked(xLastSerCwnd[x]) && cg == unchecked(xLastSerCong[x]) && s == unchecked(xLastSerSending[x])) return;
+  unchecked(xLastSerCwnd[x] = cw); unchecked(xLastSerCong[x] = cg); unchecked(xLastSerSending[x] = s);
+  const stride = unchecked(xSerStride[x]);
+  const skip = unchecked(xSerSkip[x]) + 1;
+  if (skip < stride) { unchecked(xSerSkip[x] = skip); return; }
+  unchecked(xSerSkip[x] = 0);
+  const base = x * SER_MAX;
+  let n = unchecked(xNSer[x]);
+  if (n == SER_MAX) {
     // keep every other sample, halve the rate
     for (let i = 0; i < SER_MAX / 2; i++) {
-      unchecked(serT[i] = serT[2 * i]);
-      unchecked(serCwnd[i] = serCwnd[2 * i]);
-      unchecked(serCong[i] = serCong[2 * i]);
-      unchecked(serSending[i] = serSending[2 * i]);
+      unchecked(serT[base + i] = serT[base + 2 * i]);
+      unchecked(serCwnd[base + i] = serCwnd[base + 2 * i]);
+      unchecked(serCong[base + i] = serCong[base + 2 * i]);
+      unchecked(serSending[base + i] = serSending[base + 2 * i]);
     }
-    nSer = SER_MAX / 2;
-    serStride *= 2;
+    n = SER_MAX / 2;
+    unchecked(xSerStride[x] = stride * 2);
   }
-  unchecked(serT[nSer] = now);
-  unchecked(serCwnd[nSer] = cwnd);
-  unchecked(serCong[nSer] = cong);
-  unchecked(serSending[nSer] = s);
-  nSer++;
+  unchecked(serT[base + n] = now);
+  unchecked(serCwnd[base + n] = cw);
+  unchecked(serCong[base + n] = cg);
+  unchecked(serSending[base + n] = s);
+  unchecked(xNSer[x] = n + 1);
 }
-export function seriesLen(): i32 { return nSer; }
-export function seriesT(i: i32): i64 { return unchecked(serT[i]); }
-export function seriesCwnd(i: i32): i32 { return unchecked(serCwnd[i]); }
-export function seriesCong(i: i32): i32 { return unchecked(serCong[i]); }
-export function seriesSending(i: i32): i32 { return unchecked(serSending[i]); }
+export function seriesLen(x: i32): i32 { return unchecked(xNSer[x]); }
+export function seriesT(x: i32, i: i32): i64 { return unchecked(serT[x * SER_MAX + i]); }
+export function seriesCwnd(x: i32, i: i32): i32 { return unchecked(serCwnd[x * SER_MAX + i]); }
+export function seriesCong(x: i32, i: i32): i32 { return unchecked(serCong[x * SER_MAX + i]); }
+export function seriesSending(x: i32, i: i32): i32 { return unchecked(serSending[x * SER_MAX + i]); }
 
 import { rpcqLen as rpcqLenOf } from "./rpcq";
 
 // ---- the congestion window ---------------------------------------------------------
 // __xprt_get_cong
-function getCong(task: i32): bool {
+function getCong(x: i32, task: i32): bool {
   const req = unchecked(tkRqst[task]);
   if (unchecked(rqCong[req]) != 0) return true;
-  if (congested()) return false;
+  if (congested(x)) return false;
   unchecked(rqCong[req] = 1);
-  cong += RPC_CWNDSCALE;
-  trace(ent(task), N_get_cong, cong, cwnd);
-  sampleSeries();
+  const c = unchecked(xCong[x]) + RPC_CWNDSCALE;
+  unchecked(xCong[x] = c);
+  trace(ent(x, task), N_get_cong, c, unchecked(xCwnd[x]));
+  sampleSeries(x);
   return true;
 }
 
 // __xprt_put_cong
-function putCong(ctx: i32, req: i32): void {
+function putCong(x: i32, ctx: i32, req: i32): void {
   if (unchecked(rqCong[req]) == 0) return;
   unchecked(rqCong[req] = 0);
-  cong -= RPC_CWNDSCALE;
-  trace(ctx, N_put_cong, cong, cwnd);
-  sampleSeries();
-  lockWriteNextCong(ctx);
+  const c = unchecked(xCong[x]) - RPC_CWNDSCALE;
+  unchecked(xCong[x] = c);
+  trace(ctx, N_put_cong, c, unchecked(xCwnd[x]));
+  sampleSeries(x);
+  lockWriteNextCong(x, ctx);
 }
 
 // xprt_adjust_cwnd: grow by ~1/cwnd on a reply when the window is full, halve on a
 // timeout; the hand-off it tries first still sees the OLD cwnd and the request's credit.
 export function xprtAdjustCwnd(ctx: i32, task: i32, result: i32): void {
-  const req = unchecked(tkRqst[task]);
-  let c = cwnd;
-  if (result >= 0 && c <= cong) {
+  const x = xOf(task);
+  let c = unchecked(xCwnd[x]);
+  if (result >= 0 && c <= unchecked(xCong[x])) {
     c += (RPC_CWNDSCALE * RPC_CWNDSCALE + (c >> 1)) / c;
-    if (c > maxCwnd()) c = maxCwnd();
-    lockWriteNextCong(ctx);
+    if (c > maxCwnd(x)) c = maxCwnd(x);
+    lockWriteNextCong(x, ctx);
   } else if (result == -ETIMEDOUT) {
     c >>= 1;
     if (c < RPC_CWNDSCALE) c = RPC_CWNDSCALE;
   }
-  cwnd = c;
-  trace(ctx, N_adjust_cwnd, cong, cwnd, result);
-  sampleSeries();
-  putCong(ctx, req);
+  unchecked(xCwnd[x] = c);
+  trace(ctx, N_adjust_cwnd, unchecked(xCong[x]), c, result);
+  sampleSeries(x);
+  putCong(x, ctx, unchecked(tkRqst[task]));
 }
 
 // xprt_release_rqst_cong (UDP .release_request)
-function releaseRqstCong(task: i32): void {
-  putCong(ent(task), unchecked(tkRqst[task]));
+export function xprtReleaseRqstCong(task: i32): void {
+  const x = xOf(task);
+  putCong(x, ent(x, task), unchecked(tkRqst[task]));
 }
 
 // ---- the transport write lock --------------------------------------------------------
@@ -332,103 +406,102 @@ function priorityFor(req: i32): i32 {
   return RPC_PRIORITY_HIGH;                                   // retransmission
 }
 
-function setSnd(task: i32): void {
-  sndTask = task;
-  sndTaskPid = pidOf(task);
+function setSnd(x: i32, task: i32): void {
+  unchecked(xSndTask[x] = task);
+  unchecked(xSndTaskPid[x] = pidOf(task));
 }
 
 // xprt_reserve_xprt (TCP .reserve_xprt)
-function reserveXprt(task: i32, sleptIn: i32): bool {
+export function xprtReserveXprt(x: i32, task: i32, sleptIn: i32): bool {
   const req = unchecked(tkRqst[task]);
-  if (testAndSetBit(xBits, XPRT_LOCKED)) {
-    if (task == sndTask) return true;
+  if (testAndSetBit(unchecked(xBits[x]), XPRT_LOCKED)) {
+    if (task == unchecked(xSndTask[x])) return true;
   } else {
-    setSnd(task);
+    setSnd(x, task);
     if (req >= 0) { unchecked(rqBytesSent[req] = 0); unchecked(rqNtrans[req] += 1); }
-    trace(ent(task), N_reserve_xprt, 1, pidOf(task));
+    trace(ent(x, task), N_reserve_xprt, 1, pidOf(task));
     return true;
   }
-  trace(ent(task), N_reserve_xprt, 0, sndTaskPid);
+  trace(ent(x, task), N_reserve_xprt, 0, unchecked(xSndTaskPid[x]));
   unchecked(tkTimeout[task] = 0);
   unchecked(tkStatus[task] = -EAGAIN);
-  rpcSleepOnPriority(qSending, task, 0, priorityFor(req), sleptIn);
-  sampleSeries();
+  rpcSleepOnPriority(unchecked(xSending[x]), task, 0, priorityFor(req), sleptIn);
+  sampleSeries(x);
   return false;
 }
 
 // xprt_reserve_xprt_cong (UDP .reserve_xprt)
-function reserveXprtCong(task: i32, sleptIn: i32): bool {
+export function xprtReserveXprtCong(x: i32, task: i32, sleptIn: i32): bool {
   const req = unchecked(tkRqst[task]);
-  if (testAndSetBit(xBits, XPRT_LOCKED)) {
-    if (task == sndTask) return true;
+  const e = ent(x, task);
+  if (testAndSetBit(unchecked(xBits[x]), XPRT_LOCKED)) {
+    if (task == unchecked(xSndTask[x])) return true;
   } else {
     if (req < 0) {                       // a slot allocator: the lock, no credit
-      setSnd(task);
-      trace(ent(task), N_reserve_xprt_cong, 1, pidOf(task), cong, cwnd);
+      setSnd(x, task);
+      trace(e, N_reserve_xprt_cong, 1, pidOf(task), unchecked(xCong[x]), unchecked(xCwnd[x]));
       return true;
     }
-    if (getCong(task)) {
-      setSnd(task);
+    if (getCong(x, task)) {
+      setSnd(x, task);
       unchecked(rqBytesSent[req] = 0);
       unchecked(rqNtrans[req] += 1);
-      trace(ent(task), N_reserve_xprt_cong, 1, pidOf(task), cong, cwnd);
+      trace(e, N_reserve_xprt_cong, 1, pidOf(task), unchecked(xCong[x]), unchecked(xCwnd[x]));
       return true;
     }
-    clearLocked(ent(task));              // no credit: drop the lock, wake nobody
+    clearLocked(x, e);                   // no credit: drop the lock, wake nobody
   }
-  trace(ent(task), N_reserve_xprt_cong, 0, sndTaskPid, cong, cwnd);
+  trace(e, N_reserve_xprt_cong, 0, unchecked(xSndTaskPid[x]), unchecked(xCong[x]), unchecked(xCwnd[x]));
   if (req >= 0 && unchecked(rqCong[req]) != 0) {
-    if (pPutCongOnSleep) putCong(ent(task), req);   // later kernels: no credit while asleep
-    else { nCreditParked++; trace(ent(task), N_credit_parked, cong, cwnd); }
+    if (pPutCongOnSleep) putCong(x, e, req);   // later kernels: no credit while asleep
+    else { unchecked(xNCreditParked[x] += 1); trace(e, N_credit_parked, unchecked(xCong[x]), unchecked(xCwnd[x])); }
   }
   unchecked(tkTimeout[task] = 0);
   unchecked(tkStatus[task] = -EAGAIN);
-  rpcSleepOnPriority(qSending, task, 0, priorityFor(req), sleptIn);
-  sampleSeries();
+  rpcSleepOnPriority(unchecked(xSending[x]), task, 0, priorityFor(req), sleptIn);
+  sampleSeries(x);
   return false;
 }
 
-export function reserveXprtOp(task: i32, sleptIn: i32): bool {
-  return xTransport == XPRT_UDP ? reserveXprtCong(task, sleptIn) : reserveXprt(task, sleptIn);
-}
-
 // xprt_clear_locked: release, or hand the lock to xprt_autoclose if CLOSE_WAIT is set.
-function clearLocked(ctx: i32): void {
-  setSnd(-1);
-  if (!testBit(xBits, XPRT_CLOSE_WAIT) || xShutdown) {
-    clearBit(xBits, XPRT_LOCKED);
+function clearLocked(x: i32, ctx: i32): void {
+  setSnd(x, -1);
+  const w = unchecked(xBits[x]);
+  if (!testBit(w, XPRT_CLOSE_WAIT)) {
+    clearBit(w, XPRT_LOCKED);
     trace(ctx, N_clear_locked, 0);
   } else {
     trace(ctx, N_clear_locked, 1);
-    queueWork(wAutoclose, curCpu);
+    queueWork(unchecked(xAutoclose[x]), curCpu);
   }
-  checkLiveness(ctx);
+  checkLiveness(x, ctx);
 }
 
 // __xprt_lock_write_func / __xprt_lock_write_next (TCP: always hands the lock on)
 function lockWriteFunc(task: i32): bool {
   const req = unchecked(tkRqst[task]);
-  setSnd(task);
+  setSnd(xOf(task), task);
   if (req >= 0) { unchecked(rqBytesSent[req] = 0); unchecked(rqNtrans[req] += 1); }
   return true;
 }
 
-function lockWriteNext(ctx: i32): void {
-  if (testAndSetBit(xBits, XPRT_LOCKED)) return;
-  const t = rpcWakeUpFirst(qSending, lockWriteFunc);
+function lockWriteNext(x: i32, ctx: i32): void {
+  if (testAndSetBit(unchecked(xBits[x]), XPRT_LOCKED)) return;
+  const t = rpcWakeUpFirst(unchecked(xSending[x]), lockWriteFunc);
   trace(ctx, N_lock_next, t >= 0 ? pidOf(t) : 0);
-  sampleSeries();
+  sampleSeries(x);
   if (t >= 0) return;
-  clearLocked(ctx);
+  clearLocked(x, ctx);
 }
 
 // __xprt_lock_write_cong_func / __xprt_lock_write_next_cong (UDP: gated by the window,
 // for everyone, slot allocators included)
 function lockWriteCongFunc(task: i32): bool {
   const req = unchecked(tkRqst[task]);
-  if (req < 0) { setSnd(task); return true; }
-  if (getCong(task)) {
-    setSnd(task);
+  const x = xOf(task);
+  if (req < 0) { setSnd(x, task); return true; }
+  if (getCong(x, task)) {
+    setSnd(x, task);
     unchecked(rqBytesSent[req] = 0);
     unchecked(rqNtrans[req] += 1);
     return true;
@@ -436,115 +509,126 @@ function lockWriteCongFunc(task: i32): bool {
   return false;
 }
 
-function lockWriteNextCong(ctx: i32): void {
-  if (testAndSetBit(xBits, XPRT_LOCKED)) return;
+function lockWriteNextCong(x: i32, ctx: i32): void {
+  if (testAndSetBit(unchecked(xBits[x]), XPRT_LOCKED)) return;
   let t = -1;
-  const isCongested = congested();
-  if (!isCongested) t = rpcWakeUpFirst(qSending, lockWriteCongFunc);
-  trace(ctx, N_lock_next_cong, t >= 0 ? pidOf(t) : 0, cong, cwnd, isCongested ? 1 : 0);
-  sampleSeries();
+  const isCongested = congested(x);
+  if (!isCongested) t = rpcWakeUpFirst(unchecked(xSending[x]), lockWriteCongFunc);
+  trace(ctx, N_lock_next_cong, t >= 0 ? pidOf(t) : 0, unchecked(xCong[x]), unchecked(xCwnd[x]), isCongested ? 1 : 0);
+  sampleSeries(x);
   if (t >= 0) return;
-  clearLocked(ctx);
+  clearLocked(x, ctx);
 }
 
-// xprt_release_xprt / xprt_release_xprt_cong / xs_tcp_release_xprt
-function releaseXprt(ctx: i32, task: i32): void {
-  if (sndTask != task) return;
-  clearLocked(ctx);
-  lockWriteNext(ctx);
+// xprt_release_xprt (TCP .release_xprt, through xs_tcp_release_xprt) / xprt_release_xprt_cong (UDP)
+export function xprtReleaseXprt(x: i32, ctx: i32, task: i32): void {
+  if (unchecked(xSndTask[x]) != task) return;
+  clearLocked(x, ctx);
+  lockWriteNext(x, ctx);
 }
 
-function releaseXprtCong(ctx: i32, task: i32): void {
-  if (sndTask != task) return;
-  clearLocked(ctx);
-  lockWriteNextCong(ctx);
-}
-
-function xsTcpReleaseXprt(ctx: i32, task: i32): void {
-  if (task != sndTask) return;
-  if (task >= 0) {
-    const req = unchecked(tkRqst[task]);
-    if (req >= 0) {
-      const sent = unchecked(rqBytesSent[req]);
-      // a record only partly in the socket: the stream must be reset
-      if (sent != 0 && sent != unchecked(rqSlen[req])) xprtSetBit(ctx, XPRT_CLOSE_WAIT);
-    }
-  }
-  releaseXprt(ctx, task);
-}
-
-export function releaseXprtOp(ctx: i32, task: i32): void {
-  if (xTransport == XPRT_UDP) releaseXprtCong(ctx, task);
-  else xsTcpReleaseXprt(ctx, task);
+export function xprtReleaseXprtCong(x: i32, ctx: i32, task: i32): void {
+  if (unchecked(xSndTask[x]) != task) return;
+  clearLocked(x, ctx);
+  lockWriteNextCong(x, ctx);
 }
 
 // xprt_lock_write / xprt_release_write
-export function xprtLockWrite(task: i32, sleptIn: i32): bool { return reserveXprtOp(task, sleptIn); }
-export function xprtReleaseWrite(task: i32): void { releaseXprtOp(ent(task), task); }
+export function xprtLockWrite(task: i32, sleptIn: i32): bool {
+  const x = xOf(task);
+  return unchecked(xOps[x]).reserveXprt(x, task, sleptIn);
+}
+export function xprtReleaseWrite(task: i32): void {
+  const x = xOf(task);
+  unchecked(xOps[x]).releaseXprt(x, ent(x, task), task);
+}
 
 // ---- slots ---------------------------------------------------------------------------
-export function rqOf(task: i32): i32 { return unchecked(tkRqst[task]); }
-export function nFreeSlots(): i32 { return nFree; }
+export function nFreeSlots(x: i32): i32 { return unchecked(xNFree[x]); }
 
 // xprt_request_init
-function requestInit(task: i32, req: i32): void {
+function requestInit(x: i32, task: i32, req: i32): void {
   unchecked(rqUsed[req] = true);
   unchecked(rqTask[req] = task);
-  unchecked(rqXid[req] = nextXid++);
+  const xid = unchecked(xNextXid[x]);
+  unchecked(xNextXid[x] = xid + 1);
+  unchecked(rqXid[req] = xid);
   unchecked(rqCong[req] = 0);
   unchecked(rqNtrans[req] = 0);
   unchecked(rqBytesSent[req] = 0);
   unchecked(rqReplyRecvd[req] = 0);
   unchecked(rqRetries[req] = 0);
   unchecked(rqOnRecv[req] = false);
-  unchecked(rqTimeout[req] = toInitval);
-  resetMajortimeo(req);
+  unchecked(rqTimeout[req] = unchecked(xToInitval[x]));
+  resetMajortimeo(x, req);
 }
 
 // xprt_alloc_slot (3.6-rc: called with reserve_lock held; xprt_dynamic_alloc_slot)
 export function xprtAllocSlot(task: i32): void {
+  const x = xOf(task);
+  const base = x * MAX_RQST;
   let req = -1;
-  if (nFree > 0) req = unchecked(freeList[--nFree]);
-  else if (numReqs < maxReqs && nPool > 0) { req = unchecked(idPool[--nPool]); numReqs++; }
+  const nFree = unchecked(xNFree[x]);
+  if (nFree > 0) { req = unchecked(freeList[base + nFree - 1]); unchecked(xNFree[x] = nFree - 1); }
+  else if (unchecked(xNumReqs[x]) < unchecked(xMaxReqs[x]) && unchecked(xNPool[x]) > 0) {
+    const nPool = unchecked(xNPool[x]) - 1;
+    req = unchecked(idPool[base + nPool]);
+    unchecked(xNPool[x] = nPool);
+    unchecked(xNumReqs[x] += 1);
+  }
   if (req < 0) {
     // table full: -EAGAIN, wait on the backlog for a freed slot
-    rpcSleepOn(qBacklog, task, 0, N_alloc_slot);
+    rpcSleepOn(unchecked(xBacklog[x]), task, 0, N_alloc_slot);
     unchecked(tkStatus[task] = -EAGAIN);
-    trace(ent(task), N_alloc_slot, -EAGAIN, -1, numReqs);
+    trace(ent(x, task), N_alloc_slot, -EAGAIN, -1, unchecked(xNumReqs[x]));
     return;
   }
   unchecked(tkStatus[task] = 0);
   unchecked(tkRqst[task] = req);
-  requestInit(task, req);
-  trace(ent(task), N_alloc_slot, 0, req, numReqs);
+  requestInit(x, task, req);
+  trace(ent(x, task), N_alloc_slot, 0, req, unchecked(xNumReqs[x]));
 }
 
 // xprt_free_slot: back to the table (or kfree above min_reqs), wake ONE backlog waiter.
-function freeSlot(ctx: i32, req: i32): void {
+function freeSlot(x: i32, ctx: i32, req: i32): void {
   unchecked(rqUsed[req] = false);
   unchecked(rqTask[req] = -1);
-  if (numReqs > minReqs) { numReqs--; unchecked(idPool[nPool++] = req); }
-  else unchecked(freeList[nFree++] = req);
+  const base = x * MAX_RQST;
+  if (unchecked(xNumReqs[x]) > unchecked(xMinReqs[x])) {
+    unchecked(xNumReqs[x] -= 1);
+    const n = unchecked(xNPool[x]);
+    unchecked(idPool[base + n] = req);
+    unchecked(xNPool[x] = n + 1);
+  } else {
+    const n = unchecked(xNFree[x]);
+    unchecked(freeList[base + n] = req);
+    unchecked(xNFree[x] = n + 1);
+  }
   trace(ctx, N_free_slot, req);
-  rpcWakeUpNext(qBacklog);
+  rpcWakeUpNext(unchecked(xBacklog[x]));
 }
+
+// xs_udp_ops .alloc_slot (f39c1bfb): no lock, no second step
+export function xprtAllocSlotOp(x: i32, task: i32): bool { xprtAllocSlot(task); return false; }
+// xs_tcp_ops .alloc_slot (f39c1bfb): the allocation follows under XPRT_LOCKED
+export function xprtLockAndAllocSlot(x: i32, task: i32): bool { return xprtLockWrite(task, N_xprt_reserve); }
 
 // xprt_reserve: returns true if a second step (the allocation under the lock) follows.
 export function xprtReserve(task: i32): bool {
   unchecked(tkStatus[task] = 0);
   if (unchecked(tkRqst[task]) >= 0) return false;
+  const x = xOf(task);
   unchecked(tkTimeout[task] = 0);
   unchecked(tkStatus[task] = -EAGAIN);
   if (pAllocSlotOp) {
-    trace(ent(task), N_xprt_reserve, N_path_alloc_op);
-    if (xTransport == XPRT_UDP) { xprtAllocSlot(task); return false; }   // .alloc_slot = xprt_alloc_slot
-    return xprtLockWrite(task, N_xprt_reserve);                        // xprt_lock_and_alloc_slot
+    trace(ent(x, task), N_xprt_reserve, N_path_alloc_op);
+    return unchecked(xOps[x]).allocSlot(x, task);
   }
   if (pLockBeforeAlloc) {
-    trace(ent(task), N_xprt_reserve, N_path_lock_alloc);
+    trace(ent(x, task), N_xprt_reserve, N_path_lock_alloc);
     return xprtLockWrite(task, N_xprt_reserve);
   }
-  trace(ent(task), N_xprt_reserve, N_path_plain);
+  trace(ent(x, task), N_xprt_reserve, N_path_plain);
   unchecked(tkStatus[task] = -EIO);
   xprtAllocSlot(task);
   return false;
@@ -559,30 +643,33 @@ export function xprtAllocUnderLock(task: i32): void {
 // ---- connect ----------------------------------------------------------------------------
 // xprt_connect (3.6). Returns nothing; the task may now sleep on sending or pending.
 export function xprtConnect(task: i32, connectStatusCb: i32): void {
-  if (!testBit(xBits, XPRT_BOUND)) { unchecked(tkStatus[task] = -EAGAIN); return; }
+  const x = xOf(task);
+  const w = unchecked(xBits[x]);
+  if (!testBit(w, XPRT_BOUND)) { unchecked(tkStatus[task] = -EAGAIN); return; }
   const got = xprtLockWrite(task, N_xprt_connect);
-  trace(ent(task), N_xprt_connect, xprtConnected() ? 1 : 0, got ? 1 : 0);
+  trace(ent(x, task), N_xprt_connect, xprtConnected(x) ? 1 : 0, got ? 1 : 0);
   if (!got) return;
-  if (testAndClearBit(xBits, XPRT_CLOSE_WAIT)) opClose();
-  if (xprtConnected()) {
+  const ops = unchecked(xOps[x]);
+  if (testAndClearBit(w, XPRT_CLOSE_WAIT)) ops.close(x);
+  if (xprtConnected(x)) {
     // already connected: drop the lock. On UDP the congestion credit stays with the task.
-    nConnectedRace++;
+    unchecked(xNConnectedRace[x] += 1);
     xprtReleaseWrite(task);
     return;
   }
   const req = unchecked(tkRqst[task]);
   unchecked(rqBytesSent[req] = 0);
   unchecked(tkTimeout[task] = unchecked(rqTimeout[req]));
-  rpcSleepOn(qPending, task, connectStatusCb, N_xprt_connect);
-  if (testBit(xBits, XPRT_CLOSING)) return;
-  if (testAndSetBit(xBits, XPRT_CONNECTING)) return;
-  opConnect(task);
+  rpcSleepOn(unchecked(xPending[x]), task, connectStatusCb, N_xprt_connect);
+  if (testBit(w, XPRT_CLOSING)) return;
+  if (testAndSetBit(w, XPRT_CONNECTING)) return;
+  ops.connect(task);
 }
 
 // xprt_connect_status (tk_callback)
 export function xprtConnectStatus(task: i32): void {
   const st = unchecked(tkStatus[task]);
-  trace(ent(task), N_xprt_connect_status, st);
+  trace(ent(xOf(task), task), N_xprt_connect_status, st);
   if (st == 0 || st == -EAGAIN || st == -ETIMEDOUT) return;
   xprtReleaseWrite(task);
   unchecked(tkStatus[task] = -EIO);
@@ -594,8 +681,8 @@ export function xprtPrepareTransmit(task: i32): i32 {
   const req = unchecked(tkRqst[task]);
   let err = 0;
   if (unchecked(rqReplyRecvd[req]) != 0 && unchecked(rqBytesSent[req]) == 0) err = unchecked(rqReplyRecvd[req]);
-  else if (!reserveXprtOp(task, N_prepare_transmit)) err = -EAGAIN;
-  trace(ent(task), N_prepare_transmit, err);
+  else if (!xprtLockWrite(task, N_prepare_transmit)) err = -EAGAIN;
+  trace(unchecked(tkEnt[task]), N_prepare_transmit, err);
   return err;
 }
 
@@ -603,25 +690,27 @@ export function xprtPrepareTransmit(task: i32): i32 {
 let timerCallback: i32 = -1;     // the tk_callback it sleeps with (clnt.ts: C_xprt_timer)
 export function xprtTransmit(task: i32, timerCb: i32): void {
   timerCallback = timerCb;
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
   if (unchecked(rqReplyRecvd[req]) == 0) {
     if (!unchecked(rqOnRecv[req])) {
       unchecked(rqOnRecv[req] = true);
-      recvCount++;
-      resetMajortimeo(req);
-      cancelEvent(idleTimer);          // turn off autodisconnect
-      idleTimer = 0;
+      unchecked(xRecvCount[x] += 1);
+      resetMajortimeo(x, req);
+      cancelEvent(unchecked(xIdleTimer[x]));          // turn off autodisconnect
+      unchecked(xIdleTimer[x] = 0);
     }
   } else if (unchecked(rqBytesSent[req]) == 0) return;
-  unchecked(rqConnectCookie[req] = connectCookie);
+  unchecked(rqConnectCookie[req] = unchecked(xConnectCookie[x]));
   unchecked(rqXtime[req] = now);
-  const status = opSendRequest(task);
-  trace(ent(task), N_xprt_transmit, <i32>unchecked(rqXid[req]), unchecked(rqNtrans[req]), status);
+  const ops = unchecked(xOps[x]);
+  const status = ops.sendRequest(task);
+  trace(unchecked(tkEnt[task]), N_xprt_transmit, <i32>unchecked(rqXid[req]), unchecked(rqNtrans[req]), status);
   if (status != 0) { unchecked(tkStatus[task] = status); return; }
   unchecked(tkFlags[task] |= RPC_TASK_SENT);
-  opSetRetransTimeout(task);
-  if (!xprtConnected()) unchecked(tkStatus[task] = -ENOTCONN);
-  else if (unchecked(rqReplyRecvd[req]) == 0) rpcSleepOn(qPending, task, timerCb, N_xprt_transmit);
+  ops.setRetransTimeout(task);
+  if (!xprtConnected(x)) unchecked(tkStatus[task] = -ENOTCONN);
+  else if (unchecked(rqReplyRecvd[req]) == 0) rpcSleepOn(unchecked(xPending[x]), task, timerCb, N_xprt_transmit);
 }
 
 // xprt_end_transmit
@@ -638,48 +727,56 @@ function xprtTimerTap(task: i32): void {
 // xprt_timer (tk_callback when the retransmit timer fires)
 export function xprtTimer(task: i32): void {
   const st = unchecked(tkStatus[task]);
-  if (st != -ETIMEDOUT) { trace(ent(task), N_xprt_timer, st, 0); return; }
+  const e = unchecked(tkEnt[task]);
+  if (st != -ETIMEDOUT) { trace(e, N_xprt_timer, st, 0); return; }
   const req = unchecked(tkRqst[task]);
   const replied = unchecked(rqReplyRecvd[req]) != 0;
-  trace(ent(task), N_xprt_timer, st, replied ? 1 : 0);
-  if (!replied) {
-    if (xTransport == XPRT_UDP) xprtAdjustCwnd(ent(task), task, -ETIMEDOUT);   // xs_udp_timer
-  } else unchecked(tkStatus[task] = 0);
+  trace(e, N_xprt_timer, st, replied ? 1 : 0);
+  if (!replied) unchecked(xOps[xOf(task)]).timer(task);
+  else unchecked(tkStatus[task] = 0);
 }
 
+// xs_udp_timer (UDP .timer)
+export function xsUdpTimer(task: i32): void { xprtAdjustCwnd(unchecked(tkEnt[task]), task, -ETIMEDOUT); }
+
 // xprt_reset_majortimeo
-function resetMajortimeo(req: i32): void {
+function resetMajortimeo(x: i32, req: i32): void {
   let m = unchecked(rqTimeout[req]);
-  if (toExponential) m <<= toRetries;
-  else m += toIncrement * toRetries;
-  if (m > toMaxval || m == 0) m = toMaxval;
+  if (unchecked(xToExponential[x])) m <<= unchecked(xToRetries[x]);
+  else m += unchecked(xToIncrement[x]) * unchecked(xToRetries[x]);
+  const maxval = unchecked(xToMaxval[x]);
+  if (m > maxval || m == 0) m = maxval;
   unchecked(rqMajortimeo[req] = now + m);
 }
 
 // xprt_adjust_timeout: 0 for a minor timeout, -ETIMEDOUT for a major one.
 export function xprtAdjustTimeout(task: i32): i32 {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
   let status = 0;
+  const maxval = unchecked(xToMaxval[x]);
   if (now < unchecked(rqMajortimeo[req])) {
-    if (toExponential) unchecked(rqTimeout[req] <<= 1);
-    else unchecked(rqTimeout[req] += toIncrement);
-    if (toMaxval > 0 && unchecked(rqTimeout[req]) >= toMaxval) unchecked(rqTimeout[req] = toMaxval);
+    if (unchecked(xToExponential[x])) unchecked(rqTimeout[req] <<= 1);
+    else unchecked(rqTimeout[req] += unchecked(xToIncrement[x]));
+    if (maxval > 0 && unchecked(rqTimeout[req]) >= maxval) unchecked(rqTimeout[req] = maxval);
     unchecked(rqRetries[req] += 1);
   } else {
-    unchecked(rqTimeout[req] = toInitval);
+    const initval = unchecked(xToInitval[x]);
+    unchecked(rqTimeout[req] = initval);
     unchecked(rqRetries[req] = 0);
-    resetMajortimeo(req);
-    rttInit(toInitval);
+    resetMajortimeo(x, req);
+    rttInit(x, initval);
     status = -ETIMEDOUT;
   }
-  trace(ent(task), N_adjust_timeout, status != 0 ? 1 : 0, <i32>(unchecked(rqTimeout[req]) / 1000000), unchecked(rqRetries[req]));
+  trace(unchecked(tkEnt[task]), N_adjust_timeout, status != 0 ? 1 : 0, <i32>(unchecked(rqTimeout[req]) / 1000000), unchecked(rqRetries[req]));
   return status;
 }
 
 // ---- replies -----------------------------------------------------------------------------
 // xprt_lookup_rqst: a request on xprt->recv with this XID
-export function xprtLookupRqst(xid: u32): i32 {
-  for (let r = 0; r < maxReqs; r++) {
+export function xprtLookupRqst(x: i32, xid: u32): i32 {
+  const base = x * MAX_RQST, end = base + unchecked(xMaxReqs[x]);
+  for (let r = base; r < end; r++) {
     if (unchecked(rqUsed[r]) && unchecked(rqOnRecv[r]) && unchecked(rqXid[r]) == xid) return r;
   }
   return -1;
@@ -687,39 +784,42 @@ export function xprtLookupRqst(xid: u32): i32 {
 
 // xprt_complete_rqst
 export function xprtCompleteRqst(ctx: i32, task: i32, copied: i32): void {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
   unchecked(rqReplyRecvd[req] = copied);
-  if (unchecked(rqOnRecv[req])) { unchecked(rqOnRecv[req] = false); recvCount--; }
+  if (unchecked(rqOnRecv[req])) { unchecked(rqOnRecv[req] = false); unchecked(xRecvCount[x] -= 1); }
   trace(ctx, N_complete_rqst, <i32>unchecked(rqXid[req]), copied);
-  rpcWakeUpQueuedTask(qPending, task);
-  if (pDequeueOnComplete && rpcTaskQueue(task) == qSending) {
+  rpcWakeUpQueuedTask(unchecked(xPending[x]), task);
+  if (pDequeueOnComplete && rpcTaskQueue(task) == unchecked(xSending[x])) {
     trace(ctx, N_dequeue_transmit, <i32>unchecked(rqXid[req]));
-    nDequeuedOnComplete++;
-    rpcWakeUpQueuedTask(qSending, task);
+    unchecked(xNDequeuedOnComplete[x] += 1);
+    rpcWakeUpQueuedTask(unchecked(xSending[x]), task);
   }
 }
 
-// ---- the RTT estimator (net/sunrpc/timer.c), UDP ----------------------------------------
-const srtt = zeroed<i64>(5);
-const sdrtt = zeroed<i64>(5);
-const ntimeouts = zeroed<i32>(5);
-let rttTimeo: i64 = 0;
+// ---- the RTT estimator (net/sunrpc/timer.c), UDP: 5 timers per transport ----------------
+const RTT_TIMERS: i32 = 5;
+const srtt = zeroed<i64>(MAX_XPRT * RTT_TIMERS);
+const sdrtt = zeroed<i64>(MAX_XPRT * RTT_TIMERS);
+const ntimeouts = zeroed<i32>(MAX_XPRT * RTT_TIMERS);
+const xRttTimeo = zeroed<i64>(MAX_XPRT);
 
-export function rttInit(timeoNs: i64): void {
+export function rttInit(x: i32, timeoNs: i64): void {
   const timeo = timeoNs / JIFFY;
-  rttTimeo = timeo;
+  unchecked(xRttTimeo[x] = timeo);
   let init: i64 = 0;
   if (timeo > RPC_RTO_INIT) init = (timeo - RPC_RTO_INIT) << 3;
-  for (let i = 0; i < 5; i++) {
+  const base = x * RTT_TIMERS;
+  for (let i = base; i < base + RTT_TIMERS; i++) {
     unchecked(srtt[i] = init);
     unchecked(sdrtt[i] = RPC_RTO_INIT);
     unchecked(ntimeouts[i] = 0);
   }
 }
 
-function rttUpdate(timer: i32, mIn: i64): void {
+function rttUpdate(x: i32, timer: i32, mIn: i64): void {
   if (timer == 0) return;
-  const i = timer - 1;
+  const i = x * RTT_TIMERS + timer - 1;
   let m = mIn;
   if (m < 0) return;
   if (m == 0) m = 1;
@@ -731,17 +831,17 @@ function rttUpdate(timer: i32, mIn: i64): void {
   if (unchecked(sdrtt[i]) < RPC_RTO_MIN) unchecked(sdrtt[i] = RPC_RTO_MIN);
 }
 
-function rttCalcRto(timer: i32): i64 {
-  if (timer == 0) return rttTimeo;
-  const i = timer - 1;
+function rttCalcRto(x: i32, timer: i32): i64 {
+  if (timer == 0) return unchecked(xRttTimeo[x]);
+  const i = x * RTT_TIMERS + timer - 1;
   let res = ((unchecked(srtt[i]) + 7) >> 3) + unchecked(sdrtt[i]);
   if (res > RPC_RTO_MAX) res = RPC_RTO_MAX;
   return res;
 }
 
-function rttSetTimeo(timer: i32, ntimeo: i32): void {
+function rttSetTimeo(x: i32, timer: i32, ntimeo: i32): void {
   if (timer == 0) return;
-  const i = timer - 1;
+  const i = x * RTT_TIMERS + timer - 1;
   const t = unchecked(ntimeouts[i]);
   if (ntimeo < t) { if (t > 0) unchecked(ntimeouts[i] = t - 1); }
   else { unchecked(ntimeouts[i] = ntimeo > 8 ? 8 : ntimeo); }
@@ -749,22 +849,24 @@ function rttSetTimeo(timer: i32, ntimeo: i32): void {
 
 // xprt_update_rtt
 export function xprtUpdateRtt(task: i32): void {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
   const timer = procTimer(unchecked(tkProc[task]));
   if (timer == 0) return;
   const m = (now - unchecked(rqXtime[req]) + JIFFY - 1) / JIFFY;
-  if (unchecked(rqNtrans[req]) == 1) rttUpdate(timer, m);
-  rttSetTimeo(timer, unchecked(rqNtrans[req]) - 1);
+  if (unchecked(rqNtrans[req]) == 1) rttUpdate(x, timer, m);
+  rttSetTimeo(x, timer, unchecked(rqNtrans[req]) - 1);
 }
 
 // xprt_set_retrans_timeout_rtt (UDP) / _def (TCP)
 export function setRetransTimeoutRtt(task: i32): void {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
   const timer = procTimer(unchecked(tkProc[task]));
-  let to = rttCalcRto(timer);
-  const shift = (timer > 0 ? unchecked(ntimeouts[timer - 1]) : 0) + unchecked(rqRetries[req]);
+  let to = rttCalcRto(x, timer);
+  const shift = (timer > 0 ? unchecked(ntimeouts[x * RTT_TIMERS + timer - 1]) : 0) + unchecked(rqRetries[req]);
   to = shift >= 30 ? i64.MAX_VALUE : to << shift;
-  const maxTo = toMaxval / JIFFY;
+  const maxTo = unchecked(xToMaxval[x]) / JIFFY;
   if (to > maxTo || to <= 0) to = maxTo;
   unchecked(tkTimeout[task] = to * JIFFY);
 }
@@ -775,153 +877,158 @@ export function setRetransTimeoutDef(task: i32): void {
 
 // ---- write space ---------------------------------------------------------------------------
 export function xprtWaitForBufferSpace(task: i32, cb: i32): void {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
-  unchecked(tkTimeout[task] = wspaceTimeout ? unchecked(rqTimeout[req]) : 0);
-  trace(ent(task), N_wait_buffer, <i32>(unchecked(tkTimeout[task]) / 1000000));
-  rpcSleepOn(qPending, task, cb, N_wait_buffer);
+  unchecked(tkTimeout[task] = unchecked(xWspaceTimeout[x]) ? unchecked(rqTimeout[req]) : 0);
+  trace(unchecked(tkEnt[task]), N_wait_buffer, <i32>(unchecked(tkTimeout[task]) / 1000000));
+  rpcSleepOn(unchecked(xPending[x]), task, cb, N_wait_buffer);
 }
 
-export function xprtWriteSpace(ctx: i32): void {
-  trace(ctx, N_write_space, sndTaskPid);
-  if (sndTask >= 0) rpcWakeUpQueuedTask(qPending, sndTask);
+export function xprtWriteSpace(x: i32, ctx: i32): void {
+  const snd = unchecked(xSndTask[x]);
+  trace(ctx, N_write_space, unchecked(xSndTaskPid[x]));
+  if (snd >= 0) rpcWakeUpQueuedTask(unchecked(xPending[x]), snd);
 }
 
 // xprt_wake_pending_tasks
-export function xprtWakePendingTasks(status: i32): void {
-  if (status < 0) rpcWakeUpStatus(qPending, status);
-  else rpcWakeUp(qPending);
+export function xprtWakePendingTasks(x: i32, status: i32): void {
+  if (status < 0) rpcWakeUpStatus(unchecked(xPending[x]), status);
+  else rpcWakeUp(unchecked(xPending[x]));
 }
 
 // ---- release -------------------------------------------------------------------------------
 // xprt_release (3.6); with 87ed5003 a task that holds the write lock without a slot
 // releases it here too.
 export function xprtRelease(task: i32): void {
+  const x = xOf(task);
   const req = unchecked(tkRqst[task]);
-  const c = ent(task);
+  const c = ent(x, task);
   if (req < 0) {
-    const ours = sndTask == task;
+    const ours = unchecked(xSndTask[x]) == task;
     let released = false;
     if (pReleaseOnEarlyExit && ours) { xprtReleaseWrite(task); released = true; }
     trace(c, N_xprt_release_norq, ours ? 1 : 0, released ? 1 : 0);
     if (ours && !released) {
-      leakedLockAt = now;
-      leakedLockPid = unchecked(tkPid[task]);
-      traceAnomaly(c, N_lock_leaked, leakedLockPid);
-      klog(N_lock_leaked, leakedLockPid);
+      const pid = unchecked(tkPid[task]);
+      unchecked(xLeakedLockAt[x] = now);
+      unchecked(xLeakedLockPid[x] = pid);
+      traceAnomaly(c, N_lock_leaked, pid);
+      klog(N_lock_leaked, pid);
     }
     return;
   }
   trace(c, N_xprt_release, req);
-  releaseXprtOp(c, task);
-  if (xTransport == XPRT_UDP) releaseRqstCong(task);     // .release_request
-  if (unchecked(rqOnRecv[req])) { unchecked(rqOnRecv[req] = false); recvCount--; }
-  lastUsed = now;
-  if (recvCount == 0 && idleTimeout > 0) {
-    cancelEvent(idleTimer);
-    idleTimer = scheduleAt(lastUsed + idleTimeout, EV_XPRT_IDLE, 0);
+  const ops = unchecked(xOps[x]);
+  ops.releaseXprt(x, c, task);
+  ops.releaseRequest(task);
+  if (unchecked(rqOnRecv[req])) { unchecked(rqOnRecv[req] = false); unchecked(xRecvCount[x] -= 1); }
+  unchecked(xLastUsed[x] = now);
+  const idle = unchecked(xIdleTimeout[x]);
+  if (unchecked(xRecvCount[x]) == 0 && idle > 0) {
+    cancelEvent(unchecked(xIdleTimer[x]));
+    unchecked(xIdleTimer[x] = scheduleAt(now + idle, EV_XPRT_IDLE, x));
   }
   unchecked(tkRqst[task] = -1);
-  freeSlot(c, req);
+  freeSlot(x, c, req);
 }
 
 // ---- autoclose / disconnect -------------------------------------------------------------
 // xprt_init_autodisconnect (timer)
-export function xprtInitAutodisconnect(): void {
-  idleTimer = 0;
-  const locked = testBit(xBits, XPRT_LOCKED);
-  trace(xEnt, N_autodisconnect, recvCount, locked ? 1 : 0);
-  if (recvCount != 0 || xShutdown) return;
-  if (testAndSetBit(xBits, XPRT_LOCKED)) return;
-  xprtSetBit(xEnt, XPRT_CONNECTION_CLOSE);
-  queueWork(wAutoclose, curCpu);
+export function xprtInitAutodisconnect(x: i32): void {
+  unchecked(xIdleTimer[x] = 0);
+  const w = unchecked(xBits[x]);
+  const e = unchecked(xEnt[x]);
+  trace(e, N_autodisconnect, unchecked(xRecvCount[x]), testBit(w, XPRT_LOCKED) ? 1 : 0);
+  if (unchecked(xRecvCount[x]) != 0) return;
+  if (testAndSetBit(w, XPRT_LOCKED)) return;
+  xprtSetBit(x, e, XPRT_CONNECTION_CLOSE);
+  queueWork(unchecked(xAutoclose[x]), curCpu);
 }
 
 // xprt_autoclose (the task_cleanup work)
-export function xprtAutoclose(ctx: i32): void {
+export function xprtAutoclose(x: i32, ctx: i32): void {
   trace(ctx, N_autoclose);
-  opClose();
-  xprtClearBit(ctx, XPRT_CLOSE_WAIT);
-  releaseXprtOp(ctx, -1);
+  unchecked(xOps[x]).close(x);
+  xprtClearBit(x, ctx, XPRT_CLOSE_WAIT);
+  unchecked(xOps[x]).releaseXprt(x, ctx, -1);
 }
 
 // xprt_disconnect_done
-export function xprtDisconnectDone(ctx: i32): void {
+export function xprtDisconnectDone(x: i32, ctx: i32): void {
   trace(ctx, N_disconnect_done);
-  xprtClearBit(ctx, XPRT_CONNECTED);
-  xprtWakePendingTasks(-EAGAIN);
+  xprtClearBit(x, ctx, XPRT_CONNECTED);
+  xprtWakePendingTasks(x, -EAGAIN);
 }
 
 // xprt_force_disconnect: CLOSE_WAIT; autoclose only if the lock could be taken now.
-export function xprtForceDisconnect(ctx: i32): void {
-  xprtSetBit(ctx, XPRT_CLOSE_WAIT);
-  const wasLocked = testAndSetBit(xBits, XPRT_LOCKED);
+export function xprtForceDisconnect(x: i32, ctx: i32): void {
+  xprtSetBit(x, ctx, XPRT_CLOSE_WAIT);
+  const wasLocked = testAndSetBit(unchecked(xBits[x]), XPRT_LOCKED);
   trace(ctx, N_force_disconnect, wasLocked ? 1 : 0);
-  lastForceDisconnectLocked = wasLocked;
-  if (!wasLocked) queueWork(wAutoclose, curCpu);
-  else nCloseWaitDeferred++;
+  if (!wasLocked) queueWork(unchecked(xAutoclose[x]), curCpu);
+  else unchecked(xNCloseWaitDeferred[x] += 1);
   // Simon Kirby's debugging printk, right after the test_and_set_bit
   trace(ctx, N_force_disconnect_warn, wasLocked ? 0 : 1);
   klog(N_force_disconnect_warn, wasLocked ? 0 : 1);
-  xprtWakePendingTasks(-EAGAIN);
+  xprtWakePendingTasks(x, -EAGAIN);
 }
 
 // ---- liveness (UDP): the invariant 43cedbf0 broke ------------------------------------------
 // "sending is non-empty, the lock is free, and no request holding a credit is in flight or
-// has a timer armed": nothing can ever call __xprt_put_cong again.
-export function creditHoldersInFlight(): i32 {
+// has a timer armed": nothing can ever call __xprt_put_cong again. (On TCP cong stays 0, so
+// the window is never full.)
+export function creditHoldersInFlight(x: i32): i32 {
   let n = 0;
-  for (let r = 0; r < maxReqs; r++) {
+  const base = x * MAX_RQST, end = base + unchecked(xMaxReqs[x]);
+  const q = unchecked(xSending[x]);
+  for (let r = base; r < end; r++) {
     if (!unchecked(rqUsed[r]) || unchecked(rqCong[r]) == 0) continue;
     const t = unchecked(rqTask[r]);
-    if (rpcTaskQueue(t) != qSending) n++;       // running, on pending, on a timer, on rpciod
+    if (rpcTaskQueue(t) != q) n++;       // running, on pending, on a timer, on rpciod
   }
   return n;
 }
 
-export function livenessBroken(): bool {
-  if (xTransport != XPRT_UDP) return false;
-  if (rpcqLenOf(qSending) == 0 || testBit(xBits, XPRT_LOCKED)) return false;
-  if (!congested()) return false;
-  return creditHoldersInFlight() == 0;
+export function livenessBroken(x: i32): bool {
+  if (!congested(x)) return false;
+  if (rpcqLenOf(unchecked(xSending[x])) == 0 || testBit(unchecked(xBits[x]), XPRT_LOCKED)) return false;
+  return creditHoldersInFlight(x) == 0;
 }
 
-function checkLiveness(ctx: i32): void {
-  if (!livenessBroken()) return;
-  nStuckEvents++;
-  if (firstStuckAt < 0) {
-    firstStuckAt = now;
-    traceAnomaly(ctx, N_stuck, cong, cwnd, rpcqLenOf(qSending));
+function checkLiveness(x: i32, ctx: i32): void {
+  if (!livenessBroken(x)) return;
+  unchecked(xNStuckEvents[x] += 1);
+  if (unchecked(xFirstStuckAt[x]) < 0) {
+    unchecked(xFirstStuckAt[x] = now);
+    traceAnomaly(ctx, N_stuck, unchecked(xCong[x]), unchecked(xCwnd[x]), rpcqLenOf(unchecked(xSending[x])));
   }
 }
 
 // XPRT_LOCKED held by an rpc_task that has been freed: nothing can release it
-export function sndTaskExited(): bool { return sndTask >= 0 && !unchecked(tkUsed[sndTask]) && testBit(xBits, XPRT_LOCKED); }
+export function sndTaskExited(x: i32): bool {
+  const snd = unchecked(xSndTask[x]);
+  return snd >= 0 && !unchecked(tkUsed[snd]) && testBit(unchecked(xBits[x]), XPRT_LOCKED);
+}
 
-export function idleTimerArmed(): bool { return idleTimer != 0; }
+export function idleTimerArmed(x: i32): bool { return unchecked(xIdleTimer[x]) != 0; }
 
 // autofs: the share was unmounted after its expiry and is mounted again: a new rpc_xprt,
 // with cwnd back at RPC_INITCWND and a fresh RTT estimator. Only between bursts, with no
 // task left on the old transport.
 const N_remount = fn("mount: new rpc_xprt (autofs)", "cwnd=%d", CAT_LOG);
-export let nRemounts: i32 = 0;
-export function xprtRemount(): void {
-  if (recvCount != 0 || cong != 0 || testBit(xBits, XPRT_LOCKED)) return;
-  nRemounts++;
-  cwnd = RPC_INITCWND;
-  rttInit(toInitval);
-  connectCookie = 0;
-  trace(xEnt, N_remount, cwnd);
-  klog(N_remount, cwnd);
-  sampleSeries();
+export function xprtRemount(x: i32): void {
+  if (unchecked(xRecvCount[x]) != 0 || unchecked(xCong[x]) != 0 || testBit(unchecked(xBits[x]), XPRT_LOCKED)) return;
+  unchecked(xNRemounts[x] += 1);
+  unchecked(xCwnd[x] = RPC_INITCWND);
+  rttInit(x, unchecked(xToInitval[x]));
+  unchecked(xConnectCookie[x] = 0);
+  trace(unchecked(xEnt[x]), N_remount, RPC_INITCWND);
+  klog(N_remount, RPC_INITCWND);
+  sampleSeries(x);
 }
-export function autoclosePending(): bool { return workPending(wAutoclose); }
+export function autoclosePending(x: i32): bool { return workPending(unchecked(xAutoclose[x])); }
 export function taskHoldsCredit(task: i32): bool {
   const r = unchecked(tkRqst[task]);
   return r >= 0 && unchecked(rqCong[r]) != 0;
 }
-export function xprtTaskEnt(task: i32): i32 { return ent(task); }
-export function xprtSetShutdown(): void { xShutdown = true; }
-export function setConnectCookie(v: i32): void { connectCookie = v; }
-export function bumpConnectCookie(): void { connectCookie++; }
-export function setReestablishTimeout(v: i64): void { reestablishTimeout = v; }
-export function setIdleTimeout(v: i64): void { idleTimeout = v; }
+export function bumpConnectCookie(x: i32): void { unchecked(xConnectCookie[x] += 1); }

@@ -17,6 +17,10 @@
 // nfsd's receive window allows (sunrpc-tcp-close-wait), or, on a socket set up with
 // xsTcpAttachSocket (nfs-odirect-retransmit), as the socket's own skbs: sendpage of the
 // request's own pages, so what the NIC reads is the pages at that moment.
+//
+// A sock_xprt is an instance, the same handle as its rpc_xprt: every field is xsXxx[x].
+// Its socket generations carry the handle in their top bits (xsGen), so the wire's events
+// and the server's connections name the transport they belong to.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -27,10 +31,10 @@ import { entNew, deviceIrq } from "../kernel/sched";
 import { stream, randChance, randDuration } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
 import {
-  EAGAIN, ENOTCONN, ENOTSOCK, EPIPE, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
+  EAGAIN, ENOTCONN, EPIPE, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
   XPRT_CLOSE_WAIT, XPRT_CLOSING, XPRT_CONNECTION_ABORT, XPRT_CONNECTION_CLOSE, XPRT_BOUND,
   XS_TCP_INIT_REEST_TO, XS_TCP_MAX_REEST_TO, XS_TCP_LINGER_TO, NFS3PROC_WRITE, NFS3PROC_COMMIT,
-  RPC_TASK_SENT, MAX_TASKS,
+  RPC_TASK_SENT, MAX_TASKS, MAX_XPRT,
 } from "./defs";
 import {
   tcpSendRecord, sockCreate, sockRelease, skSetDataReady, skSetWriteSpace, skSetStateChange, skSetErrorReport,
@@ -43,11 +47,12 @@ import { capSlot, capRecType, capXid, capLen } from "../net/dev";
 import { EV_RPC_TIMER, EV_DELAYED_WORK, rpcTimerFire, delayedWorkFire } from "./sched";
 import { tkRqst, tkProc, tkEnt, tkFlags, tkCalldata, rpcTaskTap, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork } from "./sched";
 import {
-  xEnt, xprtInit, setTransportOps, rqXid, rqSlen, rqBytesSent, rqTask, xprtBit, xprtSetBit, xprtClearBit,
-  xprtConnected, xprtWakePendingTasks, xprtDisconnectDone, xprtForceDisconnect, xprtWriteSpace,
-  xprtWaitForBufferSpace, xprtLookupRqst, xprtAdjustCwnd, xprtUpdateRtt, xprtCompleteRqst,
-  setRetransTimeoutRtt, setRetransTimeoutDef, bumpConnectCookie, reestablishTimeout, setReestablishTimeout,
-  xprtAutoclose, xTransport, wAutoclose, EV_XPRT_IDLE, xprtInitAutodisconnect,
+  RpcXprtOps, XprtOptions, xprtNew, xprtOps, nXprts, tkXprt, xEnt, xSndTask, xAutoclose, xReestablishTimeout, rqXid, rqSlen,
+  rqBytesSent, rqTask, rqNtrans, xprtBit, xprtSetBit, xprtClearBit, xprtConnected, xprtWakePendingTasks,
+  xprtDisconnectDone, xprtForceDisconnect, xprtWriteSpace, xprtWaitForBufferSpace, xprtLookupRqst, xprtAdjustCwnd,
+  xprtUpdateRtt, xprtCompleteRqst, setRetransTimeoutRtt, setRetransTimeoutDef, bumpConnectCookie, xprtAutoclose,
+  xprtReserveXprt, xprtReserveXprtCong, xprtReleaseXprt, xprtReleaseXprtCong, xprtAllocSlotOp, xprtLockAndAllocSlot,
+  xprtReleaseRqstCong, xsUdpTimer, EV_XPRT_IDLE, xprtInitAutodisconnect,
 } from "./xprt";
 import { setSendCost, C_xs_nospace_callback } from "./clnt";
 
@@ -62,7 +67,6 @@ export const EV_TCP_CTRL_AT_CLIENT: i32 = KIND_MODEL + 10;
 export const EV_TCP_REPLY_AT_CLIENT: i32 = KIND_MODEL + 11;
 export const EV_TCP_CTRL_AT_SERVER: i32 = KIND_MODEL + 12;
 export const EV_LINK: i32 = KIND_MODEL + 13;
-export const EV_XS_LAST: i32 = KIND_MODEL + 13;
 
 const S_NET = stream("sunrpc.net");
 
@@ -161,17 +165,22 @@ function oneWay(): i64 { return randDuration(S_NET, latency); }
 export function linkSet(up: bool): void {
   linkUp = up;
   trace(netEnt, N_link_state, up ? 1 : 0);
-  if (up) { udpKick(); tcpPump(); }
+  if (up) kickAll();
+}
+// the NIC can send again: every transport's queue
+function kickAll(): void {
+  for (let x = 0; x < nXprts; x++) { udpKick(x); tcpPump(x); }
 }
 
-// ---- server hooks (asm/nfsd) ---------------------------------------------------------
-export let srvUdpRecv: (xid: u32, proc: i32, bytes: i32) => bool = (xid: u32, proc: i32, bytes: i32): bool => true;
+// ---- server hooks (asm/nfsd): a UDP datagram names its source transport `x`; a TCP
+// segment its connection by socket generation ----------------------------------------------
+export let srvUdpRecv: (x: i32, xid: u32, proc: i32, bytes: i32) => bool = (x: i32, xid: u32, proc: i32, bytes: i32): bool => true;
 export let srvTcpCtrl: (gen: i32, ctrl: i32) => void = (gen: i32, ctrl: i32): void => {};
 export let srvTcpData: (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool =
   (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool => true;
 export let srvTcpWindow: (gen: i32) => i32 = (gen: i32): i32 => 1 << 30;
 export function setServerHooks(
-  udpRecv: (xid: u32, proc: i32, bytes: i32) => bool,
+  udpRecv: (x: i32, xid: u32, proc: i32, bytes: i32) => bool,
   tcpCtrl: (gen: i32, ctrl: i32) => void,
   tcpData: (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool,
   tcpWindow: (gen: i32) => i32,
@@ -193,101 +202,120 @@ export function replyBytes(proc: i32): i32 {
   return 112;
 }
 
-// ---- socket common ----------------------------------------------------------------------
-export let sockGen: i32 = 0;          // transport->sock: 0 = NULL
-let asyncNospace: bool = false;        // SOCK_ASYNC_NOSPACE
-export let wConnect: i32 = -1;
-
-// the cost of handing a request to the socket (copy into skbs for UDP, sendpage for TCP)
-function sendCostFn(task: i32): i64 {
-  const b = callBytes(unchecked(tkProc[task]));
-  if (xTransport == XPRT_UDP) return 3000 + <i64>b / 4;
-  return 2500 + <i64>b / 32;
+// ---- struct sock_xprt, one row per handle ---------------------------------------------------
+export const xsSockGen = zeroed<i32>(MAX_XPRT);     // transport->sock: 0 = NULL, else a generation
+const xsAsyncNospace = zeroed<bool>(MAX_XPRT);      // SOCK_ASYNC_NOSPACE
+const xsConnectWork = zeroed<i32>(MAX_XPRT);        // transport->connect_worker
+const xsSndbuf = zeroed<i32>(MAX_XPRT);
+export const xsSk = zeroed<i32>(MAX_XPRT);          // transport->inet: the asm/net socket, -1 = none
+const xsSkbRecords = zeroed<bool>(MAX_XPRT);        // data as the socket's own skbs (xsTcpAttachSocket)
+// Socket generations: the low 24 bits count sockets across all transports (the server
+// keys its connections by them), the top bits are the handle.
+const GEN_SHIFT: i32 = 24;
+let lastGen: i32 = 0;
+function xsGen(x: i32): i32 { return (x << GEN_SHIFT) | ++lastGen; }
+function xprtOfGen(gen: i32): i32 { return gen >>> GEN_SHIFT; }
+// sk->sk_user_data: the transport whose socket this is
+function xprtOfSk(sk: i32): i32 {
+  for (let x = 0; x < nXprts; x++) if (unchecked(xsSk[x]) == sk) return x;
+  assert(false, "a socket callback for a socket no transport owns");
+  return -1;
 }
 
 // xs_nospace
 function xsNospace(task: i32): i32 {
+  const x = unchecked(tkXprt[task]);
   let ret = -EAGAIN;
-  if (xprtConnected()) {
-    if (asyncNospace) xprtWaitForBufferSpace(task, C_xs_nospace_callback);
+  if (xprtConnected(x)) {
+    if (unchecked(xsAsyncNospace[x])) xprtWaitForBufferSpace(task, C_xs_nospace_callback);
   } else {
-    asyncNospace = false;
+    unchecked(xsAsyncNospace[x] = false);
     ret = -ENOTCONN;
   }
-  trace(unchecked(tkEnt[task]), N_nospace, xprtConnected() ? 1 : 0, ret);
+  trace(unchecked(tkEnt[task]), N_nospace, xprtConnected(x) ? 1 : 0, ret);
   return ret;
 }
 
 // xs_write_space: only if a sender found the buffer full
-function xsWriteSpace(): void {
-  if (!asyncNospace) return;
-  asyncNospace = false;
-  xprtWriteSpace(netEnt);
+function xsWriteSpace(x: i32): void {
+  if (!unchecked(xsAsyncNospace[x])) return;
+  unchecked(xsAsyncNospace[x] = false);
+  xprtWriteSpace(x, netEnt);
 }
 
 // ---- UDP -------------------------------------------------------------------------------
-let udpSndbuf: i32 = 229376;
-export let udpWmem: i32 = 0;
+export const xsUdpWmem = zeroed<i32>(MAX_XPRT);
+// each transport's datagrams not yet sent by the NIC: a ring of UQ per handle
 const UQ: i32 = 256;
-const uqXid = zeroed<u32>(UQ);
-const uqProc = zeroed<i32>(UQ);
-const uqBytes = zeroed<i32>(UQ);
-const uqTrue = zeroed<i32>(UQ);
-const uqGen = zeroed<i32>(UQ);
-let uqHead: i32 = 0;
-let uqLen: i32 = 0;
-let udpTxBusy: bool = false;
+const uqXid = zeroed<u32>(MAX_XPRT * UQ);
+const uqProc = zeroed<i32>(MAX_XPRT * UQ);
+const uqBytes = zeroed<i32>(MAX_XPRT * UQ);
+const uqTrue = zeroed<i32>(MAX_XPRT * UQ);
+const uqGen = zeroed<i32>(MAX_XPRT * UQ);
+const xsUqHead = zeroed<i32>(MAX_XPRT);
+const xsUqLen = zeroed<i32>(MAX_XPRT);
+const xsUdpTxBusy = zeroed<bool>(MAX_XPRT);
+// a datagram's event argument: proc, source transport and size (a UDP WRITE is < 1 MiB)
+const DGRAM_X_SHIFT: i32 = 20;
+const DGRAM_BYTES_MASK: i32 = (1 << DGRAM_X_SHIFT) - 1;
 
 function truesize(bytes: i32): i32 { return ((bytes + 1479) / 1480) * 2304; }
 
 // xs_udp_send_request
 function xsUdpSendRequest(task: i32): i32 {
+  const x = unchecked(tkXprt[task]);
   const req = unchecked(tkRqst[task]);
   const proc = unchecked(tkProc[task]);
   const bytes = callBytes(proc);
   unchecked(rqSlen[req] = bytes);
-  if (!xprtBit(XPRT_BOUND)) return -ENOTCONN;
-  if (sockGen == 0) return -ENOTCONN;               // -ENOTSOCK
+  if (!xprtBit(x, XPRT_BOUND)) return -ENOTCONN;
+  const gen = unchecked(xsSockGen[x]);
+  if (gen == 0) return -ENOTCONN;                   // -ENOTSOCK
   const ts = truesize(bytes);
-  if (udpWmem + ts > udpSndbuf || uqLen >= UQ) {
-    asyncNospace = true;                            // sock_alloc_send_pskb
+  const wmem = unchecked(xsUdpWmem[x]);
+  const len = unchecked(xsUqLen[x]);
+  if (wmem + ts > unchecked(xsSndbuf[x]) || len >= UQ) {
+    unchecked(xsAsyncNospace[x] = true);            // sock_alloc_send_pskb
     return xsNospace(task);
   }
-  udpWmem += ts;
-  const i = (uqHead + uqLen) % UQ;
+  unchecked(xsUdpWmem[x] = wmem + ts);
+  const i = x * UQ + (unchecked(xsUqHead[x]) + len) % UQ;
   unchecked(uqXid[i] = unchecked(rqXid[req]));
   unchecked(uqProc[i] = proc);
   unchecked(uqBytes[i] = bytes);
   unchecked(uqTrue[i] = ts);
-  unchecked(uqGen[i] = sockGen);
-  uqLen++;
-  trace(unchecked(tkEnt[task]), N_udp_send, <i32>unchecked(rqXid[req]), bytes, udpWmem);
-  udpKick();
+  unchecked(uqGen[i] = gen);
+  unchecked(xsUqLen[x] = len + 1);
+  trace(unchecked(tkEnt[task]), N_udp_send, <i32>unchecked(rqXid[req]), bytes, wmem + ts);
+  udpKick(x);
   return 0;
 }
 
-function udpKick(): void {
-  if (udpTxBusy || uqLen == 0 || !linkUp || txFrozen) return;
-  udpTxBusy = true;
+function udpKick(x: i32): void {
+  if (unchecked(xsUdpTxBusy[x]) || unchecked(xsUqLen[x]) == 0 || !linkUp || txFrozen) return;
+  unchecked(xsUdpTxBusy[x] = true);
   const start = nicBusyUntil > now ? nicBusyUntil : now;
-  nicBusyUntil = start + serialize(unchecked(uqBytes[uqHead]));
-  scheduleAt(nicBusyUntil, EV_UDP_TX_DONE, 0);
+  nicBusyUntil = start + serialize(unchecked(uqBytes[x * UQ + unchecked(xsUqHead[x])]));
+  scheduleAt(nicBusyUntil, EV_UDP_TX_DONE, x);
 }
 
 // the NIC finished a datagram: skb freed (sock_wfree), the datagram is on the wire
-function udpTxDone(): void {
-  udpTxBusy = false;
-  if (uqLen == 0) return;
-  const i = uqHead;
-  uqHead = (uqHead + 1) % UQ;
-  uqLen--;
+function udpTxDone(x: i32): void {
+  unchecked(xsUdpTxBusy[x] = false);
+  const len = unchecked(xsUqLen[x]);
+  if (len == 0) return;
+  const head = unchecked(xsUqHead[x]);
+  const i = x * UQ + head;
+  unchecked(xsUqHead[x] = (head + 1) % UQ);
+  unchecked(xsUqLen[x] = len - 1);
   if (!linkUp) {
     // carrier lost while sending: dropped
   } else if (randChance(S_NET, datagramLoss(unchecked(uqBytes[i])))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>unchecked(uqXid[i]), 0);
   } else {
-    scheduleIn(oneWay(), EV_UDP_AT_SERVER, <i32>unchecked(uqXid[i]), (unchecked(uqProc[i]) << 24) | unchecked(uqBytes[i]));
+    const arg = (unchecked(uqProc[i]) << 24) | (x << DGRAM_X_SHIFT) | unchecked(uqBytes[i]);
+    scheduleIn(oneWay(), EV_UDP_AT_SERVER, <i32>unchecked(uqXid[i]), arg);
   }
   if (txHangP > 0 && randChance(S_NET, txHangP)) {
     txFrozen = true;
@@ -297,42 +325,44 @@ function udpTxDone(): void {
     scheduleIn(txHangNs, EV_TX_RESET, 0);
   }
   txIrq();
-  if (unchecked(uqGen[i]) == sockGen) {
-    udpWmem -= unchecked(uqTrue[i]);
+  if (unchecked(uqGen[i]) == unchecked(xsSockGen[x])) {
+    const wmem = unchecked(xsUdpWmem[x]) - unchecked(uqTrue[i]);
+    unchecked(xsUdpWmem[x] = wmem);
     setCurCpu(irqCpu);
     // xs_udp_write_space: sock_writeable() = wmem below half the buffer
-    if (udpWmem < udpSndbuf / 2 && asyncNospace) {
-      trace(netEnt, N_udp_write_space, udpWmem);
-      xsWriteSpace();
+    if (wmem < unchecked(xsSndbuf[x]) / 2 && unchecked(xsAsyncNospace[x])) {
+      trace(netEnt, N_udp_write_space, wmem);
+      xsWriteSpace(x);
     }
   }
-  udpKick();
+  udpKick(x);
 }
 
 function udpAtServer(xid: i32, arg: i32): void {
-  const proc = arg >>> 24, bytes = arg & 0xffffff;
-  if (!srvUdpRecv(<u32>xid, proc, bytes)) {
+  const proc = arg >>> 24, x = (arg >>> DGRAM_X_SHIFT) & 0xf, bytes = arg & DGRAM_BYTES_MASK;
+  if (!srvUdpRecv(x, <u32>xid, proc, bytes)) {
     // nfsd is not listening: ICMP port unreachable back to the client
-    scheduleIn(oneWay(), EV_ICMP_AT_CLIENT, xid);
+    scheduleIn(oneWay(), EV_ICMP_AT_CLIENT, xid, x);
   }
 }
 
-// called by the server: a reply datagram
-export function udpReplyToClient(xid: u32, proc: i32): void {
+// called by the server: a reply datagram to transport x
+export function udpReplyToClient(x: i32, xid: u32, proc: i32): void {
   if (!linkUp || randChance(S_NET, datagramLoss(replyBytes(proc)))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>xid, 1);
     return;
   }
-  scheduleIn(serialize(replyBytes(proc)) + oneWay(), EV_UDP_AT_CLIENT, <i32>xid, replyBytes(proc));
+  scheduleIn(serialize(replyBytes(proc)) + oneWay(), EV_UDP_AT_CLIENT, <i32>xid, (x << DGRAM_X_SHIFT) | replyBytes(proc));
 }
 
 // xs_udp_data_ready (softirq on the NIC's CPU)
-function udpAtClient(xid: i32, copied: i32): void {
+function udpAtClient(xid: i32, arg: i32): void {
+  const x = arg >>> DGRAM_X_SHIFT, copied = arg & DGRAM_BYTES_MASK;
   rxIrq(copied);
   setCurCpu(irqCpu);
-  if (sockGen == 0) return;
-  const r = xprtLookupRqst(<u32>xid);
+  if (unchecked(xsSockGen[x]) == 0) return;
+  const r = xprtLookupRqst(x, <u32>xid);
   trace(netEnt, N_udp_data_ready, xid, r >= 0 ? 1 : 0);
   if (r < 0) return;
   const task = unchecked(rqTask[r]);
@@ -342,130 +372,148 @@ function udpAtClient(xid: i32, copied: i32): void {
 }
 
 // xs_udp_setup_socket (the connect worker)
-function xsUdpSetupSocket(): void {
-  sockGen = ++lastGen;                        // xs_reset_transport + sock_create_kern + xs_bind
-  udpWmem = 0;
-  asyncNospace = false;
-  trace(xEnt, N_udp_setup, sockGen);
-  xprtSetBit(xEnt, XPRT_CONNECTED);           // xs_udp_finish_connecting
-  xprtClearBit(xEnt, XPRT_CONNECTING);
-  xprtWakePendingTasks(0);
+function xsUdpSetupSocket(x: i32): void {
+  const gen = xsGen(x);                       // xs_reset_transport + sock_create_kern + xs_bind
+  unchecked(xsSockGen[x] = gen);
+  unchecked(xsUdpWmem[x] = 0);
+  unchecked(xsAsyncNospace[x] = false);
+  const e = unchecked(xEnt[x]);
+  trace(e, N_udp_setup, gen);
+  xprtSetBit(x, e, XPRT_CONNECTED);           // xs_udp_finish_connecting
+  xprtClearBit(x, e, XPRT_CONNECTING);
+  xprtWakePendingTasks(x, 0);
 }
 
 // ---- TCP -------------------------------------------------------------------------------
-export let xsSk: i32 = -1;               // transport->inet: the asm/net socket, -1 = none
-let tcpSndbuf: i32 = 262144;
-// the segments queued on xsSk and not yet on the wire (sunrpc-tcp-close-wait)
+// the segments queued on xsSk and not yet on the wire (sunrpc-tcp-close-wait): a ring of
+// TQ per handle
 const TQ: i32 = 1024;
-const tqXid = zeroed<u32>(TQ);
-const tqProc = zeroed<i32>(TQ);
-const tqBytes = zeroed<i32>(TQ);        // unsent bytes of this segment
-const tqEnd = zeroed<bool>(TQ);          // the record ends with this segment
-const tqFin = zeroed<bool>(TQ);
-let tqHead: i32 = 0;
-let tqLen: i32 = 0;
-let tcpTxBusy: bool = false;
-let tcpWindowBlocked: bool = false;
+const tqXid = zeroed<u32>(MAX_XPRT * TQ);
+const tqProc = zeroed<i32>(MAX_XPRT * TQ);
+const tqBytes = zeroed<i32>(MAX_XPRT * TQ);        // unsent bytes of this segment
+const tqEnd = zeroed<bool>(MAX_XPRT * TQ);          // the record ends with this segment
+const tqFin = zeroed<bool>(MAX_XPRT * TQ);
+const xsTqHead = zeroed<i32>(MAX_XPRT);
+const xsTqLen = zeroed<i32>(MAX_XPRT);
+const xsTcpTxBusy = zeroed<bool>(MAX_XPRT);
+const xsTcpWindowBlocked = zeroed<bool>(MAX_XPRT);
 export let pCloseOnCloseWait: bool = false;
-export let closeWaitSince: i64 = -1;
-export let closeWaitTotal: i64 = 0;
-export let nCloseWait: i32 = 0;
-export let nHalfCloses: i32 = 0;
-export let nFullCloses: i32 = 0;
-export let nConnects: i32 = 0;
-export let nResets: i32 = 0;
+export const xsCloseWaitSince = zeroed<i64>(MAX_XPRT);
+export const xsCloseWaitTotal = zeroed<i64>(MAX_XPRT);
+export const xsNCloseWait = zeroed<i32>(MAX_XPRT);
+export const xsNHalfCloses = zeroed<i32>(MAX_XPRT);
+export const xsNFullCloses = zeroed<i32>(MAX_XPRT);
+export const xsNConnects = zeroed<i32>(MAX_XPRT);
+export const xsNResets = zeroed<i32>(MAX_XPRT);
 
 export function setCloseOnCloseWait(on: bool): void { pCloseOnCloseWait = on; }
 
 // the socket's state, 0 without a socket
-export function xsSkState(): i32 { return xsSk < 0 ? 0 : tcpState(xsSk); }
+export function xsSkState(x: i32): i32 { const sk = unchecked(xsSk[x]); return sk < 0 ? 0 : tcpState(sk); }
 
 // how long the socket sits in CLOSE_WAIT (evidence)
-function closeWaitEnd(): void {
-  if (closeWaitSince < 0) return;
-  closeWaitTotal += now - closeWaitSince;
-  closeWaitSince = -1;
+function closeWaitEnd(x: i32): void {
+  const since = unchecked(xsCloseWaitSince[x]);
+  if (since < 0) return;
+  unchecked(xsCloseWaitTotal[x] += now - since);
+  unchecked(xsCloseWaitSince[x] = -1);
 }
 
 // the socket's queued segments go with it (a reset, a release, a disconnect)
-function tcpFlushQueue(): void {
-  if (xsSk >= 0) skWmemQueuedAdd(xsSk, -tcpQueuedBytes(xsSk));
-  tqHead = 0; tqLen = 0; tcpTxBusy = false; tcpWindowBlocked = false;
+function tcpFlushQueue(x: i32): void {
+  const sk = unchecked(xsSk[x]);
+  if (sk >= 0) skWmemQueuedAdd(sk, -tcpQueuedBytes(sk));
+  unchecked(xsTqHead[x] = 0); unchecked(xsTqLen[x] = 0);
+  unchecked(xsTcpTxBusy[x] = false); unchecked(xsTcpWindowBlocked[x] = false);
+}
+
+// a segment at the tail of x's queue
+function tqPush(x: i32, xid: u32, proc: i32, bytes: i32, end: bool, fin: bool): void {
+  const len = unchecked(xsTqLen[x]);
+  const i = x * TQ + (unchecked(xsTqHead[x]) + len) % TQ;
+  unchecked(tqXid[i] = xid);
+  unchecked(tqProc[i] = proc);
+  unchecked(tqBytes[i] = bytes);
+  unchecked(tqEnd[i] = end);
+  unchecked(tqFin[i] = fin);
+  unchecked(xsTqLen[x] = len + 1);
 }
 
 // xs_tcp_send_request
 function xsTcpSendRequest(task: i32): i32 {
+  const x = unchecked(tkXprt[task]);
   const req = unchecked(tkRqst[task]);
   const proc = unchecked(tkProc[task]);
   const total = callBytes(proc);
   unchecked(rqSlen[req] = total);
-  if (sockGen == 0) return -ENOTCONN;                       // -ENOTSOCK
-  const err = tcpSendCheck(xsSk);
-  if (err == -EAGAIN) { asyncNospace = true; return xsNospace(task); }
+  if (unchecked(xsSockGen[x]) == 0) return -ENOTCONN;      // -ENOTSOCK
+  const sk = unchecked(xsSk[x]);
+  const err = tcpSendCheck(sk);
+  if (err == -EAGAIN) { unchecked(xsAsyncNospace[x] = true); return xsNospace(task); }
   if (err != 0) {
-    if (err == -EPIPE) xsTcpShutdown();
-    asyncNospace = false;
+    if (err == -EPIPE) xsTcpShutdown(x);
+    unchecked(xsAsyncNospace[x] = false);
     return err;
   }
   const sent0 = unchecked(rqBytesSent[req]);
   const want = total - sent0;
-  let room = skStreamWspace(xsSk);
+  let room = skStreamWspace(sk);
   if (room < 0) room = 0;
   const n = want < room ? want : room;
-  if (n > 0 && tqLen < TQ) {
-    const i = (tqHead + tqLen) % TQ;
-    unchecked(tqXid[i] = unchecked(rqXid[req]));
-    unchecked(tqProc[i] = proc);
-    unchecked(tqBytes[i] = n);
-    unchecked(tqEnd[i] = n == want);
-    unchecked(tqFin[i] = false);
-    tqLen++;
-    skWmemQueuedAdd(xsSk, n);
+  if (n > 0 && unchecked(xsTqLen[x]) < TQ) {
+    tqPush(x, unchecked(rqXid[req]), proc, n, n == want, false);
+    skWmemQueuedAdd(sk, n);
     unchecked(rqBytesSent[req] = sent0 + n);
-    tcpPump();
+    tcpPump(x);
   }
-  trace(unchecked(tkEnt[task]), N_tcp_send, <i32>unchecked(rqXid[req]), unchecked(rqBytesSent[req]), total, tcpQueuedBytes(xsSk));
+  trace(unchecked(tkEnt[task]), N_tcp_send, <i32>unchecked(rqXid[req]), unchecked(rqBytesSent[req]), total, tcpQueuedBytes(sk));
   if (unchecked(rqBytesSent[req]) >= total) {
     unchecked(rqBytesSent[req] = 0);
     return 0;
   }
-  asyncNospace = true;
+  unchecked(xsAsyncNospace[x] = true);
   return xsNospace(task);
 }
 
 // the transmit engine: the head segment goes out as far as the peer's window allows
-function tcpPump(): void {
-  if (tcpTxBusy || tqLen == 0 || !linkUp || txFrozen || sockGen == 0) return;
-  const i = tqHead;
+function tcpPump(x: i32): void {
+  const gen = unchecked(xsSockGen[x]);
+  if (unchecked(xsTcpTxBusy[x]) || unchecked(xsTqLen[x]) == 0 || !linkUp || txFrozen || gen == 0) return;
+  const i = x * TQ + unchecked(xsTqHead[x]);
   let bytes = unchecked(tqBytes[i]);
   if (!unchecked(tqFin[i])) {
-    const win = srvTcpWindow(sockGen);
-    if (win <= 0) { tcpWindowBlocked = true; return; }
+    const win = srvTcpWindow(gen);
+    if (win <= 0) { unchecked(xsTcpWindowBlocked[x] = true); return; }
     if (bytes > win) bytes = win;
   }
-  tcpWindowBlocked = false;
-  tcpTxBusy = true;
+  unchecked(xsTcpWindowBlocked[x] = false);
+  unchecked(xsTcpTxBusy[x] = true);
   const start = nicBusyUntil > now ? nicBusyUntil : now;
   nicBusyUntil = start + serialize(bytes + 52);
-  scheduleAt(nicBusyUntil, EV_TCP_TX_DONE, sockGen, bytes);
+  scheduleAt(nicBusyUntil, EV_TCP_TX_DONE, gen, bytes);
 }
 
-// a segment left the NIC
-const inflXid = zeroed<u32>(TQ);
-const inflProc = zeroed<i32>(TQ);
-const inflBytes = zeroed<i32>(TQ);
-const inflEnd = zeroed<bool>(TQ);
-const inflFin = zeroed<bool>(TQ);
-const inflGen = zeroed<i32>(TQ);
-let inflNext: i32 = 0;
+// a segment left the NIC: in flight to the server, a ring of TQ per handle (the event
+// names the slot, x * TQ + i)
+const inflXid = zeroed<u32>(MAX_XPRT * TQ);
+const inflProc = zeroed<i32>(MAX_XPRT * TQ);
+const inflBytes = zeroed<i32>(MAX_XPRT * TQ);
+const inflEnd = zeroed<bool>(MAX_XPRT * TQ);
+const inflFin = zeroed<bool>(MAX_XPRT * TQ);
+const inflGen = zeroed<i32>(MAX_XPRT * TQ);
+const xsInflNext = zeroed<i32>(MAX_XPRT);
 
 function tcpTxDone(gen: i32, bytes: i32): void {
-  tcpTxBusy = false;
-  if (gen != sockGen || tqLen == 0) { tcpPump(); return; }
-  const i = tqHead;
+  const x = xprtOfGen(gen);
+  unchecked(xsTcpTxBusy[x] = false);
+  const len = unchecked(xsTqLen[x]);
+  if (gen != unchecked(xsSockGen[x]) || len == 0) { tcpPump(x); return; }
+  const head = unchecked(xsTqHead[x]);
+  const i = x * TQ + head;
   const fin = unchecked(tqFin[i]);
-  const slot = inflNext;
-  inflNext = (inflNext + 1) % TQ;
+  const next = unchecked(xsInflNext[x]);
+  const slot = x * TQ + next;
+  unchecked(xsInflNext[x] = (next + 1) % TQ);
   unchecked(inflXid[slot] = unchecked(tqXid[i]));
   unchecked(inflProc[slot] = unchecked(tqProc[i]));
   unchecked(inflBytes[slot] = bytes);
@@ -473,8 +521,8 @@ function tcpTxDone(gen: i32, bytes: i32): void {
   unchecked(inflGen[slot] = gen);
   if (fin || bytes >= unchecked(tqBytes[i])) {
     unchecked(inflEnd[slot] = unchecked(tqEnd[i]));
-    tqHead = (tqHead + 1) % TQ;
-    tqLen--;
+    unchecked(xsTqHead[x] = (head + 1) % TQ);
+    unchecked(xsTqLen[x] = len - 1);
   } else {
     unchecked(inflEnd[slot] = false);
     unchecked(tqBytes[i] -= bytes);
@@ -482,7 +530,7 @@ function tcpTxDone(gen: i32, bytes: i32): void {
   if (fin) trace(netEnt, N_tcp_ctrl_s, N_CTRL[CTRL_FIN]);
   else trace(netEnt, N_tcp_seg, <i32>unchecked(inflXid[slot]), bytes, unchecked(inflEnd[slot]) ? 1 : 0);
   scheduleIn(oneWay(), EV_TCP_AT_SERVER, slot);
-  tcpPump();
+  tcpPump(x);
 }
 
 function tcpAtServer(slot: i32): void {
@@ -496,11 +544,13 @@ function tcpAtServer(slot: i32): void {
 
 // the server ACKed bytes: they leave sk_wmem_queued (not what a flush already dropped)
 function tcpAck(gen: i32, bytes: i32): void {
-  if (gen != sockGen) return;
-  const q = tcpQueuedBytes(xsSk);
-  skWmemQueuedAdd(xsSk, -(bytes < q ? bytes : q));
+  const x = xprtOfGen(gen);
+  if (gen != unchecked(xsSockGen[x])) return;
+  const sk = unchecked(xsSk[x]);
+  const q = tcpQueuedBytes(sk);
+  skWmemQueuedAdd(sk, -(bytes < q ? bytes : q));
   setCurCpu(irqCpu);
-  tcpCheckSpace(xsSk);
+  tcpCheckSpace(sk);
 }
 
 // called by the server
@@ -517,9 +567,10 @@ function tcpCtrlToServer(gen: i32, ctrl: i32): void {
 
 // xs_tcp_data_ready -> xs_tcp_read_reply -> xprt_complete_rqst
 function tcpReplyAtClient(gen: i32, xid: i32): void {
-  if (gen != sockGen || tcpState(xsSk) == TCP_CLOSE) return;
+  const x = xprtOfGen(gen);
+  if (gen != unchecked(xsSockGen[x]) || tcpState(unchecked(xsSk[x])) == TCP_CLOSE) return;
   setCurCpu(irqCpu);
-  const r = xprtLookupRqst(<u32>xid);
+  const r = xprtLookupRqst(x, <u32>xid);
   rxIrq(r >= 0 ? replyBytes(unchecked(tkProc[unchecked(rqTask[r])])) : 0);
   trace(netEnt, N_tcp_reply, xid, r >= 0 ? 1 : 0);
   if (r < 0) return;
@@ -527,217 +578,240 @@ function tcpReplyAtClient(gen: i32, xid: i32): void {
 }
 
 function tcpCtrlAtClient(gen: i32, ctrl: i32): void {
-  if (gen != sockGen) return;
+  const x = xprtOfGen(gen);
+  if (gen != unchecked(xsSockGen[x])) return;
   rxIrq(0);
   setCurCpu(irqCpu);
   trace(netEnt, N_tcp_ctrl_c, N_CTRL[ctrl]);
-  if (ctrl == CTRL_WINDOW) tcpPump();
-  else if (ctrl == CTRL_SYNACK) tcpRcvSynAck(xsSk);
-  else if (ctrl == CTRL_FIN) tcpRcvFin(xsSk);
-  else if (ctrl == CTRL_FINACK) tcpRcvFinAck(xsSk);
-  else if (ctrl == CTRL_RST && tcpState(xsSk) != TCP_CLOSE) {
-    nResets++;
-    tcpFlushQueue();
-    tcpReset(xsSk);
+  const sk = unchecked(xsSk[x]);
+  if (ctrl == CTRL_WINDOW) tcpPump(x);
+  else if (ctrl == CTRL_SYNACK) tcpRcvSynAck(sk);
+  else if (ctrl == CTRL_FIN) tcpRcvFin(sk);
+  else if (ctrl == CTRL_FINACK) tcpRcvFinAck(sk);
+  else if (ctrl == CTRL_RST && tcpState(sk) != TCP_CLOSE) {
+    unchecked(xsNResets[x] += 1);
+    tcpFlushQueue(x);
+    tcpReset(sk);
   }
 }
 
 // xs_error_report
 function xsErrorReport(sk: i32): void {
-  trace(xEnt, N_error_report, -tcpSockErr(sk));
-  xprtWakePendingTasks(-EAGAIN);
+  const x = xprtOfSk(sk);
+  trace(unchecked(xEnt[x]), N_error_report, -tcpSockErr(sk));
+  xprtWakePendingTasks(x, -EAGAIN);
 }
 
 // xs_tcp_write_space: sk_stream_is_writeable, then xs_write_space
 function xsTcpWriteSpace(sk: i32): void {
-  if (!skStreamIsWriteable(sk) || !asyncNospace) return;
+  const x = xprtOfSk(sk);
+  if (!skStreamIsWriteable(sk) || !unchecked(xsAsyncNospace[x])) return;
   trace(netEnt, N_tcp_write_space, tcpQueuedBytes(sk));
-  xsWriteSpace();
+  xsWriteSpace(x);
 }
 
 // xs_tcp_state_change
 function xsTcpStateChange(sk: i32): void {
+  const x = xprtOfSk(sk);
+  const e = unchecked(xEnt[x]);
   const skState = tcpState(sk);
-  if (skState == TCP_CLOSE_WAIT) { closeWaitSince = now; nCloseWait++; }
-  else closeWaitEnd();
-  trace(xEnt, N_state_change, unchecked(N_TCP_STATE[skState]), xprtConnected() ? 1 : 0);
-  klog(unchecked(N_TCP_STATE[skState]), sockGen);
+  if (skState == TCP_CLOSE_WAIT) { unchecked(xsCloseWaitSince[x] = now); unchecked(xsNCloseWait[x] += 1); }
+  else closeWaitEnd(x);
+  trace(e, N_state_change, unchecked(N_TCP_STATE[skState]), xprtConnected(x) ? 1 : 0);
+  klog(unchecked(N_TCP_STATE[skState]), unchecked(xsSockGen[x]));
   if (skState == TCP_ESTABLISHED) {
-    if (!xprtConnected()) {
-      xprtSetBit(xEnt, XPRT_CONNECTED);
-      nConnects++;
-      xprtWakePendingTasks(-EAGAIN);
+    if (!xprtConnected(x)) {
+      xprtSetBit(x, e, XPRT_CONNECTED);
+      unchecked(xsNConnects[x] += 1);
+      xprtWakePendingTasks(x, -EAGAIN);
     }
     return;
   }
   if (skState == TCP_FIN_WAIT1) {
-    bumpConnectCookie();
-    setReestablishTimeout(0);
-    xprtSetBit(xEnt, XPRT_CLOSING);
-    xprtClearBit(xEnt, XPRT_CONNECTED);
-    xprtClearBit(xEnt, XPRT_CLOSE_WAIT);
-    lingerTimeout();
+    bumpConnectCookie(x);
+    unchecked(xReestablishTimeout[x] = 0);
+    xprtSetBit(x, e, XPRT_CLOSING);
+    xprtClearBit(x, e, XPRT_CONNECTED);
+    xprtClearBit(x, e, XPRT_CLOSE_WAIT);
+    lingerTimeout(x);
     return;
   }
   if (skState == TCP_CLOSE_WAIT) {
     // the server initiated a shutdown of the socket
     if (pCloseOnCloseWait) {
-      bumpConnectCookie();
-      xprtClearBit(xEnt, XPRT_CONNECTED);       // d0bea455
-      xprtSetBit(xEnt, XPRT_CONNECTION_CLOSE);  // xs_tcp_force_close (a519fc7a)
-      xprtForceDisconnect(xEnt);
+      bumpConnectCookie(x);
+      xprtClearBit(x, e, XPRT_CONNECTED);       // d0bea455
+      xprtSetBit(x, e, XPRT_CONNECTION_CLOSE);  // xs_tcp_force_close (a519fc7a)
+      xprtForceDisconnect(x, e);
     } else {
-      xprtForceDisconnect(xEnt);
-      bumpConnectCookie();
+      xprtForceDisconnect(x, e);
+      bumpConnectCookie(x);
     }
-    if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
+    backOffReestablish(x);
     return;
   }
   if (skState == TCP_CLOSING) {
     // the server closed too: back off before reconnecting
-    if (reestablishTimeout < XS_TCP_INIT_REEST_TO) setReestablishTimeout(XS_TCP_INIT_REEST_TO);
+    backOffReestablish(x);
     return;
   }
   if (skState == TCP_LAST_ACK) {
-    xprtSetBit(xEnt, XPRT_CLOSING);
-    lingerTimeout();
-    xprtClearBit(xEnt, XPRT_CONNECTED);
+    xprtSetBit(x, e, XPRT_CLOSING);
+    lingerTimeout(x);
+    xprtClearBit(x, e, XPRT_CONNECTED);
     return;
   }
   if (skState == TCP_CLOSE) {
     // xs_tcp_cancel_linger_timeout, xs_sock_mark_closed
-    if (xprtBit(XPRT_CONNECTION_ABORT) && cancelDelayedWork(wConnect)) {
-      xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
-      xprtClearBit(xEnt, XPRT_CONNECTING);
+    if (xprtBit(x, XPRT_CONNECTION_ABORT) && cancelDelayedWork(unchecked(xsConnectWork[x]))) {
+      xprtClearBit(x, e, XPRT_CONNECTION_ABORT);
+      xprtClearBit(x, e, XPRT_CONNECTING);
     }
-    xprtClearBit(xEnt, XPRT_CLOSE_WAIT);
-    xprtClearBit(xEnt, XPRT_CLOSING);
-    xprtDisconnectDone(xEnt);
+    xprtClearBit(x, e, XPRT_CLOSE_WAIT);
+    xprtClearBit(x, e, XPRT_CLOSING);
+    xprtDisconnectDone(x, e);
   }
+}
+
+// the server closed: wait at least XS_TCP_INIT_REEST_TO before reconnecting
+function backOffReestablish(x: i32): void {
+  if (unchecked(xReestablishTimeout[x]) < XS_TCP_INIT_REEST_TO) unchecked(xReestablishTimeout[x] = XS_TCP_INIT_REEST_TO);
 }
 
 // xs_tcp_schedule_linger_timeout: abort a connection the server does not close in time
-function lingerTimeout(): void {
-  if (xprtBit(XPRT_CONNECTING)) return;
-  xprtSetBit(xEnt, XPRT_CONNECTING);
-  xprtSetBit(xEnt, XPRT_CONNECTION_ABORT);
-  trace(xEnt, N_linger);
-  queueDelayedWork(wConnect, XS_TCP_LINGER_TO, curCpu);
+function lingerTimeout(x: i32): void {
+  if (xprtBit(x, XPRT_CONNECTING)) return;
+  const e = unchecked(xEnt[x]);
+  xprtSetBit(x, e, XPRT_CONNECTING);
+  xprtSetBit(x, e, XPRT_CONNECTION_ABORT);
+  trace(e, N_linger);
+  queueDelayedWork(unchecked(xsConnectWork[x]), XS_TCP_LINGER_TO, curCpu);
 }
 
 // xs_tcp_shutdown: shutdown(SHUT_WR) — a FIN queued behind whatever is unsent
-function xsTcpShutdown(): void {
-  if (sockGen == 0 || tcpSendShutdown(xsSk)) return;
-  trace(xEnt, N_tcp_shutdown, unchecked(N_TCP_STATE[tcpState(xsSk)]));
-  nHalfCloses++;
-  if (!tcpShutdown(xsSk)) return;
-  if (tqLen < TQ) {
-    const i = (tqHead + tqLen) % TQ;
-    unchecked(tqFin[i] = true);
-    unchecked(tqBytes[i] = 0);
-    unchecked(tqEnd[i] = false);
-    tqLen++;
-  }
-  tcpPump();
+function xsTcpShutdown(x: i32): void {
+  const sk = unchecked(xsSk[x]);
+  if (unchecked(xsSockGen[x]) == 0 || tcpSendShutdown(sk)) return;
+  trace(unchecked(xEnt[x]), N_tcp_shutdown, unchecked(N_TCP_STATE[tcpState(sk)]));
+  unchecked(xsNHalfCloses[x] += 1);
+  if (!tcpShutdown(sk)) return;
+  if (unchecked(xsTqLen[x]) < TQ) tqPush(x, 0, 0, 0, false, true);
+  tcpPump(x);
 }
 
 // xs_reset_transport: sock_release. The orphaned socket's unsent data is dropped and the
 // server gets a reset.
-function xsResetTransport(): void {
-  if (sockGen == 0) return;
-  tcpFlushQueue();
-  if (sockRelease(xsSk)) tcpCtrlToServer(sockGen, CTRL_RST);
-  xsSk = -1;
-  sockGen = 0;
-  closeWaitEnd();
+function xsResetTransport(x: i32): void {
+  const gen = unchecked(xsSockGen[x]);
+  if (gen == 0) return;
+  tcpFlushQueue(x);
+  if (sockRelease(unchecked(xsSk[x]))) tcpCtrlToServer(gen, CTRL_RST);
+  unchecked(xsSk[x] = -1);
+  unchecked(xsSockGen[x] = 0);
+  closeWaitEnd(x);
 }
 
-// xs_close
-function xsClose(): void {
-  trace(xEnt, N_xs_close, sockGen);
-  if (xTransport == XPRT_TCP) xsResetTransport();
-  else { sockGen = 0; udpWmem = 0; }
-  setReestablishTimeout(0);
-  xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
-  xprtClearBit(xEnt, XPRT_CLOSE_WAIT);
-  xprtClearBit(xEnt, XPRT_CLOSING);
-  xprtDisconnectDone(xEnt);
+// xs_close: the socket goes (xs_reset_transport), then the transport is marked closed
+function xsClose(x: i32): void {
+  trace(unchecked(xEnt[x]), N_xs_close, unchecked(xsSockGen[x]));
+  xsResetTransport(x);
+  xsMarkClosed(x);
+}
+function xsUdpClose(x: i32): void {
+  trace(unchecked(xEnt[x]), N_xs_close, unchecked(xsSockGen[x]));
+  unchecked(xsSockGen[x] = 0);
+  unchecked(xsUdpWmem[x] = 0);
+  xsMarkClosed(x);
+}
+function xsMarkClosed(x: i32): void {
+  const e = unchecked(xEnt[x]);
+  unchecked(xReestablishTimeout[x] = 0);
+  xprtClearBit(x, e, XPRT_CONNECTION_ABORT);
+  xprtClearBit(x, e, XPRT_CLOSE_WAIT);
+  xprtClearBit(x, e, XPRT_CLOSING);
+  xprtDisconnectDone(x, e);
 }
 
-// ops->close: xs_close (UDP) / xs_tcp_close
-function opsClose(): void {
-  if (xTransport == XPRT_UDP) { xsClose(); return; }
-  const full = xprtBit(XPRT_CONNECTION_CLOSE);
-  trace(xEnt, N_tcp_close, full ? 1 : 0);
-  if (full) { xprtClearBit(xEnt, XPRT_CONNECTION_CLOSE); nFullCloses++; xsClose(); }
-  else xsTcpShutdown();
+// xs_tcp_close (TCP .close): a full close with CONNECTION_CLOSE, else shutdown(SHUT_WR)
+function xsTcpClose(x: i32): void {
+  const full = xprtBit(x, XPRT_CONNECTION_CLOSE);
+  const e = unchecked(xEnt[x]);
+  trace(e, N_tcp_close, full ? 1 : 0);
+  if (full) { xprtClearBit(x, e, XPRT_CONNECTION_CLOSE); unchecked(xsNFullCloses[x] += 1); xsClose(x); }
+  else xsTcpShutdown(x);
 }
 
 // xs_connect
 function xsConnect(task: i32): void {
-  if (sockGen != 0) {
-    const d = reestablishTimeout;
+  const x = unchecked(tkXprt[task]);
+  const w = unchecked(xsConnectWork[x]);
+  if (unchecked(xsSockGen[x]) != 0) {
+    const d = unchecked(xReestablishTimeout[x]);
     trace(unchecked(tkEnt[task]), N_xs_connect, <i32>(d / 1000000));
-    queueDelayedWork(wConnect, d, curCpu);
-    let n = reestablishTimeout << 1;
+    queueDelayedWork(w, d, curCpu);
+    let n = d << 1;
     if (n < XS_TCP_INIT_REEST_TO) n = XS_TCP_INIT_REEST_TO;
     if (n > XS_TCP_MAX_REEST_TO) n = XS_TCP_MAX_REEST_TO;
-    setReestablishTimeout(n);
+    unchecked(xReestablishTimeout[x] = n);
   } else {
     trace(unchecked(tkEnt[task]), N_xs_connect, 0);
-    queueWork(wConnect, curCpu);
+    queueWork(w, curCpu);
   }
 }
 
 // xs_tcp_setup_socket (the connect worker; also the linger abort)
-function xsTcpSetupSocket(): void {
+function xsTcpSetupSocket(x: i32): void {
+  const e = unchecked(xEnt[x]);
   let abort = false;
   let reuse = false;
-  if (sockGen == 0) {
-    xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
-    sockGen = ++lastGen;
-    xsTcpCreateSock();
+  if (unchecked(xsSockGen[x]) == 0) {
+    xprtClearBit(x, e, XPRT_CONNECTION_ABORT);
+    unchecked(xsSockGen[x] = xsGen(x));
+    xsTcpCreateSock(x);
   } else {
     reuse = true;
-    abort = xprtBit(XPRT_CONNECTION_ABORT);
-    xprtClearBit(xEnt, XPRT_CONNECTION_ABORT);
+    abort = xprtBit(x, XPRT_CONNECTION_ABORT);
+    xprtClearBit(x, e, XPRT_CONNECTION_ABORT);
     // xs_tcp_reuse_connection: abort unless cleanly unconnected or established
-    const st = tcpState(xsSk);
-    const clean = (st == TCP_CLOSE || st == TCP_ESTABLISHED || st == TCP_SYN_SENT) && !tcpSendShutdown(xsSk);
+    const sk = unchecked(xsSk[x]);
+    const st = tcpState(sk);
+    const clean = (st == TCP_CLOSE || st == TCP_ESTABLISHED || st == TCP_SYN_SENT) && !tcpSendShutdown(sk);
     if (!clean) {
-      trace(xEnt, N_abort);
-      tcpFlushQueue();
+      trace(e, N_abort);
+      tcpFlushQueue(x);
       // AF_UNSPEC connect succeeded: the socket is unconnected again, same port
-      if (tcpDisconnect(xsSk)) tcpCtrlToServer(sockGen, CTRL_RST);
-      closeWaitEnd();
-      sockGen = ++lastGen;
-      xprtClearBit(xEnt, XPRT_CLOSE_WAIT);
-      xprtClearBit(xEnt, XPRT_CLOSING);
-      xprtDisconnectDone(xEnt);
+      if (tcpDisconnect(sk)) tcpCtrlToServer(unchecked(xsSockGen[x]), CTRL_RST);
+      closeWaitEnd(x);
+      unchecked(xsSockGen[x] = xsGen(x));
+      xprtClearBit(x, e, XPRT_CLOSE_WAIT);
+      xprtClearBit(x, e, XPRT_CLOSING);
+      xprtDisconnectDone(x, e);
     }
   }
-  trace(xEnt, N_tcp_setup, sockGen, reuse ? 1 : 0, abort ? 1 : 0);
+  const gen = unchecked(xsSockGen[x]);
+  trace(e, N_tcp_setup, gen, reuse ? 1 : 0, abort ? 1 : 0);
   if (abort) {
-    xprtClearBit(xEnt, XPRT_CONNECTING);
-    xprtWakePendingTasks(-EAGAIN);
+    xprtClearBit(x, e, XPRT_CONNECTING);
+    xprtWakePendingTasks(x, -EAGAIN);
     return;
   }
   // xs_tcp_finish_connecting: kernel_connect -> -EINPROGRESS
-  if (tcpState(xsSk) == TCP_CLOSE) {
-    xprtClearBit(xEnt, XPRT_CONNECTED);
-    tcpConnect(xsSk);
-    trace(xEnt, N_state_change, unchecked(N_TCP_STATE[TCP_SYN_SENT]), 0);
-    bumpConnectCookie();
-    tcpCtrlToServer(sockGen, CTRL_SYN);
+  const sk = unchecked(xsSk[x]);
+  if (tcpState(sk) == TCP_CLOSE) {
+    xprtClearBit(x, e, XPRT_CONNECTED);
+    tcpConnect(sk);
+    trace(e, N_state_change, unchecked(N_TCP_STATE[TCP_SYN_SENT]), 0);
+    bumpConnectCookie(x);
+    tcpCtrlToServer(gen, CTRL_SYN);
   }
-  xprtClearBit(xEnt, XPRT_CONNECTING);
+  xprtClearBit(x, e, XPRT_CONNECTING);
 }
-let lastGen: i32 = 0;
 
 // xs_create_sock
-function xsTcpCreateSock(): void {
-  xsSk = sockCreate(xEnt, tcpSndbuf);
-  xsTcpSetCallbacks(xsSk);
+function xsTcpCreateSock(x: i32): void {
+  const sk = sockCreate(unchecked(xEnt[x]), unchecked(xsSndbuf[x]));
+  unchecked(xsSk[x] = sk);
+  xsTcpSetCallbacks(sk);
 }
 // the callbacks xs_tcp_finish_connecting installs (sk_data_ready only where the replies
 // arrive as the socket's records)
@@ -747,27 +821,35 @@ function xsTcpSetCallbacks(sk: i32): void {
   skSetErrorReport(sk, xsErrorReport);
 }
 
-function runConnectWorker(): void {
-  if (xTransport == XPRT_UDP) xsUdpSetupSocket();
-  else xsTcpSetupSocket();
+// xs_tcp_release_xprt (TCP .release_xprt): a record only partly in the socket means the
+// stream must be reset
+function xsTcpReleaseXprt(x: i32, ctx: i32, task: i32): void {
+  if (task != unchecked(xSndTask[x])) return;
+  if (task >= 0) {
+    const req = unchecked(tkRqst[task]);
+    if (req >= 0) {
+      const sent = unchecked(rqBytesSent[req]);
+      if (sent != 0 && sent != unchecked(rqSlen[req])) xprtSetBit(x, ctx, XPRT_CLOSE_WAIT);
+    }
+  }
+  xprtReleaseXprt(x, ctx, task);
 }
 
-function retransTimeout(task: i32): void {
-  if (xTransport == XPRT_UDP) setRetransTimeoutRtt(task);
-  else setRetransTimeoutDef(task);
+// TCP .send_request: segments this file queues, or the socket's own skbs
+function xsTcpSend(task: i32): i32 {
+  return unchecked(xsSkbRecords[unchecked(tkXprt[task])]) ? xsTcpSendRecord(task) : xsTcpSendRequest(task);
 }
 
-function sendRequest(task: i32): i32 {
-  if (xTransport == XPRT_UDP) return xsUdpSendRequest(task);
-  return skbRecords ? xsTcpSendRecord(task) : xsTcpSendRequest(task);
-}
+// the cost of handing a request to the socket (copy into skbs for UDP, sendpage for TCP)
+function xsUdpSendCost(task: i32): i64 { return 3000 + <i64>callBytes(unchecked(tkProc[task])) / 4; }
+function xsTcpSendCost(task: i32): i64 { return 2500 + <i64>callBytes(unchecked(tkProc[task])) / 32; }
+function sendCostFn(task: i32): i64 { return xprtOps(unchecked(tkXprt[task])).sendCost(task); }
 
 // ---- TCP data as the socket's own skbs (nfs-odirect-retransmit) ---------------------------
 // xsTcpAttachSocket() puts the transport on an asm/net socket that is already established
 // (mount time): xs_tcp_send_request hands each record to tcpSendRecord (sendpage of the
 // request's pages, the skbs as the NIC sees them), and replies come back through
 // xs_tcp_data_ready.
-let skbRecords: bool = false;
 let netPfns = zeroed<i32>(0);
 let pCopyOnResend: bool = false;     // a6b31d18: a retransmission is sent by copy
 let pFragDestructors: bool = false;  // Ian Campbell: skb fragments carry a destructor
@@ -781,16 +863,16 @@ const sbTag = zeroed<i32>(MAX_TASKS);
 const N_tcp_send_rec = fn("xs_tcp_send_request", "xid=%x zerocopy=%d", CAT_NET);
 const N_xid_not_found = fn("xs_tcp_read_reply: XID not found", "xid=%x", CAT_LOG);
 
-export function xsTcpAttachSocket(sk: i32, pfns: StaticArray<i32>, copyOnResend: bool, fragDestructors: bool): void {
-  xsSk = sk;
-  sockGen = ++lastGen;
-  skbRecords = true;
+export function xsTcpAttachSocket(x: i32, sk: i32, pfns: StaticArray<i32>, copyOnResend: bool, fragDestructors: bool): void {
+  unchecked(xsSk[x] = sk);
+  unchecked(xsSockGen[x] = xsGen(x));
+  unchecked(xsSkbRecords[x] = true);
   netPfns = pfns;
   pCopyOnResend = copyOnResend;
   pFragDestructors = fragDestructors;
   skSetDataReady(sk, xsTcpDataReady);
   xsTcpSetCallbacks(sk);
-  xprtSetBit(xEnt, XPRT_CONNECTED);      // connected at mount time
+  xprtSetBit(x, unchecked(xEnt[x]), XPRT_CONNECTED);      // connected at mount time
 }
 
 // rpc_call_setup: the request's xdr_buf
@@ -805,6 +887,7 @@ export function xsSetSndBuf(task: i32, head: i32, first: i32, npages: i32, pageL
 // xs_tcp_send_request -> xs_sendpages: before a6b31d18 always by sendpage (zero-copy);
 // after it a retransmission (RPC_TASK_SENT) goes by sendmsg, a copy.
 function xsTcpSendRecord(task: i32): i32 {
+  const x = unchecked(tkXprt[task]);
   const req = unchecked(tkRqst[task]);
   const xid = unchecked(rqXid[req]);
   const zerocopy = !(pCopyOnResend && (unchecked(tkFlags[task]) & RPC_TASK_SENT) != 0);
@@ -813,13 +896,13 @@ function xsTcpSendRecord(task: i32): i32 {
   trace(unchecked(tkEnt[task]), N_tcp_send_rec, <i32>xid, zerocopy ? 1 : 0);
   rpcTaskTap(task, N_tcp_send_rec, 0);
   const skb = tcpSendRecord(
-    xsSk, unchecked(tkEnt[task]), REC_CALL, xid, cd, unchecked(sbTag[task]), unchecked(sbHead[task]),
+    unchecked(xsSk[x]), unchecked(tkEnt[task]), REC_CALL, xid, cd, unchecked(sbTag[task]), unchecked(sbHead[task]),
     netPfns, unchecked(sbFirst[task]), unchecked(sbNpages[task]), unchecked(sbPageLen[task]),
     zerocopy, pFragDestructors && zerocopy ? cd : -1,
   );
   if (skb >= 0) return 0;
   if (skb != -EAGAIN) return skb;
-  asyncNospace = true;
+  unchecked(xsAsyncNospace[x] = true);
   return xsNospace(task);
 }
 
@@ -828,39 +911,86 @@ function xsTcpSendRecord(task: i32): i32 {
 function xsTcpDataReady(sk: i32, ci: i32): void {
   const c = capSlot(ci);
   if (unchecked(capRecType[c]) != REC_REPLY) return;
+  const x = xprtOfSk(sk);
   const xid = unchecked(capXid[c]);
-  const r = xprtLookupRqst(xid);
-  if (r < 0) { trace(xEnt, N_xid_not_found, <i32>xid); return; }
-  xprtCompleteRqst(xEnt, unchecked(rqTask[r]), unchecked(capLen[c]));
+  const r = xprtLookupRqst(x, xid);
+  if (r < 0) { trace(unchecked(xEnt[x]), N_xid_not_found, <i32>xid); return; }
+  xprtCompleteRqst(unchecked(xEnt[x]), unchecked(rqTask[r]), unchecked(capLen[c]));
 }
 
-// xs_setup_udp / xs_setup_tcp
-export function xsSetup(transport: i32, slots: i32, dynamicMax: i32, sndbuf: i32): void {
-  xprtInit(transport, slots, dynamicMax);
-  wConnect = workNew(N_connect_worker, 12000);
-  setTransportOps(sendRequest, xsConnect, opsClose, retransTimeout);
+// the ops rows (xprtsock.c): what differs between the transports, chosen once at set-up
+export const xs_udp_ops: RpcXprtOps = {
+  name: name("xs_udp_ops"),
+  reserveXprtName: name("xprt_reserve_xprt_cong"),
+  releaseXprtName: name("xprt_release_xprt_cong"),
+  allocSlotName: name("xprt_alloc_slot"),
+  reserveXprt: xprtReserveXprtCong,
+  releaseXprt: xprtReleaseXprtCong,
+  allocSlot: xprtAllocSlotOp,
+  sendRequest: xsUdpSendRequest,
+  setRetransTimeout: setRetransTimeoutRtt,
+  timer: xsUdpTimer,
+  releaseRequest: xprtReleaseRqstCong,
+  connect: xsConnect,
+  close: xsUdpClose,
+  connectWorker: xsUdpSetupSocket,
+  sendCost: xsUdpSendCost,
+};
+export const xs_tcp_ops: RpcXprtOps = {
+  name: name("xs_tcp_ops"),
+  reserveXprtName: name("xprt_reserve_xprt"),
+  releaseXprtName: name("xs_tcp_release_xprt"),
+  allocSlotName: name("xprt_lock_and_alloc_slot"),
+  reserveXprt: xprtReserveXprt,
+  releaseXprt: xsTcpReleaseXprt,
+  allocSlot: xprtLockAndAllocSlot,
+  sendRequest: xsTcpSend,
+  setRetransTimeout: setRetransTimeoutDef,
+  timer: (task: i32): void => {},
+  releaseRequest: (task: i32): void => {},
+  connect: xsConnect,
+  close: xsTcpClose,
+  connectWorker: xsTcpSetupSocket,
+  sendCost: xsTcpSendCost,
+};
+
+// xs_setup_udp / xs_setup_tcp: an rpc_xprt with its ops row, and its sock_xprt
+export class XsOptions extends XprtOptions {
+  sndbufBytes: i32 = 0;          // the socket's send buffer
+}
+export function xsSetup(o: XsOptions): i32 {
+  assert(o.transport == XPRT_UDP || o.transport == XPRT_TCP, "xsSetup: transport is neither XPRT_UDP nor XPRT_TCP");
+  assert(o.sndbufBytes > 0, "xsSetup: sndbufBytes must be > 0");
+  o.ops = o.transport == XPRT_UDP ? xs_udp_ops : xs_tcp_ops;
+  const x = xprtNew(o);
+  unchecked(xsConnectWork[x] = workNew(N_connect_worker, 12000));
+  unchecked(xsSk[x] = -1);
+  unchecked(xsCloseWaitSince[x] = -1);
+  unchecked(xsSndbuf[x] = o.sndbufBytes);
   setRpcRunWork(runWork);
   setSendCost(sendCostFn);
-  if (transport == XPRT_UDP) udpSndbuf = sndbuf; else tcpSndbuf = sndbuf;
+  return x;
 }
 
 // the rpciod work items: xprt->task_cleanup and transport->connect_worker
 function runWork(w: i32): void {
-  if (w == wAutoclose) xprtAutoclose(xEnt);
-  else if (w == wConnect) runConnectWorker();
+  for (let x = 0; x < nXprts; x++) {
+    if (w == unchecked(xAutoclose[x])) { xprtAutoclose(x, unchecked(xEnt[x])); return; }
+    if (w == unchecked(xsConnectWork[x])) { xprtOps(x).connectWorker(x); return; }
+  }
 }
 
 // The client's events: task timers, delayed work, the idle autodisconnect, the sockets.
 export function sunrpcEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_RPC_TIMER) { rpcTimerFire(obj); return true; }
   if (kind == EV_DELAYED_WORK) { delayedWorkFire(obj); return true; }
-  if (kind == EV_XPRT_IDLE) { xprtInitAutodisconnect(); return true; }
+  if (kind == EV_XPRT_IDLE) { xprtInitAutodisconnect(obj); return true; }
   return xsEvent(kind, obj, arg);
 }
 
 function xsEvent(kind: i32, obj: i32, arg: i32): bool {
-  if (kind == EV_UDP_TX_DONE) { udpTxDone(); return true; }
-  if (kind == EV_TX_RESET) { txFrozen = false; trace(netEnt, N_tx_hang, 0); udpKick(); tcpPump(); return true; }
+  if (kind == EV_UDP_TX_DONE) { udpTxDone(obj); return true; }
+  if (kind == EV_TX_RESET) { txFrozen = false; trace(netEnt, N_tx_hang, 0); kickAll(); return true; }
   if (kind == EV_UDP_AT_SERVER) { udpAtServer(obj, arg); return true; }
   if (kind == EV_UDP_AT_CLIENT) { udpAtClient(obj, arg); return true; }
   if (kind == EV_ICMP_AT_CLIENT) { nIcmpIgnored++; trace(netEnt, N_icmp, obj); return true; }
@@ -873,6 +1003,6 @@ function xsEvent(kind: i32, obj: i32, arg: i32): bool {
   return false;
 }
 
-export function tcpSendQueueLen(): i32 { return tqLen; }
-export function tcpWindowIsBlocked(): bool { return tcpWindowBlocked; }
-export function sockWaitsForSpace(): bool { return asyncNospace; }
+export function tcpSendQueueLen(x: i32): i32 { return unchecked(xsTqLen[x]); }
+export function tcpWindowIsBlocked(x: i32): bool { return unchecked(xsTcpWindowBlocked[x]); }
+export function sockWaitsForSpace(x: i32): bool { return unchecked(xsAsyncNospace[x]); }
