@@ -710,7 +710,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   setPatches(false, false, false);
   setDequeueOnComplete(patched(P_DEQUEUE));
   mnt = xsSetup({
-    transport: XPRT_TCP, ops: null, slots: RPC_DEF_SLOT_TABLE, dynamicSlotsMax: RPC_DEF_SLOT_TABLE, sndbufBytes: 4 << 20,
+    transport: XPRT_TCP, slots: RPC_DEF_SLOT_TABLE, dynamicSlotsMax: RPC_DEF_SLOT_TABLE, sndbufBytes: 4 << 20,
     timeoInitNs: initval, timeoMaxNs: initval * (retrans + 1), timeoIncrementNs: initval, retrans,
     exponential: false, wspaceTimeout: false,
   });

@@ -72,7 +72,7 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   svcWsize(wsize);
   // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
   harnessMount(xsSetup({
-    transport: XPRT_TCP, ops: null, slots: 2, dynamicSlotsMax: 1024, sndbufBytes: 262144,
+    transport: XPRT_TCP, slots: 2, dynamicSlotsMax: 1024, sndbufBytes: 262144,
     timeoInitNs: initval, timeoMaxNs: initval * (retrans + 1), timeoIncrementNs: initval, retrans,
     exponential: false, wspaceTimeout: true,
   }));

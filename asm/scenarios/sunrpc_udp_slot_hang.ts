@@ -94,7 +94,7 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   setWsize(wsize);
   svcWsize(wsize);
   const mnt = xsSetup({
-    transport: XPRT_UDP, ops: null, slots: <i32>kvi(K_SLOTS), dynamicSlotsMax: 0, sndbufBytes: 229376,
+    transport: XPRT_UDP, slots: <i32>kvi(K_SLOTS), dynamicSlotsMax: 0, sndbufBytes: 229376,
     timeoInitNs: initval, timeoMaxNs: 60 * NSEC_PER_SEC, timeoIncrementNs: initval, retrans: <i32>kvi(K_RETRANS),
     exponential: true, wspaceTimeout: true,
   });

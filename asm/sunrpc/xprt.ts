@@ -206,7 +206,6 @@ export const xNRemounts = zeroed<i32>(MAX_XPRT);
 // The mount's options for its transport, checked at xprtNew.
 export class XprtOptions {
   transport: i32 = XPRT_UDP;
-  ops: RpcXprtOps | null = null;
   slots: i32 = 0;                 // min_reqs, preallocated
   dynamicSlotsMax: i32 = 0;       // max_reqs with dynamic slots (0: = slots)
   timeoInitNs: i64 = 0;           // rpc_timeout: to_initval
@@ -218,15 +217,14 @@ export class XprtOptions {
 }
 
 // xprt_alloc + xprt_init: a new rpc_xprt, bound, with its slot table and RTT estimator.
-export function xprtNew(o: XprtOptions): i32 {
+export function xprtNew(o: XprtOptions, ops: RpcXprtOps): i32 {
   assert(nXprts < MAX_XPRT, "too many rpc_xprts");
-  assert(o.ops != null, "xprtNew: no ops row");
   assert(o.slots >= 1 && o.slots <= MAX_RQST, "xprtNew: slots out of range");
   assert(o.dynamicSlotsMax >= 0, "xprtNew: dynamicSlotsMax < 0");
   assert(o.timeoInitNs > 0 && o.timeoMaxNs >= o.timeoInitNs, "xprtNew: needs 0 < timeoInitNs <= timeoMaxNs");
   assert(o.timeoIncrementNs >= 0 && o.retrans >= 0, "xprtNew: negative timeout increment or retrans");
   const x = nXprts++;
-  unchecked(xOps[x] = changetype<RpcXprtOps>(o.ops));
+  unchecked(xOps[x] = ops);
   unchecked(xBits[x] = bitsNew());
   unchecked(xProt[x] = o.transport);
   unchecked(xSndTask[x] = -1);

@@ -961,8 +961,7 @@ export class XsOptions extends XprtOptions {
 export function xsSetup(o: XsOptions): i32 {
   assert(o.transport == XPRT_UDP || o.transport == XPRT_TCP, "xsSetup: transport is neither XPRT_UDP nor XPRT_TCP");
   assert(o.sndbufBytes > 0, "xsSetup: sndbufBytes must be > 0");
-  o.ops = o.transport == XPRT_UDP ? xs_udp_ops : xs_tcp_ops;
-  const x = xprtNew(o);
+  const x = xprtNew(o, o.transport == XPRT_UDP ? xs_udp_ops : xs_tcp_ops);
   unchecked(xsConnectWork[x] = workNew(N_connect_worker, 12000));
   unchecked(xsSk[x] = -1);
   unchecked(xsCloseWaitSince[x] = -1);
