@@ -5,18 +5,19 @@
 // the moment a zero-copy payload is fixed, and where reading an unmapped (Xen grant-
 // unmapped) page faults. On TX completion the clone is freed.
 //
-// The link carries a packet after its serialization time plus a one-way delay, in order
-// per direction; faults as in seed 003: every `stallPeriod` packets all traffic with the
-// server stalls for `stallLen`, plus random loss. A hold stall (seed 003's libnetfilter_queue
-// program, the default) queues the packets and releases them, in order, when it ends; a drop
-// stall loses them.
+// The link (asm/net/link.ts) carries a packet after its serialization time plus a one-way
+// delay, in order per direction, and loses it at random; faults as in seed 003: every
+// `stallPeriod` packets all traffic with the server stalls for `stallLen`. A hold stall
+// (seed 003's libnetfilter_queue program, the default) queues the packets and releases
+// them, in order, when it ends; a drop stall loses them.
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, CAT_NET, CAT_ANOMALY } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { KIND_MODEL } from "../kernel/hooks";
 import { deviceIrq } from "../kernel/sched";
-import { stream, randChance, randDuration } from "../kernel/prng";
+import { stream } from "../kernel/prng";
+import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "./link";
 import { pageMapped, pagePattern, pageKind } from "../mm/page";
 import {
   MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbNrFrags, skbFrag,
@@ -82,10 +83,8 @@ const RX_IRQ_NS: i64 = 3000;
 const RX_IRQ_PER_SEG_NS: i64 = 500;
 const TX_IRQ_NS: i64 = 1500;
 
-// link parameters (set by the scenario from its knobs)
-let rateBps: f64 = 1e9;
-let oneWay: i64 = 100000;
-let lossP: f64 = 0;
+// the link to the server and its nfqueue stalls (set by the scenario from its knobs)
+let link: i32 = -1;
 let stallPeriod: i32 = 1000;
 let stallLen: i64 = 65 * NSEC_PER_SEC;
 let stallHold: bool = true;
@@ -112,13 +111,26 @@ export function setNetifReceive(f: (dir: i32, ci: i32) => void): void { netifRec
 export let dmaFault: (nic: i32, skb: i32, pfn: i32) => void = (nic: i32, skb: i32, pfn: i32): void => {};
 export function setDmaFault(f: (nic: i32, skb: i32, pfn: i32) => void): void { dmaFault = f; }
 
-export function linkInit(rateGbit: f64, oneWayNs: i64, loss: f64, period: i32, stallNs: i64, hold: bool): void {
-  stallHold = hold;
-  rateBps = rateGbit * 1e9;
-  oneWay = oneWayNs;
-  lossP = loss;
-  stallPeriod = period;
-  stallLen = stallNs;
+// the wire between the hosts: its delays and losses drawn on "net", a one-way delay of
+// delayNs plus a ~2 us draw
+export function devLinkInit(o: LinkOptions): void {
+  o.stream = S_NET;
+  o.jitterMeanNs = 2000;
+  link = linkNew(o);
+}
+
+// the nfqueue program: every `everyPackets` packets, all traffic stalls for stallNs, held
+// (released in order when it ends) or dropped
+export class StallOptions {
+  everyPackets: i32 = 0;
+  stallNs: i64 = 0;
+  hold: bool = true;
+}
+export function devStalls(o: StallOptions): void {
+  assert(o.everyPackets >= 0 && o.stallNs >= 0, "devStalls: everyPackets and stallNs must be >= 0");
+  stallPeriod = o.everyPackets;
+  stallLen = o.stallNs;
+  stallHold = o.hold;
 }
 
 // dir: the direction this NIC transmits in (it receives the other); ent: the host entity
@@ -203,8 +215,7 @@ function startXmit(nic: i32): void {
   unchecked(capLen[c] = len);
   unchecked(nicBusy[nic] = true);
   const wireBytes = len + 66;    // Ethernet + IPv4 + TCP (with timestamps) headers
-  const txNs = <i64>(<f64>wireBytes * 8.0 * 1e9 / rateBps) + 1;
-  scheduleIn(txNs, EV_NIC_TX_DONE, nic, ci);
+  scheduleIn(linkSerializeNs(link, wireBytes), EV_NIC_TX_DONE, nic, ci);
 }
 
 // TX completion: free the clone, put the packet on the wire, start the next one.
@@ -235,14 +246,14 @@ function linkSend(ci: i32): void {
     dropped++;
     return;
   }
-  if (randChance(S_NET, lossP)) {
+  if (linkLost(link, 1)) {
     unchecked(capFate[c] = FATE_LOSS);
     trace(-1, N_drop, dir, <i32>unchecked(capSeq[c]), unchecked(capLen[c]));
     return;
   }
   // NF_QUEUE: a held packet's verdict (accept) comes when the stall ends
   if (stallUntil >= 0) held++;
-  let at = (stallUntil >= 0 ? stallUntil : now) + oneWay + randDuration(S_NET, 2000);
+  let at = (stallUntil >= 0 ? stallUntil : now) + linkDelayNs(link);
   if (at < unchecked(lastArrival[dir])) at = unchecked(lastArrival[dir]);
   unchecked(lastArrival[dir] = at);
   scheduleAt(at, EV_LINK_RX, dir, ci);

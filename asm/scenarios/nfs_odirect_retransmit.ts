@@ -26,7 +26,7 @@ import { allocPage, pageFill, pageCount, pageMapped, pagePattern, pageKind, page
 import { tap, tapCount, tapTime, tapNameAt, tapAAt, tapBAt } from "../mm/tap";
 import { MAX_SKB_FRAGS, REC_CALL, REC_REPLY, skbRecA, skbXid, skbAddr } from "../net/skbuff";
 import {
-  linkInit, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
+  devLinkInit, devStalls, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
   capTime, capDir, capSeq, capAck, capLen, capRecType, capXid, capRecA, capRecB, capNrFrags,
   capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
   FATE_DELIVERED, nicStartXmitName,
@@ -691,7 +691,8 @@ scenario("nfs-odirect-retransmit", (): void => {
   serverPfns = zeroed<i32>(1);
   counter = randU32(S_WORKLOAD) & 0xffff0000;
 
-  linkInit(1.0, <i64>(kv(K_DELAY_US) * 1e3), kv(K_LOSS), <i32>kvi(K_STALL_PERIOD), <i64>(kv(K_STALL_S) * 1e9), kvi(K_STALL_MODE) == 0);
+  devLinkInit({ rateBps: 1e9, delayNs: <i64>(kv(K_DELAY_US) * 1e3), lossPerFrame: kv(K_LOSS) });
+  devStalls({ everyPackets: <i32>kvi(K_STALL_PERIOD), stallNs: <i64>(kv(K_STALL_S) * 1e9), hold: kvi(K_STALL_MODE) == 0 });
   // each host's NIC interrupts its first CPU (client: CPUs 0-1, server: 2-3)
   const clientNic = nicNew(0, clientHost, N_bnx2_start_xmit, 0);
   const serverNic = nicNew(1, serverHost, N_bnx2_start_xmit, 2);

@@ -8,7 +8,7 @@
 // exiting mmap3 waits forever in nfs_file_fsync. knfsd's storage stalls fill the socket
 // and make the write lock busy for long stretches.
 // Defaults and ranges: engine/scenarios/sunrpc-tcp-close-wait.ts.
-import { NSEC_PER_SEC } from "../kernel/clock";
+import { NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { cpusInit } from "../kernel/sched";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
@@ -18,7 +18,7 @@ import { XPRT_TCP, JIFFY } from "../sunrpc/defs";
 import { rpciodInit, setExitRace } from "../sunrpc/sched";
 import { setPatches } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
-import { xsSetup, linkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
+import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
 import { harnessInstall, harnessMount } from "../sunrpc/harness";
 import { svcInit, svcStorageStalls, svcAging, svcWsize } from "../nfsd/svc";
@@ -81,7 +81,7 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   setReserveRace(0);
   setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
-  linkInit(kv(K_MBPS), kv(K_LAT), 0, 0);
+  xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC) }, 0);
   svcInit(true, <i32>kvi(K_NFSD), 262144, 0);
   svcStorageStalls(kv(K_STALL_EVERY), kv(K_STALL), kv(K_STALL) * 2.0);
   svcAging(kv(K_AGE), kv(K_DROP));

@@ -9,7 +9,7 @@
 // longer than the transport's 5 min idle timeout (the transport is closed and reconnected
 // between bursts); datagrams can be lost, nfsd can restart, the link can flap.
 // Defaults and ranges: engine/scenarios/sunrpc-udp-slot-hang.ts.
-import { NSEC_PER_SEC } from "../kernel/clock";
+import { NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
 import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { cpusInit } from "../kernel/sched";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
@@ -20,7 +20,7 @@ import { XPRT_UDP, JIFFY } from "../sunrpc/defs";
 import { rpciodInit, setExitRace } from "../sunrpc/sched";
 import { setPatches, setPutCongOnSleep } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
-import { xsSetup, linkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
+import { xsSetup, xsLinkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
 import { harnessInstall, harnessLinkFlaps, harnessMount } from "../sunrpc/harness";
 import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
@@ -106,7 +106,7 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   setReserveRace(<i64>(kv(K_RRACE) * 1000.0));
   setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
-  linkInit(kv(K_MBPS), kv(K_LAT), kv(K_LOSS), 0);
+  xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC), lossPerFrame: kv(K_LOSS) }, 0);
   nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
   svcInit(false, <i32>kvi(K_NFSD), 0, 64);
   svcRestarts(kv(K_RESTART_EVERY), kv(K_DOWN));

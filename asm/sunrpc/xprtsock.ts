@@ -21,14 +21,15 @@
 // A sock_xprt is an instance, the same handle as its rpc_xprt: every field is xsXxx[x].
 // Its socket generations carry the handle in their top bits (xsGen), so the wire's events
 // and the server's connections name the transport they belong to.
-import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
+import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { klog } from "./klog";
 import { scheduleIn, scheduleAt } from "../kernel/events";
 import { KIND_MODEL } from "../kernel/hooks";
 import { entNew, deviceIrq } from "../kernel/sched";
-import { stream, randChance, randDuration } from "../kernel/prng";
+import { stream, randChance } from "../kernel/prng";
+import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "../net/link";
 import { zeroed } from "../kernel/mem";
 import {
   EAGAIN, ENOTCONN, EPIPE, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
@@ -112,10 +113,8 @@ N_CTRL[5] = name("ACK of FIN");
 N_CTRL[6] = name("window update");
 export const N_connect_worker = name("xs_connect_worker");
 
-// ---- the link ----------------------------------------------------------------------
-let linkBps: f64 = 1e9;
-let latency: i64 = 100 * NSEC_PER_USEC;
-let lossP: f64 = 0;
+// ---- the client's NIC, on its link (asm/net/link.ts) ---------------------------------
+let link: i32 = -1;
 export let linkUp: bool = true;
 // A NIC whose transmit queue hangs until the netdev watchdog resets it: the client sends
 // nothing for a while, replies still come in.
@@ -132,10 +131,11 @@ export let irqCpu: i32 = 0;
 export let nDatagramsLost: i32 = 0;
 export let nIcmpIgnored: i32 = 0;
 
-export function linkInit(mbps: f64, latencyUs: f64, loss: f64, cpuForIrq: i32): void {
-  linkBps = mbps * 1e6;
-  latency = <i64>(latencyUs * <f64>NSEC_PER_USEC);
-  lossP = loss;
+// the wire to the server (its delays and losses drawn on "sunrpc.net"); the NIC's
+// interrupts land on cpuForIrq
+export function xsLinkInit(o: LinkOptions, cpuForIrq: i32): void {
+  o.stream = S_NET;
+  link = linkNew(o);
   irqCpu = cpuForIrq;
   netEnt = entNew(N_link, N_eth, 0);
 }
@@ -148,18 +148,11 @@ const S_IRQ = stream("irq.nic");
 function rxIrq(bytes: i32): void { deviceIrq(irqCpu, S_IRQ, 4000 + <i64>(bytes / 1500) * 1000); }
 function txIrq(): void { deviceIrq(irqCpu, S_IRQ, 2000); }
 
-// `lossP` is per Ethernet frame: a datagram is lost if any of its IP fragments is (a
-// 32 KiB WRITE is 23 fragments of 1480 bytes; IP reassembly cannot recover one).
-function datagramLoss(bytes: i32): f64 {
-  if (lossP <= 0) return 0;
-  const frags = (bytes + 1479) / 1480;
-  let kept = 1.0;
-  for (let f = 0; f < frags; f++) kept *= 1.0 - lossP;
-  return 1.0 - kept;
-}
-
-function serialize(bytes: i32): i64 { return <i64>(<f64>bytes * 8.0 / linkBps * 1e9) + 1; }
-function oneWay(): i64 { return randDuration(S_NET, latency); }
+// A datagram goes as IP fragments of 1480 bytes, one Ethernet frame each (a 32 KiB WRITE
+// is 23; IP reassembly cannot recover a lost one).
+function datagramLost(bytes: i32): bool { return linkLost(link, (bytes + 1479) / 1480); }
+function serialize(bytes: i32): i64 { return linkSerializeNs(link, bytes); }
+function oneWay(): i64 { return linkDelayNs(link); }
 
 // A carrier flap (EV_LINK): while down the NIC sends nothing and packets are dropped.
 export function linkSet(up: bool): void {
@@ -310,7 +303,7 @@ function udpTxDone(x: i32): void {
   unchecked(xsUqLen[x] = len - 1);
   if (!linkUp) {
     // carrier lost while sending: dropped
-  } else if (randChance(S_NET, datagramLoss(unchecked(uqBytes[i])))) {
+  } else if (datagramLost(unchecked(uqBytes[i]))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>unchecked(uqXid[i]), 0);
   } else {
@@ -348,7 +341,7 @@ function udpAtServer(xid: i32, arg: i32): void {
 
 // called by the server: a reply datagram to transport x
 export function udpReplyToClient(x: i32, xid: u32, proc: i32): void {
-  if (!linkUp || randChance(S_NET, datagramLoss(replyBytes(proc)))) {
+  if (!linkUp || datagramLost(replyBytes(proc))) {
     nDatagramsLost++;
     trace(netEnt, N_udp_lost, <i32>xid, 1);
     return;

@@ -23,8 +23,20 @@ import {
   setPatches, rpcTaskSetXprt, tkXprt, xprtLockWrite, xprtBit, xCwnd, xCong, xSending, xPending, xBacklog,
   xSndTask, nFreeSlots,
 } from "../sunrpc/xprt";
-import { xsSetup, linkInit, sunrpcEvent } from "../sunrpc/xprtsock";
+import { xsSetup, xsLinkInit, sunrpcEvent } from "../sunrpc/xprtsock";
 import { svcInit, svcEvent, nServed } from "../nfsd/svc";
+import { stream, prngSeed } from "../kernel/prng";
+import { linkNew, linkLost, linkSerializeNs, linkDelayNs } from "../net/link";
+
+// the link model (asm/net/link.ts), on a stream of its own
+const S_LINK = stream("test.link");
+export function t_seed(seed: u32): void { prngSeed(<u64>seed); }
+export function t_link_new(rateBps: f64, delayNs: f64, jitterMeanNs: f64, lossPerFrame: f64): i32 {
+  return linkNew({ rateBps, delayNs: <i64>delayNs, jitterMeanNs: <i64>jitterMeanNs, lossPerFrame, stream: S_LINK });
+}
+export function t_link_lost(l: i32, frames: i32): i32 { return linkLost(l, frames) ? 1 : 0; }
+export function t_link_serialize(l: i32, bytes: i32): f64 { return <f64>linkSerializeNs(l, bytes); }
+export function t_link_delay(l: i32): f64 { return <f64>linkDelayNs(l); }
 
 const K_WRITES = knob("probe.writes");
 const K_WEDGE = knob("probe.wedge");      // -1: none; else the mount whose lock is taken
@@ -81,7 +93,7 @@ scenario("two-mounts-probe", (): void => {
   clntInit();
   setCallDone(onCallDone);
   rpciodInit(2, 90);
-  linkInit(1000, 100, 0, 0);
+  xsLinkInit({ rateBps: 1e9, delayNs: 0, jitterMeanNs: 100000 }, 0);
   svcInit(false, 8, 0, 64);
   const wedge = <i32>kvi(K_WEDGE);
   if (wedge >= 0) {
