@@ -8,6 +8,9 @@
 // Each accepted connection is an asm/net/tcp.ts socket (state, receive queue and window).
 // The client side reaches it through the hooks in asm/sunrpc/xprtsock.ts; the server
 // answers through udpReplyToClient / tcpReplyToClient / tcpCtrlToClient.
+//
+// A knfsd is an instance: svcNew() returns a handle k and every field is srvXxx[k]; its
+// request rings, requests in service and TCP connections are rows of their tables.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -51,64 +54,66 @@ N_PROC[NFS3PROC_GETATTR] = name("GETATTR");
 N_PROC[NFS3PROC_WRITE] = name("WRITE");
 N_PROC[NFS3PROC_COMMIT] = name("COMMIT");
 
-export let srvEnt: i32 = -1;
-export let srvUp: bool = true;
-export let stalled: bool = false;
-export let stallEnd: i64 = 0;
-let nThreads: i32 = 8;
-let busy: i32 = 0;
-let stallEveryNs: f64 = 0;
-let stallMeanNs: f64 = 0;
-let stallMaxNs: i64 = 0;
-let restartEveryNs: f64 = 0;
-let downNs: i64 = 0;
-let agePeriod: i64 = 0;
-let dropEveryNs: f64 = 0;
-let isTcp: bool = false;
+const MAX_SVC: i32 = 2;
+export const srvEnt = zeroed<i32>(MAX_SVC);
+export const srvUp = zeroed<bool>(MAX_SVC);
+export const srvStalled = zeroed<bool>(MAX_SVC);
+const srvStallEnd = zeroed<i64>(MAX_SVC);
+const srvThreads = zeroed<i32>(MAX_SVC);
+const srvBusy = zeroed<i32>(MAX_SVC);
+const srvStallEveryNs = zeroed<f64>(MAX_SVC);
+const srvStallMeanNs = zeroed<f64>(MAX_SVC);
+const srvStallMaxNs = zeroed<i64>(MAX_SVC);
+const srvRestartEveryNs = zeroed<f64>(MAX_SVC);
+const srvDownNs = zeroed<i64>(MAX_SVC);
+const srvAgePeriod = zeroed<i64>(MAX_SVC);
+const srvDropEveryNs = zeroed<f64>(MAX_SVC);
+const srvRcvbuf = zeroed<i32>(MAX_SVC);
+const srvWsize = zeroed<i32>(MAX_SVC);
+const srvEpoch = zeroed<i32>(MAX_SVC);
+export const srvNCloses = zeroed<i32>(MAX_SVC);
+export const srvNServed = zeroed<i32>(MAX_SVC);
+export const srvNStalls = zeroed<i32>(MAX_SVC);
+export const srvNRestarts = zeroed<i32>(MAX_SVC);
+export const srvNUdpDrops = zeroed<i32>(MAX_SVC);
+export const srvLastStallStart = zeroed<i64>(MAX_SVC);
+export const srvLastStallLen = zeroed<i64>(MAX_SVC);
+let nSvc: i32 = 0;
 
-// requests waiting for a thread (svc_xprt_enqueue, FIFO)
+// requests waiting for a thread (svc_xprt_enqueue, FIFO): a ring of RQ per server
 const RQ: i32 = 4096;
-const rqXid = zeroed<u32>(RQ);
-const rqProc = zeroed<i32>(RQ);
-const rqBytes = zeroed<i32>(RQ);
-const rqConn = zeroed<i32>(RQ);          // TCP connection gen, 0 = UDP
-const rqPeer = zeroed<i32>(RQ);          // UDP: the client transport the datagram came from
-const rqArrive = zeroed<i64>(RQ);
-let rqHead: i32 = 0;
-let rqLen: i32 = 0;
-let udpQueued: i32 = 0;
-let udpQueueMax: i32 = 64;
+const rqXid = zeroed<u32>(MAX_SVC * RQ);
+const rqProc = zeroed<i32>(MAX_SVC * RQ);
+const rqBytes = zeroed<i32>(MAX_SVC * RQ);
+const rqConn = zeroed<i32>(MAX_SVC * RQ);          // TCP connection gen, 0 = UDP
+const rqPeer = zeroed<i32>(MAX_SVC * RQ);          // UDP: the client transport the datagram came from
+const rqArrive = zeroed<i64>(MAX_SVC * RQ);
+const srvRqHead = zeroed<i32>(MAX_SVC);
+const srvRqLen = zeroed<i32>(MAX_SVC);
+const srvUdpQueued = zeroed<i32>(MAX_SVC);
+const srvUdpQueueMax = zeroed<i32>(MAX_SVC);
 
-// requests in service
+// requests in service: SV per server (EV_NFSD_DONE names the row, k * SV + s)
 const SV: i32 = 256;
-const svXid = zeroed<u32>(SV);
-const svProc = zeroed<i32>(SV);
-const svConn = zeroed<i32>(SV);
-const svPeer = zeroed<i32>(SV);
-const svEpoch = zeroed<i32>(SV);
-const svUsed = zeroed<bool>(SV);
-let epoch: i32 = 0;
+const svXid = zeroed<u32>(MAX_SVC * SV);
+const svProc = zeroed<i32>(MAX_SVC * SV);
+const svConn = zeroed<i32>(MAX_SVC * SV);
+const svPeer = zeroed<i32>(MAX_SVC * SV);
+const svEpoch = zeroed<i32>(MAX_SVC * SV);
+const svUsed = zeroed<bool>(MAX_SVC * SV);
 
 // TCP connections (svc_xprt), keyed by the client socket generation (mod NC): the
 // accepted socket (-1 once released: data gets a reset), the nfsd threads using it
-// (xpt_ref) and XPT_OLD
+// (xpt_ref) and XPT_OLD; NC per server
 const NC: i32 = 64;
-const cGen = zeroed<i32>(NC);
-const cSk = zeroed<i32>(NC);
-const cRefs = zeroed<i32>(NC);
-const cOld = zeroed<bool>(NC);
-let rcvbuf: i32 = 262144;
-export let nSrvCloses: i32 = 0;
-export let nServed: i32 = 0;
-export let nStalls: i32 = 0;
-export let nRestarts: i32 = 0;
-export let nUdpDrops: i32 = 0;
-export let lastStallStart: i64 = -1;
-export let lastStallLen: i64 = 0;
+const cGen = zeroed<i32>(MAX_SVC * NC);
+const cSk = zeroed<i32>(MAX_SVC * NC);
+const cRefs = zeroed<i32>(MAX_SVC * NC);
+const cOld = zeroed<bool>(MAX_SVC * NC);
 
-function slot(gen: i32): i32 { return gen % NC; }
-function conn(gen: i32): i32 {
-  const s = slot(gen);
+function slot(k: i32, gen: i32): i32 { return k * NC + gen % NC; }
+function conn(k: i32, gen: i32): i32 {
+  const s = slot(k, gen);
   return unchecked(cGen[s]) == gen ? s : -1;
 }
 function established(c: i32): bool {
@@ -116,35 +121,53 @@ function established(c: i32): bool {
   return sk >= 0 && tcpState(sk) == TCP_ESTABLISHED;
 }
 
-export function svcInit(tcp: bool, threads: i32, rcvbufBytes: i32, udpQueue: i32): void {
-  isTcp = tcp;
-  nThreads = threads;
-  rcvbuf = rcvbufBytes;
-  udpQueueMax = udpQueue;
-  srvEnt = entNew(N_nfsd, N_server, 0);
-  for (let c = 0; c < NC; c++) unchecked(cSk[c] = -1);
+// The server's options, checked at svcNew.
+export class SvcOptions {
+  threads: i32 = 8;               // nfsd threads
+  rcvbufBytes: i32 = 262144;      // each accepted TCP connection's receive buffer
+  udpQueueMax: i32 = 64;          // datagrams the UDP socket queues before dropping
+  wsizeBytes: i32 = 32768;        // the clients' wsize (a WRITE call's size)
+}
+
+export function svcNew(o: SvcOptions): i32 {
+  assert(nSvc < MAX_SVC, "too many knfsd instances");
+  assert(o.threads >= 1 && o.rcvbufBytes >= 0 && o.udpQueueMax >= 0 && o.wsizeBytes > 0, "svcNew: bad options");
+  const k = nSvc++;
+  unchecked(srvThreads[k] = o.threads);
+  unchecked(srvRcvbuf[k] = o.rcvbufBytes);
+  unchecked(srvUdpQueueMax[k] = o.udpQueueMax);
+  unchecked(srvWsize[k] = o.wsizeBytes);
+  unchecked(srvUp[k] = true);
+  unchecked(srvLastStallStart[k] = -1);
+  unchecked(srvEnt[k] = entNew(N_nfsd, N_server, 0));
+  for (let c = k * NC; c < (k + 1) * NC; c++) unchecked(cSk[c] = -1);
   setServerHooks(udpRecv, tcpCtrl, tcpData, tcpWindow);
+  return k;
 }
 
 // storage stalls: mean interval between them and mean length (0 = none)
-export function svcStorageStalls(everyS: f64, meanS: f64, maxS: f64): void {
-  stallEveryNs = everyS * <f64>NSEC_PER_SEC;
-  stallMeanNs = meanS * <f64>NSEC_PER_SEC;
-  stallMaxNs = <i64>(maxS * <f64>NSEC_PER_SEC);
-  if (stallEveryNs > 0 && stallMeanNs > 0) scheduleIn(<i64>randExp(S_SRV, stallEveryNs), EV_STORAGE, 1);
+export function svcStorageStalls(k: i32, everyS: f64, meanS: f64, maxS: f64): void {
+  const every = everyS * <f64>NSEC_PER_SEC, mean = meanS * <f64>NSEC_PER_SEC;
+  unchecked(srvStallEveryNs[k] = every);
+  unchecked(srvStallMeanNs[k] = mean);
+  unchecked(srvStallMaxNs[k] = <i64>(maxS * <f64>NSEC_PER_SEC));
+  if (every > 0 && mean > 0) scheduleIn(<i64>randExp(S_SRV, every), EV_STORAGE, (k << 1) | 1);
 }
 
-export function svcRestarts(everyS: f64, downS: f64): void {
-  restartEveryNs = everyS * <f64>NSEC_PER_SEC;
-  downNs = <i64>(downS * <f64>NSEC_PER_SEC);
-  if (restartEveryNs > 0 && downNs > 0) scheduleIn(<i64>randExp(S_SRV, restartEveryNs), EV_RESTART, 0);
+export function svcRestarts(k: i32, everyS: f64, downS: f64): void {
+  const every = everyS * <f64>NSEC_PER_SEC, down = <i64>(downS * <f64>NSEC_PER_SEC);
+  unchecked(srvRestartEveryNs[k] = every);
+  unchecked(srvDownNs[k] = down);
+  if (every > 0 && down > 0) scheduleIn(<i64>randExp(S_SRV, every), EV_RESTART, k << 1);
 }
 
-export function svcAging(periodS: f64, dropEveryS: f64): void {
-  agePeriod = <i64>(periodS * <f64>NSEC_PER_SEC);
-  if (agePeriod > 0) scheduleIn(agePeriod, EV_SVC_AGE, 0);
-  dropEveryNs = dropEveryS * <f64>NSEC_PER_SEC;
-  if (dropEveryNs > 0) scheduleIn(<i64>randExp(S_SRV, dropEveryNs), EV_SVC_DROP, 0);
+export function svcAging(k: i32, periodS: f64, dropEveryS: f64): void {
+  const period = <i64>(periodS * <f64>NSEC_PER_SEC);
+  unchecked(srvAgePeriod[k] = period);
+  if (period > 0) scheduleIn(period, EV_SVC_AGE, k);
+  const drop = dropEveryS * <f64>NSEC_PER_SEC;
+  unchecked(srvDropEveryNs[k] = drop);
+  if (drop > 0) scheduleIn(<i64>randExp(S_SRV, drop), EV_SVC_DROP, k);
 }
 
 function serviceNs(proc: i32): i64 {
@@ -153,128 +176,136 @@ function serviceNs(proc: i32): i64 {
   return randDuration(S_SRV, 40 * NSEC_PER_USEC);
 }
 
-function enqueue(xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): void {
-  assert(rqLen < RQ, "nfsd request queue overflow");
-  const i = (rqHead + rqLen) % RQ;
+function enqueue(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): void {
+  const len = unchecked(srvRqLen[k]);
+  assert(len < RQ, "nfsd request queue overflow");
+  const i = k * RQ + (unchecked(srvRqHead[k]) + len) % RQ;
   unchecked(rqXid[i] = xid);
   unchecked(rqProc[i] = proc);
   unchecked(rqBytes[i] = bytes);
   unchecked(rqConn[i] = gen);
   unchecked(rqPeer[i] = peer);
   unchecked(rqArrive[i] = now);
-  rqLen++;
-  dispatch();
+  unchecked(srvRqLen[k] = len + 1);
+  dispatch(k);
 }
 
 // svc_recv: free threads take queued requests
-function dispatch(): void {
-  while (srvUp && busy < nThreads && rqLen > 0) {
-    const i = rqHead;
-    rqHead = (rqHead + 1) % RQ;
-    rqLen--;
+function dispatch(k: i32): void {
+  while (unchecked(srvUp[k]) && unchecked(srvBusy[k]) < unchecked(srvThreads[k]) && unchecked(srvRqLen[k]) > 0) {
+    const head = unchecked(srvRqHead[k]);
+    const i = k * RQ + head;
+    unchecked(srvRqHead[k] = (head + 1) % RQ);
+    unchecked(srvRqLen[k] -= 1);
     const gen = unchecked(rqConn[i]);
     const xid = unchecked(rqXid[i]);
     const proc = unchecked(rqProc[i]);
-    if (gen == 0) udpQueued--;
+    if (gen == 0) unchecked(srvUdpQueued[k] -= 1);
     else {
-      const c = conn(gen);
+      const c = conn(k, gen);
       if (c < 0 || !established(c)) continue;   // the connection went away
       unchecked(cRefs[c] += 1);
       unchecked(cOld[c] = false);
       if (tcpRecvmsg(unchecked(cSk[c]), unchecked(rqBytes[i]))) tcpCtrlToClient(gen, CTRL_WINDOW);
     }
-    let s = 0;
-    while (s < SV && unchecked(svUsed[s])) s++;
-    assert(s < SV, "too many requests in service");
+    let s = k * SV;
+    const end = s + SV;
+    while (s < end && unchecked(svUsed[s])) s++;
+    assert(s < end, "too many requests in service");
     unchecked(svUsed[s] = true);
     unchecked(svXid[s] = xid);
     unchecked(svProc[s] = proc);
     unchecked(svConn[s] = gen);
     unchecked(svPeer[s] = unchecked(rqPeer[i]));
-    unchecked(svEpoch[s] = epoch);
-    busy++;
+    unchecked(svEpoch[s] = unchecked(srvEpoch[k]));
+    unchecked(srvBusy[k] += 1);
     let start = now;
     // a storage stall blocks writes to the backing store
-    if (stalled && (proc == NFS3PROC_WRITE || proc == NFS3PROC_COMMIT)) start = stallEnd;
-    trace(srvEnt, N_svc_process, <i32>xid, unchecked(N_PROC[proc]), <i32>((start - now) / 1000000));
+    if (unchecked(srvStalled[k]) && (proc == NFS3PROC_WRITE || proc == NFS3PROC_COMMIT)) start = unchecked(srvStallEnd[k]);
+    trace(unchecked(srvEnt[k]), N_svc_process, <i32>xid, unchecked(N_PROC[proc]), <i32>((start - now) / 1000000));
     scheduleAt(start + serviceNs(proc), EV_NFSD_DONE, s);
   }
 }
 
 function done(s: i32): void {
+  const k = s / SV;
   unchecked(svUsed[s] = false);
-  busy--;
-  nServed++;
+  unchecked(srvBusy[k] -= 1);
+  unchecked(srvNServed[k] += 1);
   const gen = unchecked(svConn[s]);
   const xid = unchecked(svXid[s]);
   const proc = unchecked(svProc[s]);
-  let dropped = unchecked(svEpoch[s]) != epoch || !srvUp;
+  let dropped = unchecked(svEpoch[s]) != unchecked(srvEpoch[k]) || !unchecked(srvUp[k]);
   if (gen == 0) {
     if (!dropped) udpReplyToClient(unchecked(svPeer[s]), xid, proc);
   } else {
-    const c = conn(gen);
+    const c = conn(k, gen);
     if (c < 0) dropped = true;
     else {
       if (established(c) && !dropped) tcpReplyToClient(gen, xid, proc);
       else dropped = true;                    // XPT_DEAD: svc_send drops it
       unchecked(cRefs[c] -= 1);
-      if (unchecked(cRefs[c]) == 0 && closed(c)) release(c);
+      if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
     }
   }
-  trace(srvEnt, N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
-  dispatch();
+  trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
+  dispatch(k);
 }
 
 // ---- UDP ----------------------------------------------------------------------------
-function udpRecv(peer: i32, xid: u32, proc: i32, bytes: i32): bool {
-  if (!srvUp) return false;
-  if (udpQueued >= udpQueueMax) { nUdpDrops++; trace(srvEnt, N_svc_drop, <i32>xid); return true; }
-  udpQueued++;
-  enqueue(xid, proc, bytes, 0, peer);
+function udpRecv(k: i32, peer: i32, xid: u32, proc: i32, bytes: i32): bool {
+  if (!unchecked(srvUp[k])) return false;
+  if (unchecked(srvUdpQueued[k]) >= unchecked(srvUdpQueueMax[k])) {
+    unchecked(srvNUdpDrops[k] += 1);
+    trace(unchecked(srvEnt[k]), N_svc_drop, <i32>xid);
+    return true;
+  }
+  unchecked(srvUdpQueued[k] += 1);
+  enqueue(k, xid, proc, bytes, 0, peer);
   return true;
 }
 
 // ---- TCP ----------------------------------------------------------------------------
-function tcpWindow(gen: i32): i32 {
-  const c = conn(gen);
+function tcpWindow(k: i32, gen: i32): i32 {
+  const c = conn(k, gen);
   if (c < 0 || !established(c)) return 1 << 30;   // it will be reset
   return tcpSelectWindow(unchecked(cSk[c]));
 }
 
-function tcpData(gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool {
-  const c = conn(gen);
+function tcpData(k: i32, gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool {
+  const c = conn(k, gen);
   if (c < 0 || !established(c)) {
     // data for a socket that was shut down for reading or released: tcp_reset
-    trace(srvEnt, N_rst, gen);
+    trace(unchecked(srvEnt[k]), N_rst, gen);
     tcpCtrlToClient(gen, CTRL_RST);
     if (c >= 0 && unchecked(cSk[c]) >= 0) tcpReset(unchecked(cSk[c]));
     return false;
   }
   tcpQueueRcv(unchecked(cSk[c]), bytes);
-  if (recEnd) enqueue(xid, proc, callBytesOf(proc), gen, 0);
+  if (recEnd) enqueue(k, xid, proc, callBytesOf(k, proc), gen, 0);
   return true;
 }
 
-function callBytesOf(proc: i32): i32 {
-  return proc == NFS3PROC_WRITE ? wsizeSrv + 180 : proc == NFS3PROC_COMMIT ? 140 : 120;
+function callBytesOf(k: i32, proc: i32): i32 {
+  return proc == NFS3PROC_WRITE ? unchecked(srvWsize[k]) + 180 : proc == NFS3PROC_COMMIT ? 140 : 120;
 }
-let wsizeSrv: i32 = 32768;
-export function svcWsize(v: i32): void { wsizeSrv = v; }
 
-function tcpCtrl(gen: i32, ctrl: i32): void {
+function tcpCtrl(k: i32, gen: i32, ctrl: i32): void {
+  const e = unchecked(srvEnt[k]);
   if (ctrl == CTRL_SYN) {
-    const s = slot(gen);
+    const s = slot(k, gen);
     // the connection NC generations back, if a thread still held it
     if (unchecked(cSk[s]) >= 0) sockRelease(unchecked(cSk[s]));
     unchecked(cGen[s] = gen);
-    unchecked(cSk[s] = tcpAccept(srvEnt, rcvbuf, rcvbuf));
+    const rcvbuf = unchecked(srvRcvbuf[k]);
+    unchecked(cSk[s] = tcpAccept(e, rcvbuf, rcvbuf));
     unchecked(cRefs[s] = 0);
     unchecked(cOld[s] = false);
-    trace(srvEnt, N_accept, gen);
+    trace(e, N_accept, gen);
     tcpCtrlToClient(gen, CTRL_SYNACK);
     return;
   }
-  const c = conn(gen);
+  const c = conn(k, gen);
   const sk = c < 0 ? -1 : unchecked(cSk[c]);
   if (ctrl == CTRL_FIN) {
     tcpCtrlToClient(gen, CTRL_FINACK);
@@ -282,10 +313,10 @@ function tcpCtrl(gen: i32, ctrl: i32): void {
     const est = tcpState(sk) == TCP_ESTABLISHED;
     tcpRcvFin(sk);
     // the client closed: svc_tcp_recvfrom reads EOF and closes this xprt too
-    if (est) close(c);
+    if (est) close(k, c);
     return;
   }
-  if (ctrl == CTRL_RST && sk >= 0 && tcpReset(sk) && unchecked(cRefs[c]) == 0) release(c);
+  if (ctrl == CTRL_RST && sk >= 0 && tcpReset(sk) && unchecked(cRefs[c]) == 0) release(k, c);
 }
 
 // shut down by svc_delete_xprt or reset: released when the last thread lets go
@@ -296,91 +327,97 @@ function closed(c: i32): bool {
 
 // svc_delete_xprt: shutdown(SHUT_RDWR) (a FIN), then the socket is released once no
 // nfsd thread holds the transport.
-function close(c: i32): void {
+function close(k: i32, c: i32): void {
   const gen = unchecked(cGen[c]);
   const sk = unchecked(cSk[c]);
-  trace(srvEnt, N_delete, gen, unchecked(cRefs[c]), tcpRmem(sk));
-  nSrvCloses++;
+  trace(unchecked(srvEnt[k]), N_delete, gen, unchecked(cRefs[c]), tcpRmem(sk));
+  unchecked(srvNCloses[k] += 1);
   if (tcpShutdown(sk)) tcpCtrlToClient(gen, CTRL_FIN);
-  if (unchecked(cRefs[c]) == 0) release(c);
+  if (unchecked(cRefs[c]) == 0) release(k, c);
 }
 
-function release(c: i32): void {
+function release(k: i32, c: i32): void {
   const gen = unchecked(cGen[c]);
   const sk = unchecked(cSk[c]);
   const unread = tcpRmem(sk) > 0;
   // tcp_close: a reset only for unread data on a socket not closed already
   const rst = sockRelease(sk) && unread;
   unchecked(cSk[c] = -1);
-  trace(srvEnt, N_release, gen, rst ? 1 : 0);
+  trace(unchecked(srvEnt[k]), N_release, gen, rst ? 1 : 0);
   if (rst) tcpCtrlToClient(gen, CTRL_RST);
 }
 
 // svc_age_temp_xprts: an xprt not used since the last pass (XPT_OLD) and not busy is closed
-function age(): void {
-  let closed = 0;
-  for (let c = 0; c < NC; c++) {
+function age(k: i32): void {
+  let n = 0;
+  for (let c = k * NC; c < (k + 1) * NC; c++) {
     if (!established(c)) continue;
     if (unchecked(cRefs[c]) > 0) continue;
     if (!unchecked(cOld[c])) { unchecked(cOld[c] = true); continue; }
-    close(c);
-    closed++;
+    close(k, c);
+    n++;
   }
-  trace(srvEnt, N_age, closed);
-  scheduleIn(agePeriod, EV_SVC_AGE, 0);
+  trace(unchecked(srvEnt[k]), N_age, n);
+  scheduleIn(unchecked(srvAgePeriod[k]), EV_SVC_AGE, k);
 }
 
-function dropOne(): void {
-  for (let c = 0; c < NC; c++) {
-    if (established(c)) { close(c); break; }
+function dropOne(k: i32): void {
+  for (let c = k * NC; c < (k + 1) * NC; c++) {
+    if (established(c)) { close(k, c); break; }
   }
-  scheduleIn(<i64>randExp(S_SRV, dropEveryNs) + NSEC_PER_SEC, EV_SVC_DROP, 0);
+  scheduleIn(<i64>randExp(S_SRV, unchecked(srvDropEveryNs[k])) + NSEC_PER_SEC, EV_SVC_DROP, k);
+}
+
+// a storage stall begins (on) or ends
+function storage(k: i32, on: bool): void {
+  const e = unchecked(srvEnt[k]);
+  if (on) {
+    let len = <i64>(unchecked(srvStallMeanNs[k]) * (0.5 + randF64(S_SRV)));
+    if (len > unchecked(srvStallMaxNs[k])) len = unchecked(srvStallMaxNs[k]);
+    unchecked(srvStalled[k] = true);
+    unchecked(srvStallEnd[k] = now + len);
+    unchecked(srvNStalls[k] += 1);
+    unchecked(srvLastStallStart[k] = now);
+    unchecked(srvLastStallLen[k] = len);
+    trace(e, N_stall, 1);
+    scheduleAt(now + len, EV_STORAGE, k << 1);
+  } else {
+    unchecked(srvStalled[k] = false);
+    trace(e, N_stall, 0);
+    scheduleIn(<i64>randExp(S_SRV, unchecked(srvStallEveryNs[k])) + NSEC_PER_SEC, EV_STORAGE, (k << 1) | 1);
+  }
+}
+
+// nfsd stops (queued requests are discarded, replies in progress are lost) or comes back
+function restart(k: i32, up: bool): void {
+  const e = unchecked(srvEnt[k]);
+  const down = unchecked(srvDownNs[k]);
+  if (!up) {
+    unchecked(srvUp[k] = false);
+    unchecked(srvNRestarts[k] += 1);
+    unchecked(srvEpoch[k] += 1);
+    unchecked(srvRqLen[k] = 0);
+    unchecked(srvUdpQueued[k] = 0);
+    trace(e, N_restart, 0);
+    scheduleIn(down, EV_RESTART, (k << 1) | 1);
+  } else {
+    unchecked(srvUp[k] = true);
+    trace(e, N_restart, 1);
+    scheduleIn(<i64>randExp(S_SRV, unchecked(srvRestartEveryNs[k])) + down, EV_RESTART, k << 1);
+    dispatch(k);
+  }
 }
 
 export function svcEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_NFSD_DONE) { done(obj); return true; }
-  if (kind == EV_STORAGE) {
-    if (obj == 1) {
-      let len = <i64>(stallMeanNs * (0.5 + randF64(S_SRV)));
-      if (len > stallMaxNs) len = stallMaxNs;
-      stalled = true;
-      stallEnd = now + len;
-      nStalls++;
-      lastStallStart = now;
-      lastStallLen = len;
-      trace(srvEnt, N_stall, 1);
-      scheduleAt(stallEnd, EV_STORAGE, 0);
-    } else {
-      stalled = false;
-      trace(srvEnt, N_stall, 0);
-      scheduleIn(<i64>randExp(S_SRV, stallEveryNs) + NSEC_PER_SEC, EV_STORAGE, 1);
-    }
-    return true;
-  }
-  if (kind == EV_RESTART) {
-    if (obj == 0) {
-      // nfsd stops: queued requests are discarded, replies in progress are lost
-      srvUp = false;
-      nRestarts++;
-      epoch++;
-      rqLen = 0;
-      udpQueued = 0;
-      trace(srvEnt, N_restart, 0);
-      scheduleIn(downNs, EV_RESTART, 1);
-    } else {
-      srvUp = true;
-      trace(srvEnt, N_restart, 1);
-      scheduleIn(<i64>randExp(S_SRV, restartEveryNs) + downNs, EV_RESTART, 0);
-      dispatch();
-    }
-    return true;
-  }
-  if (kind == EV_SVC_AGE) { age(); return true; }
-  if (kind == EV_SVC_DROP) { dropOne(); return true; }
+  if (kind == EV_STORAGE) { storage(obj >> 1, (obj & 1) != 0); return true; }
+  if (kind == EV_RESTART) { restart(obj >> 1, (obj & 1) != 0); return true; }
+  if (kind == EV_SVC_AGE) { age(obj); return true; }
+  if (kind == EV_SVC_DROP) { dropOne(obj); return true; }
   return false;
 }
 
-export function svcBusy(): i32 { return busy; }
-export function svcQueued(): i32 { return rqLen; }
+export function svcBusy(k: i32): i32 { return unchecked(srvBusy[k]); }
+export function svcQueued(k: i32): i32 { return unchecked(srvRqLen[k]); }
 // the server's socket of client connection `gen`: -1 if never accepted or released
-export function svcConnSk(gen: i32): i32 { const c = gen == 0 ? -1 : conn(gen); return c < 0 ? -1 : unchecked(cSk[c]); }
+export function svcConnSk(k: i32, gen: i32): i32 { const c = gen == 0 ? -1 : conn(k, gen); return c < 0 ? -1 : unchecked(cSk[c]); }

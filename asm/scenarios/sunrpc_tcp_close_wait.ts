@@ -20,8 +20,8 @@ import { setPatches } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessMount } from "../sunrpc/harness";
-import { svcInit, svcStorageStalls, svcAging, svcWsize } from "../nfsd/svc";
+import { harnessInstall, harnessMount, harnessServer } from "../sunrpc/harness";
+import { svcNew, svcStorageStalls, svcAging } from "../nfsd/svc";
 import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
 
@@ -69,7 +69,6 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   const retrans = <i32>kvi(K_RETRANS);
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
-  svcWsize(wsize);
   // xprt_wait_for_buffer_space (3.x): tk_timeout = req->rq_timeout, hard mount or not
   harnessMount(xsSetup({
     transport: XPRT_TCP, slots: 2, dynamicSlotsMax: 1024, sndbufBytes: 262144,
@@ -82,9 +81,10 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC) }, 0);
-  svcInit(true, <i32>kvi(K_NFSD), 262144, 0);
-  svcStorageStalls(kv(K_STALL_EVERY), kv(K_STALL), kv(K_STALL) * 2.0);
-  svcAging(kv(K_AGE), kv(K_DROP));
+  const srv = svcNew({ threads: <i32>kvi(K_NFSD), rcvbufBytes: 262144, udpQueueMax: 0, wsizeBytes: wsize });
+  harnessServer(srv);
+  svcStorageStalls(srv, kv(K_STALL_EVERY), kv(K_STALL), kv(K_STALL) * 2.0);
+  svcAging(srv, kv(K_AGE), kv(K_DROP));
   workloadInit(cpus, kv(K_COPY), 1, 256, 1024);
   flusherInit(cpus - 1);
   flusherTunables(kv(K_EXPIRE), 5);

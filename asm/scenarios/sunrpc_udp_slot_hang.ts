@@ -22,8 +22,8 @@ import { setPatches, setPutCongOnSleep } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, xsLinkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessLinkFlaps, harnessMount } from "../sunrpc/harness";
-import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
+import { harnessInstall, harnessLinkFlaps, harnessMount, harnessServer } from "../sunrpc/harness";
+import { svcNew, svcRestarts } from "../nfsd/svc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
 
@@ -92,7 +92,6 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   const initval = kvi(K_TIMEO) * 100 * JIFFY;
   const wsize = <i32>kvi(K_WSIZE) * 1024;
   setWsize(wsize);
-  svcWsize(wsize);
   const mnt = xsSetup({
     transport: XPRT_UDP, slots: <i32>kvi(K_SLOTS), dynamicSlotsMax: 0, sndbufBytes: 229376,
     timeoInitNs: initval, timeoMaxNs: 60 * NSEC_PER_SEC, timeoIncrementNs: initval, retrans: <i32>kvi(K_RETRANS),
@@ -108,8 +107,9 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC), lossPerFrame: kv(K_LOSS) }, 0);
   nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
-  svcInit(false, <i32>kvi(K_NFSD), 0, 64);
-  svcRestarts(kv(K_RESTART_EVERY), kv(K_DOWN));
+  const srv = svcNew({ threads: <i32>kvi(K_NFSD), rcvbufBytes: 0, udpQueueMax: 64, wsizeBytes: wsize });
+  harnessServer(srv);
+  svcRestarts(srv, kv(K_RESTART_EVERY), kv(K_DOWN));
   harnessLinkFlaps(kv(K_FLAP_EVERY), kv(K_FLAP), S_FLAP);
   hogsInit(<i32>kvi(K_HOGS), kv(K_HOG_US));
   if (kvi(K_WORKLOAD) == WL_MMAP3) {

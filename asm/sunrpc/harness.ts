@@ -23,8 +23,8 @@ import { nMajorTimeouts, nMinorTimeouts } from "./clnt";
 import { rpcShowTasksJson, xprtJson, seriesJson, waitforRefresh, waitforProcess, waitforChainJson } from "./debug";
 import { klogJson } from "./klog";
 import {
-  svcEvent, srvUp, stalled, nSrvCloses, nServed, nStalls, nRestarts, nUdpDrops, svcBusy, svcQueued,
-  svcConnSk, lastStallStart, lastStallLen,
+  svcEvent, srvUp, srvStalled, srvNCloses, srvNServed, srvNStalls, srvNRestarts, srvNUdpDrops, svcBusy, svcQueued,
+  svcConnSk, srvLastStallStart, srvLastStallLen,
 } from "../nfsd/svc";
 import {
   workloadStep, workloadEvent, workloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
@@ -39,6 +39,7 @@ const N_ctx_exit = name("exit");
 
 let absorbingAt: i64 = -1;
 let mnt: i32 = 0;                 // the mount's rpc_xprt (harnessMount)
+let srv: i32 = 0;                 // the knfsd (harnessServer)
 let stopOnHangAfter: i64 = 0;     // TCP: keep running after the first report, this long at most
 let firstHungAt: i64 = -1;
 let closeWaitStop: i64 = 0;
@@ -146,7 +147,7 @@ function sockJson(): void {
     jKI("connects", unchecked(xsNConnects[mnt]));
     jKI("resets", unchecked(xsNResets[mnt]));
     jKB("closeOnCloseWait", pCloseOnCloseWait);
-    const srvSk = svcConnSk(gen);
+    const srvSk = svcConnSk(srv, gen);
     jKName("serverState", unchecked(N_TCP_STATE[srvSk < 0 ? 0 : tcpState(srvSk)]));
     jKI("serverUnread", srvSk < 0 ? 0 : tcpRmem(srvSk));
   } else {
@@ -161,17 +162,17 @@ function sockJson(): void {
 
 function serverJson(): void {
   jObj();
-  jKB("up", srvUp);
-  jKB("stalled", stalled);
-  jKI("busy", svcBusy());
-  jKI("queued", svcQueued());
-  jKI("served", nServed);
-  jKI("stalls", nStalls);
-  jKI("lastStallStart", lastStallStart);
-  jKI("lastStallLen", lastStallLen);
-  jKI("restarts", nRestarts);
-  jKI("closes", nSrvCloses);
-  jKI("udpDrops", nUdpDrops);
+  jKB("up", unchecked(srvUp[srv]));
+  jKB("stalled", unchecked(srvStalled[srv]));
+  jKI("busy", svcBusy(srv));
+  jKI("queued", svcQueued(srv));
+  jKI("served", unchecked(srvNServed[srv]));
+  jKI("stalls", unchecked(srvNStalls[srv]));
+  jKI("lastStallStart", unchecked(srvLastStallStart[srv]));
+  jKI("lastStallLen", unchecked(srvLastStallLen[srv]));
+  jKI("restarts", unchecked(srvNRestarts[srv]));
+  jKI("closes", unchecked(srvNCloses[srv]));
+  jKI("udpDrops", unchecked(srvNUdpDrops[srv]));
   jEndObj();
 }
 
@@ -225,6 +226,7 @@ function onSnapshot(): void {
 
 // the scenario's mount: its rpc_xprt (xsSetup's handle)
 export function harnessMount(x: i32): void { mnt = x; }
+export function harnessServer(k: i32): void { srv = k; }
 
 export function harnessInstall(stopAfterHungNs: i64, stopAfterCloseWaitNs: i64): void {
   setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);

@@ -165,18 +165,18 @@ function kickAll(): void {
   for (let x = 0; x < nXprts; x++) { udpKick(x); tcpPump(x); }
 }
 
-// ---- server hooks (asm/nfsd): a UDP datagram names its source transport `x`; a TCP
-// segment its connection by socket generation ----------------------------------------------
-export let srvUdpRecv: (x: i32, xid: u32, proc: i32, bytes: i32) => bool = (x: i32, xid: u32, proc: i32, bytes: i32): bool => true;
-export let srvTcpCtrl: (gen: i32, ctrl: i32) => void = (gen: i32, ctrl: i32): void => {};
-export let srvTcpData: (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool =
-  (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool => true;
-export let srvTcpWindow: (gen: i32) => i32 = (gen: i32): i32 => 1 << 30;
+// ---- server hooks (asm/nfsd): each names the knfsd `k` the transport talks to; a UDP
+// datagram its source transport `x`, a TCP segment its connection by socket generation ----
+export let srvUdpRecv: (k: i32, x: i32, xid: u32, proc: i32, bytes: i32) => bool = (k: i32, x: i32, xid: u32, proc: i32, bytes: i32): bool => true;
+export let srvTcpCtrl: (k: i32, gen: i32, ctrl: i32) => void = (k: i32, gen: i32, ctrl: i32): void => {};
+export let srvTcpData: (k: i32, gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool =
+  (k: i32, gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool): bool => true;
+export let srvTcpWindow: (k: i32, gen: i32) => i32 = (k: i32, gen: i32): i32 => 1 << 30;
 export function setServerHooks(
-  udpRecv: (x: i32, xid: u32, proc: i32, bytes: i32) => bool,
-  tcpCtrl: (gen: i32, ctrl: i32) => void,
-  tcpData: (gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool,
-  tcpWindow: (gen: i32) => i32,
+  udpRecv: (k: i32, x: i32, xid: u32, proc: i32, bytes: i32) => bool,
+  tcpCtrl: (k: i32, gen: i32, ctrl: i32) => void,
+  tcpData: (k: i32, gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool) => bool,
+  tcpWindow: (k: i32, gen: i32) => i32,
 ): void {
   srvUdpRecv = udpRecv; srvTcpCtrl = tcpCtrl; srvTcpData = tcpData; srvTcpWindow = tcpWindow;
 }
@@ -202,12 +202,14 @@ const xsConnectWork = zeroed<i32>(MAX_XPRT);        // transport->connect_worker
 const xsSndbuf = zeroed<i32>(MAX_XPRT);
 export const xsSk = zeroed<i32>(MAX_XPRT);          // transport->inet: the asm/net socket, -1 = none
 const xsSkbRecords = zeroed<bool>(MAX_XPRT);        // data as the socket's own skbs (xsTcpAttachSocket)
+const xsServer = zeroed<i32>(MAX_XPRT);             // the knfsd the mount talks to (asm/nfsd svcNew)
 // Socket generations: the low 24 bits count sockets across all transports (the server
 // keys its connections by them), the top bits are the handle.
 const GEN_SHIFT: i32 = 24;
 let lastGen: i32 = 0;
 function xsGen(x: i32): i32 { return (x << GEN_SHIFT) | ++lastGen; }
 function xprtOfGen(gen: i32): i32 { return gen >>> GEN_SHIFT; }
+function serverOfGen(gen: i32): i32 { return unchecked(xsServer[xprtOfGen(gen)]); }
 // sk->sk_user_data: the transport whose socket this is
 function xprtOfSk(sk: i32): i32 {
   for (let x = 0; x < nXprts; x++) if (unchecked(xsSk[x]) == sk) return x;
@@ -333,7 +335,7 @@ function udpTxDone(x: i32): void {
 
 function udpAtServer(xid: i32, arg: i32): void {
   const proc = arg >>> 24, x = (arg >>> DGRAM_X_SHIFT) & 0xf, bytes = arg & DGRAM_BYTES_MASK;
-  if (!srvUdpRecv(x, <u32>xid, proc, bytes)) {
+  if (!srvUdpRecv(unchecked(xsServer[x]), x, <u32>xid, proc, bytes)) {
     // nfsd is not listening: ICMP port unreachable back to the client
     scheduleIn(oneWay(), EV_ICMP_AT_CLIENT, xid, x);
   }
@@ -475,7 +477,7 @@ function tcpPump(x: i32): void {
   const i = x * TQ + unchecked(xsTqHead[x]);
   let bytes = unchecked(tqBytes[i]);
   if (!unchecked(tqFin[i])) {
-    const win = srvTcpWindow(gen);
+    const win = srvTcpWindow(unchecked(xsServer[x]), gen);
     if (win <= 0) { unchecked(xsTcpWindowBlocked[x] = true); return; }
     if (bytes > win) bytes = win;
   }
@@ -528,9 +530,10 @@ function tcpTxDone(gen: i32, bytes: i32): void {
 
 function tcpAtServer(slot: i32): void {
   const gen = unchecked(inflGen[slot]);
-  if (unchecked(inflFin[slot])) { srvTcpCtrl(gen, CTRL_FIN); return; }
+  const k = serverOfGen(gen);
+  if (unchecked(inflFin[slot])) { srvTcpCtrl(k, gen, CTRL_FIN); return; }
   const bytes = unchecked(inflBytes[slot]);
-  if (srvTcpData(gen, unchecked(inflXid[slot]), unchecked(inflProc[slot]), bytes, unchecked(inflEnd[slot]))) {
+  if (srvTcpData(k, gen, unchecked(inflXid[slot]), unchecked(inflProc[slot]), bytes, unchecked(inflEnd[slot]))) {
     scheduleIn(oneWay(), EV_TCP_ACK, gen, bytes);
   }
 }
@@ -950,6 +953,7 @@ export const xs_tcp_ops: RpcXprtOps = {
 // xs_setup_udp / xs_setup_tcp: an rpc_xprt with its ops row, and its sock_xprt
 export class XsOptions extends XprtOptions {
   sndbufBytes: i32 = 0;          // the socket's send buffer
+  server: i32 = 0;               // the knfsd handle (svcNew) the mount talks to
 }
 export function xsSetup(o: XsOptions): i32 {
   assert(o.transport == XPRT_UDP || o.transport == XPRT_TCP, "xsSetup: transport is neither XPRT_UDP nor XPRT_TCP");
@@ -959,6 +963,7 @@ export function xsSetup(o: XsOptions): i32 {
   unchecked(xsSk[x] = -1);
   unchecked(xsCloseWaitSince[x] = -1);
   unchecked(xsSndbuf[x] = o.sndbufBytes);
+  unchecked(xsServer[x] = o.server);
   setRpcRunWork(runWork);
   setSendCost(sendCostFn);
   return x;
@@ -991,7 +996,7 @@ function xsEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_TCP_ACK) { tcpAck(obj, arg); return true; }
   if (kind == EV_TCP_CTRL_AT_CLIENT) { tcpCtrlAtClient(obj, arg); return true; }
   if (kind == EV_TCP_REPLY_AT_CLIENT) { tcpReplyAtClient(obj, arg); return true; }
-  if (kind == EV_TCP_CTRL_AT_SERVER) { srvTcpCtrl(obj, arg); return true; }
+  if (kind == EV_TCP_CTRL_AT_SERVER) { srvTcpCtrl(serverOfGen(obj), obj, arg); return true; }
   return false;
 }
 
