@@ -127,11 +127,24 @@ export class SvcOptions {
   rcvbufBytes: i32 = 262144;      // each accepted TCP connection's receive buffer
   udpQueueMax: i32 = 64;          // datagrams the UDP socket queues before dropping
   wsizeBytes: i32 = 32768;        // the clients' wsize (a WRITE call's size)
+  // faults, 0 = none: storage stalls (mean interval, mean and longest length) that block
+  // WRITE and COMMIT; nfsd restarts (mean interval, time down); svc_age_temp_xprts'
+  // period; a connection closed at random (mean interval)
+  stallEveryS: f64 = 0;
+  stallMeanS: f64 = 0;
+  stallMaxS: f64 = 0;
+  restartEveryS: f64 = 0;
+  downS: f64 = 0;
+  agePeriodS: f64 = 0;
+  dropEveryS: f64 = 0;
 }
 
 export function svcNew(o: SvcOptions): i32 {
   assert(nSvc < MAX_SVC, "too many knfsd instances");
-  assert(o.threads >= 1 && o.rcvbufBytes >= 0 && o.udpQueueMax >= 0 && o.wsizeBytes > 0, "svcNew: bad options");
+  assert(o.threads >= 1, "svcNew: threads must be >= 1");
+  assert(o.rcvbufBytes >= 0 && o.udpQueueMax >= 0 && o.wsizeBytes > 0, "svcNew: negative buffer sizes or wsizeBytes <= 0");
+  assert(o.stallEveryS >= 0 && o.stallMeanS >= 0 && o.stallMaxS >= o.stallMeanS, "svcNew: needs 0 <= stallMeanS <= stallMaxS");
+  assert(o.restartEveryS >= 0 && o.downS >= 0 && o.agePeriodS >= 0 && o.dropEveryS >= 0, "svcNew: negative fault intervals");
   const k = nSvc++;
   unchecked(srvThreads[k] = o.threads);
   unchecked(srvRcvbuf[k] = o.rcvbufBytes);
@@ -142,11 +155,13 @@ export function svcNew(o: SvcOptions): i32 {
   unchecked(srvEnt[k] = entNew(N_nfsd, N_server, 0));
   for (let c = k * NC; c < (k + 1) * NC; c++) unchecked(cSk[c] = -1);
   setServerHooks(udpRecv, tcpCtrl, tcpData, tcpWindow);
+  storageStalls(k, o.stallEveryS, o.stallMeanS, o.stallMaxS);
+  restarts(k, o.restartEveryS, o.downS);
+  aging(k, o.agePeriodS, o.dropEveryS);
   return k;
 }
 
-// storage stalls: mean interval between them and mean length (0 = none)
-export function svcStorageStalls(k: i32, everyS: f64, meanS: f64, maxS: f64): void {
+function storageStalls(k: i32, everyS: f64, meanS: f64, maxS: f64): void {
   const every = everyS * <f64>NSEC_PER_SEC, mean = meanS * <f64>NSEC_PER_SEC;
   unchecked(srvStallEveryNs[k] = every);
   unchecked(srvStallMeanNs[k] = mean);
@@ -154,14 +169,14 @@ export function svcStorageStalls(k: i32, everyS: f64, meanS: f64, maxS: f64): vo
   if (every > 0 && mean > 0) scheduleIn(<i64>randExp(S_SRV, every), EV_STORAGE, (k << 1) | 1);
 }
 
-export function svcRestarts(k: i32, everyS: f64, downS: f64): void {
+function restarts(k: i32, everyS: f64, downS: f64): void {
   const every = everyS * <f64>NSEC_PER_SEC, down = <i64>(downS * <f64>NSEC_PER_SEC);
   unchecked(srvRestartEveryNs[k] = every);
   unchecked(srvDownNs[k] = down);
   if (every > 0 && down > 0) scheduleIn(<i64>randExp(S_SRV, every), EV_RESTART, k << 1);
 }
 
-export function svcAging(k: i32, periodS: f64, dropEveryS: f64): void {
+function aging(k: i32, periodS: f64, dropEveryS: f64): void {
   const period = <i64>(periodS * <f64>NSEC_PER_SEC);
   unchecked(srvAgePeriod[k] = period);
   if (period > 0) scheduleIn(period, EV_SVC_AGE, k);

@@ -21,7 +21,7 @@ import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
 import { harnessInstall, harnessMount, harnessServer } from "../sunrpc/harness";
-import { svcNew, svcStorageStalls, svcAging } from "../nfsd/svc";
+import { svcNew } from "../nfsd/svc";
 import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
 
@@ -81,10 +81,11 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC) }, 0);
-  const srv = svcNew({ threads: <i32>kvi(K_NFSD), rcvbufBytes: 262144, udpQueueMax: 0, wsizeBytes: wsize });
-  harnessServer(srv);
-  svcStorageStalls(srv, kv(K_STALL_EVERY), kv(K_STALL), kv(K_STALL) * 2.0);
-  svcAging(srv, kv(K_AGE), kv(K_DROP));
+  harnessServer(svcNew({
+    threads: <i32>kvi(K_NFSD), rcvbufBytes: 262144, udpQueueMax: 0, wsizeBytes: wsize,
+    stallEveryS: kv(K_STALL_EVERY), stallMeanS: kv(K_STALL), stallMaxS: kv(K_STALL) * 2.0,
+    agePeriodS: kv(K_AGE), dropEveryS: kv(K_DROP),
+  }));
   workloadInit(cpus, kv(K_COPY), 1, 256, 1024);
   flusherInit(cpus - 1);
   flusherTunables(kv(K_EXPIRE), 5);

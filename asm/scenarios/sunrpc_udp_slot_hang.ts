@@ -23,7 +23,7 @@ import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setRese
 import { xsSetup, xsLinkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
 import { harnessInstall, harnessLinkFlaps, harnessMount, harnessServer } from "../sunrpc/harness";
-import { svcNew, svcRestarts } from "../nfsd/svc";
+import { svcNew } from "../nfsd/svc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
 
@@ -107,9 +107,10 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC), lossPerFrame: kv(K_LOSS) }, 0);
   nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
-  const srv = svcNew({ threads: <i32>kvi(K_NFSD), rcvbufBytes: 0, udpQueueMax: 64, wsizeBytes: wsize });
-  harnessServer(srv);
-  svcRestarts(srv, kv(K_RESTART_EVERY), kv(K_DOWN));
+  harnessServer(svcNew({
+    threads: <i32>kvi(K_NFSD), rcvbufBytes: 0, udpQueueMax: 64, wsizeBytes: wsize,
+    restartEveryS: kv(K_RESTART_EVERY), downS: kv(K_DOWN),
+  }));
   harnessLinkFlaps(kv(K_FLAP_EVERY), kv(K_FLAP), S_FLAP);
   hogsInit(<i32>kvi(K_HOGS), kv(K_HOG_US));
   if (kvi(K_WORKLOAD) == WL_MMAP3) {
