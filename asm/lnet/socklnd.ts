@@ -17,7 +17,7 @@ import { now } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_QUEUE, CAT_NET, CAT_ANOMALY, CAT_STATE } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import {
   MAX_ENTS, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
   deviceIrq, cpuCount,
@@ -282,7 +282,7 @@ const txPos = zeroed<i32>(4096);   // per lnet_msg: image bytes handed to the so
 // ZC-ACK comes back (ksocknal_handle_zcack), not when the bytes are in the socket
 const txZcReq = zeroed<bool>(4096);
 
-export const EV_DRAIN: i32 = KIND_MODEL + 0;   // our socket -> wire (one segment)
+export const EV_DRAIN: i32 = eventKind("socklnd.drain");   // our socket -> wire (one segment)
 const DRAIN_CHUNK: i32 = 65536;
 
 // --- detectors --------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 // wait-for cycle xl → tapdisk2 → blkback → xl, and the xenstore tree.
 import { now, NSEC_PER_SEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
-import { setHooks, KIND_MODEL } from "../kernel/hooks";
+import { setHooks } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { cpusInit, threadNew, threadAction, entPidOf, entCommOf, entKindOf, MAX_ENTS } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
@@ -67,7 +68,7 @@ const ROLE_UDEVD: i32 = 5;
 const ROLE_TAPCTL: i32 = 6;
 const role = zeroed<i32>(MAX_ENTS);
 
-const EV_SETTLE: i32 = KIND_MODEL;
+const EV_SETTLE: i32 = eventKind("blktap2.settle");
 const SETTLE_NS: i64 = 30 * NSEC_PER_SEC;
 
 // orphaned minors sampled at each guest start, and at the end

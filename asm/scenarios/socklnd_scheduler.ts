@@ -8,7 +8,8 @@ import { name, fn, CAT_NET } from "../kernel/names";
 import { knob, kv, kvi, patch, patched, scenario } from "../kernel/config";
 import { stream, randExp, randRange } from "../kernel/prng";
 import { scheduleIn, scheduleAt } from "../kernel/events";
-import { setHooks, KIND_MODEL } from "../kernel/hooks";
+import { setHooks } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { cpusInit, taskSchedRuntime } from "../kernel/sched";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
 import { trace } from "../kernel/trace";
@@ -56,12 +57,12 @@ const P_SCRATCH = patch("socklnd-per-thread-scratch");
 const S_CONN = stream("socklnd.connd");
 const S_COLD = stream("socklnd.cold");
 
-const EV_CONNECT = KIND_MODEL + 1;   // obj = peer, arg = step (0..2), + RECONNECT for one type alone
-const EV_ARRIVE = KIND_MODEL + 2;    // obj = conn, arg = bytes
-const EV_COLD = KIND_MODEL + 3;      // obj = peer
-const EV_SAMPLE = KIND_MODEL + 4;
-const EV_END = KIND_MODEL + 5;
-const EV_RETRY = KIND_MODEL + 6;     // obj = conn: the peer retries after a full pool
+const EV_CONNECT = eventKind("lnet.peer_connect");   // obj = peer, arg = step (0..2), + RECONNECT for one type alone
+const EV_ARRIVE = eventKind("lnet.arrive");    // obj = conn, arg = bytes
+const EV_COLD = eventKind("lnet.cold");      // obj = peer
+const EV_SAMPLE = eventKind("lnet.sample");
+const EV_END = eventKind("lnet.end");
+const EV_RETRY = eventKind("lnet.retry");     // obj = conn: the peer retries after a full pool
 
 const MAX_PEERS: i32 = 64;
 const PEER_CREDITS: i32 = 8;

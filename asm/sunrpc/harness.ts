@@ -4,7 +4,8 @@
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { name } from "../kernel/names";
 import { scheduleIn } from "../kernel/events";
-import { setHooks, KIND_MODEL } from "../kernel/hooks";
+import { setHooks } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { entPidOf, entCommOf, cpuCount } from "../kernel/sched";
 import { hungReports, hungReportEnt } from "../kernel/hungtask";
 import { worldStop, getVerdict, setVerdict, VERDICT_HANG, VERDICT_OK } from "../kernel/world";
@@ -31,7 +32,7 @@ import {
 } from "../nfs/workload";
 import { firstWritebackTask, firstWritebackChunk, totalDirty, totalWb, writesDone, commitsDone, fileIno } from "../nfs/writeback";
 
-export const EV_CHECK: i32 = KIND_MODEL + 40;
+export const EV_CHECK: i32 = eventKind("harness.check");
 const N_udp = name("udp");
 const N_tcp = name("tcp");
 const N_ctx_close = name("close");

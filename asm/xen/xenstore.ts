@@ -14,7 +14,7 @@ import { trace } from "../kernel/trace";
 import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { scheduleIn } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
 import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
 import { nameStr } from "../kernel/names";
@@ -55,7 +55,7 @@ const thRingIrqCpu = zeroed<i32>(MAX_ENTS);  // cpu + 1 of a kernel client's xen
 // after xenstored's step has ended rather than stretching a step that is over.
 const S_IRQ = stream("irq.xenbus");
 const XENBUS_IRQ_NS: i64 = 3000;
-export const EV_XENBUS_IRQ: i32 = KIND_MODEL + 1;   // obj: the CPU
+export const EV_XENBUS_IRQ: i32 = eventKind("xenbus.irq");   // obj: the CPU
 export function xsRingClient(t: i32, irqCpu: i32): void { unchecked(thRingIrqCpu[t] = irqCpu + 1); }
 export function xsEvent(kind: i32, obj: i32): bool {
   if (kind != EV_XENBUS_IRQ) return false;
