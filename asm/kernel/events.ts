@@ -154,11 +154,6 @@ export function scheduleAt(at: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
   return (gen << SLOT_BITS) | slot;
 }
 
-// For a time computed from state that may already lie behind the clock: runs it now.
-export function scheduleAtOrNow(at: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
-  return scheduleAt(at < now ? now : at, kind, obj, arg);
-}
-
 export function scheduleIn(delay: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
   return scheduleAt(now + delay, kind, obj, arg);
 }

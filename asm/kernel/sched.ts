@@ -17,7 +17,7 @@ import { now } from "./clock";
 import { fn, name, CAT_SCHED } from "./names";
 import { randDuration, stream } from "./prng";
 import { trace } from "./trace";
-import { scheduleAt, scheduleIn, cancelEvent } from "./events";
+import { scheduleAt, scheduleIn, cancelEvent, eventPending } from "./events";
 import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
 import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext } from "./waitq";
 import {
@@ -73,6 +73,7 @@ const cpuRq = zeroed<i32>(MAX_CPUS);
 const cpuBusy = zeroed<i64>(MAX_CPUS);
 const cpuMinVruntime = zeroed<i64>(MAX_CPUS);
 const cpuNeedResched = zeroed<bool>(MAX_CPUS);
+const cpuIrqUntil = zeroed<i64>(MAX_CPUS);   // busy until then with an interrupt raised between two steps
 let nCpus: i32 = 0;
 const N_runqueue = name("runqueue");
 
@@ -214,7 +215,11 @@ function startStep(c: i32, t: i32): bool {
   unchecked(thOnCpu[t] = true);
   unchecked(thStepStart[t] = now);
   let len = randDuration(S_SCHED, unchecked(thCost[t]));
-  if (timingOn()) len += tickStealNs(now, len);
+  if (timingOn()) {
+    len += tickStealNs(now, len);
+    const irqLeft = unchecked(cpuIrqUntil[c]) - now;
+    if (irqLeft > 0) len += irqLeft;
+  }
   unchecked(thStepEnd[t] = now + len);
   unchecked(thStepEv[t] = scheduleAt(now + len, EV_STEP, t));
   return true;
@@ -253,12 +258,19 @@ export function threadUnstarve(t: i32): void {
 }
 
 // An interrupt (hardirq + softirq) of `ns` ran on CPU c: the step running there ends
-// that much later. Its effects are the caller's, applied now.
+// that much later. Its effects are the caller's, applied now. Raised from inside the step
+// that is completing on c (its EV_STEP already fired), it delays the step that starts
+// there next instead.
 export function softirqOn(c: i32, ns: i64): void {
   if (!timingOn() || ns <= 0) return;
   noteIrq(ns);
   const t = unchecked(cpuCurr[c]);
   if (t < 0) return;
+  if (!eventPending(unchecked(thStepEv[t]))) {
+    const from = unchecked(cpuIrqUntil[c]) > now ? unchecked(cpuIrqUntil[c]) : now;
+    unchecked(cpuIrqUntil[c] = from + ns);
+    return;
+  }
   cancelEvent(unchecked(thStepEv[t]));
   const end = unchecked(thStepEnd[t]) + ns;
   unchecked(thStepEnd[t] = end);

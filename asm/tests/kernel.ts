@@ -13,7 +13,7 @@ import { fn, name } from "../kernel/names";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
 import {
   cpusInit, threadNew, threadNext, threadSleep, threadState, wakeUpProcess, entNew, entCount,
-  TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut,
+  TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut, threadCpu, deviceIrq,
 } from "../kernel/sched";
 import { hungTaskInit, hungReports } from "../kernel/hungtask";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
@@ -116,6 +116,8 @@ const K_INTR = knob("probe.interruptible");
 const K_TIMEOUT = knob("probe.sleep_timeout_s");
 const K_TIMING = knob("probe.timing");      // 0 stock scheduler, 1 realistic, 2 stress
 const K_CHAOS = knob("probe.chaos");        // stress mode: starvations per 1000 steps
+const K_IRQ = knob("probe.irq_ns");         // each step raises an interrupt this long on its own CPU
+const S_PROBE_IRQ = stream("irq.probe");
 const N_probe = name("probe");
 const N_work = fn("probe_work", "step=%d");
 const N_wait = name("probe_wait");
@@ -137,6 +139,7 @@ function probeStep(t: i32): void {
   }
   trace(t, N_work, k);
   chargeWork(kvi(K_WORK));
+  if (kv(K_IRQ) > 0) deviceIrq(threadCpu(t), S_PROBE_IRQ, kvi(K_IRQ));
   unchecked(stepsDone[t] = k + 1);
   if (kv(K_SPIN) == 0 && k + 1 >= kvi(K_STEPS)) {
     unchecked(stepsDone[t] = -1);
