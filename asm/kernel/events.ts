@@ -12,6 +12,9 @@ import { KIND_MODEL, hookEvent } from "./hooks";
 export const MAX_EVENTS: i32 = 1 << 16;
 const SLOT_BITS: i32 = 16;
 const SLOT_MASK: i32 = MAX_EVENTS - 1;
+// A handle is (generation << SLOT_BITS) | slot, generations 1..0x7fff: it must stay a
+// positive i32. Checked when the module is compiled.
+if (MAX_EVENTS != 1 << SLOT_BITS || SLOT_BITS + 15 > 31) ERROR("event handles: MAX_EVENTS must be 1 << SLOT_BITS, SLOT_BITS <= 16");
 
 // slot pool
 const evTime = zeroed<i64>(MAX_EVENTS);
@@ -88,6 +91,7 @@ function allocSlot(): i32 {
 // aborts, naming it. At module start the host cannot read an abort's message yet, so a
 // clash found then is held and reported by the first worldInit (kindsSeal).
 export const MAX_KINDS: i32 = 256;
+if (KIND_MODEL >= MAX_KINDS) ERROR("event kinds: KIND_MODEL must leave room for model kinds below MAX_KINDS");
 export type EventHandler = (kind: i32, obj: i32, arg: i32) => void;
 function toModelHook(kind: i32, obj: i32, arg: i32): void { hookEvent(kind, obj, arg); }
 const kindHandler = new StaticArray<EventHandler>(MAX_KINDS);

@@ -19,7 +19,7 @@ import { randDuration, stream } from "./prng";
 import { trace } from "./trace";
 import { scheduleAt, scheduleIn, cancelEvent, eventPending } from "./events";
 import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
-import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext } from "./waitq";
+import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext, MAX_ITEMS } from "./waitq";
 import {
   timingOn, cfsSliceNs, tickStealNs, chaosStarveNs, schedLatencyNs, wakeupGranularityNs,
   notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP,
@@ -29,6 +29,8 @@ import { zeroed } from "./mem";
 
 export const MAX_ENTS: i32 = 1 << 14;
 export const MAX_CPUS: i32 = 64;
+// A runnable thread is an item on its CPU's runqueue (waitq.ts). Checked when compiled.
+if (MAX_ENTS > MAX_ITEMS) ERROR("sched: MAX_ENTS must not exceed waitq's MAX_ITEMS");
 
 // Thread states, as in the kernel's task->state.
 export const TASK_RUNNING: i32 = 0;

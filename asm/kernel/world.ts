@@ -13,6 +13,7 @@ import { wfEdgesJson } from "./waitfor";
 import { timingJson } from "./timing";
 import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
 import { scenarioBuildRun } from "./config";
+import { nameCount } from "./names";
 import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
 
 export const VERDICT_OK: i32 = 0;
@@ -49,6 +50,8 @@ let stopOnHung: bool = true;
 
 export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
   kindsSeal();
+  // a trace record holds its name id in 16 bits
+  assert(nameCount() <= 0x10000, "more than 65536 names: trace records cannot hold their ids");
   prngSeed(seed);
   prngArm();
   traceInit(traceCapacity);
