@@ -22,7 +22,7 @@ import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
 import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext, MAX_ITEMS } from "./waitq";
 import {
   timingOn, cfsSliceNs, tickStealNs, chaosStarveNs, schedLatencyNs, wakeupGranularityNs,
-  notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP,
+  notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP, timingInit, TIMING_REALISTIC, TIMING_STRESS,
 } from "./timing";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
 import { zeroed } from "./mem";
@@ -102,6 +102,19 @@ export function cpusInit(n: i32): void {
     unchecked(cpuRq[c] = wqNew(N_runqueue));
   }
   nCpus = n;
+}
+
+// A world's machine: its CPUs, and how their time is modelled (timing.ts).
+export class MachineOptions {
+  cpus: i32 = 1;
+  stressPerMille: f64 = 0;   // 0: realistic timing; above: stress, starving that many steps in 1000
+}
+
+// cpusInit + timingInit from one checked options object.
+export function machineInit(o: MachineOptions): void {
+  assert(o.stressPerMille >= 0 && o.stressPerMille <= 1000, "machine: stressPerMille out of range 0..1000");
+  cpusInit(o.cpus);
+  timingInit(o.stressPerMille > 0 ? TIMING_STRESS : TIMING_REALISTIC, o.stressPerMille, o.cpus);
 }
 
 export function cpuCount(): i32 { return nCpus; }
