@@ -4,4 +4,4 @@ import "./sunrpc_udp_slot_hang";
 import "./sunrpc_tcp_close_wait";
 import "./socklnd-scheduler/build";
 import "./nfs_odirect_retransmit";
-import "./blktap2_teardown";
+import "./blktap2-teardown/build";
