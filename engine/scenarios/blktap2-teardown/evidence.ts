@@ -160,3 +160,19 @@ export function snapshotBlocks(model: any): EvidenceBlock[] {
     },
   ];
 }
+
+// The scenario's own view (spec.ownViews): each allocated blktap2 minor and the live
+// tapdisk2 serving it, or none: the orphans a teardown in the wrong order leaves behind.
+export function minorsView(model: any): EvidenceBlock[] {
+  if (!model?.minors) return [];
+  const server = new Map<number, number>(model.tapdisks.map((t: any) => [t.minor, t.pid]));
+  const lines = model.minors.map((x: any) => {
+    const pid = server.get(x.minor);
+    return `tapdev${x.minor}: ${pid !== undefined ? `tapdisk2 pid ${pid}` : "ORPHANED, no tapdisk2"} · bd_openers=${x.openers} ring.task=${x.ringTask >= 0 ? x.ringTask : "NULL"}`;
+  });
+  return [{
+    id: "minors", title: "blktap2 minors and the tapdisk2 serving each",
+    kv: { allocated: model.minors.length, orphaned: model.orphanedMinors, "tapdisk2 running": model.tapdisks.length },
+    lines,
+  }];
+}

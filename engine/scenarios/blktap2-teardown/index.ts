@@ -4,7 +4,7 @@
 // entry and the knobs (here), the evidence (evidence.ts) and the Stack view's layers (stack.ts).
 import type { ScenarioSpec } from "../types";
 import { blktapStack } from "./stack";
-import { TOOLSTACKS, describe, snapshotBlocks } from "./evidence";
+import { TOOLSTACKS, describe, minorsView, snapshotBlocks } from "./evidence";
 import { STRESS_KNOB } from "../sunrpc/knobs";
 import { timingAssumption } from "../timing";
 
@@ -115,4 +115,5 @@ export const blktap2Teardown: ScenarioSpec = {
   describe,
   snapshotBlocks,
   stack: blktapStack,
+  ownViews: [{ id: "minors", label: "Minors", read: minorsView }],
 };
