@@ -134,6 +134,14 @@ export function kindsSeal(): void {
   if (clash !== null) abort(clash);
 }
 
+// worldInit, after the build set the hooks: the kinds without a handler of their own go
+// straight to the scenario's event hook (one indirect call per event, not two).
+export function kindsBindHook(hook: EventHandler): void {
+  for (let k = 0; k < MAX_KINDS; k++) {
+    if (unchecked(kindHandler[k]) == toModelHook) unchecked(kindHandler[k] = hook);
+  }
+}
+
 @inline export function dispatchEvent(kind: i32, obj: i32, arg: i32): void {
   unchecked(kindHandler[kind])(kind, obj, arg);
 }

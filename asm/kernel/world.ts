@@ -4,9 +4,9 @@
 import { now, setNow, NSEC_PER_SEC } from "./clock";
 import { prngSeed, prngArm, prngTick } from "./prng";
 import { traceInit } from "./trace";
-import { popEvent, pendingEvents, curKind, curObj, curArg, eventKindAt, kindsSeal, dispatchEvent } from "./events";
+import { popEvent, pendingEvents, curKind, curObj, curArg, eventKindAt, kindsSeal, kindsBindHook, dispatchEvent } from "./events";
 import {
-  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, hookFinish, hookEvidence, hookSnapshot,
+  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
 import { threadStepDone, threadTimeout, threadUnstarve, entitiesJson, entCount } from "./sched";
 import { wfEdgesJson } from "./waitfor";
@@ -56,6 +56,7 @@ export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
   prngArm();
   traceInit(traceCapacity);
   scenarioBuildRun(scn);
+  kindsBindHook(hookEvent);
 }
 
 // The model's workload is complete (or a fatal condition was found): stop the run.
