@@ -20,7 +20,7 @@ import { setPatches, setTimeouts, setWspaceTimeout } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, linkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall } from "../sunrpc/harness";
+import { harnessInstall } from "./sunrpc/harness";
 import { svcInit, svcStorageStalls, svcAging, svcWsize } from "../nfsd/svc";
 import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";

@@ -22,7 +22,7 @@ import { setPatches, setTimeouts, rttInit, setWspaceTimeout, setPutCongOnSleep }
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, linkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessLinkFlaps } from "../sunrpc/harness";
+import { harnessInstall, harnessLinkFlaps } from "./sunrpc/harness";
 import { svcInit, svcRestarts, svcWsize } from "../nfsd/svc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";
