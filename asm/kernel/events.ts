@@ -7,10 +7,14 @@
 // Everything is preallocated: scheduling and running an event allocate nothing.
 import { now, setNow } from "./clock";
 import { zeroed } from "./mem";
+import { KIND_MODEL, hookEvent } from "./hooks";
 
 export const MAX_EVENTS: i32 = 1 << 16;
 const SLOT_BITS: i32 = 16;
 const SLOT_MASK: i32 = MAX_EVENTS - 1;
+// A handle is (generation << SLOT_BITS) | slot, generations 1..0x7fff: it must stay a
+// positive i32. Checked when the module is compiled.
+if (MAX_EVENTS != 1 << SLOT_BITS || SLOT_BITS + 15 > 31) ERROR("event handles: MAX_EVENTS must be 1 << SLOT_BITS, SLOT_BITS <= 16");
 
 // slot pool
 const evTime = zeroed<i64>(MAX_EVENTS);
@@ -79,10 +83,73 @@ function allocSlot(): i32 {
   return nSlotsUsed++;
 }
 
-// Schedules event `kind` on object `obj` at absolute time `at`; returns a handle that
-// `cancelEvent` accepts. Kinds below KIND_MODEL are the kernel's own.
+// Event kinds are registered by name at module start, as knobs, patches and streams are:
+// each gets a number and a handler, and the world dispatches through the table. Kinds
+// below KIND_MODEL are the kernel's own (fixed numbers); model kinds are numbered from
+// KIND_MODEL in registration order. A model kind registered without a handler goes to
+// the scenario's event hook. A name or a number registered twice is a simulator bug: it
+// aborts, naming it. At module start the host cannot read an abort's message yet, so a
+// clash found then is held and reported by the first worldInit (kindsSeal).
+export const MAX_KINDS: i32 = 256;
+if (KIND_MODEL >= MAX_KINDS) ERROR("event kinds: KIND_MODEL must leave room for model kinds below MAX_KINDS");
+export type EventHandler = (kind: i32, obj: i32, arg: i32) => void;
+function toModelHook(kind: i32, obj: i32, arg: i32): void { hookEvent(kind, obj, arg); }
+const kindHandler = new StaticArray<EventHandler>(MAX_KINDS);
+for (let k = 0; k < MAX_KINDS; k++) unchecked(kindHandler[k] = toModelHook);
+const kindUsed = zeroed<bool>(MAX_KINDS);
+const kindLabel = new Array<string>();
+let nextModelKind: i32 = KIND_MODEL;
+let kindClash: string | null = null;
+let kindsSealed = false;
+
+function kindRefuse(msg: string): void {
+  if (kindsSealed) abort(msg);
+  if (kindClash === null) kindClash = msg;
+}
+
+// Registers kind `number` as `label`; returns the number.
+export function eventKindAt(number: i32, label: string, handler: EventHandler = toModelHook): i32 {
+  assert(number > 0 && number < MAX_KINDS, "event kind number out of range");
+  for (let i = 0; i < kindLabel.length; i++) {
+    if (kindLabel[i] == label) kindRefuse("event kind \"" + label + "\" registered twice");
+  }
+  if (unchecked(kindUsed[number])) kindRefuse("event kind number " + number.toString() + " (\"" + label + "\") registered twice");
+  kindLabel.push(label);
+  unchecked(kindUsed[number] = true);
+  unchecked(kindHandler[number] = handler);
+  return number;
+}
+
+// Registers a model kind by name; returns its number.
+export function eventKind(label: string, handler: EventHandler = toModelHook): i32 {
+  while (nextModelKind < MAX_KINDS && unchecked(kindUsed[nextModelKind])) nextModelKind++;
+  assert(nextModelKind < MAX_KINDS, "too many event kinds");
+  return eventKindAt(nextModelKind, label, handler);
+}
+
+// worldInit: registration is over; report a clash found at module start.
+export function kindsSeal(): void {
+  kindsSealed = true;
+  const clash = kindClash;
+  if (clash !== null) abort(clash);
+}
+
+// worldInit, after the build set the hooks: the kinds without a handler of their own go
+// straight to the scenario's event hook (one indirect call per event, not two).
+export function kindsBindHook(hook: EventHandler): void {
+  for (let k = 0; k < MAX_KINDS; k++) {
+    if (unchecked(kindHandler[k]) == toModelHook) unchecked(kindHandler[k] = hook);
+  }
+}
+
+@inline export function dispatchEvent(kind: i32, obj: i32, arg: i32): void {
+  unchecked(kindHandler[kind])(kind, obj, arg);
+}
+
+// Schedules event `kind` on object `obj` at absolute time `at`, which must not lie in the
+// past; returns a handle that `cancelEvent` accepts.
 export function scheduleAt(at: i64, kind: i32, obj: i32, arg: i32 = 0): i32 {
-  if (at < now) at = now;
+  assert(at >= now, "scheduleAt: an event in the past");
   const slot = allocSlot();
   const gen = nextGen(slot);
   unchecked(evGen[slot] = gen);

@@ -40,3 +40,4 @@ export const EV_STEP: i32 = 1;
 export const EV_TIMEOUT: i32 = 2;
 export const EV_KHUNGTASKD: i32 = 3;
 export const EV_UNSTARVE: i32 = 4;   // stress mode: a starved thread is runnable again
+if (EV_UNSTARVE >= KIND_MODEL) ERROR("the kernel's own event kinds must lie below KIND_MODEL");

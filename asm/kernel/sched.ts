@@ -17,18 +17,20 @@ import { now } from "./clock";
 import { fn, name, CAT_SCHED } from "./names";
 import { randDuration, stream } from "./prng";
 import { trace } from "./trace";
-import { scheduleAt, scheduleIn, cancelEvent } from "./events";
+import { scheduleAt, scheduleIn, cancelEvent, eventPending } from "./events";
 import { EV_STEP, EV_TIMEOUT, EV_UNSTARVE, hookStep } from "./hooks";
-import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext } from "./waitq";
+import { wqNew, wqAdd, wqPop, wqLen, wqRemove, wqFirstAt, wqNext, MAX_ITEMS } from "./waitq";
 import {
   timingOn, cfsSliceNs, tickStealNs, chaosStarveNs, schedLatencyNs, wakeupGranularityNs,
-  notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP,
+  notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP, timingInit, TIMING_REALISTIC, TIMING_STRESS,
 } from "./timing";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
 import { zeroed } from "./mem";
 
 export const MAX_ENTS: i32 = 1 << 14;
 export const MAX_CPUS: i32 = 64;
+// A runnable thread is an item on its CPU's runqueue (waitq.ts). Checked when compiled.
+if (MAX_ENTS > MAX_ITEMS) ERROR("sched: MAX_ENTS must not exceed waitq's MAX_ITEMS");
 
 // Thread states, as in the kernel's task->state.
 export const TASK_RUNNING: i32 = 0;
@@ -73,6 +75,7 @@ const cpuRq = zeroed<i32>(MAX_CPUS);
 const cpuBusy = zeroed<i64>(MAX_CPUS);
 const cpuMinVruntime = zeroed<i64>(MAX_CPUS);
 const cpuNeedResched = zeroed<bool>(MAX_CPUS);
+const cpuIrqUntil = zeroed<i64>(MAX_CPUS);   // busy until then with an interrupt raised between two steps
 let nCpus: i32 = 0;
 const N_runqueue = name("runqueue");
 
@@ -99,6 +102,19 @@ export function cpusInit(n: i32): void {
     unchecked(cpuRq[c] = wqNew(N_runqueue));
   }
   nCpus = n;
+}
+
+// A world's machine: its CPUs, and how their time is modelled (timing.ts).
+export class MachineOptions {
+  cpus: i32 = 1;
+  stressPerMille: f64 = 0;   // 0: realistic timing; above: stress, starving that many steps in 1000
+}
+
+// cpusInit + timingInit from one checked options object.
+export function machineInit(o: MachineOptions): void {
+  assert(o.stressPerMille >= 0 && o.stressPerMille <= 1000, "machine: stressPerMille out of range 0..1000");
+  cpusInit(o.cpus);
+  timingInit(o.stressPerMille > 0 ? TIMING_STRESS : TIMING_REALISTIC, o.stressPerMille, o.cpus);
 }
 
 export function cpuCount(): i32 { return nCpus; }
@@ -214,7 +230,11 @@ function startStep(c: i32, t: i32): bool {
   unchecked(thOnCpu[t] = true);
   unchecked(thStepStart[t] = now);
   let len = randDuration(S_SCHED, unchecked(thCost[t]));
-  if (timingOn()) len += tickStealNs(now, len);
+  if (timingOn()) {
+    len += tickStealNs(now, len);
+    const irqLeft = unchecked(cpuIrqUntil[c]) - now;
+    if (irqLeft > 0) len += irqLeft;
+  }
   unchecked(thStepEnd[t] = now + len);
   unchecked(thStepEv[t] = scheduleAt(now + len, EV_STEP, t));
   return true;
@@ -253,12 +273,19 @@ export function threadUnstarve(t: i32): void {
 }
 
 // An interrupt (hardirq + softirq) of `ns` ran on CPU c: the step running there ends
-// that much later. Its effects are the caller's, applied now.
+// that much later. Its effects are the caller's, applied now. Raised from inside the step
+// that is completing on c (its EV_STEP already fired), it delays the step that starts
+// there next instead.
 export function softirqOn(c: i32, ns: i64): void {
   if (!timingOn() || ns <= 0) return;
   noteIrq(ns);
   const t = unchecked(cpuCurr[c]);
   if (t < 0) return;
+  if (!eventPending(unchecked(thStepEv[t]))) {
+    const from = unchecked(cpuIrqUntil[c]) > now ? unchecked(cpuIrqUntil[c]) : now;
+    unchecked(cpuIrqUntil[c] = from + ns);
+    return;
+  }
   cancelEvent(unchecked(thStepEv[t]));
   const end = unchecked(thStepEnd[t]) + ns;
   unchecked(thStepEnd[t] = end);

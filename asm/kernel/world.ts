@@ -4,15 +4,16 @@
 import { now, setNow, NSEC_PER_SEC } from "./clock";
 import { prngSeed, prngArm, prngTick } from "./prng";
 import { traceInit } from "./trace";
-import { popEvent, pendingEvents, curKind, curObj, curArg } from "./events";
+import { popEvent, pendingEvents, curKind, curObj, curArg, eventKindAt, kindsSeal, kindsBindHook, dispatchEvent } from "./events";
 import {
-  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, KIND_MODEL, hookEvent, hookFinish, hookEvidence, hookSnapshot,
+  EV_STEP, EV_TIMEOUT, EV_KHUNGTASKD, EV_UNSTARVE, hookEvent, hookFinish, hookEvidence, hookSnapshot,
 } from "./hooks";
 import { threadStepDone, threadTimeout, threadUnstarve, entitiesJson, entCount } from "./sched";
 import { wfEdgesJson } from "./waitfor";
 import { timingJson } from "./timing";
 import { checkHungUninterruptibleTasks, hungReports, hungReportsJson } from "./hungtask";
 import { scenarioBuildRun } from "./config";
+import { nameCount } from "./names";
 import { jReset, jObj, jEndObj, jKey, jKI, jKB, jLen } from "./json";
 
 export const VERDICT_OK: i32 = 0;
@@ -48,10 +49,14 @@ let verdict: i32 = VERDICT_OK;
 let stopOnHung: bool = true;
 
 export function worldInit(scn: i32, seed: u64, traceCapacity: i32): void {
+  kindsSeal();
+  // a trace record holds its name id in 16 bits
+  assert(nameCount() <= 0x10000, "more than 65536 names: trace records cannot hold their ids");
   prngSeed(seed);
   prngArm();
   traceInit(traceCapacity);
   scenarioBuildRun(scn);
+  kindsBindHook(hookEvent);
 }
 
 // The model's workload is complete (or a fatal condition was found): stop the run.
@@ -74,16 +79,14 @@ export function runStatus(): i32 { return status; }
 export function setVerdict(v: i32): void { verdict = v; }
 export function getVerdict(): i32 { return verdict; }
 
-function dispatch(kind: i32, obj: i32, arg: i32): void {
-  if (kind >= KIND_MODEL) { hookEvent(kind, obj, arg); return; }
-  if (kind == EV_STEP) threadStepDone(obj);
-  else if (kind == EV_TIMEOUT) threadTimeout(obj);
-  else if (kind == EV_UNSTARVE) threadUnstarve(obj);
-  else if (kind == EV_KHUNGTASKD) {
-    checkHungUninterruptibleTasks();
-    if (stopOnHung && hungReports() > 0) stopped = true;
-  }
-}
+// The kernel's own kinds (the model kinds register where they are defined).
+eventKindAt(EV_STEP, "sched.step", (kind: i32, t: i32, arg: i32): void => { threadStepDone(t); });
+eventKindAt(EV_TIMEOUT, "sched.timeout", (kind: i32, t: i32, arg: i32): void => { threadTimeout(t); });
+eventKindAt(EV_UNSTARVE, "sched.unstarve", (kind: i32, t: i32, arg: i32): void => { threadUnstarve(t); });
+eventKindAt(EV_KHUNGTASKD, "khungtaskd", (kind: i32, obj: i32, arg: i32): void => {
+  checkHungUninterruptibleTasks();
+  if (stopOnHung && hungReports() > 0) stopped = true;
+});
 
 // Runs at most `maxEvents` events, and none later than `until`. Returns the status.
 export function worldRun(maxEvents: i64, until: i64): i32 {
@@ -106,7 +109,7 @@ export function worldRun(maxEvents: i64, until: i64): i32 {
     cost++;
     prngTick();
     n++;
-    dispatch(curKind, curObj, curArg);
+    dispatchEvent(curKind, curObj, curArg);
   }
   finished = true;
   // Default: the kernel's own detector. The model's finish hook refines it

@@ -17,7 +17,7 @@ import { now } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_QUEUE, CAT_NET, CAT_ANOMALY, CAT_STATE } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import {
   MAX_ENTS, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
   deviceIrq, cpuCount,
@@ -109,24 +109,18 @@ const N_lassert = fn("LASSERT failed", "conn=%d what=%d owner=%d", CAT_ANOMALY);
 const N_close = fn("ksocknal_close_conn_locked", "conn=%d peer=%d error=%e", CAT_STATE);
 const N_terminate = fn("ksocknal_terminate_conn", "conn=%d txs_failed=%d rx_aborted=%d lost_in_socket=%d", CAT_STATE);
 
-// --- configuration (set by the scenario before socklndStartup) ---------------------------
+// --- configuration (socklndInit, from SocklndOptions) --------------------------------------
 export let cfgSharedSched: bool = false;     // socklnd-shared-sched
 export let cfgPerThreadScratch: bool = false;  // socklnd-per-thread-scratch
 export let cfgPsPerByte: f64 = 1000;         // CPU cost of a copy, picoseconds per byte
 export let cfgPayloadCheck: bool = true;
 export let cfgSndbuf: i32 = 1 << 20;
 export let cfgRcvbuf: i32 = 1 << 20;
-export function socklndConfigure(shared: bool, perThread: bool, psPerByte: f64, check: bool): void {
-  cfgSharedSched = shared; cfgPerThreadScratch = perThread; cfgPsPerByte = psPerByte; cfgPayloadCheck = check;
-}
 // Zero-copy send: a tx is tx_zc_capable when its payload is >= zc_min_payload (page
 // fragments); a conn is zc-capable when its NIC does scatter-gather and checksum offload
 // (ksocknal_lib_zc_capable: NETIF_F_SG and NETIF_F_CSUM_MASK in sk_route_caps).
 export let cfgZcMinPayload: i32 = 16384;
 export let cfgNicOffload: bool = true;
-export function socklndZeroCopy(zcMinPayload: i32, nicOffload: bool): void {
-  cfgZcMinPayload = zcMinPayload; cfgNicOffload = nicOffload;
-}
 
 // CPU costs (mean ns) of the non-copy steps.
 const COST_LOOP: i64 = 150;
@@ -142,27 +136,59 @@ const COST_SENDPAGE: i64 = 250;
 const KSS_LOCK_HOLD: i64 = 60;
 const KSS_LOCK_BOUNCE: i64 = 100;
 
-// --- LNet upcalls (assigned by the scenario) ---------------------------------------------
+// --- LNet upcalls (socklndInit, from SocklndOptions) -------------------------------------
 function noConnMsg(c: i32, m: i32): void {}
 function noConn(c: i32): void {}
-// lnet_finalize of a received message; an outgoing message's ksocknal_tx_done; the peer
-// has the whole of an outgoing message; our reads freed receive-window space.
+function noWire(c: i32, m: i32, dir: i32): void {}
 export let upRecvDone: (c: i32, m: i32) => void = noConnMsg;
 export let upTxDone: (c: i32, m: i32) => void = noConnMsg;
 export let upPeerReceived: (c: i32, m: i32) => void = noConnMsg;
 export let upRxSpace: (c: i32) => void = noConn;
-export function socklndUpcalls(recvDone: (c: i32, m: i32) => void, txDone: (c: i32, m: i32) => void,
-  peerReceived: (c: i32, m: i32) => void, rxSpace: (c: i32) => void): void {
-  upRecvDone = recvDone; upTxDone = txDone; upPeerReceived = peerReceived; upRxSpace = rxSpace;
-}
-// Connection teardown: a queued tx failed back to LNet (ksocknal_txlist_done, -EIO); an
-// incoming message cut short (the peer's LNet gets its own -EIO); the conn's last ref went.
 export let upTxFailed: (c: i32, m: i32) => void = noConnMsg;
 export let upRxAborted: (c: i32, m: i32) => void = noConnMsg;
 export let upConnDead: (c: i32) => void = noConn;
-export function socklndCloseUpcalls(txFailed: (c: i32, m: i32) => void, rxAborted: (c: i32, m: i32) => void,
-  dead: (c: i32) => void): void {
-  upTxFailed = txFailed; upRxAborted = rxAborted; upConnDead = dead;
+export let onWire: (c: i32, m: i32, dir: i32) => void = noWire;
+
+// What a world sets up socklnd with (socklndInit checks it). Quantities carry their unit.
+export class SocklndOptions {
+  cpts: i32 = 1;                  // CPU partitions (cfs_cpt_table)
+  cpusPerCpt: i32 = 1;            // CPT weight; thread (cpt, sid) runs on CPU cpt*cpusPerCpt + sid
+  nscheds: i32 = 0;               // the nscheds module parameter (0: derived from the weight)
+  sharedSched: bool = false;      // socklnd-shared-sched (LU-11415): one ksock_sched per CPT
+  perThreadScratch: bool = false; // socklnd-per-thread-scratch: scratch iovs per thread
+  copyPsPerByte: f64 = 1000;      // CPU cost of a copy
+  payloadCheck: bool = true;      // check every received payload against what was sent
+  zcMinPayloadBytes: i32 = 16384; // zc_min_payload
+  nicOffload: bool = true;        // NETIF_F_SG and checksum offload
+  threadComm: (cpt: i32, sid: i32) => i32 = noComm;   // the socknal_sd name of each thread
+  // lnet_finalize of a received message; an outgoing message's ksocknal_tx_done; the peer
+  // has the whole of an outgoing message; our reads freed receive-window space.
+  recvDone: (c: i32, m: i32) => void = noConnMsg;
+  txDone: (c: i32, m: i32) => void = noConnMsg;
+  peerReceived: (c: i32, m: i32) => void = noConnMsg;
+  rxSpace: (c: i32) => void = noConn;
+  // Connection teardown: a queued tx failed back to LNet (ksocknal_txlist_done, -EIO); an
+  // incoming message cut short (the peer's LNet gets its own -EIO); the conn's last ref went.
+  txFailed: (c: i32, m: i32) => void = noConnMsg;
+  rxAborted: (c: i32, m: i32) => void = noConnMsg;
+  connDead: (c: i32) => void = noConn;
+  wire: (c: i32, m: i32, dir: i32) => void = noWire;  // a whole message crossed the wire (the log)
+}
+function noComm(cpt: i32, sid: i32): i32 { return 0; }
+
+// Configures socklnd, builds the scheds and starts the threads (ksocknal_base_startup).
+export function socklndInit(o: SocklndOptions): void {
+  assert(o.cpts >= 1 && o.cpts <= MAX_CPTS, "socklnd: cpts out of range 1..MAX_CPTS");
+  assert(o.cpusPerCpt >= 1 && o.nscheds >= 0, "socklnd: cpusPerCpt >= 1 and nscheds >= 0");
+  assert(o.cpts * nthreadsStarted(o.cpusPerCpt, o.nscheds) <= MAX_THREADS, "socklnd: more scheduler threads than MAX_THREADS");
+  assert(o.copyPsPerByte >= 0 && o.zcMinPayloadBytes >= 0, "socklnd: negative copy cost or zc_min_payload");
+  cfgSharedSched = o.sharedSched; cfgPerThreadScratch = o.perThreadScratch;
+  cfgPsPerByte = o.copyPsPerByte; cfgPayloadCheck = o.payloadCheck;
+  cfgZcMinPayload = o.zcMinPayloadBytes; cfgNicOffload = o.nicOffload;
+  upRecvDone = o.recvDone; upTxDone = o.txDone; upPeerReceived = o.peerReceived; upRxSpace = o.rxSpace;
+  upTxFailed = o.txFailed; upRxAborted = o.rxAborted; upConnDead = o.connDead;
+  onWire = o.wire;
+  socklndStartup(o.cpts, o.cpusPerCpt, o.nscheds, o.threadComm);
 }
 
 // --- ksock_sched ----------------------------------------------------------------------
@@ -282,7 +308,7 @@ const txPos = zeroed<i32>(4096);   // per lnet_msg: image bytes handed to the so
 // ZC-ACK comes back (ksocknal_handle_zcack), not when the bytes are in the socket
 const txZcReq = zeroed<bool>(4096);
 
-export const EV_DRAIN: i32 = KIND_MODEL + 0;   // our socket -> wire (one segment)
+export const EV_DRAIN: i32 = eventKind("socklnd.drain");   // our socket -> wire (one segment)
 const DRAIN_CHUNK: i32 = 65536;
 
 // --- detectors --------------------------------------------------------------------------
@@ -332,10 +358,6 @@ export let nTxFailed: i32 = 0;       // txs failed back to LNet at terminate
 export let nLostInSocket: i32 = 0;   // complete txs still in a closed socket's send queue
 export let firstCloseNs: i64 = -1;
 
-// Message completion hooks for the wire log and metrics (assigned by the scenario).
-export let onWire: (c: i32, m: i32, dir: i32) => void = noWire;
-function noWire(c: i32, m: i32, dir: i32): void {}
-export function socklndOnWire(f: (c: i32, m: i32, dir: i32) => void): void { onWire = f; }
 
 // ============================================================================================
 // startup: ksocknal_base_startup + ksocknal_start_schedulers
@@ -372,7 +394,7 @@ function scratchNew(ownerIsThread: bool, owner: i32): i32 {
 }
 
 // Builds the scheds and starts the threads; thread (cpt, sid) runs on CPU cpt*w + sid.
-export function socklndStartup(ncpt: i32, w: i32, nscheds: i32, threadComm: (cpt: i32, sid: i32) => i32): void {
+function socklndStartup(ncpt: i32, w: i32, nscheds: i32, threadComm: (cpt: i32, sid: i32) => i32): void {
   nCpts = ncpt;
   const nmax = nthreadsMax(w, nscheds), nstart = nthreadsStarted(w, nscheds);
   for (let cpt = 0; cpt < ncpt; cpt++) {

@@ -14,7 +14,7 @@ import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, CAT_NET, CAT_ANOMALY } from "../kernel/names";
 import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn, scheduleAt } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { deviceIrq } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "./link";
@@ -25,8 +25,8 @@ import {
 } from "./skbuff";
 import { zeroed } from "../kernel/mem";
 
-export const EV_NIC_TX_DONE: i32 = KIND_MODEL + 40;
-export const EV_LINK_RX: i32 = KIND_MODEL + 41;
+export const EV_NIC_TX_DONE: i32 = eventKind("nic.tx_done");
+export const EV_LINK_RX: i32 = eventKind("link.rx");
 
 const S_NET = stream("net");
 

@@ -16,7 +16,7 @@ import { now, NSEC_PER_MSEC, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_NET } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn, cancelEvent } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { stream, randDuration } from "../kernel/prng";
 import { tap } from "../mm/tap";
 import { allocPage, copyPage, putPage, PAGE_SIZE } from "../mm/page";
@@ -32,8 +32,8 @@ import {
 import { zeroed } from "../kernel/mem";
 import { EAGAIN, EPIPE, ECONNRESET, ENOTCONN } from "../kernel/errno";
 
-export const EV_TCP_RTO: i32 = KIND_MODEL + 42;
-export const EV_TCP_PUSH: i32 = KIND_MODEL + 43;
+export const EV_TCP_RTO: i32 = eventKind("tcp.rto");
+export const EV_TCP_PUSH: i32 = eventKind("tcp.push");
 
 const TCP_RTO_MIN: i64 = 200 * NSEC_PER_MSEC;
 const TCP_RTO_MAX: i64 = 120 * NSEC_PER_SEC;

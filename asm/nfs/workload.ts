@@ -14,7 +14,7 @@ import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock
 import { fn, name, CAT_STEP, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadAction, wakeUpProcess,
   threadState, entPidOf, threadCpu, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
@@ -29,10 +29,10 @@ import {
   N_sleep_on_page, N_nfs_commit_wait,
 } from "./writeback";
 
-export const EV_WL_BURST: i32 = KIND_MODEL + 30;
-export const EV_WL_ALARM: i32 = KIND_MODEL + 31;
-export const EV_WL_NEXT: i32 = KIND_MODEL + 32;
-export const EV_WL_START_DD: i32 = KIND_MODEL + 33;
+export const EV_WL_BURST: i32 = eventKind("nfs_wl.burst");
+export const EV_WL_ALARM: i32 = eventKind("nfs_wl.alarm");
+export const EV_WL_NEXT: i32 = eventKind("nfs_wl.next");
+export const EV_WL_START_DD: i32 = eventKind("nfs_wl.start_dd");
 
 const S_WL = stream("sunrpc.workload");
 

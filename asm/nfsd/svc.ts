@@ -15,7 +15,7 @@ import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn, scheduleAt } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { entNew } from "../kernel/sched";
 import { stream, randExp, randF64, randDuration } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
@@ -29,11 +29,11 @@ import {
   tcpSelectWindow, tcpRecvmsg, TCP_ESTABLISHED, TCP_CLOSE,
 } from "../net/tcp";
 
-export const EV_NFSD_DONE: i32 = KIND_MODEL + 20;
-export const EV_STORAGE: i32 = KIND_MODEL + 21;
-export const EV_RESTART: i32 = KIND_MODEL + 22;
-export const EV_SVC_AGE: i32 = KIND_MODEL + 23;
-export const EV_SVC_DROP: i32 = KIND_MODEL + 24;
+export const EV_NFSD_DONE: i32 = eventKind("nfsd.done");
+export const EV_STORAGE: i32 = eventKind("nfsd.storage");
+export const EV_RESTART: i32 = eventKind("nfsd.restart");
+export const EV_SVC_AGE: i32 = eventKind("nfsd.svc_age");
+export const EV_SVC_DROP: i32 = eventKind("nfsd.svc_drop");
 
 const S_SRV = stream("sunrpc.server");
 

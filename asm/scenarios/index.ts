@@ -2,6 +2,6 @@
 // start. The catalog order is the host's (engine/scenarios), not this file's.
 import "./sunrpc_udp_slot_hang";
 import "./sunrpc_tcp_close_wait";
-import "./socklnd_scheduler";
+import "./socklnd-scheduler/build";
 import "./nfs_odirect_retransmit";
-import "./blktap2_teardown";
+import "./blktap2-teardown/build";

@@ -13,7 +13,8 @@ import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
 import { stream, randDuration, randU32 } from "../kernel/prng";
 import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { setHooks, KIND_MODEL } from "../kernel/hooks";
+import { setHooks } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import {
   cpusInit, entNew, threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit,
   wakeUpProcess, threadAction, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE,
@@ -104,7 +105,7 @@ const S_SEND = fn("svc_send", "xid=%x");
 const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d page=%d", CAT_ANOMALY);
 const N_corrupt_disk = fn("disk: block differs from the buffer at issue", "block=%d write=%d xid=%x", CAT_ANOMALY);
 const N_dup_seen = fn("knfsd: duplicate WRITE", "xid=%x result=%n garbage=%d", CAT_LOG);
-const EV_DRAIN = KIND_MODEL + 60;
+const EV_DRAIN = eventKind("odirect.drain");
 
 const DEADBEEF: u32 = 0xdeadbeef;
 const MAX_WRITES: i32 = 1 << 14;

@@ -20,7 +20,7 @@ import { setPatches } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessMount, harnessServer } from "../sunrpc/harness";
+import { harnessInstall, harnessMount, harnessServer } from "./sunrpc/harness";
 import { svcNew } from "../nfsd/svc";
 import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";

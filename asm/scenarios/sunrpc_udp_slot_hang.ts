@@ -22,7 +22,7 @@ import { setPatches, setPutCongOnSleep } from "../sunrpc/xprt";
 import { clntInit, setConnectRace, setConnectStatusRace, setTimeoutRace, setReserveRace } from "../sunrpc/clnt";
 import { xsSetup, xsLinkInit, setWsize, nicTxHangs } from "../sunrpc/xprtsock";
 import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessLinkFlaps, harnessMount, harnessServer } from "../sunrpc/harness";
+import { harnessInstall, harnessLinkFlaps, harnessMount, harnessServer } from "./sunrpc/harness";
 import { svcNew } from "../nfsd/svc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount, mmap3Init } from "../nfs/workload";
 import { fileCount } from "../nfs/writeback";

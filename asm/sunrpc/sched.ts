@@ -12,7 +12,7 @@ import { now } from "../kernel/clock";
 import { fn, name, CAT_QUEUE, CAT_STEP, CAT_SCHED } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn, cancelEvent } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import {
   entNew, entPidOf, threadNew, threadNext, threadSleep, wakeUpProcess, threadState, threadCpu,
   TASK_INTERRUPTIBLE, TASK_RUNNING, MAX_ENTS,
@@ -21,8 +21,8 @@ import { MAX_TASKS, ETIMEDOUT, ERESTARTSYS, RPC_TASK_ASYNC, RPC_TASK_KILLED, RPC
 import { rpcqNew, rpcqAdd, rpcqRemove, rpcqOf, rpcqName, rpcqSetOwner, rpcqFindNext, rpcqHighest } from "./rpcq";
 import { zeroed } from "../kernel/mem";
 
-export const EV_RPC_TIMER: i32 = KIND_MODEL + 0;
-export const EV_DELAYED_WORK: i32 = KIND_MODEL + 1;
+export const EV_RPC_TIMER: i32 = eventKind("rpc.timer");
+export const EV_DELAYED_WORK: i32 = eventKind("rpc.delayed_work");
 
 export const N_rpc_task = name("rpc_task");
 export const MAX_RPC_CPUS: i32 = 8;

@@ -17,7 +17,7 @@ import { fn, name, CAT_STEP, CAT_STATE, CAT_LOG, CAT_ANOMALY } from "../kernel/n
 import { trace, traceAnomaly } from "../kernel/trace";
 import { klog } from "./klog";
 import { scheduleAt, cancelEvent } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { entNew } from "../kernel/sched";
 import { bitsNew, testBit, setBit, clearBit, testAndSetBit, testAndClearBit, bitsWord } from "../kernel/bitops";
 import { zeroed } from "../kernel/mem";
@@ -34,7 +34,7 @@ import {
   rpcTaskTap, setRpcTimerTap, tkCallback,
 } from "./sched";
 
-export const EV_XPRT_IDLE: i32 = KIND_MODEL + 2;
+export const EV_XPRT_IDLE: i32 = eventKind("xprt.idle");
 
 // ---- names -----------------------------------------------------------------------
 export const N_xprt_sending = name("xprt_sending");

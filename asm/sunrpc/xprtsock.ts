@@ -26,7 +26,7 @@ import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names
 import { trace } from "../kernel/trace";
 import { klog } from "./klog";
 import { scheduleIn, scheduleAt } from "../kernel/events";
-import { KIND_MODEL } from "../kernel/hooks";
+import { eventKind } from "../kernel/events";
 import { entNew, deviceIrq } from "../kernel/sched";
 import { stream, randChance } from "../kernel/prng";
 import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "../net/link";
@@ -57,17 +57,17 @@ import {
 } from "./xprt";
 import { setSendCost, C_xs_nospace_callback } from "./clnt";
 
-export const EV_UDP_TX_DONE: i32 = KIND_MODEL + 3;
-export const EV_UDP_AT_SERVER: i32 = KIND_MODEL + 4;
-export const EV_UDP_AT_CLIENT: i32 = KIND_MODEL + 5;
-export const EV_ICMP_AT_CLIENT: i32 = KIND_MODEL + 6;
-export const EV_TCP_TX_DONE: i32 = KIND_MODEL + 7;
-export const EV_TCP_AT_SERVER: i32 = KIND_MODEL + 8;
-export const EV_TCP_ACK: i32 = KIND_MODEL + 9;
-export const EV_TCP_CTRL_AT_CLIENT: i32 = KIND_MODEL + 10;
-export const EV_TCP_REPLY_AT_CLIENT: i32 = KIND_MODEL + 11;
-export const EV_TCP_CTRL_AT_SERVER: i32 = KIND_MODEL + 12;
-export const EV_LINK: i32 = KIND_MODEL + 13;
+export const EV_UDP_TX_DONE: i32 = eventKind("xs.udp_tx_done");
+export const EV_UDP_AT_SERVER: i32 = eventKind("xs.udp_at_server");
+export const EV_UDP_AT_CLIENT: i32 = eventKind("xs.udp_at_client");
+export const EV_ICMP_AT_CLIENT: i32 = eventKind("xs.icmp_at_client");
+export const EV_TCP_TX_DONE: i32 = eventKind("xs.tcp_tx_done");
+export const EV_TCP_AT_SERVER: i32 = eventKind("xs.tcp_at_server");
+export const EV_TCP_ACK: i32 = eventKind("xs.tcp_ack");
+export const EV_TCP_CTRL_AT_CLIENT: i32 = eventKind("xs.tcp_ctrl_at_client");
+export const EV_TCP_REPLY_AT_CLIENT: i32 = eventKind("xs.tcp_reply_at_client");
+export const EV_TCP_CTRL_AT_SERVER: i32 = eventKind("xs.tcp_ctrl_at_server");
+export const EV_LINK: i32 = eventKind("xs.link");
 
 const S_NET = stream("sunrpc.net");
 
@@ -124,7 +124,7 @@ let txHangNs: i64 = 0;
 export let nTxHangs: i32 = 0;
 const N_tx_hang = fn("NETDEV WATCHDOG: eth0: transmit queue 0 timed out", "frozen=%d", CAT_LOG);
 export function nicTxHangs(perDatagram: f64, hangS: f64): void { txHangP = perDatagram; txHangNs = <i64>(hangS * <f64>NSEC_PER_SEC); }
-export const EV_TX_RESET: i32 = KIND_MODEL + 14;
+export const EV_TX_RESET: i32 = eventKind("xs.tx_reset");
 let nicBusyUntil: i64 = 0;
 export let netEnt: i32 = -1;
 export let irqCpu: i32 = 0;

@@ -3,7 +3,7 @@
 // only by test/kernel.test.ts; it is not part of the lab's catalog.
 export * from "../abi";
 import { now, NSEC_PER_SEC } from "../kernel/clock";
-import { scheduleAt, popEvent, cancelEvent, eventPending, curObj, curKind } from "../kernel/events";
+import { scheduleAt, popEvent, cancelEvent, eventPending, curObj, curKind, eventKind, eventKindAt, kindsSeal } from "../kernel/events";
 import { wqNew, wqAdd, wqAddHead, wqPop, wqRemove, wqLen } from "../kernel/waitq";
 import { stream, randU32, prngSeed } from "../kernel/prng";
 import { bitsNew, testAndSetBit, clearBit, testBit } from "../kernel/bitops";
@@ -13,7 +13,7 @@ import { fn, name } from "../kernel/names";
 import { setHooks, KIND_MODEL } from "../kernel/hooks";
 import {
   cpusInit, threadNew, threadNext, threadSleep, threadState, wakeUpProcess, entNew, entCount,
-  TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut,
+  TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, threadSleepTimeout, threadTimedOut, threadCpu, deviceIrq,
 } from "../kernel/sched";
 import { hungTaskInit, hungReports } from "../kernel/hungtask";
 import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
@@ -32,6 +32,17 @@ export function t_pop(): i32 { return popEvent(i64.MAX_VALUE) ? curObj : -1; }
 export function t_now(): f64 { return <f64>now; }
 export function t_cancel(h: i32): i32 { return cancelEvent(h) ? 1 : 0; }
 export function t_pending(h: i32): i32 { return eventPending(h) ? 1 : 0; }
+
+// event kinds: register a new one (0), the probe's name again (1), or its number again (2),
+// before (sealed 0: as at module start) or after kindsSeal (what worldInit does)
+let kindSerial = 0;
+export function t_kind_register(how: i32, sealed: i32): i32 {
+  if (sealed != 0) kindsSeal();
+  if (how == 1) return eventKind("probe.wake_all");
+  if (how == 2) return eventKindAt(EV_WAKE_ALL, "probe.again");
+  return eventKind("probe.k" + (kindSerial++).toString());
+}
+export function t_kinds_seal(): void { kindsSeal(); }
 
 // wait queues
 export function t_wq_new(levels: i32): i32 { return wqNew(0, levels); }
@@ -105,10 +116,12 @@ const K_INTR = knob("probe.interruptible");
 const K_TIMEOUT = knob("probe.sleep_timeout_s");
 const K_TIMING = knob("probe.timing");      // 0 stock scheduler, 1 realistic, 2 stress
 const K_CHAOS = knob("probe.chaos");        // stress mode: starvations per 1000 steps
+const K_IRQ = knob("probe.irq_ns");         // each step raises an interrupt this long on its own CPU
+const S_PROBE_IRQ = stream("irq.probe");
 const N_probe = name("probe");
 const N_work = fn("probe_work", "step=%d");
 const N_wait = name("probe_wait");
-const EV_WAKE_ALL = KIND_MODEL;
+const EV_WAKE_ALL = eventKind("probe.wake_all");
 let nThreads: i32 = 0;
 let stepsDone = zeroed<i32>(256);
 let done: i32 = 0;
@@ -126,6 +139,7 @@ function probeStep(t: i32): void {
   }
   trace(t, N_work, k);
   chargeWork(kvi(K_WORK));
+  if (kv(K_IRQ) > 0) deviceIrq(threadCpu(t), S_PROBE_IRQ, kvi(K_IRQ));
   unchecked(stepsDone[t] = k + 1);
   if (kv(K_SPIN) == 0 && k + 1 >= kvi(K_STEPS)) {
     unchecked(stepsDone[t] = -1);

@@ -60,12 +60,22 @@ let removing: i32 = -1;
 let releaseMeanNs: i64 = 0;
 let sRelease: i32 = 0;
 
-export function blkbackInit(xenwatchThread: i32, udevThread: i32, releaseNs: i64, stream: i32): void {
-  xenwatch = xenwatchThread;
-  udevd = udevThread;
+// dom0's side of the block backend (blkbackInit checks it).
+export class BlkbackOptions {
+  xenwatchThread: i32 = -1;   // runs the backend's xenbus watches
+  udevThread: i32 = -1;       // runs the hotplug scripts on uevents
+  releaseMeanNs: i64 = 0;     // mean time blkback takes to release a VBD's device
+  releaseStream: i32 = -1;    // the PRNG stream those times are drawn from
+}
+
+export function blkbackInit(o: BlkbackOptions): void {
+  assert(o.xenwatchThread >= 0 && o.udevThread >= 0 && o.releaseStream >= 0, "blkback: xenwatch, udevd and the release stream must be given");
+  assert(o.releaseMeanNs >= 0, "blkback: negative releaseMeanNs");
+  xenwatch = o.xenwatchThread;
+  udevd = o.udevThread;
   uevents = fifoNew();
-  releaseMeanNs = releaseNs;
-  sRelease = stream;
+  releaseMeanNs = o.releaseMeanNs;
+  sRelease = o.releaseStream;
   xsRingClient(xenwatch, 0);   // dom0's xenbus event channel: VCPU 0
   // the backend bus watch (xenbus_probe_backend: watch_otherend on backend/vbd)
   xsWatch(backendVbdDir(), xenwatch, TOK_BACKEND_BUS);

@@ -129,28 +129,46 @@ let uptimeNs: i64 = 0;
 let sUptime: i32 = 0;
 let nextDomid: i32 = 1;
 let releaseDomain: i32 = -1;
-let onAllDone: () => void = (): void => {};
+let onAllDone: () => void = noCallback;
 let nDone: i32 = 0;
 let nGuests: i32 = 0;
 // called at each guest start: the orphan series samples there
-let onCycleStart: () => void = (): void => {};
+let onCycleStart: () => void = noCallback;
 
-export function libxlInit(ts: i32, teardownOrder: bool, guests: i32, disks: i32, cycles: i32,
-  dom0Cpus: i32, uptime: i64, uptimeStream: i32, allDone: () => void, cycleStart: () => void): void {
-  toolstack = ts;
-  reorder = teardownOrder;
-  nGuests = guests;
-  nDisks = disks;
-  nCycles = cycles;
-  nCpus = dom0Cpus;
-  uptimeNs = uptime;
-  sUptime = uptimeStream;
-  onAllDone = allDone;
-  onCycleStart = cycleStart;
+// What the toolstack runs (libxlInit checks it). Quantities carry their unit.
+export class LibxlOptions {
+  toolstack: i32 = TS_4_1_4;     // TS_*: the Xen release whose libxl runs
+  teardownOrder: bool = false;   // libxl-teardown-order
+  guests: i32 = 1;               // one xl (and one domU slot) per guest
+  disksPerGuest: i32 = 1;
+  cycles: i32 = 1;               // create/destroy cycles per guest
+  dom0Cpus: i32 = 1;             // xl g runs on dom0 CPU g % dom0Cpus
+  guestUptimeNs: i64 = 0;        // mean time a guest runs before xl destroys it
+  uptimeStream: i32 = -1;        // the PRNG stream the uptimes are drawn from
+  allDone: () => void = noCallback;      // every guest finished its cycles
+  cycleStart: () => void = noCallback;   // a guest starts (the orphan series samples there)
+}
+function noCallback(): void {}
+
+export function libxlInit(o: LibxlOptions): void {
+  assert(o.guests >= 1 && o.guests <= MAX_GUESTS, "libxl: guests out of range 1..MAX_GUESTS");
+  assert(o.disksPerGuest >= 1 && o.disksPerGuest <= MAX_DISKS, "libxl: disksPerGuest out of range 1..MAX_DISKS");
+  assert(o.cycles >= 1 && o.dom0Cpus >= 1 && o.guestUptimeNs > 0 && o.uptimeStream >= 0,
+    "libxl: cycles, dom0Cpus and guestUptimeNs must be positive, and the uptime stream given");
+  toolstack = o.toolstack;
+  reorder = o.teardownOrder;
+  nGuests = o.guests;
+  nDisks = o.disksPerGuest;
+  nCycles = o.cycles;
+  nCpus = o.dom0Cpus;
+  uptimeNs = o.guestUptimeNs;
+  sUptime = o.uptimeStream;
+  onAllDone = o.allDone;
+  onCycleStart = o.cycleStart;
   releaseDomain = xsPath(xsRoot(), S_release);
-  for (let g = 0; g < guests; g++) {
+  for (let g = 0; g < nGuests; g++) {
     const pid = 2001 + g;
-    const t = threadNew(N_xl, pid, g % dom0Cpus, XL_CYCLE, STEP_NS);
+    const t = threadNew(N_xl, pid, g % nCpus, XL_CYCLE, STEP_NS);
     unchecked(xThread[g] = t);
     unchecked(xPid[g] = pid);
     unchecked(slotOfThread[t] = g);

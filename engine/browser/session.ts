@@ -52,6 +52,7 @@ export interface SnapshotView {
   entities: Array<EntityInfo & { state?: number; wchan?: string; cpu?: number; busyNs?: number; since?: number }>;
   hung: Array<{ ent: number; time: number; blockedNs: number; wchan: string }>;
   blocks: EvidenceBlock[];
+  views: Record<string, EvidenceBlock[]>;   // the scenario's own views (spec.ownViews), by id
   stack: StackPicture | null;
 }
 
@@ -253,17 +254,21 @@ export class Session {
     tNs = Math.floor(tNs);    // World.runUntil never returns for a fractional time (now is whole ns)
     const snap = this.worldAt(tNs).snapshot();
     const ctx = { entities: snap.entities, simTimeNs: snap.time, patches: w.config.patches, knobs: w.config.knobs };
-    let blocks: EvidenceBlock[] = [];
-    try {
-      blocks = w.spec.snapshotBlocks?.(snap.model, ctx) ?? [];
-    } catch (e) {
-      blocks = [{ id: "error", title: "snapshot", lines: [`snapshotBlocks failed: ${(e as Error).message}`] }];
-    }
+    // A formatter that throws shows its error in place of its blocks.
+    const safely = (what: string, read: () => EvidenceBlock[] | undefined): EvidenceBlock[] => {
+      try {
+        return read() ?? [];
+      } catch (e) {
+        return [{ id: "error", title: "snapshot", lines: [`${what} failed: ${(e as Error).message}`] }];
+      }
+    };
+    const blocks = safely("snapshotBlocks", () => w.spec.snapshotBlocks?.(snap.model, ctx));
+    const views = Object.fromEntries((w.spec.ownViews ?? []).map((v) => [v.id, safely(`view ${v.id}`, () => v.read(snap.model, ctx))]));
     const stack = stackPicture(w.spec, {
       time: snap.time, model: snap.model, entities: snap.entities, waits: snap.waits ?? [], knobs: w.config.knobs,
       recentBusy: this.recentBusy(snap.time, snap.entities),
     });
-    return { time: snap.time, finished: snap.finished, entities: snap.entities, hung: snap.hung, blocks, stack };
+    return { time: snap.time, finished: snap.finished, entities: snap.entities, hung: snap.hung, blocks, views, stack };
   }
 
   // A thread's CPU share over the last ~5% of the run before t, from the busy times of

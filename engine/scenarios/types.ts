@@ -121,6 +121,19 @@ export interface StackLayerSpec {
   read(s: StackInput): StackLayerState;
 }
 
+// A view a scenario contributes to the workspace from its spec, with no edit to ui/ (as
+// Perfetto's registerTab): a tab labelled `label` showing the blocks `read` makes of the
+// model's snapshot at the cursor. Its id must differ from the built-in views' (BUILTIN_VIEWS).
+export interface ScenarioView {
+  id: string;
+  label: string;
+  read(model: any, ctx: DescribeContext): EvidenceBlock[];
+}
+
+// The workspace's own views (ui/components/Workspace.svelte), which a scenario's view id
+// must not take.
+export const BUILTIN_VIEWS = ["stack", "evidence", "state", "trace", "wire", "metrics", "compare", "sweep", "export", "why"] as const;
+
 export interface ScenarioSpec {
   id: string;
   title: string;
@@ -141,6 +154,8 @@ export interface ScenarioSpec {
   snapshotBlocks?(model: any, ctx: DescribeContext): EvidenceBlock[];
   // The Stack view's layers, top to bottom.
   stack?: StackLayerSpec[];
+  // Views of its own, listed after the workspace's.
+  ownViews?: ScenarioView[];
   // Limits between knobs that no single range can say (throws a ConfigError naming both).
   checkKnobs?(knobs: Record<string, KnobValue>): void;
   // A model limit (its abort message) -> the knob whose value drives it: the error then

@@ -72,6 +72,37 @@ describe("event heap", () => {
     expect(x.t_pending(h2)).toBe(1);
     expect(x.t_pop()).toBe(2);
   });
+
+  it("refuses an event in the past", () => {
+    const x = fresh();
+    x.t_schedule(100, 1);
+    expect(x.t_pop()).toBe(1);
+    x.t_schedule(100, 2);                        // now is fine
+    expect(() => x.t_schedule(99, 3)).toThrow(/scheduleAt: an event in the past/);
+  });
+});
+
+describe("event kinds", () => {
+  it("numbers each new kind apart from the others", () => {
+    const x = fresh();
+    const a = x.t_kind_register(0, 1), b = x.t_kind_register(0, 1);
+    expect(b).not.toBe(a);
+    expect(a).toBeGreaterThanOrEqual(16);      // KIND_MODEL: below it, the kernel's own
+  });
+
+  it("refuses a name registered twice, naming it", () => {
+    expect(() => fresh().t_kind_register(1, 1)).toThrow(/event kind "probe.wake_all" registered twice/);
+  });
+
+  it("refuses a number registered twice, naming it", () => {
+    expect(() => fresh().t_kind_register(2, 1)).toThrow(/event kind number \d+ \("probe.again"\) registered twice/);
+  });
+
+  it("holds a clash found at module start until worldInit, where the host can read it", () => {
+    const x = fresh();
+    expect(() => x.t_kind_register(1, 0)).not.toThrow();
+    expect(() => x.t_kinds_seal()).toThrow(/event kind "probe.wake_all" registered twice/);
+  });
 });
 
 describe("wait queues", () => {

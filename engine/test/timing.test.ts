@@ -15,7 +15,7 @@ const probe: ScenarioSpec = {
   knobs: [
     ["probe.threads", 2], ["probe.cpus", 1], ["probe.steps", 3], ["probe.wake_s", 0],
     ["probe.spin", 0], ["probe.budget", 0], ["probe.interruptible", 0], ["probe.sleep_timeout_s", 0],
-    ["probe.timing", 0], ["probe.chaos", 0],
+    ["probe.timing", 0], ["probe.chaos", 0], ["probe.irq_ns", 0],
   ].map(([name, def]) => ({ name: name as string, label: name as string, group: "workload" as const, type: "int" as const, default: def as number, min: 0, max: 1e9, description: "" })),
   describe: (verdict, raw) => ({ reason: verdict, evidence: raw }),
 };
@@ -70,6 +70,18 @@ describe("timing model", () => {
     expect((a.r.timing as any).starved / steps).toBeLessThan(0.2);
     expect(spin(2, { "probe.chaos": 100 }, 6).r.traceHash).not.toBe(a.r.traceHash);
     expect(spin(1, {}, 5).r.traceHash).not.toBe(a.r.traceHash);
+  });
+
+  it("an interrupt raised inside the step completing on its own CPU delays the next step there, once", () => {
+    // Each 10 µs step raises ~5 µs of interrupt on its own CPU. One CPU, always busy:
+    // its threads' busy time is the run's time, and every step runs exactly once.
+    const plain = spin(1, { "probe.budget": 3000 });
+    const irq = spin(1, { "probe.budget": 3000, "probe.irq_ns": 5000 });
+    const busy = (t: any[]) => t.reduce((n, e) => n + e.busyNs, 0);
+    expect((irq.r.timing as any).irqNs).toBeGreaterThan(0);
+    expect(busy(irq.threads)).toBeLessThanOrEqual(irq.r.simTimeNs);
+    expect(busy(irq.threads) - busy(plain.threads)).toBeGreaterThan(0.9 * (irq.r.timing as any).irqNs);
+    expect(irq.r.events).toBe(plain.r.events);
   });
 
   it("the other three scenarios run on the model: realistic by default, their devices interrupt, stress on the knob", () => {

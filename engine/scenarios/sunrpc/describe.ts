@@ -1,5 +1,5 @@
 // describe() and snapshotBlocks() of both sunrpc-* scenarios: the raw facts of the model
-// (asm/sunrpc/harness.ts) turned into the reason line and the evidence a kernel engineer
+// (asm/scenarios/sunrpc/harness.ts) turned into the reason line and the evidence a kernel engineer
 // reads: rpc_debug dump, hung-task report, transport state, wait-for chain, the broken
 // invariant, the kernel log, and cwnd/cong over time.
 import type { Verdict } from "../../wasm";

@@ -1,8 +1,8 @@
 // The Stack view's layers for socklnd-scheduler: CPTs with their ksock_scheds, the
 // scheduler threads with their recent CPU share, the connections and who serves them, and
 // the kss_scratch_iov arrays with the lib calls using each one now.
-import type { StackInput, StackItem, StackLayerSpec, StackLayerState } from "./types";
-import { entityItem, entLabel } from "../stack";
+import type { StackInput, StackItem, StackLayerSpec, StackLayerState } from "../types";
+import { entityItem, entLabel } from "../../stack";
 
 const CONN_TYPE: Record<number, string> = { 1: "CONTROL", 2: "BULK_IN", 3: "BULK_OUT" };
 const m = (s: StackInput) => s.model ?? {};

@@ -1,8 +1,8 @@
 // The Stack view's layers for blktap2-teardown: the guest's blkfront, blkback and its hold
 // on tapdevN, the blktap minors, tapdisk2 and its ring, xl / tap-ctl, and the xenstore
 // backend nodes. The wait-for cycle is drawn over them from the kernel's wait-for graph.
-import type { StackInput, StackLayerSpec, StackLayerState } from "./types";
-import { entityItem } from "../stack";
+import type { StackInput, StackLayerSpec, StackLayerState } from "../types";
+import { entityItem } from "../../stack";
 
 const m = (s: StackInput) => s.model ?? {};
 const byComm = (s: StackInput, re: RegExp) => s.entities.filter((e) => e.kind === "thread" && re.test(e.comm));

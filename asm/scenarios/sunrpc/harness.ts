@@ -1,37 +1,38 @@
 // The hooks both sunrpc-* scenarios share: step and event dispatch, stop conditions, the
 // evidence object (rpc_debug dump, transport state, hung tasks with their wait-for chains,
 // kernel log, cwnd/cong series) and the snapshot for the State/Tasks views.
-import { now, NSEC_PER_SEC } from "../kernel/clock";
-import { name } from "../kernel/names";
-import { scheduleIn } from "../kernel/events";
-import { setHooks, KIND_MODEL } from "../kernel/hooks";
-import { entPidOf, entCommOf, cpuCount } from "../kernel/sched";
-import { hungReports, hungReportEnt } from "../kernel/hungtask";
-import { worldStop, getVerdict, setVerdict, VERDICT_HANG, VERDICT_OK } from "../kernel/world";
-import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jKN } from "../kernel/json";
-import { XPRT_UDP, XPRT_TCP } from "./defs";
-import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks, rpciodBacklog, rpciodCurrent } from "./sched";
-import { xProt, xCwnd, xCong, livenessBroken, sndTaskExited } from "./xprt";
+import { now, NSEC_PER_SEC } from "../../kernel/clock";
+import { name } from "../../kernel/names";
+import { scheduleIn } from "../../kernel/events";
+import { setHooks } from "../../kernel/hooks";
+import { eventKind } from "../../kernel/events";
+import { entPidOf, entCommOf, cpuCount } from "../../kernel/sched";
+import { hungReports, hungReportEnt } from "../../kernel/hungtask";
+import { worldStop, getVerdict, setVerdict, VERDICT_HANG, VERDICT_OK } from "../../kernel/world";
+import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jKN } from "../../kernel/json";
+import { XPRT_UDP, XPRT_TCP } from "../../sunrpc/defs";
+import { isRpciod, rpciodStep, rpcLiveTasks, rpcTotalTasks, rpciodBacklog, rpciodCurrent } from "../../sunrpc/sched";
+import { xProt, xCwnd, xCong, livenessBroken, sndTaskExited } from "../../sunrpc/xprt";
 import {
   sunrpcEvent, EV_LINK, linkSet, xsSk, xsSkState, xsSockGen, xsUdpWmem,
   xsCloseWaitSince, xsCloseWaitTotal, xsNCloseWait, xsNHalfCloses, xsNFullCloses, xsNConnects, xsNResets,
   nDatagramsLost, nIcmpIgnored, linkUp, tcpSendQueueLen, tcpWindowIsBlocked, sockWaitsForSpace,
   pCloseOnCloseWait,
-} from "./xprtsock";
-import { N_TCP_STATE, TCP_CLOSE_WAIT, tcpSendShutdown, tcpQueuedBytes, tcpState, tcpRmem } from "../net/tcp";
-import { nMajorTimeouts, nMinorTimeouts } from "./clnt";
-import { rpcShowTasksJson, xprtJson, seriesJson, waitforRefresh, waitforProcess, waitforChainJson } from "./debug";
-import { klogJson } from "./klog";
+} from "../../sunrpc/xprtsock";
+import { N_TCP_STATE, TCP_CLOSE_WAIT, tcpSendShutdown, tcpQueuedBytes, tcpState, tcpRmem } from "../../net/tcp";
+import { nMajorTimeouts, nMinorTimeouts } from "../../sunrpc/clnt";
+import { rpcShowTasksJson, xprtJson, seriesJson, waitforRefresh, waitforProcess, waitforChainJson } from "../../sunrpc/debug";
+import { klogJson } from "../../sunrpc/klog";
 import {
   svcEvent, srvUp, srvStalled, srvNCloses, srvNServed, srvNStalls, srvNRestarts, srvNUdpDrops, svcBusy, svcQueued,
   svcConnSk, srvLastStallStart, srvLastStallLen,
-} from "../nfsd/svc";
+} from "../../nfsd/svc";
 import {
   workloadStep, workloadEvent, workloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
-} from "../nfs/workload";
-import { firstWritebackTask, firstWritebackChunk, totalDirty, totalWb, writesDone, commitsDone, fileIno } from "../nfs/writeback";
+} from "../../nfs/workload";
+import { firstWritebackTask, firstWritebackChunk, totalDirty, totalWb, writesDone, commitsDone, fileIno } from "../../nfs/writeback";
 
-export const EV_CHECK: i32 = KIND_MODEL + 40;
+export const EV_CHECK: i32 = eventKind("harness.check");
 const N_udp = name("udp");
 const N_tcp = name("tcp");
 const N_ctx_close = name("close");
@@ -52,7 +53,7 @@ function onStep(t: i32): void {
   workloadStep(t);
 }
 
-import { randExp } from "../kernel/prng";
+import { randExp } from "../../kernel/prng";
 
 function onEvent(kind: i32, obj: i32, arg: i32): void {
   if (kind == EV_CHECK) { check(); return; }
