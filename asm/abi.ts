@@ -90,9 +90,12 @@ export function heap_top(): usize {
 export function mem_scrub(lo: usize, hi: usize): i32 {
   let dirty = 0;
   for (let p = lo & ~4095; p < hi; p += 4096) {
-    let acc: u64 = 0;
-    for (let q = p; q < p + 4096; q += 32) acc |= load<u64>(q) | load<u64>(q, 8) | load<u64>(q, 16) | load<u64>(q, 24);
-    if (acc) { memory.fill(p, 0, 4096); dirty++; }
+    // 16-byte loads, four at a time: the scan of never-written pages is most of a reset
+    let acc = i64x2.splat(0);
+    for (let q = p; q < p + 4096; q += 64) {
+      acc = v128.or(acc, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48))));
+    }
+    if (v128.any_true(acc)) { memory.fill(p, 0, 4096); dirty++; }
   }
   return dirty;
 }

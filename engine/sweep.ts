@@ -55,13 +55,17 @@ export interface SeedOutcome {
   marks?: string[];      // the trace hash after every HASH_EVERY events (determinism checks)
 }
 
-// Runs one seed on a reused instance and reads its outcome, not its evidence.
+// Events per call into the module when no hash is sampled.
+const SLICE = 1 << 20;
+
+// Runs one seed on a reused instance and reads its outcome, not its evidence (World.run
+// would read the evidence JSON and describe() it: most of an nfs seed's cost).
 export function runSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number, marks = false): SeedOutcome {
   const runner = runnerOf(src);
   const w = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner });
   const m: string[] | undefined = marks ? [] : undefined;
   if (m) while (!w.step(HASH_EVERY)) m.push(w.traceHash);
-  else w.run();
+  else while (!w.step(SLICE)) { /* to the end */ }
   return { seed, verdict: w.verdict, status: w.status, simTimeNs: w.now, events: w.events, traceHash: w.traceHash, marks: m };
 }
 

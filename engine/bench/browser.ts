@@ -17,9 +17,16 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"
 
 // Installed before any app script: records long tasks and the moment the first verdict shows.
 const PROBE = `
-  window.__bench = { long: [], firstVerdict: -1 };
+  window.__bench = { long: [], frames: [], firstVerdict: -1 };
   new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__bench.long.push([e.startTime, e.duration]); })
     .observe({ type: "longtask", buffered: true });
+  // what ran in a long frame: its longest script, named by the function the browser called
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) {
+      const s = [...e.scripts].sort((a, b) => b.duration - a.duration)[0];
+      if (s) window.__bench.frames.push([e.startTime, e.duration, Math.round(s.duration), (s.sourceFunctionName || s.invoker) + " " + s.sourceURL.split("/").pop()]);
+    }
+  }).observe({ type: "long-animation-frame", buffered: true });
   new MutationObserver(() => {
     const v = document.querySelector('[data-testid="verdict"]');
     if (window.__bench.firstVerdict < 0 && v && v.getAttribute("data-verdict")) window.__bench.firstVerdict = performance.now();
@@ -77,6 +84,11 @@ export async function browserBench(): Promise<Record<string, number>> {
     const verdict = page.locator('[data-testid="verdict"]');
     await page.locator('[data-testid="verdict"][data-running="0"]:not([data-verdict=""])').waitFor();
     const firstVerdictMs = await page.evaluate(() => (window as any).__bench.firstVerdict as number);
+    // the page open: every task until the first verdict shows (and its results are drawn)
+    await page.waitForTimeout(500);
+    const openTasks = await page.evaluate(() => (window as any).__bench.long as Array<[number, number]>);
+    const openFrames = await page.evaluate(() => (window as any).__bench.frames as Array<[number, number, number, string]>);
+    const longestOpen = openFrames.reduce((m, f) => (f[1] > m[1] ? f : m), [0, 0, 0, "none"] as [number, number, number, string]);
     const phases: Array<[string, number]> = [];
     const phase = async (name: string) => phases.push([name, await page.evaluate(() => performance.now())]);
     await phase("re-runs");
@@ -152,6 +164,8 @@ export async function browserBench(): Promise<Record<string, number>> {
       "long tasks > 50 ms, all phases": long.length,
       ...perPhase,
       "longest main-thread task (ms)": Math.round(Math.max(0, ...long)),
+      "longest main-thread task during open (ms)": Math.round(Math.max(0, ...openTasks.map(([, d]) => d))),
+      [`longest frame during open: ${longestOpen[3]} (its script ms)`]: longestOpen[2],
       "sweep: patch sets x 200 seeds": sweepSets,
       "sweep: wall time in the worker pool (ms)": sweepMs,
       "initial JS gzip (KiB)": +(initialJsGzip(dist) / 1024).toFixed(1),

@@ -44,7 +44,7 @@ mkdirSync("build", { recursive: true });
 let failed = false;
 for (const [entry, out] of targets) {
   const { error, stderr } = await asc.main([
-    entry, "-o", out, "-O3", "--runtime", "stub",
+    entry, "-o", out, "-O3", "--runtime", "stub", "--enable", "simd",
     "--initialMemory", "1024", "--maximumMemory", "16384",
   ]);
   if (error) {
