@@ -100,7 +100,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
       id: "credit-stranding",
       label: "Credit stranding: mdelay() inserted in xprt_connect and call_connect_status",
       description: "dd bursts on a lossy link with f39c1bfb, and two debugging mdelay(5) a developer would insert: in xprt_connect() before its 'already connected' xprt_release_write, and at the start of call_connect_status. A credit holder sleeps on xprt_sending keeping its credit, a competitor's timeout halves cwnd to that one credit, and nobody wakes the queue. xprt-put-cong-on-sleep ends it.",
-      seed: 56,
+      seed: 13,
       knobs: { workload: "dd-bursts", loss: 0.005, connect_race_us: 5000, connect_status_race_us: 5000 },
       patches: { "xprt-alloc-slot-op": true },
     },
