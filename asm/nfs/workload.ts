@@ -293,7 +293,6 @@ const mStarted = zeroed<i32>(MI);
 const mThreads = zeroed<i32>(MI * 16);
 const tInst = zeroed<i32>(MAX_ENTS);
 
-
 export function mmap3Init(instances: i32, workers: i32, chunks: i32, runS: f64, cycles: i32, thinkMs: f64, actimeoMs: f64): void {
   mInstances = instances < 1 ? 1 : instances > MI ? MI : instances;
   mWorkers = workers > 16 ? 16 : workers;
