@@ -62,8 +62,11 @@ for (const c of CASES) {
       // the documented hang's picture: the lock held by the killed GETATTR, `sending` holds its tasks
       const x = stack.locator('[data-layer="xprt"]');
       await expect(x.locator('[data-fact="XPRT_LOCKED holder"] dd')).toHaveText(/^task \d+ \(exited\)$/);
+      // the tasks layer draws the first tasks by tk_action: at most all of sending's
       const tasks = (pic.layers.find((l) => l.id === "tasks")!.items).filter((i) => i.fields?.q === "xprt_sending").length;
-      await expect(x.locator('[data-fact="sending"] dd')).toHaveText(String(tasks));
+      const sending = Number(await x.locator('[data-fact="sending"] dd').textContent());
+      expect(tasks).toBeGreaterThan(0);
+      expect(tasks).toBeLessThanOrEqual(sending);
     }
     if (c.id === "sunrpc-tcp-close-wait") {
       await expect(stack.locator('[data-layer="xprt"] [data-fact="XPRT_LOCKED holder"] dd')).toHaveText(/^task \d+ \(exited\)$/);

@@ -26,13 +26,14 @@ import { xprtRemount } from "../sunrpc/xprt";
 import {
   nfsInit, nfsNewFile, nfsTruncate, nfsDirty, nfsWritepages, nfsCommit, commitInFlight, nfsGetattrSync,
   nfsWaitWriteback, nfsWaitCommit, nfsStopWaiting, fileDirty, fileWriteback, fileCount, totalDirty, totalWb,
-  N_sleep_on_page, N_nfs_commit_wait,
+  N_sleep_on_page, N_nfs_commit_wait, nfsOnFirstDirty,
 } from "./writeback";
 
 export const EV_WL_BURST: i32 = eventKind("nfs_wl.burst");
 export const EV_WL_ALARM: i32 = eventKind("nfs_wl.alarm");
 export const EV_WL_NEXT: i32 = eventKind("nfs_wl.next");
 export const EV_WL_START_DD: i32 = eventKind("nfs_wl.start_dd");
+export const EV_WL_BDI_WAKEUP: i32 = eventKind("nfs_wl.bdi_wakeup");
 
 const S_WL = stream("sunrpc.workload");
 
@@ -67,8 +68,6 @@ const A_DD_EXIT: i32 = 106;
 const A_FL_RUN: i32 = 110;
 const A_MW_MMAP: i32 = 120;
 const A_MW_DIRTY: i32 = 121;
-const A_MW_THINK: i32 = 122;
-const A_MW_EXIT: i32 = 123;
 const A_MM_JOIN: i32 = 130;
 const A_MM_FLUSH: i32 = 131;
 const A_MM_WAIT: i32 = 132;
@@ -111,12 +110,20 @@ export let burstsDone: i32 = 0;
 let ddRunning: i32 = 0;
 const ddFiles = zeroed<i32>(16);
 export let workloadDone: bool = false;
+// Told once, when the workload has started its last work (the harness then waits for it).
+let onWorkloadDone: () => void = (): void => {};
+export function setOnWorkloadDone(f: () => void): void { onWorkloadDone = f; }
+function finishWorkload(): void {
+  if (workloadDone) return;
+  workloadDone = true;
+  onWorkloadDone();
+}
 // Every rpc_task is a trace entity: stop starting new work well before the table is full.
 export let budgetStop: bool = false;
 function budgetLeft(): bool {
   if (entCount() < MAX_ENTS - 4000) return true;
   budgetStop = true;
-  workloadDone = true;
+  finishWorkload();
   return false;
 }
 export let lastBurstAt: i64 = 0;
@@ -160,7 +167,7 @@ function ddExited(): void {
   ddRunning--;
   if (ddRunning > 0) return;
   burstsDone++;
-  if (burstsDone >= bursts || !budgetLeft()) { workloadDone = true; return; }
+  if (burstsDone >= bursts || !budgetLeft()) { finishWorkload(); return; }
   const gap = gapNs + randF64(S_WL) * gapJitterNs;
   scheduleIn(<i64>gap, EV_WL_BURST, 0);
 }
@@ -231,6 +238,20 @@ function ddStep(th: i32, a: i32): void {
 export function flusherInit(cpu: i32): void {
   flusherTh = threadNew(N_flush, 1800, cpu, A_FL_RUN, 10 * NSEC_PER_USEC);
   unchecked(role[flusherTh] = R_FLUSHER);
+  nfsOnFirstDirty(bdiWakeupThreadDelayed);
+}
+
+// bdi_wakeup_thread_delayed (3.x __mark_inode_dirty, when the bdi had no dirty I/O): the
+// flusher, asleep with nothing to write, is woken dirty_writeback_interval later.
+let bdiWakeupArmed: bool = false;
+function bdiWakeupThreadDelayed(): void {
+  if (bdiWakeupArmed || flusherTh < 0) return;
+  bdiWakeupArmed = true;
+  scheduleIn(writebackEveryNs, EV_WL_BDI_WAKEUP, 0);
+}
+function bdiWakeupTimer(): void {
+  bdiWakeupArmed = false;
+  wakeUpProcess(flusherTh);
 }
 
 function kickFlusher(): void {
@@ -246,7 +267,10 @@ function flusherStep(th: i32): void {
   const pid = entPidOf(th);
   const n = fileCount();
   for (let f = 0; f < n; f++) nfsWritepages(th, f, pid, threadCpu(th), older, 1 << 30);
-  threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_bdi_writeback, writebackEveryNs, A_FL_RUN, 10 * NSEC_PER_USEC);
+  // bdi_writeback_thread: a periodic wake-up only while there is dirty data; otherwise
+  // schedule() until the next dirtying wakes it (bdiWakeupThreadDelayed) or a kick
+  if (totalDirty > 0) threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_bdi_writeback, writebackEveryNs, A_FL_RUN, 10 * NSEC_PER_USEC);
+  else threadSleep(th, TASK_INTERRUPTIBLE, N_bdi_writeback, A_FL_RUN, 10 * NSEC_PER_USEC);
 }
 
 // ---- mmap3 (TCP) ---------------------------------------------------------------------------
@@ -298,7 +322,7 @@ function mmap3Start(k: i32): void {
   unchecked(tFile[main] = unchecked(mFile[k]));
   unchecked(tInst[main] = k);
   for (let i = 0; i < mWorkers; i++) {
-    const th = threadNew(N_mmap3, pid + 1 + i, (k + i + 1) % cpus, A_MW_MMAP, 30 * NSEC_PER_USEC);
+    const th = threadNew(N_mmap3, pid + 1 + i, (k + i + 1) % cpus, A_MW_MMAP, 30 * NSEC_PER_USEC + copyNs);
     unchecked(role[th] = R_MMAP_WORKER);
     unchecked(tFile[th] = unchecked(mFile[k]));
     unchecked(tInst[th] = k);
@@ -328,32 +352,27 @@ function workerStep(th: i32, a: i32): void {
   const pid = entPidOf(th);
   const k = unchecked(tInst[th]);
   const f = unchecked(mFile[k]);
-  if (a == A_MW_EXIT || (procFatalSignal(th) && a != A_MW_MMAP)) {
+  // mmap() -> nfs_file_mmap -> nfs_revalidate_mapping: GETATTR when the attributes expired
+  if (a == A_MW_MMAP && (unchecked(mAttrAt[k]) < 0 || now - unchecked(mAttrAt[k]) >= mActimeoNs)) {
+    unchecked(mAttrAt[k] = now);
+    trace(th, N_mmap, pid);
+    unchecked(tAfterRpc[th] = A_MW_DIRTY);
+    nfsGetattrSync(th, pid);
+    return;
+  }
+  // Back in user space (from mmap, or from the GETATTR's syscall): a fatal signal is acted
+  // on; otherwise the thread dirties the mapping. Without an RPC that is the same step as
+  // the mmap (an A_MW_MMAP step is planned as the mmap's cost + copy_us).
+  if (procFatalSignal(th)) {
     trace(th, N_exit, pid);
     threadExit(th);
     return;
   }
-  if (a == A_MW_MMAP) {
-    // mmap() -> nfs_file_mmap -> nfs_revalidate_mapping: GETATTR when the attributes expired
-    if (unchecked(mAttrAt[k]) < 0 || now - unchecked(mAttrAt[k]) >= mActimeoNs) {
-      unchecked(mAttrAt[k] = now);
-      trace(th, N_mmap, pid);
-      unchecked(tAfterRpc[th] = A_MW_DIRTY);
-      nfsGetattrSync(th, pid);
-      return;
-    }
-    threadNext(th, A_MW_DIRTY, copyNs);
-    return;
-  }
-  if (a == A_MW_DIRTY) {
-    const c = <i32>randRange(S_WL, 0, mChunks - 1);
-    nfsDirty(th, f, c, 1);
-    if (totalDirty >= bgThreshChunks) kickFlusher();
-    if (mThinkNs <= 0) { threadNext(th, A_MW_MMAP, copyNs); return; }
-    threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_think, <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC, A_MW_MMAP, 20 * NSEC_PER_USEC);
-    return;
-  }
-  threadNext(th, A_MW_MMAP, copyNs);
+  const c = <i32>randRange(S_WL, 0, mChunks - 1);
+  nfsDirty(th, f, c, 1);
+  if (totalDirty >= bgThreshChunks) kickFlusher();
+  if (mThinkNs <= 0) { threadNext(th, A_MW_MMAP, copyNs + copyNs); return; }
+  threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_think, <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC, A_MW_MMAP, 20 * NSEC_PER_USEC + copyNs);
 }
 
 function mainStep(th: i32, a: i32): void {
@@ -390,7 +409,7 @@ function mainStep(th: i32, a: i32): void {
     trace(th, N_exit, pid);
     threadExit(th);
     mCyclesDone++;
-    if (mCyclesDone >= mCycles || !budgetLeft()) { workloadDone = true; return; }
+    if (mCyclesDone >= mCycles || !budgetLeft()) { finishWorkload(); return; }
     scheduleIn(mGapNs, EV_WL_NEXT, k);
   }
 }
@@ -453,6 +472,7 @@ export function workloadEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_WL_ALARM) { mmap3Alarm(obj); return true; }
   if (kind == EV_WL_NEXT) { mmap3Start(obj); return true; }
   if (kind == EV_WL_START_DD) { startDd(obj); return true; }
+  if (kind == EV_WL_BDI_WAKEUP) { bdiWakeupTimer(); return true; }
   return false;
 }
 

@@ -54,10 +54,21 @@ export let commitsDone: i32 = 0;
 // threads waiting: in filemap_fdatawait_range (file + 1) or for a COMMIT (file + 1)
 const waitWb = zeroed<i32>(MAX_ENTS);
 const waitCommit = zeroed<i32>(MAX_ENTS);
+const waitChunk = zeroed<i32>(MAX_ENTS);      // chunk + 1 (f * CPF + c)
 const MAXWAIT: i32 = 256;
 const waiters = zeroed<i32>(MAXWAIT);
 let nWaiters: i32 = 0;
 const commitTaskOf = zeroed<i32>(MAX_FILES);   // task + 1
+
+// __mark_inode_dirty on a bdi with no dirty I/O left: the flusher's delayed wake-up
+let firstDirty: () => void = (): void => {};
+export function nfsOnFirstDirty(f: () => void): void { firstDirty = f; }
+function chunkDirtied(f: i32, i: i32): void {
+  unchecked(chState[i] = CH_DIRTY);
+  unchecked(chDirtiedAt[i] = now);
+  unchecked(fDirty[f] += 1);
+  if (totalDirty++ == 0) firstDirty();
+}
 
 export let syncDoneHook: (th: i32, status: i32) => void = (th: i32, status: i32): void => {};
 
@@ -109,12 +120,8 @@ export function nfsDirty(ent: i32, f: i32, first: i32, count: i32): void {
   for (let c = first; c < first + count && c < unchecked(fChunks[f]); c++) {
     const i = f * CPF + c;
     const s = unchecked(chState[i]);
-    if (s == CH_CLEAN) {
-      unchecked(chState[i] = CH_DIRTY);
-      unchecked(chDirtiedAt[i] = now);
-      unchecked(fDirty[f] += 1);
-      totalDirty++;
-    } else if (s == CH_WRITEBACK) unchecked(chRedirty[i] = true);
+    if (s == CH_CLEAN) chunkDirtied(f, i);
+    else if (s == CH_WRITEBACK) unchecked(chRedirty[i] = true);
   }
   trace(ent, N_dirty, unchecked(fIno[f]), count);
 }
@@ -177,15 +184,22 @@ function addWaiter(th: i32): void {
   unchecked(waiters[nWaiters++] = th);
 }
 
-export function nfsWaitWriteback(th: i32, f: i32): void { unchecked(waitWb[th] = f + 1); addWaiter(th); }
+// filemap_fdatawait_range waits page by page (wait_on_page_writeback, in index order): the
+// thread sleeps on the first chunk under writeback and is woken when that one ends.
+export function nfsWaitWriteback(th: i32, f: i32): void {
+  unchecked(waitWb[th] = f + 1);
+  unchecked(waitChunk[th] = f * CPF + firstWritebackChunk(f) + 1);
+  addWaiter(th);
+}
 export function nfsWaitCommit(th: i32, f: i32): void { unchecked(waitCommit[th] = f + 1); addWaiter(th); }
-export function nfsStopWaiting(th: i32): void { unchecked(waitWb[th] = 0); unchecked(waitCommit[th] = 0); }
+export function nfsStopWaiting(th: i32): void { unchecked(waitWb[th] = 0); unchecked(waitChunk[th] = 0); unchecked(waitCommit[th] = 0); }
 export function waitingOnFile(th: i32): i32 { return unchecked(waitWb[th]) - 1; }
 
-function wakeWaiters(f: i32, commit: bool): void {
-  for (let i = 0; i < nWaiters; i++) {
-    const th = unchecked(waiters[i]);
-    if ((commit ? unchecked(waitCommit[th]) : unchecked(waitWb[th])) == f + 1) wakeUpProcess(th);
+// end_page_writeback of chunk i (commit false) or the COMMIT of file i done (commit true)
+function wakeWaiters(i: i32, commit: bool): void {
+  for (let j = 0; j < nWaiters; j++) {
+    const th = unchecked(waiters[j]);
+    if ((commit ? unchecked(waitCommit[th]) : unchecked(waitChunk[th])) == i + 1) wakeUpProcess(th);
   }
 }
 
@@ -217,14 +231,11 @@ function release(t: i32): void {
     writesDone++;
     if (unchecked(chRedirty[i])) {
       unchecked(chRedirty[i] = false);
-      unchecked(chState[i] = CH_DIRTY);
-      unchecked(chDirtiedAt[i] = now);
-      unchecked(fDirty[f] += 1);
-      totalDirty++;
+      chunkDirtied(f, i);
     } else unchecked(chState[i] = CH_CLEAN);
     unchecked(chTask[i] = -1);
     trace(unchecked(tkEnt[t]), N_end_writeback, unchecked(fIno[f]), i % CPF);
-    wakeWaiters(f, false);
+    wakeWaiters(i, false);
   } else if (ops == OPS_COMMIT) {
     const f = unchecked(tkCalldata[t]);
     unchecked(commitTaskOf[f] = 0);

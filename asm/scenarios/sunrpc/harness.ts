@@ -28,7 +28,7 @@ import {
   svcConnSk, srvLastStallStart, srvLastStallLen,
 } from "../../nfsd/svc";
 import {
-  workloadStep, workloadEvent, workloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
+  workloadStep, workloadEvent, workloadDone, setOnWorkloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
 } from "../../nfs/workload";
 import { firstWritebackTask, firstWritebackChunk, totalDirty, totalWb, writesDone, commitsDone, fileIno } from "../../nfs/writeback";
 
@@ -70,6 +70,7 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
 
 function onHung(t: i32): void {
   if (firstHungAt < 0) firstHungAt = now;
+  armCheck();
 }
 
 // After khungtaskd's first report: is the state absorbing? A lock held by a task that no
@@ -95,6 +96,16 @@ function check(): void {
     if (unchecked(xProt[mnt]) == XPRT_TCP && xsSkState(mnt) == TCP_CLOSE_WAIT && since >= 0 && now - since >= closeWaitStop) { worldStop(); return; }
     if (now - firstHungAt >= stopOnHangAfter) { worldStop(); return; }
   }
+  if (!workloadDone && firstHungAt < 0) { checkArmed = false; return; }    // re-armed by either
+  scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
+}
+
+// The check only has something to do once the workload is done or khungtaskd has reported:
+// no periodic tick before.
+let checkArmed: bool = false;
+function armCheck(): void {
+  if (checkArmed) return;
+  checkArmed = true;
   scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
 }
 
@@ -233,7 +244,7 @@ export function harnessInstall(stopAfterHungNs: i64, stopAfterCloseWaitNs: i64):
   setHooks(onStep, onEvent, onHung, onFinish, onEvidence, onSnapshot);
   stopOnHangAfter = stopAfterHungNs;
   closeWaitStop = stopAfterCloseWaitNs;
-  scheduleIn(5 * NSEC_PER_SEC, EV_CHECK, 0);
+  setOnWorkloadDone(armCheck);
 }
 
 export function harnessLinkFlaps(everyS: f64, downS: f64, s: i32): void {

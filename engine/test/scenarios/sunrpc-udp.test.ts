@@ -39,10 +39,12 @@ describe("sunrpc-udp-slot-hang: the leaked lock (documented stress reproducer)",
       "xprt_release: tk_rqstp == NULL snd_task_is_us=1 released=0",    // 3.6: early return
       "XPRT_LOCKED leaked",
     ].forEach((f, i) => expect(steps[i]).toContain(f));
-    // the hand-off came from another slot allocator releasing the lock (43cedbf0's path)
+    // the hand-off: __xprt_lock_write_next_cong (after a release or a credit return) gives
+    // XPRT_LOCKED to the task without a slot, without asking for a credit (43cedbf0's path)
     const all = w.traceLines(/./);
     const wake = all.indexOf(steps[3]);
-    expect(all.slice(Math.max(0, wake - 4), wake).join("\n")).toMatch(/xprt_reserve: xprt_alloc_slot under XPRT_LOCKED[\s\S]*xprt_clear_locked/);
+    const pid = steps[6].match(/pid=(\d+)/)![1];
+    expect(all.slice(wake, wake + 4).join("\n")).toMatch(new RegExp(`__xprt_lock_write_next_cong woke=${pid} `));
   });
 
   it("without 43cedbf0, and with f39c1bfb, the same workload cannot take that path", () => {
@@ -132,7 +134,8 @@ describe("sunrpc-udp-slot-hang: timing and knobs", () => {
 
   it("snapshotBlocks at a cursor: the task dump and the transport state", () => {
     const w = World.create(loadModule(), cfg(), { traceCapacity: 0 });
-    w.runUntil(20e9);   // an mmap3 run is exiting: WRITEs in flight
+    // a cursor with WRITEs in flight (an mmap3 run exiting)
+    for (let t = 10e9; t < 60e9 && w.snapshot().model.tasks.length === 0; t += 1e9) w.runUntil(t);
     const blocks = spec.snapshotBlocks!(w.snapshot().model, w.describeContext());
     expect(blocks.map((b) => b.id)).toEqual(["rpc-debug", "xprt", "server"]);
     expect(blocks[0].lines![0]).toBe("-pid- flgs status -client- --rqstp- -timeout ---ops--");
@@ -143,5 +146,60 @@ describe("sunrpc-udp-slot-hang: timing and knobs", () => {
     const w = World.create(loadModule(), cfg(), { traceCapacity: 0 });
     const model = [...w.names.knobs.keys()];
     for (const k of spec.knobs) expect(model).toContain(k.name);
+  });
+});
+
+// Issue 13: the same mechanisms at fewer events per rpc_task (the bench prints the figures).
+describe("sunrpc: the events a run costs", () => {
+  const traced = (knobs: Record<string, unknown>, seed = 1) => {
+    const w = World.create(loadModule(), cfg({}, knobs, seed), { traceCapacity: 1 << 22 });
+    return { w, r: w.run() };
+  };
+  const LINE = /^\[\s*([\d.]+)\] (.+?:\d+) (\S+)/;
+  const times = (lines: string[], fn: RegExp) => {
+    const by = new Map<string, Map<string, string[]>>();
+    for (const l of lines) {
+      const m = l.match(LINE);
+      if (!m || !fn.test(m[3])) continue;
+      const ent = by.get(m[2]) ?? new Map<string, string[]>();
+      by.set(m[2], ent);
+      ent.set(m[3], [...(ent.get(m[3]) ?? []), m[1]]);
+    }
+    return by;
+  };
+
+  it("the functions that touch only the task run in one step with the function after them", () => {
+    const { w } = traced({ cycles: 2 });
+    const by = times(w.traceLines(/nfsv3 WRITE/), /^(call_\w+|rpc_exit_task)$/);
+    expect(by.size).toBeGreaterThan(100);
+    let apart = 0;
+    for (const fns of by.values()) {
+      const at = (f: string) => Number(fns.get(f)![0]);
+      // call_start and call_reserve; call_refresh .. call_connect; call_decode and rpc_exit_task
+      expect(at("call_start")).toBe(at("call_reserve"));
+      for (const f of ["call_refresh", "call_refreshresult", "call_allocate", "call_bind"]) expect(at(f)).toBe(at("call_connect"));
+      expect(at("call_decode")).toBe(at("rpc_exit_task"));
+      // call_transmit takes XPRT_LOCKED: a step of its own (the trace prints microseconds)
+      if (at("call_transmit") !== at("call_connect")) apart++;
+    }
+    expect(apart).toBeGreaterThan(by.size / 2);
+  });
+
+  it("the flusher sleeps through an idle gap, with nothing dirty", () => {
+    const { w } = traced({ workload: "dd-bursts", bursts: 2, idle_gap_s: 330, idle_jitter_s: 0 }, 2);
+    const second = Number(w.traceLines(/script: start writers burst=2/)[0].match(LINE)![1]);
+    const wakes = w.traceLines(/flush-0:22:\d+ try_to_wake_up/).map((l) => Number(l.match(LINE)![1]));
+    // at most the delayed wake-up after the first burst's last dirtying, then none until the next burst
+    expect(wakes.filter((t) => t > second - 300 && t < second).length).toBe(0);
+  });
+
+  // was 42 (UDP) and 54 (TCP): mmap3's think loop is most of what is left, two events per
+  // iteration (the timer, one step) even when it dirties a dirty chunk
+  it("at most 28 events per rpc_task at the UDP defaults, 37 at the TCP defaults", () => {
+    const mod = loadModule();
+    for (const [id, limit] of [["sunrpc-udp-slot-hang", 28], ["sunrpc-tcp-close-wait", 37]] as const) {
+      const r = runOnce(mod, { scenario: id, seed: 5, knobs: {}, patches: {} }, { traceCapacity: 0 });
+      expect(r.events / (r.evidence as any).counters.tasksCreated).toBeLessThanOrEqual(limit);
+    }
   });
 });
