@@ -26,6 +26,11 @@ function bytesLine(ws: number[]): string {
   return ws.slice(0, 4).map((w) => hex(w).match(/../g)!.join(" ")).join("  ");
 }
 
+// "0-5663 as issued, 5664-8191 rewritten"
+function runsLine(runs: Array<[number, number, number]>): string {
+  return runs.map(([from, to, bad]) => `${from}-${to - 1} ${bad ? "rewritten" : "as issued"}`).join(", ");
+}
+
 export function describeNfs(verdict: Verdict, raw: any): Described {
   const m = raw.model ?? {};
   const blocks: EvidenceBlock[] = [];
@@ -36,6 +41,7 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
       writes: m.writes, "link stalls": m.stalls, "RPC retransmissions (minor timeouts)": m.rpcRetransmits,
       "client TCP RTO expiries": m.tcpRetransmitTimeouts, "server TCP RTO expiries": m.serverTcpRetransmitTimeouts,
       "WRITEs seen twice by knfsd": dupes.length, "calls with a corrupted payload on the wire": m.wireCorruptCalls,
+      "segments with corrupted bytes": m.wireCorruptSegments,
       "corrupted blocks on disk": m.diskCorruptBlocks, "retransmissions cancelled before the socket": m.cancelledRetransmits,
       "DRC payload_misses": m.drcPayloadMisses,
     },
@@ -73,22 +79,32 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   if (m.wire) {
     const w = m.wire;
     const v = w.victim;
-    evidence.wire = { xid: w.xid, write: w.write, page: w.page, expected: w.expected, found: w.found, wordsDiffer: w.wordsDiffer, timeNs: w.timeNs };
+    const tx: any[] = w.transmission ?? [];
+    evidence.wire = {
+      xid: w.xid, write: w.write, page: w.page, expected: w.expected, found: w.found, wordsDiffer: w.wordsDiffer, timeNs: w.timeNs,
+      completedNs: v.completedNs, seq: w.seq, segment: w.segment, segments: w.segments, dataFrom: w.dataFrom, dataTo: w.dataTo, mixed: w.mixed,
+      duplicateRuns: w.duplicateRuns,
+      transmission: tx.map((x) => ({ segment: x.segment, seq: x.seq, timeNs: x.timeNs, dataFrom: x.dataFrom, dataTo: x.dataTo, differFrom: x.differFrom, differTo: x.differTo, tcpRetransmission: x.tcpRetransmission, duplicate: x.duplicate })),
+    };
     evidence.drc = v.duplicate ?? null;
     const fate = v.duplicate === undefined ? "the duplicate never reached the server"
       : v.duplicate === "RC_DOIT" ? `the server EXECUTED it (${v.duplicateWhy ?? "miss"})`
       : v.duplicate === "RC_REPLY" ? "the server replayed the cached reply (nothing written)"
       : "the server dropped it (RC_DROPIT)";
     // a crash's reason stays the oops: the run ended there
-    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
+    const range = `bytes ${w.dataFrom}-${w.dataTo - 1} of the data, segment ${w.segment + 1} of ${w.segments}`;
+    const part = w.mixed ? `; the duplicate is part as issued, part rewritten: data bytes ${runsLine(w.duplicateRuns)}` : "";
+    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${range}${part}); ${fate}`;
     blocks.push({
       id: "wire", title: `Corrupted on the wire: xid 0x${hex(w.xid)}`,
       lines: [
-        `time ${secs(w.timeNs)} s, write ${w.write}, page ${w.page}, TCP retransmission: ${w.tcpRetransmission}`,
-        `expected (buffer at issue): ${words(w.expected)}`,
-        `on the wire:                ${words(w.found)}`,
+        `time ${secs(w.timeNs)} s, write ${w.write}, segment ${w.segment + 1} of ${w.segments} (seq ${hex(w.seq)}, MSS ${w.mss}), TCP retransmission: ${w.tcpRetransmission}`,
+        `data bytes ${w.dataFrom}-${w.dataTo - 1} differ (page ${w.page} from word ${w.wordInPage}: ${w.wordsDiffer} of its ${w.wordsInSegment} words in this segment)`,
+        `expected (buffer at issue), page ${w.page} words ${w.wordsFrom}..: ${words(w.expected)}`,
+        `on the wire:  ${words(w.found)}`,
         `payload bytes: ${bytesLine(w.found)}`,
-        `${w.wordsDiffer} of ${w.wordsPerPage} words differ`,
+        `this transmission's segments (NIC read time; data bytes; differing bytes):`,
+        ...tx.map((x) => `  ${x.segment + 1}/${w.segments} at ${secs(x.timeNs)} s${x.tcpRetransmission ? " (TCP retransmission)" : ""}${x.duplicate ? " duplicate" : ""}: ${x.dataFrom}-${x.dataTo - 1}: ${x.differFrom < 0 ? "as issued" : `${x.differFrom}-${x.differTo - 1} differ`}`),
         `write issued ${secs(v.issuedNs)} s, completed ${secs(v.completedNs)} s; knfsd received it ${v.serverReceived}x, executed ${v.serverExecuted}x; duplicate: ${v.duplicate ?? "none"}${v.duplicateWhy ? " (" + v.duplicateWhy + ")" : ""}`,
       ],
     });
@@ -96,11 +112,12 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   }
   if (m.disk) {
     const d = m.disk;
-    evidence.disk = { block: d.block, offset: d.offset, write: d.write, xid: d.victim.xid, expected: d.expected, found: d.found };
+    evidence.disk = { block: d.block, offset: d.offset, write: d.write, xid: d.victim.xid, expected: d.expected, found: d.found, bytesFrom: d.bytesFrom, bytesTo: d.bytesTo, runs: d.runs };
     blocks.push({
       id: "disk", title: `Corrupted on disk: offset ${d.offset}`,
       lines: [
         `block ${d.block} (write ${d.write}, xid 0x${hex(d.victim.xid)}) written ${d.timesWritten}x, last by xid 0x${hex(d.writtenByXid)}`,
+        `bytes ${d.bytesFrom}-${d.bytesTo - 1} of the block differ${d.runs > 1 ? ` (the block holds ${d.runs} runs: its page reached the server in segments read at different times)` : ""}; words ${d.wordsFrom}..:`,
         `expected: ${words(d.expected)}`,
         `on disk:  ${words(d.found)}`,
       ],

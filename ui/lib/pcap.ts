@@ -221,7 +221,14 @@ function decode(pkt: Packet, link: number, st: State, out: Packet[]): void {
     pkt.summary = `no ksock_msg header where a message starts: ${what}`;
   } else if (gap) pkt.summary = `TCP data after a gap in the capture, ${len} bytes`;
   else {
-    pkt.summary = `continuation of ${f.last}`;
+    // the record this segment continues: the last one begun or, for a TCP retransmission
+    // of one of its middle segments, an earlier one; and where in that record it lies
+    let start = f.lastStart;
+    if (((seq - start) | 0) < 0) {
+      for (const s of f.starts.keys()) if (((seq - s) | 0) > 0 && (start === f.lastStart || ((s - start) | 0) > 0)) start = s;
+    }
+    const off = (seq - start) >>> 0;
+    pkt.summary = `continuation of ${f.starts.get(start) ?? f.last}, record bytes ${off}–${off + len - 1}`;
     const t = f.lastSerial ? foreignPage(v, pay, d.length, (seq - f.lastStart) >>> 0, f.lastSerial) : null;
     if (t) pkt.foreign = `payload of msg ${t}`;
   }
