@@ -137,6 +137,17 @@ describe("nfs-odirect-retransmit: segmentation at the MSS", () => {
     const dup = w.transmission.filter((x: any) => x.duplicate);
     for (const x of dup) if (!x.tcpRetransmission) expect(x.differFrom < 0).toBe(x.timeNs < w.completedNs);
   });
+  it("a mixed duplicate that knfsd executes (its DRC entry recycled) leaves a block part as issued, part rewritten", () => {
+    const r: any = run({}, { server_load: 100000 }).run();
+    expect(r.verdict).toBe("corruption");
+    const d = r.evidence.disk;
+    expect(d.runs).toBe(2);
+    // the run starts where a segment boundary falls in the page
+    expect([1320, 2768, 4216 - 4096, 5664 - 4096, 7112 - 4096]).toContain(d.bytesFrom);
+    expect(d.bytesTo).toBe(4096);
+    expect(d.found[0]).toBe(0xdeadbeef);
+    expect(r.reason).toContain(`on disk: bytes ${d.bytesFrom}-4095 of block at offset ${d.offset} hold deadbeef`);
+  });
   it("over seeds, most corrupt duplicates are mixed (the reply lands between two of their segments)", () => {
     for (const first of [1, 5001]) {
       let bad = 0, mixed = 0;
