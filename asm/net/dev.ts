@@ -120,6 +120,10 @@ export const N_page_fault = fn("BUG: unable to handle kernel paging request", "p
 // The TCP layer's receive entry (tcp_v4_rcv) and the fault report, set by their owners.
 export let netifReceive: (dir: i32, ci: i32) => void = (dir: i32, ci: i32): void => {};
 export function setNetifReceive(f: (dir: i32, ci: i32) => void): void { netifReceive = f; }
+// A detector that wants each packet as the NIC read it (the capture ring keeps only the last
+// CAP_MAX): called once the slot is filled.
+let onCapture: (ci: i32) => void = (ci: i32): void => {};
+export function setOnCapture(f: (ci: i32) => void): void { onCapture = f; }
 export let dmaFault: (nic: i32, skb: i32, pfn: i32) => void = (nic: i32, skb: i32, pfn: i32): void => {};
 export function setDmaFault(f: (nic: i32, skb: i32, pfn: i32) => void): void { dmaFault = f; }
 
@@ -226,6 +230,7 @@ function startXmit(nic: i32): void {
     unchecked(capNrFrags[c] = 0);
   }
   unchecked(capLen[c] = len);
+  onCapture(ci);
   unchecked(nicBusy[nic] = true);
   const wireBytes = len + 66;    // Ethernet + IPv4 + TCP (with timestamps) headers
   const txNs = <i64>(<f64>wireBytes * 8.0 * 1e9 / rateBps) + 1;

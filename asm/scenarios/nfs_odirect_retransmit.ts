@@ -29,7 +29,7 @@ import {
   linkInit, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
   capTime, capDir, capSeq, capAck, capLen, capRecType, capXid, capRecA, capRecB, capNrFrags,
   capFragPattern, capFragKind, capFragLen, capFragOff, capRecOff, capRecLen, capFate, capRetrans, stallCount,
-  firstStallAt, FATE_DELIVERED, nicStartXmitName,
+  firstStallAt, FATE_DELIVERED, nicStartXmitName, setOnCapture,
 } from "../net/dev";
 import {
   tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson,
@@ -469,7 +469,16 @@ function onWriteComplete(dreq: i32): void { unchecked(wDone[dreq] = now); }
 // transmission of a WRITE can be part as issued, part rewritten.
 let wireBad: i32 = 0;           // transmissions of a call (its segments) with a wrong byte
 let wireBadSegs: i32 = 0;
-let wireCi: i32 = -1;
+let wireCi: i32 = -1;          // its capture slot, and what it held
+let wireWrite: i32 = -1;
+let wireTime: i64 = 0;
+let wireXid: u32 = 0;
+let wireSeq: u32 = 0;
+let wireRecOff: i32 = 0;
+let wireRecLen: i32 = 0;
+let wireRetrans: bool = false;
+let wireKind: u8 = 0;           // the page words found from wireWord on
+let wirePattern: u32 = 0;
 let wirePage: i32 = -1;
 let wireWord: i32 = -1;         // first differing word of the segment, in wirePage
 let wireWords: i32 = 0;         // words of wirePage in the segment, and how many differ
@@ -483,13 +492,8 @@ let diskBlk: i32 = -1;
 let diskRun: i32 = -1;
 let badWrites: i32 = 0;
 
-// Where the segment in capture slot c (its fragment f) starts in the WRITE's data.
+// Where the segment in capture slot c starts in the WRITE's data.
 @inline function segDataOff(c: i32): i32 { return max(0, unchecked(capRecOff[c]) - RPC_WRITE_CALL_HDR); }
-function segDataOffOfFrag(c: i32, f: i32): i32 {
-  let at = segDataOff(c);
-  for (let g = 0; g < f; g++) at += unchecked(capFragLen[c * MAX_SKB_FRAGS + g]);
-  return at;
-}
 
 // Compares fragment f of the call segment in slot c with write w's buffer at issue: sets
 // diffFrom/diffTo (bytes of the WRITE's data, -1 if it matches), diffPage, diffWord (its
@@ -500,9 +504,13 @@ let diffPage: i32 = 0;
 let diffWord: i32 = -1;
 let diffWords: i32 = 0;
 let diffCount: i32 = 0;
+let diffKind: u8 = 0;
+let diffPattern: u32 = 0;
 function fragDiff(c: i32, f: i32, w: i32, dataOff: i32): void {
   const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + f]);
   const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]);
+  diffKind = k;
+  diffPattern = p;
   const off = unchecked(capFragOff[c * MAX_SKB_FRAGS + f]);
   const len = unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
   diffPage = dataOff / PAGE_SIZE;
@@ -531,37 +539,44 @@ function segDiff(c: i32, w: i32): bool {
   return false;
 }
 
-function scanWire(): void {
-  const end = capCount();
-  for (let ci = capFirst(); ci < end; ci++) {
-    const c = capSlot(ci);
-    if (unchecked(capDir[c]) != 0 || unchecked(capRecType[c]) != REC_CALL) continue;
-    const w = unchecked(capRecA[c]);
-    if (!segDiff(c, w)) continue;
-    wireBadSegs++;
-    if (wireCi < 0) {
-      wireCi = ci;
-      wirePage = diffPage;
-      wireWord = diffWord;
-      wireWords = diffWords;
-      wireWordsDiffer = diffCount;
-      wireFrom = diffFrom;
-      // the rest of this segment's differing bytes
-      let at = segDataOff(c);
-      for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
-        fragDiff(c, f, w, at);
-        if (diffTo > wireTo) wireTo = diffTo;
-        at += unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
-      }
-      traceAnomaly(-1, N_corrupt_wire, <i32>unchecked(capXid[c]), w, <i32>unchecked(capSeq[c]));
+// Each call segment as the NIC reads it (the capture ring is only the last CAP_MAX packets).
+function onCapture(ci: i32): void {
+  const c = capSlot(ci);
+  if (unchecked(capDir[c]) != 0 || unchecked(capRecType[c]) != REC_CALL) return;
+  const w = unchecked(capRecA[c]);
+  if (!segDiff(c, w)) return;
+  wireBadSegs++;
+  if (wireCi < 0) {
+    wireCi = ci;
+    wireWrite = w;
+    wireTime = unchecked(capTime[c]);
+    wireXid = unchecked(capXid[c]);
+    wireSeq = unchecked(capSeq[c]);
+    wireRecOff = unchecked(capRecOff[c]);
+    wireRecLen = unchecked(capRecLen[c]);
+    wireRetrans = unchecked(capRetrans[c]);
+    wireKind = diffKind;
+    wirePattern = diffPattern;
+    wirePage = diffPage;
+    wireWord = diffWord;
+    wireWords = diffWords;
+    wireWordsDiffer = diffCount;
+    wireFrom = diffFrom;
+    // the rest of this segment's differing bytes
+    let at = segDataOff(c);
+    for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+      fragDiff(c, f, w, at);
+      if (diffTo > wireTo) wireTo = diffTo;
+      at += unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
     }
-    // one transmission of the call: its record's first sequence number
-    const recSeq = unchecked(capSeq[c]) - <u32>unchecked(capRecOff[c]);
-    if (!unchecked(wWireCounted[w]) || unchecked(wWireSeq[w]) != recSeq) {
-      unchecked(wWireCounted[w] = true);
-      unchecked(wWireSeq[w] = recSeq);
-      wireBad++;
-    }
+    traceAnomaly(-1, N_corrupt_wire, <i32>unchecked(capXid[c]), w, <i32>unchecked(capSeq[c]));
+  }
+  // one transmission of the call: its record's first sequence number
+  const recSeq = unchecked(capSeq[c]) - <u32>unchecked(capRecOff[c]);
+  if (!unchecked(wWireCounted[w]) || unchecked(wWireSeq[w]) != recSeq) {
+    unchecked(wWireCounted[w] = true);
+    unchecked(wWireSeq[w] = recSeq);
+    wireBad++;
   }
 }
 
@@ -593,7 +608,6 @@ function scanDisk(): void {
 }
 
 function onFinish(): void {
-  scanWire();
   scanDisk();
   if (crashed) setVerdict(VERDICT_CRASH);
   else if (wireBad > 0 || diskBad > 0) setVerdict(VERDICT_CORRUPTION);
@@ -672,29 +686,24 @@ function onEvidence(): void {
   }
   jEndArr();
   if (wireCi >= 0) {
-    const c = capSlot(wireCi);
-    const w = unchecked(capRecA[c]);
+    const w = wireWrite;
     jKey("wire"); jObj();
-    jKI("timeNs", unchecked(capTime[c]));
-    jKI("xid", <i64>unchecked(capXid[c]));
+    jKI("timeNs", wireTime);
+    jKI("xid", <i64>wireXid);
     jKI("write", w);
-    jKI("seq", <i64>unchecked(capSeq[c]));
-    jKI("segment", unchecked(capRecOff[c]) / TCP_MSS);
-    jKI("segments", (unchecked(capRecLen[c]) + TCP_MSS - 1) / TCP_MSS);
+    jKI("seq", <i64>wireSeq);
+    jKI("segment", wireRecOff / TCP_MSS);
+    jKI("segments", (wireRecLen + TCP_MSS - 1) / TCP_MSS);
     jKI("mss", TCP_MSS);
     jKI("dataFrom", wireFrom);
     jKI("dataTo", wireTo);
     jKI("page", wirePage);
     jKI("wordInPage", wireWord);
-    jKB("tcpRetransmission", unchecked(capRetrans[c]));
-    let f = 0;
-    while (f + 1 < unchecked(capNrFrags[c]) && segDataOffOfFrag(c, f + 1) / PAGE_SIZE <= wirePage) f++;
-    const fk = unchecked(capFragKind[c * MAX_SKB_FRAGS + f]);
-    const fp = unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]);
+    jKB("tcpRetransmission", wireRetrans);
     const from = min(wireWord, PAGE_WORDS - 8);
     jKI("wordsFrom", from);
     jKey("expected"); jWords(PG_COUNTER, expectedWord(w, wirePage, 0), from, 8);
-    jKey("found"); jWords(fk, fp, from, 8);
+    jKey("found"); jWords(wireKind, wirePattern, from, 8);
     jKI("wordsDiffer", wireWordsDiffer);
     jKI("wordsInSegment", wireWords);
     jKI("wordsPerPage", PAGE_WORDS);
@@ -703,8 +712,9 @@ function onEvidence(): void {
     // The duplicate: an RPC retransmission's segments; for the first transmission, the
     // segments sent more than once. Each as its first duplicate copy carried it (the copy
     // the server's TCP would keep).
-    const xid = unchecked(capXid[c]);
-    const recSeq = unchecked(capSeq[c]) - <u32>unchecked(capRecOff[c]);
+    // (the segments still in the capture ring)
+    const xid = wireXid;
+    const recSeq = wireSeq - <u32>wireRecOff;
     const end = capCount();
     let firstSeq = recSeq;
     for (let ci = capFirst(); ci < end; ci++) {
@@ -918,6 +928,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
   skSetDataReady(serverSk, svcDataReady);
   setDmaFault(onDmaFault);
+  setOnCapture(onCapture);
 
   // the mount: NFSv3 over TCP, timeo in deciseconds, linear backoff, retrans=2; a hard
   // mount (no timeout while waiting for write space); 2.6.2x allocates a slot without the

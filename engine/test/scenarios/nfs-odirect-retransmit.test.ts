@@ -148,6 +148,13 @@ describe("nfs-odirect-retransmit: segmentation at the MSS", () => {
     expect(d.found[0]).toBe(0xdeadbeef);
     expect(r.reason).toContain(`on disk: bytes ${d.bytesFrom}-4095 of block at offset ${d.offset} hold deadbeef`);
   });
+  it("the wire is checked as the NIC reads each segment, not from the capture ring (which keeps the last 32768 packets)", () => {
+    const w = run({}, { stall_period: 30000, duration_s: 200 });
+    const r: any = w.run();
+    expect(r.verdict).toBe("corruption");
+    const first = (w.rawEvidence() as any).model.capture.packets[0][0];
+    expect(r.evidence.wire.timeNs).toBeLessThan(first);
+  });
   it("over seeds, most corrupt duplicates are mixed (the reply lands between two of their segments)", () => {
     for (const first of [1, 5001]) {
       let bad = 0, mixed = 0;
