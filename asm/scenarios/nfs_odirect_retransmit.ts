@@ -294,6 +294,7 @@ let curAction: i32 = 0;
 function svcEnqueue(sk: i32): void {
   assert(svcTail - svcHead < SVC_Q, "svc queue overflow");
   const n = tcpRcvRecordSegs(sk);
+  assert(svcTail == svcHead || svcSegTail + n - unchecked(svcQ[svcHead & (SVC_Q - 1)]) <= SVC_SEGS, "svc segment ring overflow");
   unchecked(svcQ[svcTail & (SVC_Q - 1)] = svcSegTail);
   unchecked(svcQSegs[svcTail & (SVC_Q - 1)] = n);
   for (let i = 0; i < n; i++) unchecked(svcSeg[(svcSegTail++) & (SVC_SEGS - 1)] = tcpRcvRecordSeg(sk, i));
