@@ -149,11 +149,15 @@ test("Wire: RPC xid and NFS procedure, a call linked to its reply, duplicate xid
   await expect(page.getByTestId("packets")).toContainText(/NFS V3 WRITE Call xid 0x[0-9a-f]{8}/);
   expect(await page.evaluate(() => scrollY), "opening Wire does not scroll the page").toBe(y);
   await expect(page.getByTestId("dup-xid").first()).toContainText(/RPC retransmission of #\d+/);
-  const call = page.getByTestId("packet").filter({ hasText: /^\s*\d+ \S+ s\s+NFS V3 WRITE Call/ }).first();
+  // (a call answered after its RPC retransmission links to no reply: the reply answers the latest)
+  const call = page.getByTestId("packet").filter({ hasText: /NFS V3 WRITE Call xid 0x[0-9a-f]{8}\s*\(reply in #\d+\)/ }).first();
   await call.click();
   const xid = await call.getAttribute("data-xid");
   await page.getByTestId("go-reply").click();
   await expect(page.getByTestId("packet-detail")).toContainText(`NFS V3 WRITE Reply xid ${xid}`);
+  // a segment carrying the overwrite pattern says where in its WRITE record the bytes sit
+  await page.getByTestId("packet").filter({ hasText: "de ad be ef" }).first().click();
+  await expect(page.getByTestId("poison-range")).toContainText(/de ad be ef in record bytes \d+–\d+/);
   await page.goto("/?s=socklnd-scheduler");
   await settled(page);
   await page.getByTestId("tab-wire").click();

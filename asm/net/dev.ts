@@ -20,8 +20,8 @@ import { stream } from "../kernel/prng";
 import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "./link";
 import { pageMapped, pagePattern, pageKind } from "../mm/page";
 import {
-  MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbNrFrags, skbFrag,
-  skbFragLen, kfreeSkb, skbAddr, REC_NONE,
+  MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbRecOff, skbRecLen, skbNrFrags, skbFrag,
+  skbFragLen, skbFragOff, kfreeSkb, skbAddr, REC_NONE,
 } from "./skbuff";
 import { zeroed } from "../kernel/mem";
 
@@ -30,7 +30,9 @@ export const EV_LINK_RX: i32 = eventKind("link.rx");
 
 const S_NET = stream("net");
 
-// ---- capture: every packet the client's tcpdump would see, with the bytes read at DMA
+// ---- capture: every packet the client's tcpdump would see, with the bytes read at DMA.
+// A packet is one segment: its page fragments (pattern and kind of the page when the NIC
+// read it, length, page offset) and where it lies in its record (capRecOff of capRecLen).
 export const CAP_MAX: i32 = 1 << 15;
 export const FATE_DELIVERED: i32 = 0;
 export const FATE_STALL: i32 = 1;
@@ -48,6 +50,13 @@ export const capNrFrags = zeroed<i32>(CAP_MAX);
 export const capFragPattern = zeroed<u32>(CAP_MAX * MAX_SKB_FRAGS);
 export const capFragKind = zeroed<u8>(CAP_MAX * MAX_SKB_FRAGS);
 export const capFragLen = zeroed<i32>(CAP_MAX * MAX_SKB_FRAGS);
+export const capFragOff = zeroed<i32>(CAP_MAX * MAX_SKB_FRAGS);
+// the TCP timestamps option (RFC 1323): when the sender built the header, and the
+// timestamp it echoes (0: none yet)
+export const capTsval = zeroed<i64>(CAP_MAX);
+export const capTsecr = zeroed<i64>(CAP_MAX);
+export const capRecOff = zeroed<i32>(CAP_MAX);
+export const capRecLen = zeroed<i32>(CAP_MAX);
 export const capFate = zeroed<i32>(CAP_MAX);
 export const capRetrans = zeroed<bool>(CAP_MAX);
 let capWritten: i32 = 0;
@@ -62,6 +71,8 @@ const ringSkb = zeroed<i32>(MAX_NICS * RING);     // -1: a pure ACK
 const ringSk = zeroed<i32>(MAX_NICS * RING);
 const ringSeq = zeroed<u32>(MAX_NICS * RING);
 const ringAck = zeroed<u32>(MAX_NICS * RING);
+const ringTsval = zeroed<i64>(MAX_NICS * RING);
+const ringTsecr = zeroed<i64>(MAX_NICS * RING);
 const ringRetrans = zeroed<bool>(MAX_NICS * RING);
 const ringHead = zeroed<i32>(MAX_NICS);
 const ringTail = zeroed<i32>(MAX_NICS);
@@ -108,6 +119,10 @@ export const N_page_fault = fn("BUG: unable to handle kernel paging request", "p
 // The TCP layer's receive entry (tcp_v4_rcv) and the fault report, set by their owners.
 export let netifReceive: (dir: i32, ci: i32) => void = (dir: i32, ci: i32): void => {};
 export function setNetifReceive(f: (dir: i32, ci: i32) => void): void { netifReceive = f; }
+// A detector that wants each packet as the NIC read it (the capture ring keeps only the last
+// CAP_MAX): called once the slot is filled.
+let onCapture: (ci: i32) => void = (ci: i32): void => {};
+export function setOnCapture(f: (ci: i32) => void): void { onCapture = f; }
 export let dmaFault: (nic: i32, skb: i32, pfn: i32) => void = (nic: i32, skb: i32, pfn: i32): void => {};
 export function setDmaFault(f: (nic: i32, skb: i32, pfn: i32) => void): void { dmaFault = f; }
 
@@ -155,6 +170,8 @@ export function devQueueXmit(nic: i32, skb: i32, sk: i32, retrans: bool): void {
   // tcp_transmit_skb() builds the header now: seq, and the ACK of what we have received
   unchecked(ringSeq[k] = skb >= 0 ? skbSeq[skb] : tcpSeqFor(sk));
   unchecked(ringAck[k] = tcpAckFor(sk));
+  unchecked(ringTsval[k] = now);
+  unchecked(ringTsecr[k] = tcpTsecrFor(sk));
   unchecked(ringRetrans[k] = retrans);
   unchecked(ringTail[nic] = t + 1);
   if (skb >= 0) trace(unchecked(nicEnt[nic]), N_dev_queue_xmit, skbAddr(skb), unchecked(skbLen[skb]));
@@ -164,7 +181,12 @@ export function devQueueXmit(nic: i32, skb: i32, sk: i32, retrans: bool): void {
 // The TCP layer fills in the ACK field and the sequence number of a pure ACK.
 export let tcpAckFor: (sk: i32) => u32 = (sk: i32): u32 => 0;
 export let tcpSeqFor: (sk: i32) => u32 = (sk: i32): u32 => 0;
-export function setTcpHeaderFns(ack: (sk: i32) => u32, seq: (sk: i32) => u32): void { tcpAckFor = ack; tcpSeqFor = seq; }
+export let tcpTsecrFor: (sk: i32) => i64 = (sk: i32): i64 => 0;
+export function setTcpHeaderFns(ack: (sk: i32) => u32, seq: (sk: i32) => u32, tsecr: (sk: i32) => i64): void {
+  tcpAckFor = ack;
+  tcpSeqFor = seq;
+  tcpTsecrFor = tsecr;
+}
 
 // start_xmit: DMA-map the fragments, i.e. read the page bytes now.
 function startXmit(nic: i32): void {
@@ -189,6 +211,8 @@ function startXmit(nic: i32): void {
   unchecked(capTime[c] = now);
   unchecked(capDir[c] = nicDir[nic]);
   unchecked(capAck[c] = ringAck[k]);
+  unchecked(capTsval[c] = ringTsval[k]);
+  unchecked(capTsecr[c] = ringTsecr[k]);
   unchecked(capRetrans[c] = ringRetrans[k]);
   unchecked(capFate[c] = FATE_DELIVERED);
   let len = 0;
@@ -199,6 +223,8 @@ function startXmit(nic: i32): void {
     unchecked(capXid[c] = skbXid[skb]);
     unchecked(capRecA[c] = skbRecA[skb]);
     unchecked(capRecB[c] = skbRecB[skb]);
+    unchecked(capRecOff[c] = skbRecOff[skb]);
+    unchecked(capRecLen[c] = skbRecLen[skb]);
     const n = unchecked(skbNrFrags[skb]);
     unchecked(capNrFrags[c] = n);
     for (let i = 0; i < n; i++) {
@@ -206,13 +232,17 @@ function startXmit(nic: i32): void {
       unchecked(capFragPattern[c * MAX_SKB_FRAGS + i] = pagePattern(pfn));
       unchecked(capFragKind[c * MAX_SKB_FRAGS + i] = pageKind(pfn));
       unchecked(capFragLen[c * MAX_SKB_FRAGS + i] = skbFragLen[skb * MAX_SKB_FRAGS + i]);
+      unchecked(capFragOff[c * MAX_SKB_FRAGS + i] = skbFragOff[skb * MAX_SKB_FRAGS + i]);
     }
   } else {
     unchecked(capSeq[c] = ringSeq[k]);
     unchecked(capRecType[c] = REC_NONE);
+    unchecked(capRecOff[c] = 0);
+    unchecked(capRecLen[c] = 0);
     unchecked(capNrFrags[c] = 0);
   }
   unchecked(capLen[c] = len);
+  onCapture(ci);
   unchecked(nicBusy[nic] = true);
   const wireBytes = len + 66;    // Ethernet + IPv4 + TCP (with timestamps) headers
   scheduleIn(linkSerializeNs(link, wireBytes), EV_NIC_TX_DONE, nic, ci);

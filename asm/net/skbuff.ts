@@ -1,6 +1,8 @@
 // sk_buff: a linear head (here: the descriptor of the RPC record bytes it carries) and
-// up to MAX_SKB_FRAGS page fragments. A fragment holds a page reference (get_page), not
-// the bytes: whoever reads the skb later (the NIC's DMA) reads the page as it is then.
+// up to MAX_SKB_FRAGS page fragments. A fragment holds a page reference (get_page) and an
+// offset into the page, not the bytes: whoever reads the skb later (the NIC's DMA) reads
+// the page as it is then. An skb holds one MSS-sized segment of a record (skbRecOff,
+// skbRecLen): a record spans several skbs, and a page may be split between two of them.
 // skb_clone() shares the data (dataref); the data, and the page references, go away
 // when the last of the original and its clones is freed.
 import { fn, CAT_STEP } from "../kernel/names";
@@ -24,13 +26,16 @@ export const skbRecType = zeroed<i32>(MAX_SKBS);
 export const skbXid = zeroed<u32>(MAX_SKBS);
 export const skbRecA = zeroed<i32>(MAX_SKBS);     // upper layer's words (write id, ...)
 export const skbRecB = zeroed<i32>(MAX_SKBS);
+export const skbRecOff = zeroed<i32>(MAX_SKBS);   // where this segment starts in its record
+export const skbRecLen = zeroed<i32>(MAX_SKBS);   // the whole record's length
 export const skbNrFrags = zeroed<i32>(MAX_SKBS);
 export const skbFrag = zeroed<i32>(MAX_SKBS * MAX_SKB_FRAGS);
 export const skbFragLen = zeroed<i32>(MAX_SKBS * MAX_SKB_FRAGS);
+export const skbFragOff = zeroed<i32>(MAX_SKBS * MAX_SKB_FRAGS);   // page_offset
 export const skbNext = zeroed<i32>(MAX_SKBS);
 export const skbOut = zeroed<bool>(MAX_SKBS);       // sent and not yet acked/re-queued
 export const skbRetrans = zeroed<bool>(MAX_SKBS);
-export const skbXmitTime = zeroed<i64>(MAX_SKBS);
+export const skbXmitTime = zeroed<i64>(MAX_SKBS);   // last sent (-1: never)
 const skbDataref = zeroed<i32>(MAX_SKBS);
 const skbDestructorArg = zeroed<i32>(MAX_SKBS);
 const freeSkbs = zeroed<i32>(MAX_SKBS);
@@ -70,22 +75,26 @@ export function allocSkb(sk: i32): i32 {
   unchecked(skbXid[s] = 0);
   unchecked(skbRecA[s] = 0);
   unchecked(skbRecB[s] = 0);
+  unchecked(skbRecOff[s] = 0);
+  unchecked(skbRecLen[s] = 0);
   unchecked(skbNrFrags[s] = 0);
   unchecked(skbNext[s] = -1);
   unchecked(skbOut[s] = false);
   unchecked(skbRetrans[s] = false);
+  unchecked(skbXmitTime[s] = -1);
   unchecked(skbDataref[s] = 1);
   unchecked(skbDestructorArg[s] = -1);
   return s;
 }
 
 // skb_fill_page_desc after get_page(): the fragment now pins the page.
-export function skbAddFrag(skb: i32, pfn: i32, len: i32): void {
+export function skbAddFrag(skb: i32, pfn: i32, off: i32, len: i32): void {
   const n = unchecked(skbNrFrags[skb]);
-  assert(n < MAX_SKB_FRAGS && len <= PAGE_SIZE, "skb fragment out of range");
+  assert(n < MAX_SKB_FRAGS && off >= 0 && off + len <= PAGE_SIZE, "skb fragment out of range");
   getPage(pfn);
   unchecked(skbFrag[skb * MAX_SKB_FRAGS + n] = pfn);
   unchecked(skbFragLen[skb * MAX_SKB_FRAGS + n] = len);
+  unchecked(skbFragOff[skb * MAX_SKB_FRAGS + n] = off);
   unchecked(skbNrFrags[skb] = n + 1);
 }
 

@@ -3,7 +3,7 @@
 // tcp_write_xmit()/tcp_transmit_skb() (skb_clone to the NIC), in-order receive with
 // cumulative ACKs, the ACK clock (slow start / congestion avoidance), fast retransmit,
 // and the retransmission timer with exponential backoff (TCP_RTO_MIN 200 ms,
-// TCP_RTO_MAX 120 s). One skb is one RPC record (TSO: one transmit unit).
+// TCP_RTO_MAX 120 s). No TSO: one skb is one MSS-sized segment of a record.
 //
 // After a long stall both ends are deep in RTO backoff: a record queued meanwhile waits
 // behind the unacknowledged head until the next retransmission gets through.
@@ -23,11 +23,11 @@ import { allocPage, copyPage, putPage, PAGE_SIZE } from "../mm/page";
 import {
   allocSkb, skbAddFrag, skbClone, kfreeSkb, skbSetDestructor, skbAddr, skbCloneAddr,
   skbSeq, skbLen, skbNext, skbNrFrags, skbOut, skbRetrans, skbXmitTime, skbRecType, skbXid, skbRecA, skbRecB,
-  skbFrag, MAX_SKB_FRAGS,
+  skbRecOff, skbRecLen, skbFrag, MAX_SKB_FRAGS,
 } from "./skbuff";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKB, jKey, jInt } from "../kernel/json";
 import {
-  devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen,
+  devQueueXmit, setNetifReceive, setTcpHeaderFns, capSlot, capSeq, capAck, capLen, capRecOff, capRecLen, capTsval, capTsecr,
 } from "./dev";
 import { zeroed } from "../kernel/mem";
 import { EAGAIN, EPIPE, ECONNRESET, ENOTCONN } from "../kernel/errno";
@@ -65,6 +65,17 @@ const skBackoff = zeroed<i32>(MAX_SOCKS);
 const skRtoTimer = zeroed<i32>(MAX_SOCKS);
 const skPushPending = zeroed<bool>(MAX_SOCKS);
 const skDupAcks = zeroed<i32>(MAX_SOCKS);
+// loss recovery after an RTO (TCP_CA_Loss) and its undo: the timestamp of the first
+// retransmission (retrans_stamp), the cwnd/ssthresh before (prior_*), snd_nxt then
+// (high_seq), and whether an undo is still possible (undo_marker)
+const skRetransStamp = zeroed<i64>(MAX_SOCKS);
+const skPriorCwnd = zeroed<i32>(MAX_SOCKS);
+const skPriorSsthresh = zeroed<i32>(MAX_SOCKS);
+const skHighSeq = zeroed<u32>(MAX_SOCKS);
+const skUndoMarker = zeroed<bool>(MAX_SOCKS);
+const skTsRecent = zeroed<i64>(MAX_SOCKS);   // the peer's last in-order tsval, echoed
+const skInRecovery = zeroed<bool>(MAX_SOCKS);  // fast recovery (TCP_CA_Recovery) until
+const skRecover = zeroed<u32>(MAX_SOCKS);      // snd_una reaches this (snd_nxt at entry)
 const skWmem = zeroed<i32>(MAX_SOCKS);
 const skSndbuf = zeroed<i32>(MAX_SOCKS);
 const skRetransSegs = zeroed<i32>(MAX_SOCKS);
@@ -81,6 +92,10 @@ const skWriteSpaceFn = zeroed<usize>(MAX_SOCKS);
 const skStateChangeFn = zeroed<usize>(MAX_SOCKS);
 const skErrorReportFn = zeroed<usize>(MAX_SOCKS);
 const dirSock = zeroed<i32>(2);             // receiving socket per direction
+// the capture slots of the in-order segments of the record being received
+const MAX_RECORD_SEGS: i32 = 64;
+const skRcvSegs = zeroed<i32>(MAX_SOCKS);
+const skRcvSeg = zeroed<i32>(MAX_SOCKS * MAX_RECORD_SEGS);
 
 // include/net/tcp_states.h
 export const TCP_ESTABLISHED: i32 = 1;
@@ -111,14 +126,16 @@ export const N_do_tcp_sendpages = fn("do_tcp_sendpages (adding data to skb)", "s
 export const N_tcp_sendmsg = fn("tcp_sendmsg (copying data to skb)", "skb=%x seq=%x len=%d");
 export const N_tcp_transmit_skb = fn("tcp_transmit_skb, skb_clone", "skb=%x clone=%x seq=%x");
 const N_tcp_retransmit_timer = fn("tcp_retransmit_timer", "backoff=%d rto=%t una=%x", CAT_NET);
+const N_tcp_undo_loss = fn("tcp_try_undo_loss (timestamps: the originals were delayed)", "una=%x in_flight=%d cwnd=%d", CAT_NET);
 const N_tcp_fastretrans = fn("tcp_fastretrans_alert", "una=%x", CAT_NET);
 const N_tcp_ack = fn("tcp_ack", "ack=%x acked=%d cwnd=%d", CAT_NET);
 const N_tcp_rcv = fn("tcp_rcv_established", "seq=%x len=%d rcv_nxt=%x", CAT_NET);
 const N_tcp_ofo = fn("tcp_data_queue: out of window", "seq=%x rcv_nxt=%x", CAT_NET);
 
 // The socket's user installs its callbacks (xs_tcp_finish_connecting does for sunrpc):
-// data_ready(sk, ci) for each in-order record (ci: the capture slot, i.e. the bytes as they
-// were on the wire), write_space(sk) when acked data leaves the send buffer,
+// data_ready(sk, ci) for each in-order record once its last segment is in (ci: that
+// segment's capture slot, i.e. the bytes as they were on the wire; tcpRcvRecordSeg gives
+// all of the record's segments), write_space(sk) when acked data leaves the send buffer,
 // state_change(sk) on the transitions the kernel reports, error_report(sk) on a reset.
 export function skSetDataReady(sk: i32, f: (sk: i32, ci: i32) => void): void { unchecked(skDataReadyFn[sk] = changetype<usize>(f)); }
 export function skSetWriteSpace(sk: i32, f: (sk: i32) => void): void { unchecked(skWriteSpaceFn[sk] = changetype<usize>(f)); }
@@ -190,6 +207,10 @@ export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32,
   unchecked(skCwnd[sk] = TCP_INIT_CWND);
   unchecked(skSsthresh[sk] = 1 << 30);
   unchecked(skRto[sk] = tcpTimeoutInit);
+  unchecked(skRetransStamp[sk] = 0);
+  unchecked(skUndoMarker[sk] = false);
+  unchecked(skTsRecent[sk] = 0);
+  unchecked(skInRecovery[sk] = false);
   unchecked(dirSock[1 - dir] = sk);
   return sk;
 }
@@ -197,7 +218,7 @@ export function tcpSockNew(dir: i32, nic: i32, ent: i32, isn: u32, peerIsn: u32,
 export function tcpInit(timeoutInitNs: i64): void {
   tcpTimeoutInit = timeoutInitNs;
   setNetifReceive(tcpV4Rcv);
-  setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), tcpSndNxt);
+  setTcpHeaderFns((sk: i32): u32 => unchecked(skRcvNxt[sk]), tcpSndNxt, (sk: i32): i64 => unchecked(skTsRecent[sk]));
 }
 
 // snd_nxt: where the next new segment starts (a pure ACK carries it).
@@ -335,14 +356,24 @@ export function tcpReset(sk: i32): bool {
   return true;
 }
 
+// tcp_current_mss() on the modelled 1500-byte-MTU Ethernet: 1500 - 20 (IPv4) - 20 (TCP) -
+// 12 (timestamps). The NIC has no TSO: do_tcp_sendpages()/tcp_sendmsg() fill each skb up to
+// this size_goal, so every skb is one segment on the wire. A multiple of 4, as the RPC
+// header is: segment boundaries fall between the payload's 32-bit words.
+export const TCP_MSS: i32 = 1448;
+const MAX_RECORD_PAGES: i32 = 16;
+const copyPfns = zeroed<i32>(MAX_RECORD_PAGES);
+
 // Queues one record: `hdr` bytes of linear data (the RPC header, built by the caller)
-// plus `npages` pages from `pfns[first..]` holding `payload` bytes.
+// plus `npages` pages from `pfns[first..]` holding `payload` bytes, as skbs of at most
+// TCP_MSS bytes each; a page that straddles a segment boundary becomes a fragment of both.
 //  zerocopy: tcp_sendpage()/do_tcp_sendpages(): each fragment pins the caller's page.
 //  !zerocopy: sock_no_sendpage() -> tcp_sendmsg(): the bytes are copied into pages the
-//  skb owns, now.
-// `destructorArg` >= 0 attaches a fragment destructor (Ian Campbell's proposal).
-// Returns the skb, or tcpSendCheck's error, or -EAGAIN when the send buffer is full (the
-// caller waits for write_space). The record is transmitted by tcp_push() shortly after, from softirq.
+//  skbs own, now.
+// `destructorArg` >= 0 attaches a fragment destructor (Ian Campbell's proposal) to each skb.
+// Returns the record's first skb, or tcpSendCheck's error, or -EAGAIN when the send buffer
+// is full (the caller waits for write_space). The skbs are transmitted by tcp_push() shortly
+// after, from softirq.
 export function tcpSendRecord(
   sk: i32, ent: i32, recType: i32, xid: u32, recA: i32, recB: i32, hdr: i32,
   pfns: StaticArray<i32>, first: i32, npages: i32, payload: i32, zerocopy: bool, destructorArg: i32,
@@ -351,44 +382,65 @@ export function tcpSendRecord(
   if (err != 0) return err;
   const len = hdr + payload;
   if (!tcpMemoryFree(sk, len)) return -EAGAIN;
-  const skb = allocSkb(sk);
-  unchecked(skbSeq[skb] = skWriteSeq[sk]);
-  unchecked(skbLen[skb] = len);
-  unchecked(skbRecType[skb] = recType);
-  unchecked(skbXid[skb] = xid);
-  unchecked(skbRecA[skb] = recA);
-  unchecked(skbRecB[skb] = recB);
+  assert(npages <= MAX_RECORD_PAGES, "record has too many pages");
   if (npages > 0) {
     trace(ent, N_tcp_sendpage, zerocopy ? npages : 0, payload);
     tap(recA, zerocopy ? N_tcp_sendpage : N_tcp_sendmsg, 0, 0);
   }
-  let left = payload;
+  // tcp_sendmsg copies every byte before it returns: the copies are taken now, all at once
   for (let i = 0; i < npages; i++) {
-    const fl = left < PAGE_SIZE ? left : PAGE_SIZE;
-    left -= fl;
     const pfn = unchecked(pfns[first + i]);
-    if (zerocopy) skbAddFrag(skb, pfn, fl);
+    if (zerocopy) unchecked(copyPfns[i] = pfn);
     else {
       const copy = allocPage();
       copyPage(copy, pfn);
-      skbAddFrag(skb, copy, fl);
-      putPage(copy);          // the skb's fragment is now the only reference
+      unchecked(copyPfns[i] = copy);
     }
   }
-  if (destructorArg >= 0) skbSetDestructor(skb, destructorArg);
-  trace(ent, zerocopy || npages == 0 ? N_do_tcp_sendpages : N_tcp_sendmsg, skbAddr(skb), <i32>skWriteSeq[sk], len);
-  if (zerocopy && npages > 0) tap(recA, N_do_tcp_sendpages, skbAddr(skb), 0);
-  unchecked(skWriteSeq[sk] = skWriteSeq[sk] + <u32>len);
+  const seq0 = unchecked(skWriteSeq[sk]);
+  let head = -1;
+  let page = 0;
+  let pageOff = 0;
+  for (let recOff = 0; recOff < len; ) {
+    const segLen = min(TCP_MSS, len - recOff);
+    const skb = allocSkb(sk);
+    if (head < 0) head = skb;
+    unchecked(skbSeq[skb] = seq0 + <u32>recOff);
+    unchecked(skbLen[skb] = segLen);
+    unchecked(skbRecType[skb] = recType);
+    unchecked(skbXid[skb] = xid);
+    unchecked(skbRecA[skb] = recA);
+    unchecked(skbRecB[skb] = recB);
+    unchecked(skbRecOff[skb] = recOff);
+    unchecked(skbRecLen[skb] = len);
+    // the header's bytes are the linear part of the first skb; then page fragments
+    let fill = recOff < hdr ? min(hdr - recOff, segLen) : 0;
+    while (fill < segLen) {
+      const pageLen = min(PAGE_SIZE, payload - page * PAGE_SIZE);
+      const take = min(pageLen - pageOff, segLen - fill);
+      skbAddFrag(skb, unchecked(copyPfns[page]), pageOff, take);
+      fill += take;
+      pageOff += take;
+      if (pageOff == pageLen) { page++; pageOff = 0; }
+    }
+    if (destructorArg >= 0) skbSetDestructor(skb, destructorArg);
+    const tail = unchecked(skTail[sk]);
+    if (tail >= 0) unchecked(skbNext[tail] = skb); else unchecked(skHead[sk] = skb);
+    unchecked(skTail[sk] = skb);
+    if (unchecked(skSendHead[sk]) < 0) unchecked(skSendHead[sk] = skb);
+    recOff += segLen;
+  }
+  // the skbs' fragments are now the only references to the copies
+  if (!zerocopy) for (let i = 0; i < npages; i++) putPage(unchecked(copyPfns[i]));
+  trace(ent, zerocopy || npages == 0 ? N_do_tcp_sendpages : N_tcp_sendmsg, skbAddr(head), <i32>seq0, len);
+  if (zerocopy && npages > 0) tap(recA, N_do_tcp_sendpages, skbAddr(head), 0);
+  unchecked(skWriteSeq[sk] = seq0 + <u32>len);
   unchecked(skWmem[sk] += len);
-  const tail = unchecked(skTail[sk]);
-  if (tail >= 0) unchecked(skbNext[tail] = skb); else unchecked(skHead[sk] = skb);
-  unchecked(skTail[sk] = skb);
-  if (unchecked(skSendHead[sk]) < 0) unchecked(skSendHead[sk] = skb);
   if (!unchecked(skPushPending[sk])) {
     unchecked(skPushPending[sk] = true);
     scheduleIn(randDuration(S_SOFTIRQ, 20000), EV_TCP_PUSH, sk);
   }
-  return skb;
+  return head;
 }
 
 function transmitSkb(sk: i32, skb: i32, retrans: bool): void {
@@ -423,7 +475,7 @@ function tcpWriteXmit(sk: i32): void {
     const skb = unchecked(skSendHead[sk]);
     if (skb < 0 || unchecked(skPacketsOut[sk]) >= unchecked(skCwnd[sk])) return;
     unchecked(skSendHead[sk] = skbNext[skb]);
-    transmitSkb(sk, skb, unchecked(skbRetrans[skb]));
+    transmitSkb(sk, skb, unchecked(skbRetrans[skb]) || unchecked(skbXmitTime[skb]) >= 0);
   }
 }
 
@@ -432,13 +484,21 @@ function tcpRetransmitTimer(sk: i32): void {
   unchecked(skRtoTimer[sk] = 0);
   const head = unchecked(skHead[sk]);
   if (head < 0 || !unchecked(skbOut[head])) return;
+  // tcp_enter_loss: the first RTO of an episode remembers what an undo restores
+  if (!unchecked(skUndoMarker[sk])) {
+    unchecked(skUndoMarker[sk] = true);
+    unchecked(skPriorCwnd[sk] = skCwnd[sk]);
+    unchecked(skPriorSsthresh[sk] = skSsthresh[sk]);
+    unchecked(skHighSeq[sk] = tcpSndNxt(sk));
+    unchecked(skRetransStamp[sk] = now);
+  }
   unchecked(skSsthresh[sk] = max(unchecked(skPacketsOut[sk]) >> 1, 2));
   unchecked(skCwnd[sk] = 1);
   unchecked(skCwndCnt[sk] = 0);
-  // everything in flight is presumed lost (tcp_enter_loss)
+  unchecked(skInRecovery[sk] = false);
+  // everything in flight is presumed lost: sent again, as retransmissions
   for (let s = head; s >= 0 && unchecked(skbOut[s]); s = unchecked(skbNext[s])) unchecked(skbOut[s] = false);
   unchecked(skPacketsOut[sk] = 0);
-  unchecked(skSendHead[sk] = head);
   unchecked(skBackoff[sk] += 1);
   unchecked(skRetransSegs[sk] += 1);
   trace(unchecked(skEnt[sk]), N_tcp_retransmit_timer, unchecked(skBackoff[sk]),
@@ -448,26 +508,67 @@ function tcpRetransmitTimer(sk: i32): void {
   armRto(sk);
 }
 
+// tcp_fastretrans_alert in TCP_CA_Loss, with timestamps (tcp_try_undo_loss ->
+// tcp_may_undo -> tcp_packet_delayed): an ACK of new data echoing a timestamp older than
+// the first retransmission was caused by an original, so the originals were delayed, not
+// lost (RFC 3522; only an ACK that advances snd_una counts, as the RFC and later kernels
+// require: the peer's own retransmission echoes an old timestamp too). The
+// loss marks go (what was sent before the RTO is in flight again, not to be resent) and
+// tcp_undo_cwr restores cwnd and ssthresh. Without this a held stall would end in a
+// go-back-N resend of everything the peer already has.
+function tcpTryUndoLoss(sk: i32, tsecr: i64): void {
+  if (!unchecked(skUndoMarker[sk]) || tsecr <= 0 || tsecr >= unchecked(skRetransStamp[sk])) return;
+  const high = unchecked(skHighSeq[sk]);
+  let s = unchecked(skHead[sk]);
+  for (; s >= 0 && after(high, unchecked(skbSeq[s])); s = unchecked(skbNext[s])) unchecked(skbOut[s] = true);
+  const sh = unchecked(skSendHead[sk]);
+  if (sh >= 0 && after(high, unchecked(skbSeq[sh]))) unchecked(skSendHead[sk] = s);
+  let n = 0;
+  for (let t = unchecked(skHead[sk]); t >= 0 && unchecked(skbOut[t]); t = unchecked(skbNext[t])) n++;
+  unchecked(skPacketsOut[sk] = n);
+  unchecked(skCwnd[sk] = max(unchecked(skCwnd[sk]), unchecked(skPriorCwnd[sk])));
+  unchecked(skSsthresh[sk] = max(unchecked(skSsthresh[sk]), unchecked(skPriorSsthresh[sk])));
+  trace(unchecked(skEnt[sk]), N_tcp_undo_loss, <i32>unchecked(skSndUna[sk]), n, unchecked(skCwnd[sk]));
+  tcpLossDone(sk);
+}
+
+function tcpLossDone(sk: i32): void {
+  unchecked(skUndoMarker[sk] = false);
+  unchecked(skRetransStamp[sk] = 0);
+}
+
 @inline function after(a: u32, b: u32): bool { return <i32>(a - b) > 0; }
 
 // tcp_ack(): free what the peer has, grow cwnd, restart the timer, send more.
-function tcpAck(sk: i32, ack: u32, len: i32): void {
+function tcpAck(sk: i32, ack: u32, len: i32, tsecr: i64): void {
   if (after(ack, unchecked(skSndUna[sk]))) {
+    tcpTryUndoLoss(sk, tsecr);
     let acked = 0;
+    let seqRtt: i64 = -1;
     let s = unchecked(skHead[sk]);
     while (s >= 0 && !after(unchecked(skbSeq[s]) + <u32>unchecked(skbLen[s]), ack)) {
       const next = unchecked(skbNext[s]);
       if (unchecked(skbOut[s])) unchecked(skPacketsOut[sk] -= 1);
-      if (!unchecked(skbRetrans[s])) rttSample(sk, now - unchecked(skbXmitTime[s]));
+      if (!unchecked(skbRetrans[s])) seqRtt = now - unchecked(skbXmitTime[s]);
       if (unchecked(skSendHead[sk]) == s) unchecked(skSendHead[sk] = next);
       unchecked(skWmem[sk] -= skbLen[s]);
       kfreeSkb(s);
       acked++;
       s = next;
     }
+    // tcp_ack_update_rtt: one sample per ACK, from the echoed timestamp when there is
+    // one (tcp_ack_saw_tstamp), else from the newest skb never retransmitted (Karn)
+    if (acked > 0 && tsecr > 0) rttSample(sk, now - tsecr);
+    else if (seqRtt >= 0) rttSample(sk, seqRtt);
     unchecked(skHead[sk] = s);
     if (s < 0) unchecked(skTail[sk] = -1);
     unchecked(skSndUna[sk] = ack);
+    // NewReno (RFC 6582, the Reno path of tcp_fastretrans_alert): in fast recovery an ACK
+    // short of the recovery point shows the next hole, resent at once
+    if (unchecked(skInRecovery[sk])) {
+      if (after(unchecked(skRecover[sk]), ack) && s >= 0) transmitSkb(sk, s, true);
+      else unchecked(skInRecovery[sk] = false);
+    }
     unchecked(skDupAcks[sk] = 0);
     unchecked(skBackoff[sk] = 0);
     for (let i = 0; i < acked; i++) {
@@ -482,14 +583,18 @@ function tcpAck(sk: i32, ack: u32, len: i32): void {
     if (acked > 0) tcpCheckSpace(sk);
   } else if (len == 0 && ack == unchecked(skSndUna[sk]) && unchecked(skPacketsOut[sk]) > 0) {
     unchecked(skDupAcks[sk] += 1);
-    if (unchecked(skDupAcks[sk]) == 3) {
+    if (unchecked(skDupAcks[sk]) == 3 && !unchecked(skInRecovery[sk])) {
       const head = unchecked(skHead[sk]);
       trace(unchecked(skEnt[sk]), N_tcp_fastretrans, <i32>ack);
+      unchecked(skInRecovery[sk] = true);
+      unchecked(skRecover[sk] = tcpSndNxt(sk));
       unchecked(skSsthresh[sk] = max(unchecked(skPacketsOut[sk]) >> 1, 2));
       unchecked(skCwnd[sk] = unchecked(skSsthresh[sk]));
       transmitSkb(sk, head, true);
     }
   }
+  // snd_una past high_seq: the loss episode is over
+  if (unchecked(skUndoMarker[sk]) && !after(unchecked(skHighSeq[sk]), unchecked(skSndUna[sk]))) tcpLossDone(sk);
   tcpWriteXmit(sk);
 }
 
@@ -516,13 +621,22 @@ function tcpV4Rcv(dir: i32, ci: i32): void {
   const sk = unchecked(dirSock[dir]);
   const c = capSlot(ci);
   const len = unchecked(capLen[c]);
-  tcpAck(sk, unchecked(capAck[c]), len);
-  if (len == 0) return;
   const seq = unchecked(capSeq[c]);
+  // tcp_store_ts_recent: the timestamp of an in-order segment is the one to echo
+  if (seq == unchecked(skRcvNxt[sk])) unchecked(skTsRecent[sk] = capTsval[c]);
+  tcpAck(sk, unchecked(capAck[c]), len, unchecked(capTsecr[c]));
+  if (len == 0) return;
   if (seq == unchecked(skRcvNxt[sk])) {
     unchecked(skRcvNxt[sk] = seq + <u32>len);
     trace(unchecked(skEnt[sk]), N_tcp_rcv, <i32>seq, len, <i32>unchecked(skRcvNxt[sk]));
-    skDataReady(sk, ci);
+    // the segments of the record being received, in order, until its last byte is in
+    const off = unchecked(capRecOff[c]);
+    if (off == 0) unchecked(skRcvSegs[sk] = 0);
+    const n = unchecked(skRcvSegs[sk]);
+    assert(n < MAX_RECORD_SEGS, "record has too many segments");
+    unchecked(skRcvSeg[sk * MAX_RECORD_SEGS + n] = ci);
+    unchecked(skRcvSegs[sk] = n + 1);
+    if (off + len == unchecked(capRecLen[c])) skDataReady(sk, ci);
   } else {
     trace(unchecked(skEnt[sk]), N_tcp_ofo, <i32>seq, <i32>unchecked(skRcvNxt[sk]));
   }
@@ -551,6 +665,7 @@ export function tcpWriteQueueJson(sk: i32, max: i32): void {
     jKI("skb", skbAddr(s));
     jKI("seq", <i64>unchecked(skbSeq[s]));
     jKI("len", unchecked(skbLen[s]));
+    jKI("recOff", unchecked(skbRecOff[s]));
     jKI("xid", <i64>unchecked(skbXid[s]));
     jKI("write", unchecked(skbRecA[s]));
     jKB("out", unchecked(skbOut[s]));
@@ -563,6 +678,11 @@ export function tcpWriteQueueJson(sk: i32, max: i32): void {
   }
   jEndArr();
 }
+
+// The record whose last segment data_ready was just called with: its segments' capture
+// slots, first to last.
+export function tcpRcvRecordSegs(sk: i32): i32 { return unchecked(skRcvSegs[sk]); }
+export function tcpRcvRecordSeg(sk: i32, i: i32): i32 { return unchecked(skRcvSeg[sk * MAX_RECORD_SEGS + i]); }
 
 export function tcpQueuedBytes(sk: i32): i32 { return unchecked(skWmem[sk]); }
 export function tcpUnsentBehind(sk: i32, skb: i32): i32 {

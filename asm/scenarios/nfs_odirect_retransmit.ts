@@ -29,10 +29,13 @@ import { MAX_SKB_FRAGS, REC_CALL, REC_REPLY, skbRecA, skbXid, skbAddr } from "..
 import {
   devLinkInit, devStalls, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, capCount, capFirst, capSlot,
   capTime, capDir, capSeq, capAck, capLen, capRecType, capXid, capRecA, capRecB, capNrFrags,
-  capFragPattern, capFragKind, capFragLen, capFate, capRetrans, stallCount, firstStallAt,
-  FATE_DELIVERED, nicStartXmitName,
+  capFragPattern, capFragKind, capFragLen, capFragOff, capRecOff, capRecLen, capFate, capRetrans, stallCount,
+  firstStallAt, FATE_DELIVERED, nicStartXmitName, setOnCapture,
 } from "../net/dev";
-import { tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson } from "../net/tcp";
+import {
+  tcpInit, tcpSockNew, tcpEvent, tcpSendRecord, skSetDataReady, tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson,
+  tcpRcvRecordSegs, tcpRcvRecordSeg, TCP_MSS,
+} from "../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../sunrpc/defs";
 import { rpciodInit, isRpciod, rpciodStep } from "../sunrpc/sched";
 import { setPatches, setDequeueOnComplete, xprtInitXid, xNDequeuedOnComplete } from "../sunrpc/xprt";
@@ -44,7 +47,9 @@ import {
   RC_DOIT, RC_REPLY, RC_DROPIT, N_nfsd_cache_lookup, N_nfsd_cache_update, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
   drcPayloadMisses,
 } from "../nfsd/drc";
-import { diskWriteBlock, blkPattern, blkKind, blkWriteId, blkXid, blkWrites } from "../block/disk";
+import {
+  diskWriteBlock, blkPattern, blkKind, blkWriteId, blkXid, blkWrites, blkRuns, blkRunOff, blkRunKind, blkRunPattern, BLK_RUNS,
+} from "../block/disk";
 import {
   blktapMap, fastFlushArea, pageUnmappedAt, N_blkif_queue_request, N_dispatch_rw_block_io,
   N_tapdisk_io_submit, N_tapdisk_io_getevents, N_blktap_ioctl_kick, N_fast_flush_area, N_blkif_response,
@@ -102,7 +107,7 @@ const S_DISPATCH = fn("nfsd_dispatch", "xid=%x proc=WRITE");
 const S_WRITE = fn("nfsd3_proc_write -> nfsd_vfs_write", "xid=%x off=%d count=%d");
 const S_UPDATE = N_nfsd_cache_update;
 const S_SEND = fn("svc_send", "xid=%x");
-const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d page=%d", CAT_ANOMALY);
+const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d seq=%x", CAT_ANOMALY);
 const N_corrupt_disk = fn("disk: block differs from the buffer at issue", "block=%d write=%d xid=%x", CAT_ANOMALY);
 const N_dup_seen = fn("knfsd: duplicate WRITE", "xid=%x result=%n garbage=%d", CAT_LOG);
 const EV_DRAIN = eventKind("odirect.drain");
@@ -146,9 +151,14 @@ let serverSk: i32 = -1;
 let clientHost: i32 = -1;
 let serverHost: i32 = -1;
 
-// ---- knfsd: received calls, and what each nfsd thread is working on
+// ---- knfsd: received calls (each the capture slots of its segments), and what each nfsd
+// thread is working on
 const SVC_Q: i32 = 4096;
-const svcQ = zeroed<i32>(SVC_Q);
+const svcQ = zeroed<i32>(SVC_Q);        // first of the call's segments in svcSeg
+const svcQSegs = zeroed<i32>(SVC_Q);
+const SVC_SEGS: i32 = 1 << 16;
+const svcSeg = zeroed<i32>(SVC_SEGS);
+let svcSegTail: i32 = 0;
 let svcHead: i32 = 0;
 let svcTail: i32 = 0;
 const MAX_NFSD: i32 = 16;
@@ -157,10 +167,14 @@ const nfsdIdle = zeroed<bool>(MAX_NFSD);
 const rqXid = zeroed<u32>(MAX_NFSD);
 const rqWrite = zeroed<i32>(MAX_NFSD);
 const rqOffBlk = zeroed<i32>(MAX_NFSD);
-const rqNfrags = zeroed<i32>(MAX_NFSD);
 const rqCount = zeroed<i32>(MAX_NFSD);   // the WRITE's count: payload bytes received
-const rqPattern = zeroed<u32>(MAX_NFSD * MAX_SKB_FRAGS);
-const rqKind = zeroed<u8>(MAX_NFSD * MAX_SKB_FRAGS);
+// the data as received: pieces of pages (a page split between two segments is two pieces)
+const MAX_PIECES: i32 = 64;
+const rqPieces = zeroed<i32>(MAX_NFSD);
+const rqPiecePage = zeroed<i32>(MAX_NFSD * MAX_PIECES);
+const rqPieceOff = zeroed<i32>(MAX_NFSD * MAX_PIECES);
+const rqPattern = zeroed<u32>(MAX_NFSD * MAX_PIECES);
+const rqKind = zeroed<u8>(MAX_NFSD * MAX_PIECES);
 const rqEntry = zeroed<i32>(MAX_NFSD);
 let nNfsd: i32 = 8;
 let serverPfns = zeroed<i32>(0);
@@ -279,9 +293,13 @@ function appStep(t: i32, i: i32): void {
 let curAction: i32 = 0;
 
 // ---------------------------------------------------------------- knfsd
-function svcEnqueue(ci: i32): void {
+function svcEnqueue(sk: i32): void {
   assert(svcTail - svcHead < SVC_Q, "svc queue overflow");
-  unchecked(svcQ[svcTail & (SVC_Q - 1)] = ci);
+  const n = tcpRcvRecordSegs(sk);
+  assert(svcTail == svcHead || svcSegTail + n - unchecked(svcQ[svcHead & (SVC_Q - 1)]) <= SVC_SEGS, "svc segment ring overflow");
+  unchecked(svcQ[svcTail & (SVC_Q - 1)] = svcSegTail);
+  unchecked(svcQSegs[svcTail & (SVC_Q - 1)] = n);
+  for (let i = 0; i < n; i++) unchecked(svcSeg[(svcSegTail++) & (SVC_SEGS - 1)] = tcpRcvRecordSeg(sk, i));
   svcTail++;
   for (let n = 0; n < nNfsd; n++) {
     if (unchecked(nfsdIdle[n])) {
@@ -300,22 +318,33 @@ function nfsdStep(t: i32, n: i32): void {
       threadSleep(t, TASK_INTERRUPTIBLE, N_svc_recv_wait, S_RECV, 2 * NSEC_PER_USEC);
       return;
     }
-    const ci = unchecked(svcQ[svcHead & (SVC_Q - 1)]);
+    const seg0 = unchecked(svcQ[svcHead & (SVC_Q - 1)]);
+    const nseg = unchecked(svcQSegs[svcHead & (SVC_Q - 1)]);
     svcHead++;
-    // svc_tcp_recvfrom(): the record is copied into the request's pages
-    const c = capSlot(ci);
-    unchecked(rqXid[n] = capXid[c]);
-    unchecked(rqWrite[n] = capRecA[c]);
-    unchecked(rqOffBlk[n] = capRecB[c]);
-    const nf = unchecked(capNrFrags[c]);
-    unchecked(rqNfrags[n] = nf);
+    // svc_tcp_recvfrom(): the record's segments are copied into the request's pages
+    const c0 = capSlot(unchecked(svcSeg[seg0 & (SVC_SEGS - 1)]));
+    unchecked(rqXid[n] = capXid[c0]);
+    unchecked(rqWrite[n] = capRecA[c0]);
+    unchecked(rqOffBlk[n] = capRecB[c0]);
     unchecked(rqCount[n] = 0);
-    for (let f = 0; f < nf; f++) {
-      unchecked(rqCount[n] += capFragLen[c * MAX_SKB_FRAGS + f]);
-      unchecked(rqPattern[n * MAX_SKB_FRAGS + f] = capFragPattern[c * MAX_SKB_FRAGS + f]);
-      unchecked(rqKind[n * MAX_SKB_FRAGS + f] = capFragKind[c * MAX_SKB_FRAGS + f]);
+    let np = 0;
+    let page = -1;
+    for (let i = 0; i < nseg; i++) {
+      const c = capSlot(unchecked(svcSeg[(seg0 + i) & (SVC_SEGS - 1)]));
+      for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+        const off = unchecked(capFragOff[c * MAX_SKB_FRAGS + f]);
+        if (off == 0) page++;
+        assert(np < MAX_PIECES, "WRITE has too many pieces");
+        const k = n * MAX_PIECES + np++;
+        unchecked(rqPiecePage[k] = page);
+        unchecked(rqPieceOff[k] = off);
+        unchecked(rqPattern[k] = capFragPattern[c * MAX_SKB_FRAGS + f]);
+        unchecked(rqKind[k] = capFragKind[c * MAX_SKB_FRAGS + f]);
+        unchecked(rqCount[n] += capFragLen[c * MAX_SKB_FRAGS + f]);
+      }
     }
-    trace(t, S_RECV, <i32>unchecked(rqXid[n]), unchecked(capLen[c]));
+    unchecked(rqPieces[n] = np);
+    trace(t, S_RECV, <i32>unchecked(rqXid[n]), unchecked(capRecLen[c0]));
     threadNext(t, S_DISPATCH, 5 * NSEC_PER_USEC);
     return;
   }
@@ -346,8 +375,9 @@ function nfsdStep(t: i32, n: i32): void {
   if (a == S_WRITE) {
     const off = unchecked(rqOffBlk[n]);
     trace(t, S_WRITE, <i32>xid, off * PAGE_SIZE, writeBytes);
-    for (let f = 0; f < unchecked(rqNfrags[n]); f++) {
-      diskWriteBlock(off + f, unchecked(rqKind[n * MAX_SKB_FRAGS + f]), unchecked(rqPattern[n * MAX_SKB_FRAGS + f]), w, xid);
+    for (let i = 0; i < unchecked(rqPieces[n]); i++) {
+      const k = n * MAX_PIECES + i;
+      diskWriteBlock(off + unchecked(rqPiecePage[k]), unchecked(rqPieceOff[k]), unchecked(rqKind[k]), unchecked(rqPattern[k]), w, xid);
     }
     unchecked(wExecuted[w] += 1);
     threadSleepTimeout(t, TASK_UNINTERRUPTIBLE, N_io_schedule, randDuration(S_SERVER, 300 * NSEC_PER_USEC), S_UPDATE, 3 * NSEC_PER_USEC);
@@ -376,18 +406,20 @@ function argsCsum(n: i32): u32 {
   let s: u32 = 0;
   s = drcCsumWords(s, <u32>unchecked(rqOffBlk[n]) * <u32>PAGE_SIZE);
   s = drcCsumWords(s, <u32>writeBytes);
+  // (all in the first piece: the first segment carries 1320 bytes of data)
   for (let j = 0; j < 50; j++) {
-    const k = unchecked(rqKind[n * MAX_SKB_FRAGS]);
-    const p = unchecked(rqPattern[n * MAX_SKB_FRAGS]);
+    const k = unchecked(rqKind[n * MAX_PIECES]);
+    const p = unchecked(rqPattern[n * MAX_PIECES]);
     s = drcCsumWords(s, bswap<u32>(k == PG_COUNTER ? p + <u32>j : p));
   }
   return s;
 }
 
 function payloadMatches(n: i32, w: i32): bool {
-  for (let f = 0; f < unchecked(rqNfrags[n]); f++) {
-    if (unchecked(rqKind[n * MAX_SKB_FRAGS + f]) != PG_COUNTER) return false;
-    if (unchecked(rqPattern[n * MAX_SKB_FRAGS + f]) != expectedWord(w, f, 0)) return false;
+  for (let i = 0; i < unchecked(rqPieces[n]); i++) {
+    const k = n * MAX_PIECES + i;
+    if (unchecked(rqKind[k]) != PG_COUNTER) return false;
+    if (unchecked(rqPattern[k]) != expectedWord(w, unchecked(rqPiecePage[k]), 0)) return false;
   }
   return true;
 }
@@ -417,7 +449,7 @@ function onEvent(kind: i32, obj: i32, arg: i32): void {
 
 // the server socket's sk_data_ready (the client's is xprtsock's)
 function svcDataReady(sk: i32, ci: i32): void {
-  if (unchecked(capRecType[capSlot(ci)]) == REC_CALL) svcEnqueue(ci);
+  if (unchecked(capRecType[capSlot(ci)]) == REC_CALL) svcEnqueue(sk);
 }
 
 // The NIC's DMA touched a page that is no longer mapped: the oops.
@@ -435,34 +467,125 @@ function onDmaFault(nic: i32, skb: i32, pfn: i32): void {
 function onWriteComplete(dreq: i32): void { unchecked(wDone[dreq] = now); }
 
 // ---------------------------------------------------------------- detectors
-// the first wire / disk mismatch found, for the evidence
-let wireBad: i32 = 0;
-let wireCi: i32 = -1;
+// The first wire / disk mismatch found, for the evidence. The wire is checked segment by
+// segment: each carries the words its pages held when the NIC read them, so one
+// transmission of a WRITE can be part as issued, part rewritten.
+let wireBad: i32 = 0;           // transmissions of a call (its segments) with a wrong byte
+let wireBadSegs: i32 = 0;
+let wireCi: i32 = -1;          // its capture slot, and what it held
+let wireWrite: i32 = -1;
+let wireTime: i64 = 0;
+let wireXid: u32 = 0;
+let wireSeq: u32 = 0;
+let wireRecOff: i32 = 0;
+let wireRecLen: i32 = 0;
+let wireRetrans: bool = false;
+let wireKind: u8 = 0;           // the page words found from wireWord on
+let wirePattern: u32 = 0;
 let wirePage: i32 = -1;
+let wireWord: i32 = -1;         // first differing word of the segment, in wirePage
+let wireWords: i32 = 0;         // words of wirePage in the segment, and how many differ
+let wireWordsDiffer: i32 = 0;
+let wireFrom: i32 = -1;         // bytes of the WRITE's data that differ in the segment
+let wireTo: i32 = -1;
+const wWireSeq = zeroed<u32>(MAX_WRITES);   // the last bad transmission counted, per write
+const wWireCounted = zeroed<bool>(MAX_WRITES);
 let diskBad: i32 = 0;
 let diskBlk: i32 = -1;
+let diskRun: i32 = -1;
 let badWrites: i32 = 0;
 
-function scanWire(): void {
-  const end = capCount();
-  for (let ci = capFirst(); ci < end; ci++) {
-    const c = capSlot(ci);
-    if (unchecked(capDir[c]) != 0 || unchecked(capRecType[c]) != REC_CALL) continue;
-    const w = unchecked(capRecA[c]);
-    for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
-      const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + f]);
-      const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]);
-      if (k != PG_COUNTER || p != expectedWord(w, f, 0)) {
-        if (wireBad == 0) {
-          wireCi = ci;
-          wirePage = f;
-          traceAnomaly(-1, N_corrupt_wire, <i32>unchecked(capXid[c]), w, f);
-        }
-        wireBad++;
-        break;
-      }
-    }
+// Where the segment in capture slot c starts in the WRITE's data.
+@inline function segDataOff(c: i32): i32 { return max(0, unchecked(capRecOff[c]) - RPC_WRITE_CALL_HDR); }
+
+// Compares fragment f of the call segment in slot c with write w's buffer at issue: sets
+// diffFrom/diffTo (bytes of the WRITE's data, -1 if it matches), diffPage, diffWord (its
+// first wrong word in the page), diffWords (its words) and diffCount (how many differ).
+let diffFrom: i32 = -1;
+let diffTo: i32 = -1;
+let diffPage: i32 = 0;
+let diffWord: i32 = -1;
+let diffWords: i32 = 0;
+let diffCount: i32 = 0;
+let diffKind: u8 = 0;
+let diffPattern: u32 = 0;
+function fragDiff(c: i32, f: i32, w: i32, dataOff: i32): void {
+  const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + f]);
+  const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]);
+  diffKind = k;
+  diffPattern = p;
+  const off = unchecked(capFragOff[c * MAX_SKB_FRAGS + f]);
+  const len = unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
+  diffPage = dataOff / PAGE_SIZE;
+  diffFrom = -1;
+  diffTo = -1;
+  diffWord = -1;
+  diffWords = len >> 2;
+  diffCount = 0;
+  const j0 = off >> 2;
+  for (let j = j0; j < j0 + diffWords; j++) {
+    if ((k == PG_COUNTER ? p + <u32>j : p) == expectedWord(w, diffPage, j)) continue;
+    if (diffWord < 0) { diffWord = j; diffFrom = dataOff + (j - j0) * 4; }
+    diffTo = dataOff + (j - j0 + 1) * 4;
+    diffCount++;
   }
+}
+
+// A segment's first differing fragment (diff* set), or false.
+function segDiff(c: i32, w: i32): bool {
+  let at = segDataOff(c);
+  for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+    fragDiff(c, f, w, at);
+    if (diffFrom >= 0) return true;
+    at += unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
+  }
+  return false;
+}
+
+// Each call segment as the NIC reads it (the capture ring is only the last CAP_MAX packets).
+function onCapture(ci: i32): void {
+  const c = capSlot(ci);
+  if (unchecked(capDir[c]) != 0 || unchecked(capRecType[c]) != REC_CALL) return;
+  const w = unchecked(capRecA[c]);
+  if (!segDiff(c, w)) return;
+  wireBadSegs++;
+  if (wireCi < 0) {
+    wireCi = ci;
+    wireWrite = w;
+    wireTime = unchecked(capTime[c]);
+    wireXid = unchecked(capXid[c]);
+    wireSeq = unchecked(capSeq[c]);
+    wireRecOff = unchecked(capRecOff[c]);
+    wireRecLen = unchecked(capRecLen[c]);
+    wireRetrans = unchecked(capRetrans[c]);
+    wireKind = diffKind;
+    wirePattern = diffPattern;
+    wirePage = diffPage;
+    wireWord = diffWord;
+    wireWords = diffWords;
+    wireWordsDiffer = diffCount;
+    wireFrom = diffFrom;
+    // the rest of this segment's differing bytes
+    let at = segDataOff(c);
+    for (let f = 0; f < unchecked(capNrFrags[c]); f++) {
+      fragDiff(c, f, w, at);
+      if (diffTo > wireTo) wireTo = diffTo;
+      at += unchecked(capFragLen[c * MAX_SKB_FRAGS + f]);
+    }
+    traceAnomaly(-1, N_corrupt_wire, <i32>unchecked(capXid[c]), w, <i32>unchecked(capSeq[c]));
+  }
+  // one transmission of the call: its record's first sequence number
+  const recSeq = unchecked(capSeq[c]) - <u32>unchecked(capRecOff[c]);
+  if (!unchecked(wWireCounted[w]) || unchecked(wWireSeq[w]) != recSeq) {
+    unchecked(wWireCounted[w] = true);
+    unchecked(wWireSeq[w] = recSeq);
+    wireBad++;
+  }
+}
+
+@inline function runBad(b: i32, r: i32, w: i32, p: i32): bool {
+  const k = b * BLK_RUNS + r;
+  return unchecked(blkRunKind[k]) != PG_COUNTER || unchecked(blkRunPattern[k]) != expectedWord(w, p, 0);
 }
 
 function scanDisk(): void {
@@ -471,13 +594,16 @@ function scanDisk(): void {
     let bad = false;
     for (let p = 0; p < npages; p++) {
       const b = unchecked(wOffBlk[w]) + p;
-      if (unchecked(blkKind[b]) != PG_COUNTER || unchecked(blkPattern[b]) != expectedWord(w, p, 0)) {
+      for (let r = 0; r < unchecked(blkRuns[b]); r++) {
+        if (!runBad(b, r, w, p)) continue;
         if (diskBad == 0) {
           diskBlk = b;
+          diskRun = r;
           traceAnomaly(-1, N_corrupt_disk, b, w, <i32>unchecked(blkXid[b]));
         }
         diskBad++;
         bad = true;
+        break;
       }
     }
     if (bad) badWrites++;
@@ -485,7 +611,6 @@ function scanDisk(): void {
 }
 
 function onFinish(): void {
-  scanWire();
   scanDisk();
   if (crashed) setVerdict(VERDICT_CRASH);
   else if (wireBad > 0 || diskBad > 0) setVerdict(VERDICT_CORRUPTION);
@@ -534,6 +659,12 @@ function jWrite(w: i32): void {
   jEndObj();
 }
 
+// per segment of the evidence's transmission: its first duplicate copy's data bytes, and
+// whether they differ from the buffer at issue
+const dupFrom = zeroed<i32>(64);
+const dupTo = zeroed<i32>(64);
+const dupBad = zeroed<bool>(64);
+
 function onEvidence(): void {
   jObj();
   jKI("writes", nWrites);
@@ -547,6 +678,7 @@ function onEvidence(): void {
   jKI("drcPayloadMisses", drcPayloadMisses());
   jKB("crashed", crashed);
   jKI("wireCorruptCalls", wireBad);
+  jKI("wireCorruptSegments", wireBadSegs);
   jKI("diskCorruptBlocks", diskBad);
   jKI("diskCorruptWrites", badWrites);
   // writes whose WRITE reached the server more than once
@@ -557,22 +689,107 @@ function onEvidence(): void {
   }
   jEndArr();
   if (wireCi >= 0) {
-    const c = capSlot(wireCi);
-    const w = unchecked(capRecA[c]);
+    const w = wireWrite;
     jKey("wire"); jObj();
-    jKI("timeNs", unchecked(capTime[c]));
-    jKI("xid", <i64>unchecked(capXid[c]));
+    jKI("timeNs", wireTime);
+    jKI("xid", <i64>wireXid);
     jKI("write", w);
+    jKI("seq", <i64>wireSeq);
+    jKI("segment", wireRecOff / TCP_MSS);
+    jKI("segments", (wireRecLen + TCP_MSS - 1) / TCP_MSS);
+    jKI("mss", TCP_MSS);
+    jKI("dataFrom", wireFrom);
+    jKI("dataTo", wireTo);
     jKI("page", wirePage);
-    jKB("tcpRetransmission", unchecked(capRetrans[c]));
-    const k = unchecked(capFragKind[c * MAX_SKB_FRAGS + wirePage]);
-    const p = unchecked(capFragPattern[c * MAX_SKB_FRAGS + wirePage]);
-    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, wirePage, 0), 0, 8);
-    jKey("found"); jWords(k, p, 0, 8);
-    let differ = 0;
-    for (let j = 0; j < PAGE_WORDS; j++) if ((k == PG_COUNTER ? p + <u32>j : p) != expectedWord(w, wirePage, j)) differ++;
-    jKI("wordsDiffer", differ);
+    jKI("wordInPage", wireWord);
+    jKB("tcpRetransmission", wireRetrans);
+    const from = min(wireWord, PAGE_WORDS - 8);
+    jKI("wordsFrom", from);
+    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, wirePage, 0), from, 8);
+    jKey("found"); jWords(wireKind, wirePattern, from, 8);
+    jKI("wordsDiffer", wireWordsDiffer);
+    jKI("wordsInSegment", wireWords);
     jKI("wordsPerPage", PAGE_WORDS);
+    // every segment of this transmission of the call (TCP retransmissions included): the
+    // bytes of the WRITE's data it carries, and those that differ from the buffer at issue.
+    // The duplicate: an RPC retransmission's segments; for the first transmission, the
+    // segments sent more than once. Each as its first duplicate copy carried it (the copy
+    // the server's TCP would keep).
+    // (the segments still in the capture ring)
+    const xid = wireXid;
+    const recSeq = wireSeq - <u32>wireRecOff;
+    const end = capCount();
+    let firstSeq = recSeq;
+    for (let ci = capFirst(); ci < end; ci++) {
+      const d = capSlot(ci);
+      if (unchecked(capDir[d]) == 0 && unchecked(capRecType[d]) == REC_CALL && unchecked(capXid[d]) == xid) {
+        firstSeq = unchecked(capSeq[d]) - <u32>unchecked(capRecOff[d]);
+        break;
+      }
+    }
+    let sent: u64 = recSeq == firstSeq ? 0 : <u64>-1;
+    let kept: u64 = 0;
+    let nseg = 0;
+    jKey("transmission"); jArr();
+    for (let ci = capFirst(); ci < end; ci++) {
+      const d = capSlot(ci);
+      if (unchecked(capDir[d]) != 0 || unchecked(capRecType[d]) != REC_CALL || unchecked(capXid[d]) != xid) continue;
+      if (unchecked(capSeq[d]) - <u32>unchecked(capRecOff[d]) != recSeq) continue;
+      const at = segDataOff(d);
+      let len = 0;
+      for (let g = 0; g < unchecked(capNrFrags[d]); g++) len += unchecked(capFragLen[d * MAX_SKB_FRAGS + g]);
+      let dFrom = -1, dTo = -1;
+      let pos = at;
+      for (let g = 0; g < unchecked(capNrFrags[d]); g++) {
+        fragDiff(d, g, w, pos);
+        if (diffFrom >= 0 && dFrom < 0) dFrom = diffFrom;
+        if (diffTo > dTo) dTo = diffTo;
+        pos += unchecked(capFragLen[d * MAX_SKB_FRAGS + g]);
+      }
+      const sg = unchecked(capRecOff[d]) / TCP_MSS;
+      const bit = <u64>1 << <u64>sg;
+      const dup = (sent & bit) != 0;
+      sent |= bit;
+      if (sg >= nseg) nseg = sg + 1;
+      if (dup && (kept & bit) == 0) {
+        kept |= bit;
+        unchecked(dupFrom[sg] = at);
+        unchecked(dupTo[sg] = at + len);
+        unchecked(dupBad[sg] = dFrom >= 0);
+      }
+      jObj();
+      jKI("timeNs", unchecked(capTime[d]));
+      jKI("seq", <i64>unchecked(capSeq[d]));
+      jKI("segment", unchecked(capRecOff[d]) / TCP_MSS);
+      jKI("dataFrom", at);
+      jKI("dataTo", at + len);
+      jKI("differFrom", dFrom);
+      jKI("differTo", dTo);
+      jKB("tcpRetransmission", unchecked(capRetrans[d]));
+      jKB("delivered", unchecked(capFate[d]) == FATE_DELIVERED);
+      jKB("duplicate", dup);
+      jEndObj();
+    }
+    jEndArr();
+    // the duplicate part as issued, part rewritten: the buffer changed between the NIC's
+    // reads of two of its segments
+    // as runs of the data: [from, to, rewritten], one per change
+    let good = false, bad = false;
+    jKey("duplicateRuns"); jArr();
+    let runFrom = -1;
+    for (let sg = 0; sg <= nseg; sg++) {
+      const has = sg < nseg && (kept & (<u64>1 << <u64>sg)) != 0;
+      const ends = runFrom >= 0 && (!has || unchecked(dupBad[sg]) != unchecked(dupBad[sg - 1]) || unchecked(dupFrom[sg]) != unchecked(dupTo[sg - 1]));
+      if (ends) {
+        jArr(); jInt(runFrom); jInt(unchecked(dupTo[sg - 1])); jInt(unchecked(dupBad[sg - 1]) ? 1 : 0); jEndArr();
+        runFrom = -1;
+      }
+      if (!has) continue;
+      if (runFrom < 0) runFrom = unchecked(dupFrom[sg]);
+      if (unchecked(dupBad[sg])) bad = true; else good = true;
+    }
+    jEndArr();
+    jKB("mixed", good && bad);
     jKey("victim"); jWrite(w);
     jEndObj();
   }
@@ -585,8 +802,17 @@ function onEvidence(): void {
     jKI("write", w);
     jKI("writtenByXid", <i64>unchecked(blkXid[diskBlk]));
     jKI("timesWritten", unchecked(blkWrites[diskBlk]));
-    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, p0, 0), 0, 8);
-    jKey("found"); jWords(unchecked(blkKind[diskBlk]), unchecked(blkPattern[diskBlk]), 0, 8);
+    // the first wrong run of the block: bytes [from, to) of the block
+    const r = diskBlk * BLK_RUNS + diskRun;
+    const runFrom = unchecked(blkRunOff[r]);
+    const runTo = diskRun + 1 < unchecked(blkRuns[diskBlk]) ? unchecked(blkRunOff[r + 1]) : PAGE_SIZE;
+    jKI("runs", unchecked(blkRuns[diskBlk]));
+    jKI("bytesFrom", runFrom);
+    jKI("bytesTo", runTo);
+    const from = min(runFrom >> 2, PAGE_WORDS - 8);
+    jKI("wordsFrom", from);
+    jKey("expected"); jWords(PG_COUNTER, expectedWord(w, p0, 0), from, 8);
+    jKey("found"); jWords(unchecked(blkRunKind[r]), unchecked(blkRunPattern[r]), from, 8);
     jKey("victim"); jWrite(w);
     jEndObj();
   }
@@ -628,8 +854,11 @@ function onEvidence(): void {
       jInt(<i64>unchecked(capFragPattern[c * MAX_SKB_FRAGS + f]));
       jInt(unchecked(capFragKind[c * MAX_SKB_FRAGS + f]));
       jInt(unchecked(capFragLen[c * MAX_SKB_FRAGS + f]));
+      jInt(unchecked(capFragOff[c * MAX_SKB_FRAGS + f]));
     }
     jEndArr();
+    jInt(unchecked(capRecOff[c]));
+    jInt(unchecked(capRecLen[c]));
     jEndArr();
   }
   jEndArr();
@@ -703,6 +932,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   serverSk = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
   skSetDataReady(serverSk, svcDataReady);
   setDmaFault(onDmaFault);
+  setOnCapture(onCapture);
 
   // the mount: NFSv3 over TCP, timeo in deciseconds, linear backoff, retrans=2; a hard
   // mount (no timeout while waiting for write space); 2.6.2x allocates a slot without the

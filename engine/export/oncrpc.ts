@@ -14,7 +14,6 @@ export const REPLY_BYTES = 56;
 const NFS_PROGRAM = 100003;
 const NFSPROC3_WRITE = 7;
 const FILE_SYNC = 2;
-const MSS = 1448;
 const CLIENT: Endpoint = { ip: ipv4("10.0.0.1"), port: 785 };
 const SERVER: Endpoint = { ip: ipv4("10.0.0.2"), port: 2049 };
 const FH = Array.from({ length: 32 }, (_, i) => (0x01 + i * 7) & 0xff);
@@ -29,17 +28,20 @@ class Xdr {
   get length(): number { return this.buf.length; }
 }
 
-export interface CapturedFrag { pattern: number; kind: number; len: number }
+// A fragment of a segment: the page's pattern and kind when the NIC read it, how many
+// bytes, from which offset in the page. Page word j is pattern + j (counter, kind 0) or
+// pattern (fill, kind 1).
+export interface CapturedFrag { pattern: number; kind: number; len: number; off: number }
 
-// Payload bytes of a WRITE: frag f word j = pattern + j (counter, kind 0) or pattern (fill, kind 1).
 export function payloadBytes(frags: CapturedFrag[]): Uint8Array {
   const total = frags.reduce((n, f) => n + f.len, 0);
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
-  let off = 0;
+  let at = 0;
   for (const f of frags) {
-    for (let j = 0; j * 4 < f.len; j++) dv.setUint32(off + j * 4, f.kind === 0 ? (f.pattern + j) >>> 0 : f.pattern >>> 0);
-    off += f.len;
+    if (f.off % 4 || f.len % 4) throw new Error(`fragment at page offset ${f.off}, ${f.len} bytes: not whole words`);
+    for (let j = f.off / 4, o = at; o < at + f.len; j++, o += 4) dv.setUint32(o, f.kind === 0 ? (f.pattern + j) >>> 0 : f.pattern >>> 0);
+    at += f.len;
   }
   return out;
 }
@@ -69,30 +71,31 @@ export function writeReply(xid: number, count: number): Uint8Array {
   return b;
 }
 
-// Capture packet as written by the model's evidence:
-// [tNs, dir, seq, ack, len, recType, xid, offBlk (a call) | count (a reply), fate, [pattern, kind, len, ...]]
-export type CapturedPacket = [number, number, number, number, number, number, number, number, number, number[]];
+// Capture packet as written by the model's evidence, one TCP segment:
+// [tNs, dir, seq, ack, len, recType, xid, offBlk (a call) | count (a reply), fate,
+//  [pattern, kind, len, pageOff, ...], recOff, recLen]: the segment holds bytes
+// [recOff, recOff + len) of a record of recLen bytes.
+export type CapturedPacket = [number, number, number, number, number, number, number, number, number, number[], number, number];
 
 export interface NfsCapture { callHeaderBytes?: number; replyBytes?: number; packets: CapturedPacket[] }
 
-export function recordBytes(p: CapturedPacket): Uint8Array {
-  const [, , , , len, recType, xid, offBlk, , fr] = p;
-  if (recType === 1) {
-    const frags: CapturedFrag[] = [];
-    for (let i = 0; i + 2 < fr.length; i += 3) frags.push({ pattern: fr[i], kind: fr[i + 1], len: fr[i + 2] });
-    const data = payloadBytes(frags);
-    const hdr = writeCallHeader(xid, offBlk * 4096, data.length);
-    const out = new Uint8Array(hdr.length + data.length);
-    out.set(hdr); out.set(data, hdr.length);
-    if (out.length !== len) throw new Error(`record of xid ${xid.toString(16)} is ${out.length} bytes, the model sent ${len}`);
-    return out;
-  }
-  if (recType === 2) return writeReply(xid, offBlk);
-  return new Uint8Array(0);
+// The segment's bytes: its slice of the record's header, then its page fragments.
+export function segmentBytes(p: CapturedPacket): Uint8Array {
+  const [, , , , len, recType, xid, offBlk, , fr, recOff, recLen] = p;
+  const frags: CapturedFrag[] = [];
+  for (let i = 0; i + 3 < fr.length; i += 4) frags.push({ pattern: fr[i], kind: fr[i + 1], len: fr[i + 2], off: fr[i + 3] });
+  const head = recType === 1 ? writeCallHeader(xid, offBlk * 4096, recLen - CALL_HDR_BYTES)
+    : recType === 2 ? writeReply(xid, offBlk) : new Uint8Array(0);
+  const lin = head.subarray(Math.min(recOff, head.length), Math.min(recOff + len, head.length));
+  const data = payloadBytes(frags);
+  const out = new Uint8Array(lin.length + data.length);
+  out.set(lin); out.set(data, lin.length);
+  if (out.length !== len) throw new Error(`segment at ${recOff} of the record of xid ${xid.toString(16)} is ${out.length} bytes, the model sent ${len}`);
+  return out;
 }
 
-// The whole capture as libpcap bytes: a handshake, then every packet split at the MSS.
-// Sequence and acknowledgement numbers are the model's own.
+// The whole capture as libpcap bytes: a handshake, then every segment as the model sent
+// it. Sequence and acknowledgement numbers are the model's own; PSH marks a record's end.
 export function nfsPcap(cap: NfsCapture, w = new PcapWriter()): Uint8Array {
   const pk = cap.packets;
   const frame = (t: number, dir: number, seq: number, ack: number, flags: number, body: Uint8Array, id: number) =>
@@ -105,14 +108,9 @@ export function nfsPcap(cap: NfsCapture, w = new PcapWriter()): Uint8Array {
   frame(t0 + 1000, 1, isnS - 1, isnC, TCP_SYN | TCP_ACK, new Uint8Array(0), id++);
   frame(t0 + 2000, 0, isnC, isnS, TCP_ACK, new Uint8Array(0), id++);
   for (const p of pk) {
-    const [t, dir, seq, ack] = p;
-    const body = recordBytes(p);
-    if (body.length === 0) { frame(t, dir, seq, ack, TCP_ACK, body, id++); continue; }
-    for (let o = 0; o < body.length; o += MSS) {
-      const seg = body.subarray(o, Math.min(body.length, o + MSS));
-      const last = o + MSS >= body.length;
-      frame(t + Math.floor(o / MSS) * 12, dir, seq + o, ack, TCP_ACK | (last ? TCP_PSH : 0), seg, id++);
-    }
+    const [t, dir, seq, ack, len, , , , , , recOff, recLen] = p;
+    const body = segmentBytes(p);
+    frame(t, dir, seq, ack, TCP_ACK | (len > 0 && recOff + len === recLen ? TCP_PSH : 0), body, id++);
   }
   return w.bytes();
 }

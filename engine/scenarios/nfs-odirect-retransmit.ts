@@ -26,6 +26,11 @@ function bytesLine(ws: number[]): string {
   return ws.slice(0, 4).map((w) => hex(w).match(/../g)!.join(" ")).join("  ");
 }
 
+// "0-5663 as issued, 5664-8191 rewritten"
+function runsLine(runs: Array<[number, number, number]>): string {
+  return runs.map(([from, to, bad]) => `${from}-${to - 1} ${bad ? "rewritten" : "as issued"}`).join(", ");
+}
+
 export function describeNfs(verdict: Verdict, raw: any): Described {
   const m = raw.model ?? {};
   const blocks: EvidenceBlock[] = [];
@@ -36,6 +41,7 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
       writes: m.writes, "link stalls": m.stalls, "RPC retransmissions (minor timeouts)": m.rpcRetransmits,
       "client TCP RTO expiries": m.tcpRetransmitTimeouts, "server TCP RTO expiries": m.serverTcpRetransmitTimeouts,
       "WRITEs seen twice by knfsd": dupes.length, "calls with a corrupted payload on the wire": m.wireCorruptCalls,
+      "segments with corrupted bytes": m.wireCorruptSegments,
       "corrupted blocks on disk": m.diskCorruptBlocks, "retransmissions cancelled before the socket": m.cancelledRetransmits,
       "DRC payload_misses": m.drcPayloadMisses,
     },
@@ -73,22 +79,32 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   if (m.wire) {
     const w = m.wire;
     const v = w.victim;
-    evidence.wire = { xid: w.xid, write: w.write, page: w.page, expected: w.expected, found: w.found, wordsDiffer: w.wordsDiffer, timeNs: w.timeNs };
+    const tx: any[] = w.transmission ?? [];
+    evidence.wire = {
+      xid: w.xid, write: w.write, page: w.page, expected: w.expected, found: w.found, wordsDiffer: w.wordsDiffer, timeNs: w.timeNs,
+      completedNs: v.completedNs, seq: w.seq, segment: w.segment, segments: w.segments, dataFrom: w.dataFrom, dataTo: w.dataTo, mixed: w.mixed,
+      duplicateRuns: w.duplicateRuns,
+      transmission: tx.map((x) => ({ segment: x.segment, seq: x.seq, timeNs: x.timeNs, dataFrom: x.dataFrom, dataTo: x.dataTo, differFrom: x.differFrom, differTo: x.differTo, tcpRetransmission: x.tcpRetransmission, duplicate: x.duplicate })),
+    };
     evidence.drc = v.duplicate ?? null;
     const fate = v.duplicate === undefined ? "the duplicate never reached the server"
       : v.duplicate === "RC_DOIT" ? `the server EXECUTED it (${v.duplicateWhy ?? "miss"})`
       : v.duplicate === "RC_REPLY" ? "the server replayed the cached reply (nothing written)"
       : "the server dropped it (RC_DROPIT)";
     // a crash's reason stays the oops: the run ended there
-    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${w.wordsDiffer}/${w.wordsPerPage} words of page ${w.page} differ); ${fate}`;
+    const range = `bytes ${w.dataFrom}-${w.dataTo - 1} of the data, segment ${w.segment + 1} of ${w.segments}`;
+    const part = w.mixed ? `; the duplicate is part as issued, part rewritten: data bytes ${runsLine(w.duplicateRuns)}` : "";
+    if (!m.crash) reason = `WRITE xid 0x${hex(w.xid)} (write ${w.write}) went on the wire again at ${secs(w.timeNs)} s, after the write had completed at ${secs(v.completedNs)} s, carrying ${words(w.found.slice(0, 2))}… instead of ${words(w.expected.slice(0, 2))}… (${range}${part}); ${fate}`;
     blocks.push({
       id: "wire", title: `Corrupted on the wire: xid 0x${hex(w.xid)}`,
       lines: [
-        `time ${secs(w.timeNs)} s, write ${w.write}, page ${w.page}, TCP retransmission: ${w.tcpRetransmission}`,
-        `expected (buffer at issue): ${words(w.expected)}`,
-        `on the wire:                ${words(w.found)}`,
+        `time ${secs(w.timeNs)} s, write ${w.write}, segment ${w.segment + 1} of ${w.segments} (seq ${hex(w.seq)}, MSS ${w.mss}), TCP retransmission: ${w.tcpRetransmission}`,
+        `data bytes ${w.dataFrom}-${w.dataTo - 1} differ (page ${w.page} from word ${w.wordInPage}: ${w.wordsDiffer} of its ${w.wordsInSegment} words in this segment)`,
+        `expected (buffer at issue), page ${w.page} words ${w.wordsFrom}..: ${words(w.expected)}`,
+        `on the wire:  ${words(w.found)}`,
         `payload bytes: ${bytesLine(w.found)}`,
-        `${w.wordsDiffer} of ${w.wordsPerPage} words differ`,
+        `this transmission's segments (NIC read time; data bytes; differing bytes):`,
+        ...tx.map((x) => `  ${x.segment + 1}/${w.segments} at ${secs(x.timeNs)} s${x.tcpRetransmission ? " (TCP retransmission)" : ""}${x.duplicate ? " duplicate" : ""}: ${x.dataFrom}-${x.dataTo - 1}: ${x.differFrom < 0 ? "as issued" : `${x.differFrom}-${x.differTo - 1} differ`}`),
         `write issued ${secs(v.issuedNs)} s, completed ${secs(v.completedNs)} s; knfsd received it ${v.serverReceived}x, executed ${v.serverExecuted}x; duplicate: ${v.duplicate ?? "none"}${v.duplicateWhy ? " (" + v.duplicateWhy + ")" : ""}`,
       ],
     });
@@ -96,11 +112,12 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   }
   if (m.disk) {
     const d = m.disk;
-    evidence.disk = { block: d.block, offset: d.offset, write: d.write, xid: d.victim.xid, expected: d.expected, found: d.found };
+    evidence.disk = { block: d.block, offset: d.offset, write: d.write, xid: d.victim.xid, expected: d.expected, found: d.found, bytesFrom: d.bytesFrom, bytesTo: d.bytesTo, runs: d.runs };
     blocks.push({
       id: "disk", title: `Corrupted on disk: offset ${d.offset}`,
       lines: [
         `block ${d.block} (write ${d.write}, xid 0x${hex(d.victim.xid)}) written ${d.timesWritten}x, last by xid 0x${hex(d.writtenByXid)}`,
+        `bytes ${d.bytesFrom}-${d.bytesTo - 1} of the block differ${d.runs > 1 ? ` (the block holds ${d.runs} runs: its page reached the server in segments read at different times)` : ""}; words ${d.wordsFrom}..:`,
         `expected: ${words(d.expected)}`,
         `on disk:  ${words(d.found)}`,
       ],
@@ -108,7 +125,8 @@ export function describeNfs(verdict: Verdict, raw: any): Described {
   }
   if (verdict === "corruption" && m.disk) {
     const d = m.disk;
-    reason = (m.wire ? reason + "; " : "") + `on disk: block at offset ${d.offset} holds ${words(d.found.slice(0, 2))}… (${m.diskCorruptBlocks} blocks)`;
+    const part = d.bytesFrom > 0 || d.bytesTo < 4096 ? `bytes ${d.bytesFrom}-${d.bytesTo - 1} of ` : "";
+    reason = (m.wire ? reason + "; " : "") + `on disk: ${part}block at offset ${d.offset} hold${part ? "" : "s"} ${words(d.found.slice(0, 2))}… (${m.diskCorruptBlocks} blocks)`;
   }
   evidence.blocks = blocks;
   return { reason, evidence: evidence as Described["evidence"] };
@@ -132,12 +150,12 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     "Try sunrpc-copy-on-resend (a6b31d18) or nfs-complete-after-skb-release; the 4.20 transmit-queue dequeue does not help once the duplicate is in the socket. Try drc=csum to see the garbage executed on disk.",
   ],
   assumptions: [
-    timingAssumption("Interrupts: each host's bnx2-class NIC raises RX (~3 us + 0.5 us per 1448-byte segment) and TX-completion (~1.5 us) interrupts on its host's first CPU. The verdicts do not move with it (every expected line, seeds 1-200 and 5001-5200, as on the stock scheduler): the race is the 65 s stall against timeo, seconds, not microseconds."),
+    timingAssumption("Interrupts: each host's bnx2-class NIC raises RX (~3 us per packet + 0.5 us for a full 1448-byte segment) and TX-completion (~1.5 us) interrupts on its host's first CPU. The verdicts do not move with it (every expected line, seeds 1-200 and 5001-5200, as on the stock scheduler): the race is the 65 s stall against timeo, seconds, not microseconds."),
     "RPC client: the 3.6 rpc_task state machine of asm/sunrpc (the sunrpc-* scenarios' client) on a fixed table of 16 TCP slots, slot allocation without the write lock (as 2.6.2x); seed 003's tap log names the 2.6 steps 3.x folds into others (call_encode, call_header, call_verify) and shows xprt_timer where 2.6 ran it, from the timer before the task is woken.",
-    "One skb is one RPC record (TSO); 'packets' for the stall period are skbs and pure ACKs on the link.",
-"stall_mode=hold (default): as seed 003's libnetfilter_queue program, the stall holds every packet in both directions and releases them in order when it ends, so the reply to a call sent just before the stall arrives about stall_s later and timeo against stall_s decides whether a retransmission is queued (200 of 200 seeds corrupt at stall_s=65, timeo=600; 0 of 40 at stall_s=55 or timeo=700). stall_mode=drop loses them instead; TCP then recovers by RTO with exponential backoff (200 ms min, 120 s max), its cumulative backoff (about 51 s) rather than timeo decides, and stall_s=55 already corrupts.",
-    "TCP runs as 2.6.18 did: TCP_TIMEOUT_INIT is 3 s (the RTO until a socket's first RTT sample; 1 s only from 3.1, commit 9ad7c049), TCP_RTO_MIN 200 ms, TCP_RTO_MAX 120 s.",
-    "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads them at start_xmit (DMA), which is also where an unmapped grant page faults.",
+    "Segmentation at the MSS, as on a NIC without TSO: do_tcp_sendpages fills each skb up to size_goal = mss_now (1448 bytes on the 1500-byte-MTU link, with timestamps), so an 8 KiB WRITE is 6 segments (128 header bytes + 1320 data bytes, then 1448 each) and a page can be a fragment of two of them. The NIC reads a segment's pages when it sends that segment, so one duplicate can carry the buffer as issued in its first segments and the rewritten buffer in the rest: 193 of the 200 corrupt seeds 1-200 (195 of 199 in 5001-5200) show such a mixed duplicate, and the evidence gives the byte ranges. Each segment and each pure ACK is a packet for the stall period, so a stall comes after about 150 8 KiB WRITEs (about 500 when a record was one packet): seed 1 issues 134 writes in 120 s where it issued 495.",
+"stall_mode=hold (default): as seed 003's libnetfilter_queue program, the stall holds every packet in both directions and releases them in order when it ends, so the reply to a call sent just before the stall arrives about stall_s later and timeo against stall_s decides whether a retransmission is queued (corruption in 200 of seeds 1-200 and 199 of 5001-5200 at stall_s=65, timeo=600; 0 of 40 at stall_s=55 or timeo=700). stall_mode=drop loses them instead; TCP then gets through at the first RTO after the stall (backoff from 200 ms: 25.4 s, then 51 s), and the ACKs of what arrived before the stall echo old timestamps, so the loss is undone and the RTO the remaining holes wait for is inflated by a stall-long RTT sample: TCP's recovery rather than timeo decides (stall_s=20: 0 of 40 corrupt; 30: 37 of 40).",
+    "TCP runs as 2.6.18 did: TCP_TIMEOUT_INIT is 3 s (the RTO until a socket's first RTT sample; 1 s only from 3.1, commit 9ad7c049), TCP_RTO_MIN 200 ms, TCP_RTO_MAX 120 s; timestamps on, so one RTT sample per ACK from the echoed timestamp, and an ACK of new data echoing a timestamp older than the first retransmission undoes an RTO's loss marking (tcp_try_undo_loss): a held stall does not end in a go-back-N resend of segments the server already has. No SACK: NewReno retransmits the next hole on each partial ACK; out-of-order segments are dropped, not queued.",
+    "Page contents are a 32-bit pattern per page (counter or fill); the NIC reads a segment's part of each page at that segment's start_xmit (DMA), which is also where an unmapped grant page faults. knfsd writes what it received: a block whose page arrived in segments read at different times is stored as runs, and the disk evidence gives the byte range that differs.",
     "knfsd: 8 threads; a v3 WRITE reply is cached (≤ 256 bytes); RC_DELAY 200 ms (unverified value); other clients' requests recycle LRU entries at server_load ops/s.",
   ],
   patches: [
@@ -156,7 +174,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
       summary: "A retransmission that is still waiting for the transport (not yet handed to the socket) is cancelled when the reply arrives. It does not reach into the socket: a duplicate already queued there by sendpage is still transmitted from the pages.",
       diff: "+static void xprt_request_dequeue_transmit_locked(struct rpc_task *task)\n+{\n+\tstruct rpc_rqst *req = task->tk_rqstp;\n+\tif (!test_and_clear_bit(RPC_TASK_NEED_XMIT, &task->tk_runstate))\n+\t\treturn;\n+\tlist_del(&req->rq_xmit); ...",
       default: false,
-      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. With the default send buffer a retransmission is handed to the socket at once, so there is nothing to cancel (identical traces with and without). With a small tcp_wmem (preset small-sndbuf) retransmissions do wait on xprt->sending and the patch cancels them, but the verdict does not change: 2.6's xprt_prepare_transmit already refuses to send a request whose reply has arrived and of which no byte is in the socket, so the unpatched kernel drops the same retransmission a little later. Only a record partly in the socket is sent after the reply, and that one both kernels must finish.",
+      inferred: "Modelled as: a task waiting on xprt->sending when its reply arrives leaves the queue and completes. With the default send buffer a retransmission is handed to the socket at once, so there is nothing to cancel (identical traces with and without). With a small tcp_wmem (preset small-sndbuf) retransmissions do wait on xprt->sending and the patch cancels them, but the verdict does not change: 2.6's xprt_prepare_transmit already refuses to send a request whose reply has arrived and of which no byte is in the socket, so the unpatched kernel drops the same retransmission a little later. Segmentation adds no window: it happens below the socket, and a record partly in the socket (rq_bytes_sent > 0) is finished after the reply by both kernels (2.6.18 xprt_prepare_transmit and 4.20 xprt_request_transmit cancel only when rq_bytes_sent == 0; abandoning it would break the record marking, which xs_tcp_release_xprt answers by closing the connection). The lab hands a record to the socket whole or not at all.",
     },
     {
       id: "nfs-complete-after-skb-release",
@@ -189,7 +207,7 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     {
       id: "small-sndbuf",
       label: "A small client send buffer (retransmissions wait in the RPC layer)",
-      description: "tcp_wmem=16 KiB: the socket fills, the task holding XPRT_LOCKED waits for write space, and retransmissions wait on xprt->sending. xprt-dequeue-xmit-on-complete cancels those whose reply arrives; without it xprt_prepare_transmit drops them when they get the lock. ok either way: the duplicate never reaches the socket.",
+      description: "tcp_wmem=16 KiB: the socket fills, the task holding XPRT_LOCKED waits for write space, and retransmissions wait on xprt->sending. xprt-dequeue-xmit-on-complete cancels those whose reply arrives; without it xprt_prepare_transmit drops them when they get the lock, so the share does not move (corruption in 109 of seeds 1-200 without it, 108 with; 110 and 104 of 5001-5200). What corrupts is a retransmission that got write space before its reply: the server's ACKs free the space about an io_schedule before its reply, so the duplicate is in the socket first, out of the patch's reach.",
       seed: 1,
       knobs: { stall_period: 1000, stall_s: 65, timeo: 600, write_kb: 8, concurrency: 4, tcp_wmem: 16384 },
     },
@@ -202,11 +220,11 @@ export const nfsOdirectRetransmit: ScenarioSpec = {
     },
   ],
   expected: [
-    { patches: {}, verdict: "corruption", note: "app=overwrite: the duplicate carries 0xdeadbeef (or the next counter)" },
-    { patches: {}, knobs: { app: "xen-unmap" }, verdict: "crash", note: "app=xen-unmap: the NIC faults on the unmapped grant page" },
-    { patches: { "sunrpc-copy-on-resend": true }, verdict: "ok", note: "the retransmission is a copy" },
-    { patches: { "nfs-complete-after-skb-release": true }, verdict: "ok", note: "completion waits for the skb to let go of the pages" },
-    { patches: { "xprt-dequeue-xmit-on-complete": true }, verdict: "corruption", note: "the duplicate is already in the socket" },
+    { patches: {}, verdict: "corruption", note: "app=overwrite: the duplicate carries 0xdeadbeef (or the next counter), mostly in its later segments only (200 of seeds 1-200, 199 of 5001-5200)" },
+    { patches: {}, knobs: { app: "xen-unmap" }, verdict: "crash", note: "app=xen-unmap: the NIC faults on the unmapped grant page (200 of seeds 1-200 and of 5001-5200)" },
+    { patches: { "sunrpc-copy-on-resend": true }, verdict: "ok", note: "the retransmission is a copy (ok in all of seeds 1-200 and 5001-5200, and with app=xen-unmap)" },
+    { patches: { "nfs-complete-after-skb-release": true }, verdict: "ok", note: "completion waits for the skb to let go of the pages (ok in all of seeds 1-200 and 5001-5200, and with app=xen-unmap)" },
+    { patches: { "xprt-dequeue-xmit-on-complete": true }, verdict: "corruption", note: "the duplicate is already in the socket (200 of seeds 1-200, 199 of 5001-5200)" },
   ],
   views: ["trace", "evidence", "wire", "metrics"],
   describe: describeNfs,

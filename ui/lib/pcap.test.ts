@@ -9,12 +9,24 @@ import { parsePcap } from "./pcap";
 
 describe("parsePcap: ONC RPC over TCP", () => {
   const DATA = 4096;
-  const call = (t: number, seq: number, xid: number, pattern: number): CapturedPacket => [t, 0, seq, 5000, CALL_HDR_BYTES + DATA, 1, xid, 0, 0, [pattern, 0, DATA]];
-  const reply = (t: number, seq: number, xid: number): CapturedPacket => [t, 1, seq, 9000, REPLY_BYTES, 2, xid, 0, 0, []];
+  const MSS = 1448;
   const rec = CALL_HDR_BYTES + DATA;
+  // a call as the model sends it: one page (a counter, or filled with 0xdeadbeef) in
+  // MSS-sized segments
+  const call = (t: number, seq: number, xid: number, pattern: number): CapturedPacket[] => {
+    const out: CapturedPacket[] = [];
+    for (let o = 0; o < rec; o += MSS) {
+      const len = Math.min(MSS, rec - o), from = Math.max(0, o - CALL_HDR_BYTES), to = o + len - CALL_HDR_BYTES;
+      out.push([t + o, 0, seq + o, 5000, len, 1, xid, 0, 0, [pattern, pattern === 0xdeadbeef ? 1 : 0, to - from, from], o, rec]);
+    }
+    return out;
+  };
+  // the same segment sent again at t (TCP's retransmission)
+  const again = (p: CapturedPacket, t: number): CapturedPacket => { const q = [...p] as CapturedPacket; q[0] = t; return q; };
+  const reply = (t: number, seq: number, xid: number): CapturedPacket => [t, 1, seq, 9000, REPLY_BYTES, 2, xid, 0, 0, [], 0, REPLY_BYTES];
   const pk = parsePcap(nfsPcap({ packets: [
-    call(10_000, 1000, 0x11, 1), reply(20_000, 5000, 0x11),
-    call(30_000, 1000 + rec, 0x22, 2), call(40_000, 1000 + 2 * rec, 0x22, 0xdeadbeef), reply(50_000, 5000 + REPLY_BYTES, 0x22),
+    ...call(10_000, 1000, 0x11, 1), again(call(10_000, 1000, 0x11, 1)[0], 15_000), reply(20_000, 5000, 0x11),
+    ...call(30_000, 1000 + rec, 0x22, 2), ...call(40_000, 1000 + 2 * rec, 0x22, 0xdeadbeef), reply(50_000, 5000 + REPLY_BYTES, 0x22),
   ] }));
   const by = (re: RegExp) => pk.map((p, i) => [p, i] as const).filter(([p]) => re.test(p.summary));
 
@@ -22,8 +34,16 @@ describe("parsePcap: ONC RPC over TCP", () => {
     expect(pk.slice(0, 3).every((p) => /connection set-up|ACK/.test(p.summary))).toBe(true);
     expect(by(/^NFS V3 WRITE Call xid 0x00000011$/)).toHaveLength(1);
     expect(by(/^NFS V3 WRITE Reply xid 0x00000011$/)).toHaveLength(1);
-    expect(by(/^continuation of NFS V3 WRITE Call xid 0x00000022$/).length).toBeGreaterThanOrEqual(2);
+    expect(by(/^continuation of NFS V3 WRITE Call xid 0x00000022, record bytes \d+–\d+$/).length).toBeGreaterThanOrEqual(2);
+    // where in the record: the second segment of a call starts at the MSS
+    expect(by(/^continuation of NFS V3 WRITE Call xid 0x00000011, record bytes 1448–2895$/)).toHaveLength(1);
     expect(pk.some((p) => /seq=\d+/.test(p.transport))).toBe(true);
+  });
+
+  it("a record's first segment sent again is TCP's retransmission, not a second call", () => {
+    const re = by(/^TCP retransmission of NFS V3 WRITE Call xid 0x00000011$/);
+    expect(re).toHaveLength(1);
+    expect(re[0][0].dupOf).toBeUndefined();
   });
 
   it("links each call to its reply and flags the retransmission's duplicate xid", () => {
@@ -38,6 +58,16 @@ describe("parsePcap: ONC RPC over TCP", () => {
     const [[r2]] = by(/^NFS V3 WRITE Reply xid 0x00000022$/);
     expect(r2.call, "the reply answers the latest transmission").toBe(calls[1][1]);
     expect(pk.some((p) => p.poisoned.length > 0)).toBe(true);
+  });
+
+  it("says where in its record each segment, and the overwrite pattern in it, lies", () => {
+    const at = (p: (typeof pk)[number], o: number) => p.recOff! + o - p.payloadAt!;
+    const [[first]] = by(/^NFS V3 WRITE Call xid 0x00000022$/).slice(1);
+    expect(first.recOff).toBe(0);
+    expect(at(first, first.poisoned[0])).toBe(CALL_HDR_BYTES);     // the data after the call header
+    const [[second]] = by(/^continuation of NFS V3 WRITE Call xid 0x00000022, record bytes 1448–2895$/).filter(([p]) => p.poisoned.length);
+    expect(at(second, second.poisoned[0])).toBe(1448);
+    expect(at(second, second.poisoned[second.poisoned.length - 1]) + 4).toBe(2896);
   });
 });
 

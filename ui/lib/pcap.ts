@@ -18,6 +18,8 @@ export interface Packet {
   call?: number;          // a reply: index of its call
   reply?: number;         // a call: index of its reply
   dupOf?: number;         // a call: index of the first call with the same xid
+  recOff?: number;        // where the TCP payload starts in its application record
+  payloadAt?: number;     // and where it starts in data
 }
 
 export const PCAP_MAGIC = [0xa1b2c3d4, 0xa1b23c4d];
@@ -190,15 +192,24 @@ function decode(pkt: Packet, link: number, st: State, out: Packet[]): void {
   const key = `${src}:${sp}>${dst}:${dp}`;
   const f: Flow = st.flows.get(key) ?? { next: seq, starts: new Map<number, string>(), last: "", lastStart: seq };
   st.flows.set(key, f);
-  // A segment is decoded when it begins a record: the next one the stream expects, or one
-  // seen before (a TCP retransmission). After a gap in the capture it is decoded when its
-  // bytes are clearly a record's start; otherwise it continues the last record.
-  const boundary = seq === f.next || f.starts.has(seq), gap = ((seq - f.next) | 0) > 0;
+  // A segment is decoded when it begins a record: the next one the stream expects. After a
+  // gap in the capture it is decoded when its bytes are clearly a record's start; otherwise
+  // it continues the last record.
+  // A record's start sent again below the stream's end is TCP's retransmission of it (tshark:
+  // "TCP Retransmission"), not another call: no RPC pairing.
+  if (((seq - f.next) | 0) < 0 && f.starts.has(seq)) {
+    pkt.summary = `TCP retransmission of ${f.starts.get(seq)}`;
+    pkt.recOff = 0;
+    return;
+  }
+  const boundary = seq === f.next, gap = ((seq - f.next) | 0) > 0;
   const texts: string[] = [];
   let p = pay;
+  pkt.payloadAt = pay;
   while ((boundary || gap) && p < d.length) {
     const r = isLnet ? lnet(v, p, d.length) : rpcRecord(v, p, d.length, st.procOf, !boundary);
     if (!r) break;
+    if (p === pay) pkt.recOff = 0;
     f.starts.set((seq + (p - pay)) >>> 0, r.text);
     f.last = r.text;
     f.lastStart = (seq + (p - pay)) >>> 0;
@@ -221,7 +232,15 @@ function decode(pkt: Packet, link: number, st: State, out: Packet[]): void {
     pkt.summary = `no ksock_msg header where a message starts: ${what}`;
   } else if (gap) pkt.summary = `TCP data after a gap in the capture, ${len} bytes`;
   else {
-    pkt.summary = `continuation of ${f.last}`;
+    // the record this segment continues: the last one begun or, for a TCP retransmission
+    // of one of its middle segments, an earlier one; and where in that record it lies
+    let start = f.lastStart;
+    if (((seq - start) | 0) < 0) {
+      for (const s of f.starts.keys()) if (((seq - s) | 0) > 0 && (start === f.lastStart || ((s - start) | 0) > 0)) start = s;
+    }
+    const off = (seq - start) >>> 0;
+    pkt.recOff = off;
+    pkt.summary = `continuation of ${f.starts.get(start) ?? f.last}, record bytes ${off}–${off + len - 1}`;
     const t = f.lastSerial ? foreignPage(v, pay, d.length, (seq - f.lastStart) >>> 0, f.lastSerial) : null;
     if (t) pkt.foreign = `payload of msg ${t}`;
   }
