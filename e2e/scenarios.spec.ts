@@ -6,9 +6,9 @@ import { test, expect, SCENARIOS, nodeRun, outcomeSets, patchesFor, seedShowingA
 
 for (const spec of SCENARIOS) {
   test(`${spec.id}: the patches flip the verdict as expected, same trace as Node`, async ({ page }, testInfo) => {
-    const seed = seedShowingAll(spec);
-    await page.goto(`/?s=${spec.id}&seed=${seed}`);
-    const first = nodeRun(spec.id, patchesFor(spec, {}), seed);
+    const { seed, knobs } = seedShowingAll(spec);
+    await page.goto(`/?s=${spec.id}&seed=${seed}${Object.entries(knobs).map(([k, v]) => `&k.${k}=${v}`).join("")}`);
+    const first = nodeRun(spec.id, patchesFor(spec, {}), seed, knobs);
     expect(await verdictFor(page, first)).toBe(first.verdict);
     await expect(page.getByTestId("stack")).toBeVisible();     // the default view
     await page.getByTestId("tab-evidence").click();
@@ -18,7 +18,7 @@ for (const spec of SCENARIOS) {
 
     for (const set of outcomeSets(spec)) {
       await setPatches(page, set.patches);
-      const node = nodeRun(spec.id, set.patches, seed);
+      const node = nodeRun(spec.id, set.patches, seed, knobs);
       expect(set.verdicts, `Node, ${JSON.stringify(set.patches)}`).toContain(node.verdict);
       expect(await verdictFor(page, node), `browser, ${JSON.stringify(set.patches)}`).toBe(node.verdict);
     }
