@@ -1,13 +1,13 @@
 // sunrpc-tcp-close-wait (seed 000, the TCP half): LTP mmap3 on NFSv3/TCP hangs in
 // nfs_file_fsync from filp_close with the socket stuck in CLOSE_WAIT. Catalog metadata,
 // patches, knobs (names as registered by asm/scenarios/sunrpc_tcp_close_wait.ts), presets.
-import type { KnobSpec, ScenarioSpec } from "./types";
-import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
-import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "./sunrpc/knobs";
-import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "./sunrpc/patches";
-import { intKnob as int, floatKnob as float } from "./knobs";
-import { checkChunks } from "../config";
-import { stackSunrpc } from "./sunrpc/stack";
+import type { KnobSpec, ScenarioSpec } from "../types";
+import { describeSunrpc, snapshotSunrpc } from "../sunrpc/describe";
+import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "../sunrpc/knobs";
+import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, RELEASE_ON_EARLY_EXIT, CLOSE_ON_CLOSE_WAIT } from "../sunrpc/patches";
+import { intKnob as int, floatKnob as float } from "../knobs";
+import { checkChunks } from "../../config";
+import { stackSunrpc } from "../sunrpc/stack";
 
 export const TCP_KNOBS: KnobSpec[] = [
   ...mmap3Knobs(40),

@@ -1,13 +1,13 @@
 // sunrpc-udp-slot-hang (seed 000): NFSv3 over UDP on 3.6-rc with 43cedbf0 hangs with
 // tasks asleep on xprt_sending and nothing in flight. Catalog metadata, patches, knobs
 // (names as registered by asm/scenarios/sunrpc_udp_slot_hang.ts), presets, evidence.
-import type { KnobSpec, ScenarioSpec } from "./types";
-import { describeSunrpc, snapshotSunrpc } from "./sunrpc/describe";
-import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "./sunrpc/knobs";
-import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "./sunrpc/patches";
-import { intKnob as int, floatKnob as float, boolKnob as bool } from "./knobs";
-import { checkChunks } from "../config";
-import { stackSunrpc } from "./sunrpc/stack";
+import type { KnobSpec, ScenarioSpec } from "../types";
+import { describeSunrpc, snapshotSunrpc } from "../sunrpc/describe";
+import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "../sunrpc/knobs";
+import { LOCK_BEFORE_ALLOC, ALLOC_SLOT_OP, PUT_CONG_ON_SLEEP } from "../sunrpc/patches";
+import { intKnob as int, floatKnob as float, boolKnob as bool } from "../knobs";
+import { checkChunks } from "../../config";
+import { stackSunrpc } from "../sunrpc/stack";
 
 export const UDP_KNOBS: KnobSpec[] = [
   { name: "workload", label: "Workload", group: "workload", type: "enum", default: "ltp-mmap3", values: ["ltp-mmap3", "dd-bursts"], description: "ltp-mmap3: Andrew Chen's reproducer from the thread, LTP mm/mtest06_3 started in a loop; each run ends on SIGALRM and kills its threads wherever they are (he saw the hang on UDP mounts too, and f39c1bfb cure it there). dd-bursts: Dick Streefland's backup script as we read it (his script is not in the thread): dd writers in bursts separated by idle gaps; nothing is killed" },

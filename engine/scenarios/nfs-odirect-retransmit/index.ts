@@ -2,12 +2,12 @@
 // the write completed. Catalog metadata, patches with their commits, knobs, presets, and
 // the evidence a kernel engineer reads: the per-request "tap:" trace in the style of the
 // seed, the wire words that differ, the disk block, the DRC's decision, or the oops.
-import type { Described, EvidenceBlock, ScenarioSpec } from "./types";
-import type { Verdict } from "../wasm";
-import { nfsPcap } from "../export/oncrpc";
-import { nfsOdirectStack } from "./nfs-odirect-retransmit.stack";
-import { STRESS_KNOB } from "./sunrpc/knobs";
-import { timingAssumption } from "./timing";
+import type { Described, EvidenceBlock, ScenarioSpec } from "../types";
+import type { Verdict } from "../../wasm";
+import { nfsPcap } from "../../export/oncrpc";
+import { nfsOdirectStack } from "./stack";
+import { STRESS_KNOB } from "../sunrpc/knobs";
+import { timingAssumption } from "../timing";
 
 const hex = (v: number, w = 8) => (v >>> 0).toString(16).padStart(w, "0");
 const secs = (ns: number) => (ns / 1e9).toFixed(6);

@@ -2,8 +2,8 @@
 // pages with the pattern in them now, the rpc_tasks, the socket's write queue with the
 // pages each skb pins (a retransmission queued behind unsent data), the wire, knfsd with
 // its DRC, and in the Xen variant the grant-mapped pages fast_flush_area unmaps.
-import type { StackInput, StackItem, StackLayerSpec, StackLayerState } from "./types";
-import { entityItem, hex } from "../stack";
+import type { StackInput, StackItem, StackLayerSpec, StackLayerState } from "../types";
+import { entityItem, hex } from "../../stack";
 
 const DEADBEEF = 0xdeadbeef;
 const pageKey = (pfn: number) => `pfn${pfn}`;
