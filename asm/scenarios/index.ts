@@ -3,5 +3,5 @@
 import "./sunrpc_udp_slot_hang";
 import "./sunrpc_tcp_close_wait";
 import "./socklnd-scheduler/build";
-import "./nfs_odirect_retransmit";
+import "./nfs-odirect-retransmit/build";
 import "./blktap2-teardown/build";
