@@ -1,6 +1,6 @@
 // sunrpc-tcp-close-wait (seed 000, the TCP half): LTP mmap3 on NFSv3/TCP hangs in
 // nfs_file_fsync from filp_close with the socket stuck in CLOSE_WAIT. Catalog metadata,
-// patches, knobs (names as registered by asm/scenarios/sunrpc_tcp_close_wait.ts), presets.
+// patches, knobs (names as registered by asm/scenarios/sunrpc-tcp-close-wait/defs.ts), presets.
 import type { KnobSpec, ScenarioSpec } from "../types";
 import { describeSunrpc, snapshotSunrpc } from "../sunrpc/describe";
 import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "../sunrpc/knobs";

@@ -1,6 +1,6 @@
 // sunrpc-udp-slot-hang (seed 000): NFSv3 over UDP on 3.6-rc with 43cedbf0 hangs with
 // tasks asleep on xprt_sending and nothing in flight. Catalog metadata, patches, knobs
-// (names as registered by asm/scenarios/sunrpc_udp_slot_hang.ts), presets, evidence.
+// (names as registered by asm/scenarios/sunrpc-udp-slot-hang/defs.ts), presets, evidence.
 import type { KnobSpec, ScenarioSpec } from "../types";
 import { describeSunrpc, snapshotSunrpc } from "../sunrpc/describe";
 import { STRESS_KNOB, EXIT_RACE_KNOB, mmap3Knobs } from "../sunrpc/knobs";

@@ -7,51 +7,32 @@
 // CLOSE_WAIT, xprt_force_disconnect cannot take the lock, autoclose never runs, and the
 // exiting mmap3 waits forever in nfs_file_fsync. knfsd's storage stalls fill the socket
 // and make the write lock busy for long stretches.
-// Defaults and ranges: engine/scenarios/sunrpc-tcp-close-wait.ts.
-import { NSEC_PER_SEC, NSEC_PER_USEC } from "../kernel/clock";
-import { knob, patch, scenario, kv, kvi, patched } from "../kernel/config";
-import { cpusInit } from "../kernel/sched";
-import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../kernel/timing";
-import { hungTaskInit } from "../kernel/hungtask";
-import { setTimeLimit, setStopOnHung } from "../kernel/world";
-import { XPRT_TCP, JIFFY } from "../sunrpc/defs";
-import { rpciodInit, setExitRace } from "../sunrpc/sched";
-import { setPatches } from "../sunrpc/xprt";
-import { clntInit, setConnectRace, setReserveRace } from "../sunrpc/clnt";
-import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../sunrpc/xprtsock";
-import { waitforInit } from "../sunrpc/debug";
-import { harnessInstall, harnessMount, harnessServer } from "./sunrpc/harness";
-import { svcNew } from "../nfsd/svc";
-import { workloadInit, flusherInit, mmap3Init, flusherTunables } from "../nfs/workload";
-import { fileCount } from "../nfs/writeback";
-
-const P_LOCK_BEFORE_ALLOC = patch("xprt-lock-before-alloc");
-const P_ALLOC_SLOT_OP = patch("xprt-alloc-slot-op");
-const P_RELEASE_EARLY = patch("xprt-release-lock-on-early-exit");
-const P_CLOSE_WAIT = patch("xs-tcp-close-on-close-wait");
-
-const K_CPUS = knob("cpus");
-const K_THREADS = knob("mmap3_threads");
-const K_MAP_MB = knob("map_mb");
-const K_RUN = knob("mmap3_run_s");
-const K_CYCLES = knob("cycles");
-const K_THINK = knob("think_ms");
-const K_ACTIMEO = knob("actimeo_ms");
-const K_COPY = knob("copy_us");
-const K_WSIZE = knob("wsize_kb");
-const K_STALL_EVERY = knob("storage_stall_every_s");
-const K_STALL = knob("storage_stall_s");
-const K_AGE = knob("svc_age_period_s");
-const K_DROP = knob("srv_drop_every_s");
-const K_MBPS = knob("link_mbps");
-const K_LAT = knob("latency_us");
-const K_TIMEO = knob("timeo");
-const K_RETRANS = knob("retrans");
-const K_NFSD = knob("nfsd_threads");
-const K_EXIT_RACE = knob("exit_race_us");
-const K_EXPIRE = knob("dirty_expire_s");
-const K_INST = knob("instances");
-const K_STRESS = knob("stress_per_1k");
+// Defaults and ranges: engine/scenarios/sunrpc-tcp-close-wait/.
+//
+// defs.ts registers; the hooks (workload, detectors, evidence) are the sunrpc scenarios'
+// shared harness (../sunrpc/harness.ts). This file builds the world.
+import { NSEC_PER_SEC, NSEC_PER_USEC } from "../../kernel/clock";
+import { scenario, kv, kvi, patched } from "../../kernel/config";
+import { cpusInit } from "../../kernel/sched";
+import { timingInit, TIMING_REALISTIC, TIMING_STRESS } from "../../kernel/timing";
+import { hungTaskInit } from "../../kernel/hungtask";
+import { setStopOnHung } from "../../kernel/world";
+import { XPRT_TCP, JIFFY } from "../../sunrpc/defs";
+import { rpciodInit, setExitRace } from "../../sunrpc/sched";
+import { setPatches } from "../../sunrpc/xprt";
+import { clntInit, setConnectRace, setReserveRace } from "../../sunrpc/clnt";
+import { xsSetup, xsLinkInit, setWsize, setCloseOnCloseWait } from "../../sunrpc/xprtsock";
+import { waitforInit } from "../../sunrpc/debug";
+import { harnessInstall, harnessMount, harnessServer } from "../sunrpc/harness";
+import { mmap3Start } from "../sunrpc/mmap3";
+import { svcNew } from "../../nfsd/svc";
+import { workloadInit, flusherInit, flusherTunables } from "../../nfs/workload";
+import { fileCount } from "../../nfs/writeback";
+import {
+  K_AGE, K_COPY, K_CPUS, K_DROP, K_EXIT_RACE, K_EXPIRE, K_LAT, K_MBPS, K_MMAP3, K_NFSD, K_RETRANS,
+  K_STALL, K_STALL_EVERY, K_STRESS, K_TIMEO, K_WSIZE, P_ALLOC_SLOT_OP, P_CLOSE_WAIT,
+  P_LOCK_BEFORE_ALLOC, P_RELEASE_EARLY,
+} from "./defs";
 
 scenario("sunrpc-tcp-close-wait", (): void => {
   const cpus = <i32>kvi(K_CPUS);
@@ -89,9 +70,7 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   workloadInit(cpus, kv(K_COPY), 1, 256, 1024);
   flusherInit(cpus - 1);
   flusherTunables(kv(K_EXPIRE), 5);
-  const chunks = <i32>(kv(K_MAP_MB) * 1048576.0 / <f64>wsize);
-  mmap3Init(<i32>kvi(K_INST), <i32>kvi(K_THREADS), chunks < 1 ? 1 : chunks, kv(K_RUN), <i32>kvi(K_CYCLES), kv(K_THINK), kv(K_ACTIMEO));
+  mmap3Start(K_MMAP3, wsize);
   waitforInit(fileCount());
   hungTaskInit(120 * NSEC_PER_SEC);
-  setTimeLimit(<i64>((kv(K_RUN) + 2.0) * kv(K_CYCLES) + 3600.0) * NSEC_PER_SEC);
 });
