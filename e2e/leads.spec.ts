@@ -188,6 +188,20 @@ test("keyboard: a skip link to the controls, keys 1-8 open the same view in ever
   await expect(page.getByTestId("as-shipped")).toBeDisabled();
 });
 
+test("the skip link keeps the run shown; Back from it, then Back again, returns to the catalog", async ({ page }) => {
+  await page.goto("/");
+  await page.locator('[data-testid=scenario-card][data-scenario=socklnd-scheduler] a').first().click();
+  await settled(page);
+  const hash = await page.getByTestId("verdict").getAttribute("data-trace-hash");
+  await page.getByRole("link", { name: "skip to the controls" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("#controls")).toBeFocused();
+  await page.goBack();
+  await expect(page.getByTestId("verdict")).toHaveAttribute("data-trace-hash", hash!);
+  await page.goBack();
+  await expect(page.getByTestId("scenario-card").first()).toBeVisible();
+});
+
 test("commits and threads link to their public pages; the cursor shows every nanosecond step", async ({ page }) => {
   await page.goto("/?s=socklnd-scheduler");
   await settled(page);

@@ -23,6 +23,10 @@ export interface LabOptions {
   persist?: boolean;             // mirror the config to the URL and localStorage (default true)
 }
 
+// A result is drawn a task after the one that received it (and decoded its thousands of
+// entities): two shorter main-thread tasks instead of one long one.
+const nextTask = () => new Promise<void>((r) => setTimeout(r));
+
 export class Lab {
   readonly spec: ScenarioSpec;
   config: RunConfig = $state()!;
@@ -60,7 +64,8 @@ export class Lab {
     const cfg = $state.snapshot(this.config) as RunConfig;
     if (this.opts.persist !== false) {
       history.replaceState(history.state, "", permalink(cfg) + (this.embed ? "&embed=1" : ""));
-      saveLast(cfg);
+      // localStorage is synchronous (and its first use loads the whole area): off this task
+      setTimeout(() => saveLast(cfg));
     }
     this.running = true;
     this.progress = null;
@@ -68,6 +73,7 @@ export class Lab {
     try {
       await this.worker.ready;
       const v = await this.worker.run(cfg, (p) => { if (seq === this.seq) this.progress = p; });
+      await nextTask();
       if (seq !== this.seq) return;
       this.view = v;
       this.error = null;
@@ -175,6 +181,7 @@ export class Lab {
         const seq = this.seq;
         this.snapWant = null;
         const s = await this.worker.api.snapshotAt(want);
+        await nextTask();   // drawn apart from the task that decoded it, as a run's result is
         if (seq === this.seq) this.snapshot = s;
       }
     } catch (e) {
