@@ -16,6 +16,7 @@ test("explain in Chromium equals explain in Node; decisions jump the cursor; the
   await page.getByTestId("why-forks").fill(String(forks));
   // cancel terminates the explain worker; the view can start again
   await page.getByTestId("why-start").click();
+  await expect(page.getByTestId("why-start"), "one explain at a time").toBeDisabled();
   await page.getByTestId("why-cancel").click();
   await expect(page.getByTestId("why-progress")).toHaveText("cancelled");
   await expect(page.getByTestId("why-json")).not.toBeAttached();
