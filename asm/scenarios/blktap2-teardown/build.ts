@@ -14,7 +14,7 @@ import { tapdiskInit, tapdiskStep } from "../../xen/tapdisk";
 import { tapCtlInit } from "../../xen/tapctl";
 import { blkbackInit, udevStep, xenwatchStep } from "../../xen/blkback";
 import { guestInit, guestStep, guestThread } from "../../xen/blkfront";
-import { libxlInit, releaseDomainNode, xlStep, xlThread } from "../../xen/libxl";
+import { libxlNew, releaseDomainNode, xlStep, xlThread } from "../../xen/libxl";
 import { F_domain0, S_name, domainDir } from "../../xen/device";
 import {
   EV_SETTLE, K_CYCLES, K_DETACH_TIMEOUT, K_DISKS, K_GUESTS, K_RELEASE, K_STRESS, K_TOOLSTACK, K_UPTIME,
@@ -63,7 +63,7 @@ scenario("blktap2-teardown", (): void => {
     xenwatchThread: xenwatch, udevThread: udevd,
     releaseMeanNs: <i64>(kv(K_RELEASE) * <f64>NSEC_PER_MSEC), releaseStream: S_BLKBACK,
   });
-  libxlInit({
+  libxlNew({
     toolstack: <i32>kvi(K_TOOLSTACK), teardownOrder: patched(P_ORDER),
     guests, disksPerGuest: <i32>kvi(K_DISKS), cycles: <i32>kvi(K_CYCLES), dom0Cpus: dom0,
     guestUptimeNs: <i64>(kv(K_UPTIME) * <f64>NSEC_PER_SEC), uptimeStream: S_UPTIME,
