@@ -56,6 +56,7 @@ const tcImage = zeroed<i32>(MAX_ENTS);
 const tcOpMinor = zeroed<i32>(MAX_ENTS);   // the minor being created or destroyed
 const tcCpu = zeroed<i32>(MAX_ENTS);
 
+// Host-wide: the installed tap-ctl's detach timeout, and dom0's syslog and its counts.
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;
 const CTL_TIMEOUT: i64 = 5 * NSEC_PER_SEC;     // close, attach, open: (id, &message, 5)
 const LIST_TIMEOUT: i64 = 2 * NSEC_PER_SEC;    // _tap_ctl_list_tapdisk, tap_ctl_get_pid

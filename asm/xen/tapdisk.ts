@@ -57,6 +57,8 @@ const cR1 = zeroed<i32>(MAX_CONNS);
 const cR3 = zeroed<i32>(MAX_CONNS);
 const cR2 = zeroed<i32>(MAX_CONNS);   // LIST: the VBD's state
 const cFree = zeroed<i32>(MAX_CONNS);
+// Host-wide: the pool of control connections, the process table (pids) and the one
+// installed tapdisk2 binary's behaviour; each tapdisk2 and connection is a row.
 let nFreeConns: i32 = 0;
 let connsUsed: i32 = 0;
 
