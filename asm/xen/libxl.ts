@@ -29,7 +29,7 @@ import {
   S_frontend_id, S_backend_id, S_virtual_device, S_name, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
   XenbusStateInitialising, XenbusStateClosing, XenbusStateClosed,
 } from "./device";
-import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
+import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErrOf, tcMinorOf, tcTdOf } from "./tapctl";
 import { guestStart, guestDead } from "./blkfront";
 import { udevDisableNode } from "./blkback";
 import { zeroed } from "../kernel/mem";
@@ -229,22 +229,22 @@ export function xlStep(t: i32): void {
       break;
     }
     case XL_DEVPATH: {
-      if (unchecked(tcErr[t]) == 0) {
-        unchecked(xMinor[g] = unchecked(tcMinor[t]));
+      if (tcErrOf(t) == 0) {
+        unchecked(xMinor[g] = tcMinorOf(t));
         trace(t, N_devpath, d, unchecked(xMinor[g]), 1);
         threadNext(t, XL_ADD_TX, XS_NS);
       } else tapCtlCreate(t, imageKey(g, d), (g + d + 1) % unchecked(cxCpus[cx]), XL_CREATED);
       break;
     }
     case XL_CREATED: {
-      if (unchecked(tcErr[t]) < 0) {
-        trace(t, N_add_failed, d, unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) {
+        trace(t, N_add_failed, d, tcErrOf(t));
         unchecked(unchecked(xVbds[g])[d] = -1);
         unchecked(xCur[g] = d + 1);
         threadNext(t, XL_DISK_ADD, STEP_NS);
         break;
       }
-      unchecked(xMinor[g] = unchecked(tcMinor[t]));
+      unchecked(xMinor[g] = tcMinorOf(t));
       trace(t, N_devpath, d, unchecked(xMinor[g]), 0);
       threadNext(t, XL_ADD_TX, XS_NS);
       break;
@@ -301,7 +301,7 @@ export function xlStep(t: i32): void {
     case XL41_DEV: device41(t, g, d); break;
     case XL41_FOUND: {
       const v = vbdAt(g, d);
-      if (unchecked(tcErr[t]) < 0) {
+      if (tcErrOf(t) < 0) {
         // destroy_tapdisk returns silently; the 4.1.4 caller still removes the backend,
         // 303b534f's does not (the xenstore leak it was reverted for)
         if (!unchecked(cxReorder[cx])) vbdRmBackend(t, v);
@@ -309,7 +309,7 @@ export function xlStep(t: i32): void {
         break;
       }
       if (unchecked(cxReorder[cx])) vbdRmBackend(t, v);
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL41_DESTROYED);
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL41_DESTROYED);
       break;
     }
     case XL41_DESTROYED: {
@@ -326,8 +326,8 @@ export function xlStep(t: i32): void {
     }
     case XL42_INIT_COMMIT: initiateRemove(t, g, d); break;
     case XL42_INIT_FOUND: {
-      if (unchecked(tcErr[t]) < 0) { nextInit42(t, g); break; }
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_INIT_DONE);
+      if (tcErrOf(t) < 0) { nextInit42(t, g); break; }
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL42_INIT_DONE);
       break;
     }
     case XL42_INIT_DONE: nextInit42(t, g); break;
@@ -339,16 +339,16 @@ export function xlStep(t: i32): void {
     }
     case XL42_DEV_COMMIT: deviceDestroy42(t, g, d); break;
     case XL42_FOUND: {
-      if (unchecked(tcErr[t]) < 0) {
-        trace(t, N_find_fail, devid(d), unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) {
+        trace(t, N_find_fail, devid(d), tcErrOf(t));
         nextDev42(t, g);
         break;
       }
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_DONE);
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL42_DONE);
       break;
     }
     case XL42_DONE: {
-      if (unchecked(tcErr[t]) < 0) trace(t, N_destroy_fail, unchecked(tcTd[t]), unchecked(tcMinor[t]), unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) trace(t, N_destroy_fail, tcTdOf(t), tcMinorOf(t), tcErrOf(t));
       nextDev42(t, g);
       break;
     }
