@@ -8,19 +8,22 @@ import { name } from "../kernel/names";
 import { knob, kvi, scenario } from "../kernel/config";
 import { setHooks } from "../kernel/hooks";
 import { stream } from "../kernel/prng";
-import { machineInit, threadNew, MAX_ENTS } from "../kernel/sched";
+import { machineInit, threadNew } from "../kernel/sched";
 import { setStopOnHung, setTimeLimit, worldStop } from "../kernel/world";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI } from "../kernel/json";
 import { zeroed } from "../kernel/mem";
-import { XS_LOOP, xenstoredStep, xsEvent, xsInit } from "../xen/xenstore";
+// blktap2-teardown's thread roles and its step by role (the scenario registers beside the probe)
+import { ROLE_GUEST, ROLE_UDEVD, ROLE_XENSTORED, ROLE_XENWATCH, ROLE_XL, role } from "../scenarios/blktap2-teardown/defs";
+import { step } from "../scenarios/blktap2-teardown/build";
+import { XS_LOOP, xsEvent, xsInit } from "../xen/xenstore";
 import { blktapInit } from "../xen/blktap";
-import { tapdiskInit, tapdiskStep } from "../xen/tapdisk";
+import { tapdiskInit } from "../xen/tapdisk";
 import { tapCtlInit } from "../xen/tapctl";
-import { blkbackInit, udevStep, xenwatchStep } from "../xen/blkback";
-import { guestInit, guestStep, guestThread } from "../xen/blkfront";
+import { blkbackInit } from "../xen/blkback";
+import { guestInit, guestThread } from "../xen/blkfront";
 import {
   libxlNew, libxlFirstGuest, libxlGuests, libxlDone, libxlToolstack, libxlOfGuest, releaseDomainNode,
-  xlStep, xlThread, teardownCount, teardownGuest, teardownCycle, teardownDomid,
+  xlThread, teardownCount, teardownGuest, teardownCycle, teardownDomid,
 } from "../xen/libxl";
 
 const K_CYCLES0 = knob("probe.cycles0");
@@ -35,15 +38,6 @@ const N_udevd = name("udevd");
 const CTXS: i32 = 2;
 const DOM0_CPUS: i32 = 2;
 
-// thread roles; tapdisk2s are spawned during the run and keep role 0
-const ROLE_TAPDISK: i32 = 0;
-const ROLE_XL: i32 = 1;
-const ROLE_GUEST: i32 = 2;
-const ROLE_XENSTORED: i32 = 3;
-const ROLE_XENWATCH: i32 = 4;
-const ROLE_UDEVD: i32 = 5;
-const role = zeroed<i32>(MAX_ENTS);
-
 const ctx = zeroed<i32>(CTXS);
 const starts = zeroed<i32>(CTXS);      // cycleStart callbacks, per ctx
 const allDone = zeroed<i32>(CTXS);     // allDone callbacks, per ctx
@@ -55,15 +49,6 @@ function onDone(c: i32): void {
   if (unchecked(allDone[0]) > 0 && unchecked(allDone[1]) > 0) worldStop();
 }
 
-function step(t: i32): void {
-  const r = unchecked(role[t]);
-  if (r == ROLE_TAPDISK) tapdiskStep(t);
-  else if (r == ROLE_XL) xlStep(t);
-  else if (r == ROLE_GUEST) guestStep(t);
-  else if (r == ROLE_XENSTORED) xenstoredStep(t);
-  else if (r == ROLE_XENWATCH) xenwatchStep(t);
-  else udevStep(t);
-}
 function onEvent(kind: i32, obj: i32, arg: i32): void { xsEvent(kind, obj); }
 function noHung(t: i32): void {}
 function noop(): void {}

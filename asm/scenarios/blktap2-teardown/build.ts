@@ -25,7 +25,8 @@ import { allDone, startTapCtlList, tapCtlListStep } from "./workload";
 import { finish, sample } from "./detectors";
 import { evidence, snapshot } from "./evidence";
 
-function step(t: i32): void {
+// Each thread by its role (defs.ts); the Xen test module (asm/tests/xen.ts) runs its threads with it too.
+export function step(t: i32): void {
   const r = unchecked(role[t]);
   if (r == ROLE_TAPDISK) tapdiskStep(t);
   else if (r == ROLE_XL) xlStep(t);
