@@ -60,6 +60,7 @@ export const msgType = zeroed<i32>(MAX_MSGS);
 export const msgNob = zeroed<i32>(MAX_MSGS);      // payload bytes
 export const msgQueued = zeroed<i64>(MAX_MSGS);   // lnet_send / first byte on our socket
 export const msgStream = zeroed<f64>(MAX_MSGS);   // offset of its first byte in the TCP stream
+// The message pool and its counters are the_lnet's: one per host, as in the kernel.
 const freeMsgs = zeroed<i32>(MAX_MSGS);
 let nFree: i32 = 0;
 let nextSerial: i32 = 0;

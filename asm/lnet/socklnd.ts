@@ -110,6 +110,9 @@ const N_close = fn("ksocknal_close_conn_locked", "conn=%d peer=%d error=%e", CAT
 const N_terminate = fn("ksocknal_terminate_conn", "conn=%d txs_failed=%d rx_aborted=%d lost_in_socket=%d", CAT_STATE);
 
 // --- configuration (socklndInit, from SocklndOptions) --------------------------------------
+// Module state here is what the kernel keeps once per host: the module parameters
+// (ksocknal_tunables), the one lnd LNet calls up through, and ksocknal_data, whose
+// tables (scheds, threads, scratch arrays, conns) are rows with handles below.
 export let cfgSharedSched: bool = false;     // socklnd-shared-sched
 export let cfgPerThreadScratch: bool = false;  // socklnd-per-thread-scratch
 export let cfgPsPerByte: f64 = 1000;         // CPU cost of a copy, picoseconds per byte

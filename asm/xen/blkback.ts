@@ -53,6 +53,9 @@ const N_cleanup_gated = fn("xen-hotplug-cleanup: libxl/disable_udev set, exiting
 const S_libxl = name("libxl");
 const S_disable_udev = name("disable_udev");
 
+// One per dom0 kernel, as in Linux: its xenwatch kthread (every backend watch runs on it,
+// and the VBD it is removing is that thread's), and the host's udevd with its uevent
+// queue. Each VBD's backend state is a row of device.ts.
 let xenwatch: i32 = -1;
 let udevd: i32 = -1;
 let uevents: i32 = -1;

@@ -57,7 +57,7 @@ const gDead = zeroed<bool>(MAX_GUESTS);
 const gCur = zeroed<i32>(MAX_GUESTS);
 const gDeadline = zeroed<i64>(MAX_GUESTS);
 const guestOfThread = zeroed<i32>(MAX_ENTS);
-let releaseDomainNode: i32 = -1;
+let releaseDomainNode: i32 = -1;   // xenstored's one @releaseDomain
 
 export function guestInit(g: i32, cpu: i32, releaseDomain: i32): void {
   const t = threadNew(N_domU, g + 1, cpu, G_IDLE, EVENT_NS);

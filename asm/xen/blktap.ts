@@ -25,6 +25,7 @@ const gendisk = zeroed<bool>(MAX_BLKTAP_DEVICE);   // BLKTAP_DEVICE
 const bdOpeners = zeroed<i32>(MAX_BLKTAP_DEVICE);
 const pollWaiter = zeroed<i32>(MAX_BLKTAP_DEVICE); // thread in destroy_sync + 1
 const resBdev = zeroed<i32>(MAX_BLKTAP_DEVICE);
+// The blktap2 driver's minor table: one per dom0 kernel.
 let minorsHigh: i32 = 0;   // the table size: minors ever handed out
 
 const N_alloc = fn("blktap_control_allocate_tap", "minor=%d err=%e");

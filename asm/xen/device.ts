@@ -66,7 +66,7 @@ export const vbdRemoving = zeroed<bool>(MAX_VBDS);
 export const vbdBdevOpen = zeroed<bool>(MAX_VBDS);
 export const vbdConnected = zeroed<bool>(MAX_VBDS);
 export const vbdOtherendWatch = zeroed<i32>(MAX_VBDS);
-let nVbds: i32 = 0;
+let nVbds: i32 = 0;   // the row allocator: each VBD is a row
 
 const vbdOfNode = zeroed<i32>(MAX_NODES);   // vbd + 1 for a backend directory
 

@@ -29,7 +29,7 @@ import {
   S_frontend_id, S_backend_id, S_virtual_device, S_name, F_tapdev, F_image, F_major_minor, BLKTAP_MAJOR,
   XenbusStateInitialising, XenbusStateClosing, XenbusStateClosed,
 } from "./device";
-import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErr, tcMinor, tcTd } from "./tapctl";
+import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErrOf, tcMinorOf, tcTdOf } from "./tapctl";
 import { guestStart, guestDead } from "./blkfront";
 import { udevDisableNode } from "./blkback";
 import { zeroed } from "../kernel/mem";
@@ -118,57 +118,72 @@ const tdCycle = zeroed<i32>(MAX_TEARDOWNS);
 const tdDomid = zeroed<i32>(MAX_TEARDOWNS);
 const tdStart = zeroed<i64>(MAX_TEARDOWNS);
 const tdNs = zeroed<i64>(MAX_TEARDOWNS);
+// Host-wide, as on a dom0: the teardowns any toolstack finished (each names its guest).
 let nTeardowns: i32 = 0;
 
-let toolstack: i32 = TS_4_1_4;
-let reorder: bool = false;
-let nCycles: i32 = 1;
-let nDisks: i32 = 1;
-let nCpus: i32 = 1;
-let uptimeNs: i64 = 0;
-let sUptime: i32 = 0;
+// A libxl ctx (libxl_ctx_alloc): the toolstack release, its teardown order and the guests
+// its xl processes run; a world may hold several, each with its own settings and guests.
+export const MAX_CTX: i32 = 4;
+const cxToolstack = zeroed<i32>(MAX_CTX);
+const cxReorder = zeroed<bool>(MAX_CTX);
+const cxCycles = zeroed<i32>(MAX_CTX);
+const cxDisks = zeroed<i32>(MAX_CTX);
+const cxCpus = zeroed<i32>(MAX_CTX);
+const cxUptimeNs = zeroed<i64>(MAX_CTX);
+const cxUptimeStream = zeroed<i32>(MAX_CTX);
+const cxFirstGuest = zeroed<i32>(MAX_CTX);
+const cxGuests = zeroed<i32>(MAX_CTX);
+const cxDone = zeroed<i32>(MAX_CTX);       // guests that finished their cycles
+const cxAllDone = new StaticArray<() => void>(MAX_CTX);
+const cxCycleStart = new StaticArray<() => void>(MAX_CTX);   // the orphan series samples there
+const ctxOfGuest = zeroed<i32>(MAX_GUESTS);
+let nCtx: i32 = 0;
+let nGuestSlots: i32 = 0;   // guest slots (and their xl) are rows across every ctx
+// The hypervisor hands out domids, and xenstored has one @releaseDomain: host-wide.
 let nextDomid: i32 = 1;
 let releaseDomain: i32 = -1;
-let onAllDone: () => void = noCallback;
-let nDone: i32 = 0;
-let nGuests: i32 = 0;
-// called at each guest start: the orphan series samples there
-let onCycleStart: () => void = noCallback;
 
-// What the toolstack runs (libxlInit checks it). Quantities carry their unit.
+// What a ctx's toolstack runs (libxlNew checks it). Quantities carry their unit.
 export class LibxlOptions {
   toolstack: i32 = TS_4_1_4;     // TS_*: the Xen release whose libxl runs
   teardownOrder: bool = false;   // libxl-teardown-order
   guests: i32 = 1;               // one xl (and one domU slot) per guest
   disksPerGuest: i32 = 1;
   cycles: i32 = 1;               // create/destroy cycles per guest
-  dom0Cpus: i32 = 1;             // xl g runs on dom0 CPU g % dom0Cpus
+  dom0Cpus: i32 = 1;             // the ctx's xl g runs on dom0 CPU g % dom0Cpus
   guestUptimeNs: i64 = 0;        // mean time a guest runs before xl destroys it
   uptimeStream: i32 = -1;        // the PRNG stream the uptimes are drawn from
-  allDone: () => void = noCallback;      // every guest finished its cycles
+  allDone: () => void = noCallback;      // every guest of the ctx finished its cycles
   cycleStart: () => void = noCallback;   // a guest starts (the orphan series samples there)
 }
 function noCallback(): void {}
 
-export function libxlInit(o: LibxlOptions): void {
-  assert(o.guests >= 1 && o.guests <= MAX_GUESTS, "libxl: guests out of range 1..MAX_GUESTS");
+// A ctx and its guests' xl processes; returns the ctx. Its guests take the next free
+// guest slots (libxlFirstGuest).
+export function libxlNew(o: LibxlOptions): i32 {
+  assert(nCtx < MAX_CTX, "libxl: more than MAX_CTX ctxs");
+  assert(o.guests >= 1 && nGuestSlots + o.guests <= MAX_GUESTS, "libxl: guests out of range 1..MAX_GUESTS (over every ctx)");
   assert(o.disksPerGuest >= 1 && o.disksPerGuest <= MAX_DISKS, "libxl: disksPerGuest out of range 1..MAX_DISKS");
   assert(o.cycles >= 1 && o.dom0Cpus >= 1 && o.guestUptimeNs > 0 && o.uptimeStream >= 0,
     "libxl: cycles, dom0Cpus and guestUptimeNs must be positive, and the uptime stream given");
-  toolstack = o.toolstack;
-  reorder = o.teardownOrder;
-  nGuests = o.guests;
-  nDisks = o.disksPerGuest;
-  nCycles = o.cycles;
-  nCpus = o.dom0Cpus;
-  uptimeNs = o.guestUptimeNs;
-  sUptime = o.uptimeStream;
-  onAllDone = o.allDone;
-  onCycleStart = o.cycleStart;
-  releaseDomain = xsPath(xsRoot(), S_release);
-  for (let g = 0; g < nGuests; g++) {
+  const cx = nCtx++;
+  unchecked(cxToolstack[cx] = o.toolstack);
+  unchecked(cxReorder[cx] = o.teardownOrder);
+  unchecked(cxFirstGuest[cx] = nGuestSlots);
+  unchecked(cxGuests[cx] = o.guests);
+  unchecked(cxDisks[cx] = o.disksPerGuest);
+  unchecked(cxCycles[cx] = o.cycles);
+  unchecked(cxCpus[cx] = o.dom0Cpus);
+  unchecked(cxUptimeNs[cx] = o.guestUptimeNs);
+  unchecked(cxUptimeStream[cx] = o.uptimeStream);
+  unchecked(cxAllDone[cx] = o.allDone);
+  unchecked(cxCycleStart[cx] = o.cycleStart);
+  if (releaseDomain < 0) releaseDomain = xsPath(xsRoot(), S_release);
+  for (let i = 0; i < o.guests; i++) {
+    const g = nGuestSlots++;
     const pid = 2001 + g;
-    const t = threadNew(N_xl, pid, g % nCpus, XL_CYCLE, STEP_NS);
+    const t = threadNew(N_xl, pid, i % o.dom0Cpus, XL_CYCLE, STEP_NS);
+    unchecked(ctxOfGuest[g] = cx);
     unchecked(xThread[g] = t);
     unchecked(xPid[g] = pid);
     unchecked(slotOfThread[t] = g);
@@ -176,16 +191,24 @@ export function libxlInit(o: LibxlOptions): void {
     setCallerPid(t, pid);
     xsWatch(releaseDomain, t, 0);
   }
+  return cx;
 }
+
+export function libxlFirstGuest(cx: i32): i32 { return unchecked(cxFirstGuest[cx]); }
+export function libxlGuests(cx: i32): i32 { return unchecked(cxGuests[cx]); }
+export function libxlDone(cx: i32): i32 { return unchecked(cxDone[cx]); }
+export function libxlToolstack(cx: i32): i32 { return unchecked(cxToolstack[cx]); }
+export function libxlOfGuest(g: i32): i32 { return unchecked(ctxOfGuest[g]); }
 
 export function releaseDomainNode(): i32 { return releaseDomain; }
 export function xlThread(g: i32): i32 { return unchecked(xThread[g]); }
 
 // 4.2's libxl runs the hotplug scripts itself and tells udev's to stand down.
-export function libxlDisablesUdev(): bool { return toolstack >= TS_4_2_0_RC1; }
+function disablesUdev(cx: i32): bool { return unchecked(cxToolstack[cx]) >= TS_4_2_0_RC1; }
 
-function isCurrent42Final(): bool {
-  return toolstack == TS_4_2_0 || (toolstack == TS_4_2_0_RC1 && reorder);
+function isCurrent42Final(cx: i32): bool {
+  const ts = unchecked(cxToolstack[cx]);
+  return ts == TS_4_2_0 || (ts == TS_4_2_0_RC1 && unchecked(cxReorder[cx]));
 }
 
 @inline function vbdAt(g: i32, d: i32): i32 { return unchecked(unchecked(xVbds[g])[d]); }
@@ -194,33 +217,34 @@ export function xlStep(t: i32): void {
   const action = threadAction(t);
   if (action >= TC_FIRST) { tapCtlStep(t, action); return; }
   const g = unchecked(slotOfThread[t]);
+  const cx = unchecked(ctxOfGuest[g]);
   const d = unchecked(xCur[g]);
   switch (action) {
     case XL_CYCLE: cycleStart(t, g); break;
     case XL_DISK_ADD: {
-      if (d >= nDisks) { threadNext(t, XL_UNPAUSE, STEP_NS); break; }
+      if (d >= unchecked(cxDisks[cx])) { threadNext(t, XL_UNPAUSE, STEP_NS); break; }
       trace(t, N_disk_add, d);
       // libxl__blktap_devpath: tap_ctl_find_minor(type, path), else tap_ctl_create
       tapCtlFind(t, g, imageKey(g, d), XL_DEVPATH);
       break;
     }
     case XL_DEVPATH: {
-      if (unchecked(tcErr[t]) == 0) {
-        unchecked(xMinor[g] = unchecked(tcMinor[t]));
+      if (tcErrOf(t) == 0) {
+        unchecked(xMinor[g] = tcMinorOf(t));
         trace(t, N_devpath, d, unchecked(xMinor[g]), 1);
         threadNext(t, XL_ADD_TX, XS_NS);
-      } else tapCtlCreate(t, imageKey(g, d), (g + d + 1) % nCpus, XL_CREATED);
+      } else tapCtlCreate(t, imageKey(g, d), (g + d + 1) % unchecked(cxCpus[cx]), XL_CREATED);
       break;
     }
     case XL_CREATED: {
-      if (unchecked(tcErr[t]) < 0) {
-        trace(t, N_add_failed, d, unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) {
+        trace(t, N_add_failed, d, tcErrOf(t));
         unchecked(unchecked(xVbds[g])[d] = -1);
         unchecked(xCur[g] = d + 1);
         threadNext(t, XL_DISK_ADD, STEP_NS);
         break;
       }
-      unchecked(xMinor[g] = unchecked(tcMinor[t]));
+      unchecked(xMinor[g] = tcMinorOf(t));
       trace(t, N_devpath, d, unchecked(xMinor[g]), 0);
       threadNext(t, XL_ADD_TX, XS_NS);
       break;
@@ -236,8 +260,8 @@ export function xlStep(t: i32): void {
     case XL_UNPAUSE: {
       const domid = unchecked(xDomid[g]);
       trace(t, N_unpause, domid);
-      guestStart(g, domid, nDisks, unchecked(xVbds[g]), shutdownNode(domid));
-      unchecked(xDeadline[g] = now + randDuration(sUptime, uptimeNs));
+      guestStart(g, domid, unchecked(cxDisks[cx]), unchecked(xVbds[g]), shutdownNode(domid));
+      unchecked(xDeadline[g] = now + randDuration(unchecked(cxUptimeStream[cx]), unchecked(cxUptimeNs[cx])));
       threadNext(t, XL_UPTIME, STEP_NS);
       break;
     }
@@ -271,60 +295,60 @@ export function xlStep(t: i32): void {
       trace(t, N_destroy, domid);
       trace(t, N_pause, domid);
       unchecked(xCur[g] = 0);
-      threadNext(t, toolstack <= TS_4_1_4 ? XL41_DEV : XL42_INIT_TX, XS_NS);
+      threadNext(t, unchecked(cxToolstack[cx]) <= TS_4_1_4 ? XL41_DEV : XL42_INIT_TX, XS_NS);
       break;
     }
     case XL41_DEV: device41(t, g, d); break;
     case XL41_FOUND: {
       const v = vbdAt(g, d);
-      if (unchecked(tcErr[t]) < 0) {
+      if (tcErrOf(t) < 0) {
         // destroy_tapdisk returns silently; the 4.1.4 caller still removes the backend,
         // 303b534f's does not (the xenstore leak it was reverted for)
-        if (!reorder) vbdRmBackend(t, v);
+        if (!unchecked(cxReorder[cx])) vbdRmBackend(t, v);
         nextDisk41(t, g);
         break;
       }
-      if (reorder) vbdRmBackend(t, v);
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL41_DESTROYED);
+      if (unchecked(cxReorder[cx])) vbdRmBackend(t, v);
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL41_DESTROYED);
       break;
     }
     case XL41_DESTROYED: {
       // 4.1 ignores tap_ctl_destroy's result
-      if (!reorder) vbdRmBackend(t, vbdAt(g, d));
+      if (!unchecked(cxReorder[cx])) vbdRmBackend(t, vbdAt(g, d));
       nextDisk41(t, g);
       break;
     }
     case XL42_INIT_TX: {
-      if (d >= nDisks) { unchecked(xCur[g] = 0); threadNext(t, XL42_DEV_TX, XS_NS); break; }
+      if (d >= unchecked(cxDisks[cx])) { unchecked(xCur[g] = 0); threadNext(t, XL42_DEV_TX, XS_NS); break; }
       unchecked(xTx[g] = xsTransactionStart(t));
       threadNext(t, XL42_INIT_COMMIT, XS_NS);
       break;
     }
     case XL42_INIT_COMMIT: initiateRemove(t, g, d); break;
     case XL42_INIT_FOUND: {
-      if (unchecked(tcErr[t]) < 0) { nextInit42(t, g); break; }
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_INIT_DONE);
+      if (tcErrOf(t) < 0) { nextInit42(t, g); break; }
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL42_INIT_DONE);
       break;
     }
     case XL42_INIT_DONE: nextInit42(t, g); break;
     case XL42_DEV_TX: {
-      if (d >= nDisks) { threadNext(t, XL_RM_DOM, XS_NS); break; }
+      if (d >= unchecked(cxDisks[cx])) { threadNext(t, XL_RM_DOM, XS_NS); break; }
       unchecked(xTx[g] = xsTransactionStart(t));
       threadNext(t, XL42_DEV_COMMIT, XS_NS);
       break;
     }
     case XL42_DEV_COMMIT: deviceDestroy42(t, g, d); break;
     case XL42_FOUND: {
-      if (unchecked(tcErr[t]) < 0) {
-        trace(t, N_find_fail, devid(d), unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) {
+        trace(t, N_find_fail, devid(d), tcErrOf(t));
         nextDev42(t, g);
         break;
       }
-      tapCtlDestroy(t, unchecked(tcTd[t]), unchecked(tcMinor[t]), XL42_DONE);
+      tapCtlDestroy(t, tcTdOf(t), tcMinorOf(t), XL42_DONE);
       break;
     }
     case XL42_DONE: {
-      if (unchecked(tcErr[t]) < 0) trace(t, N_destroy_fail, unchecked(tcTd[t]), unchecked(tcMinor[t]), unchecked(tcErr[t]));
+      if (tcErrOf(t) < 0) trace(t, N_destroy_fail, tcTdOf(t), tcMinorOf(t), tcErrOf(t));
       nextDev42(t, g);
       break;
     }
@@ -362,13 +386,14 @@ function drainWatches(t: i32): void {
 function shutdownNode(domid: i32): i32 { return xsPath(xsPath(domainDir(domid), S_control), S_shutdown); }
 
 function cycleStart(t: i32, g: i32): void {
-  if (unchecked(xCycle[g]) >= nCycles) {
-    nDone++;
-    if (nDone == nGuests) onAllDone();
+  const cx = unchecked(ctxOfGuest[g]);
+  if (unchecked(xCycle[g]) >= unchecked(cxCycles[cx])) {
+    unchecked(cxDone[cx] += 1);
+    if (unchecked(cxDone[cx]) == unchecked(cxGuests[cx])) unchecked(cxAllDone[cx])();
     threadExit(t);
     return;
   }
-  onCycleStart();
+  unchecked(cxCycleStart[cx])();
   const domid = nextDomid++;
   unchecked(xDomid[g] = domid);
   unchecked(xCur[g] = 0);
@@ -376,7 +401,7 @@ function cycleStart(t: i32, g: i32): void {
   // libxl__domain_make: the domain's directories
   xsWrite(t, xsPath(domainDir(domid), S_name), g);
   xsWrite(t, xsPath(xsNum(xsPath(xsRoot(), S_vm), domid), S_name), g);
-  if (libxlDisablesUdev()) xsWrite(t, udevDisableNode(), 1);
+  if (disablesUdev(cx)) xsWrite(t, udevDisableNode(), 1);
   threadNext(t, XL_DISK_ADD, DOMAIN_BUILD_NS);
 }
 
@@ -402,12 +427,13 @@ function genericAdd(t: i32, g: i32, d: i32): void {
 
 // 4.1 libxl__device_destroy for the current disk, backend not Connected (clean poweroff).
 function device41(t: i32, g: i32, d: i32): void {
-  if (d >= nDisks) { threadNext(t, XL_RM_DOM, XS_NS); return; }
+  const cx = unchecked(ctxOfGuest[g]);
+  if (d >= unchecked(cxDisks[cx])) { threadNext(t, XL_RM_DOM, XS_NS); return; }
   const v = vbdAt(g, d);
   if (v < 0 || !xsExists(unchecked(vbdBeState[v]))) { nextDisk41(t, g); return; }
   const state = xsRead(unchecked(vbdBeState[v]));
   trace(t, N_dev_destroy, devid(d), state);
-  if (toolstack == TS_4_1_2) {
+  if (unchecked(cxToolstack[cx]) == TS_4_1_2) {
     vbdRmBackend(t, v);
     nextDisk41(t, g);
     return;
@@ -417,7 +443,7 @@ function device41(t: i32, g: i32, d: i32): void {
   trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
   if (!params) {
     trace(t, N_tap_noop, devid(d));
-    if (!reorder) vbdRmBackend(t, v);
+    if (!unchecked(cxReorder[cx])) vbdRmBackend(t, v);
     nextDisk41(t, g);
     return;
   }
@@ -443,7 +469,7 @@ function initiateRemove(t: i32, g: i32, d: i32): void {
     xsWrite(t, unchecked(vbdBeOnline[v]), 0);
     xsWrite(t, unchecked(vbdBeState[v]), XenbusStateClosing);
   }
-  if (isCurrent42Final()) { nextInit42(t, g); return; }
+  if (isCurrent42Final(unchecked(ctxOfGuest[g]))) { nextInit42(t, g); return; }
   const params = xsExists(unchecked(vbdBeTapParams[v]));
   trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
   if (!params) { trace(t, N_tap_noop, devid(d)); nextInit42(t, g); return; }
@@ -464,7 +490,7 @@ function deviceDestroy42(t: i32, g: i32, d: i32): void {
   const params = xsExists(unchecked(vbdBeTapParams[v]));
   xsPathCleanup(t, unchecked(vbdFeDir[v]));
   vbdRmBackend(t, v, true);
-  if (isCurrent42Final()) {
+  if (isCurrent42Final(unchecked(ctxOfGuest[g]))) {
     trace(t, N_destroy_tap, devid(d), params ? 1 : 0);
     if (params) { tapCtlFind(t, g, imageKey(g, d), XL42_FOUND); return; }
     nextDev42(t, g);

@@ -2,7 +2,7 @@
 // request is a connection to a tapdisk's control socket, a message, and a wait for the
 // reply in select() (tap_ctl_read_message) with a per-request timeout. These are
 // subroutines of the calling thread's state machine: each takes the action to resume at
-// and leaves its result in tcErr/tcMinor/tcTd.
+// and leaves its result in its record (tcErrOf/tcMinorOf/tcTdOf).
 import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -24,19 +24,42 @@ const ENOENT: i32 = -2;
 const MAX_XL: i32 = 9;   // one slot per guest's xl, and the operator's `tap-ctl list`
 
 // results of the last subroutine, per thread
-export const tcErr = zeroed<i32>(MAX_ENTS);
-export const tcMinor = zeroed<i32>(MAX_ENTS);
-export const tcTd = zeroed<i32>(MAX_ENTS);
-const tcParams = zeroed<i32>(MAX_ENTS);   // LIST: the image a VBD serves, -1: none
-const tcState = zeroed<i32>(MAX_ENTS);    // LIST: the VBD's state
 
 // tap_ctl_send_and_receive state
-const scConn = zeroed<i32>(MAX_ENTS);
-const scRet = zeroed<i32>(MAX_ENTS);
-const scDeadline = zeroed<i64>(MAX_ENTS);
-const scType = zeroed<i32>(MAX_ENTS);
-const scPid = zeroed<i32>(MAX_ENTS);   // the caller's pid, for syslog
 // tap_ctl_list state, per xl slot
+// Each caller thread's tap-ctl state is one record of CALLER_WORDS (the deadline an i64
+// in two of them), not twenty arrays of MAX_ENTS: the few callers' state then sits on one
+// page or two, where each array put its first entries on a page of its own.
+const C_TC_ERR: i32 = 0;
+const C_TC_MINOR: i32 = 1;
+const C_TC_TD: i32 = 2;
+const C_TC_PARAMS: i32 = 3;
+const C_TC_STATE: i32 = 4;
+const C_SC_CONN: i32 = 5;
+const C_SC_RET: i32 = 6;
+const C_SC_TYPE: i32 = 7;
+const C_SC_PID: i32 = 8;
+const C_TL_N: i32 = 9;
+const C_TL_I: i32 = 10;
+const C_TL_SLOT: i32 = 11;
+const C_TL_WANT: i32 = 12;
+const C_TL_RET: i32 = 13;
+const C_TL_MINOR: i32 = 14;
+const C_TC_RET: i32 = 15;
+const C_TC_IMAGE: i32 = 16;
+const C_TC_OP_MINOR: i32 = 17;
+const C_TC_CPU: i32 = 18;
+const C_DEADLINE: i32 = 20;   // i64, 8-byte aligned
+const CALLER_WORDS: i32 = C_DEADLINE + 2;
+const callers = zeroed<i32>(MAX_ENTS * CALLER_WORDS);
+@inline function cg(t: i32, f: i32): i32 { return unchecked(callers[t * CALLER_WORDS + f]); }
+@inline function cs(t: i32, f: i32, v: i32): void { unchecked(callers[t * CALLER_WORDS + f] = v); }
+@inline function deadline(t: i32): i64 { return load<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2)); }
+@inline function setDeadline(t: i32, v: i64): void { store<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2), v); }
+// What the last tap-ctl call of thread t returned: its error, minor and tapdisk2.
+export function tcErrOf(t: i32): i32 { return cg(t, C_TC_ERR); }
+export function tcMinorOf(t: i32): i32 { return cg(t, C_TC_MINOR); }
+export function tcTdOf(t: i32): i32 { return cg(t, C_TC_TD); }
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
 // each tapdisk's LIST reply: minor (-1: no VBD), params, state; tlListed: it answered
@@ -44,18 +67,9 @@ const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
-const tlN = zeroed<i32>(MAX_ENTS);
-const tlI = zeroed<i32>(MAX_ENTS);
-const tlSlot = zeroed<i32>(MAX_ENTS);
-const tlWant = zeroed<i32>(MAX_ENTS);
-const tlRet = zeroed<i32>(MAX_ENTS);
-const tlMinor = zeroed<i32>(MAX_ENTS);
 // tap_ctl_create / tap_ctl_destroy state
-const tcRet = zeroed<i32>(MAX_ENTS);
-const tcImage = zeroed<i32>(MAX_ENTS);
-const tcOpMinor = zeroed<i32>(MAX_ENTS);   // the minor being created or destroyed
-const tcCpu = zeroed<i32>(MAX_ENTS);
 
+// Host-wide: the installed tap-ctl's detach timeout, and dom0's syslog and its counts.
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;
 const CTL_TIMEOUT: i64 = 5 * NSEC_PER_SEC;     // close, attach, open: (id, &message, 5)
 const LIST_TIMEOUT: i64 = 2 * NSEC_PER_SEC;    // _tap_ctl_list_tapdisk, tap_ctl_get_pid
@@ -118,13 +132,13 @@ function syslog(t: i32, kind: i32, arg: i32): void {
   nLogTotal++;
   if (nLog >= MAX_SYSLOG) return;
   unchecked(logTime[nLog] = now);
-  unchecked(logPid[nLog] = scPid[t]);
+  unchecked(logPid[nLog] = cg(t, C_SC_PID));
   unchecked(logKind[nLog] = kind);
   unchecked(logArg[nLog] = arg);
   nLog++;
 }
 
-export function setCallerPid(t: i32, pid: i32): void { unchecked(scPid[t] = pid); }
+export function setCallerPid(t: i32, pid: i32): void { cs(t, C_SC_PID, pid); }
 
 // tap_ctl_connect_send_and_receive(id, &message, timeout); 0 = no timeout (blktap 2.5).
 function sendAndReceive(t: i32, td: i32, type: i32, arg: i32, timeout: i64, ret: i32): void {
@@ -133,50 +147,50 @@ function sendAndReceive(t: i32, td: i32, type: i32, arg: i32, timeout: i64, ret:
   if (c < 0) {
     trace(t, N_connect_fail, td, c);
     syslog(t, LOG_CONNECT_FAILED, td);
-    unchecked(tcErr[t] = c);
+    cs(t, C_TC_ERR, c);
     threadNext(t, ret, IPC_NS);
     return;
   }
   connSetArg(c, arg);
-  unchecked(scConn[t] = c);
-  unchecked(scRet[t] = ret);
-  unchecked(scType[t] = type);
-  unchecked(scDeadline[t] = timeout > 0 ? now + timeout : -1);
+  cs(t, C_SC_CONN, c);
+  cs(t, C_SC_RET, ret);
+  cs(t, C_SC_TYPE, type);
+  setDeadline(t, timeout > 0 ? now + timeout : -1);
   wfWaitChecked(t, tapdiskReplyRes(td));
   selectWait(t);
 }
 
 function selectWait(t: i32): void {
-  const d = unchecked(scDeadline[t]);
+  const d = deadline(t);
   if (d >= 0) threadSleepTimeout(t, TASK_INTERRUPTIBLE, N_select, d - now, SC_RECV, IPC_NS);
   else threadSleep(t, TASK_INTERRUPTIBLE, N_select, SC_RECV, IPC_NS);
 }
 
 // tap_ctl_read_message: the select() returned (reply, EOF, timeout, or another fd).
 function receive(t: i32): void {
-  const c = unchecked(scConn[t]);
-  const type = unchecked(scType[t]);
+  const c = cg(t, C_SC_CONN);
+  const type = cg(t, C_SC_TYPE);
   if (!connReplied(c) && !connEof(c)) {
-    const d = unchecked(scDeadline[t]);
+    const d = deadline(t);
     if (d < 0 || now < d) { selectWait(t); return; }   // woken for something else
   }
   wfDone(t);
   if (connReplied(c)) {
-    unchecked(tcErr[t] = connErr(c));
-    unchecked(tcMinor[t] = connR1(c));
-    unchecked(tcParams[t] = connR3(c));
-    unchecked(tcState[t] = connR2(c));
+    cs(t, C_TC_ERR, connErr(c));
+    cs(t, C_TC_MINOR, connR1(c));
+    cs(t, C_TC_PARAMS, connR3(c));
+    cs(t, C_TC_STATE, connR2(c));
     trace(t, N_recv_ok, msgName(type), connErr(c));
   } else {
     trace(t, N_read_fail);
     syslog(t, LOG_READ_FAILURE, 0);
     trace(t, N_recv_fail, msgName(type));
     syslog(t, LOG_RECEIVE_FAILED, msgName(type));
-    unchecked(tcErr[t] = EIO);
+    cs(t, C_TC_ERR, EIO);
     if (type == MSG_DETACH) nDetachTimeouts++;
   }
   connClose(c);
-  threadNext(t, unchecked(scRet[t]), <i64>randExp(S_TAPCTL, REPLY_NS) + 1);
+  threadNext(t, cg(t, C_SC_RET), <i64>randExp(S_TAPCTL, REPLY_NS) + 1);
 }
 
 // ---- tap_ctl_list → tap_ctl_find: PID to every ctl socket (failures skipped), then LIST
@@ -191,69 +205,69 @@ export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
     unchecked(tlListed[base + n] = false);
     n++;
   }
-  unchecked(tlN[t] = n);
-  unchecked(tlI[t] = 0);
-  unchecked(tlSlot[t] = slot);
-  unchecked(tlWant[t] = image);
-  unchecked(tlRet[t] = ret);
-  unchecked(tcTd[t] = -1);
+  cs(t, C_TL_N, n);
+  cs(t, C_TL_I, 0);
+  cs(t, C_TL_SLOT, slot);
+  cs(t, C_TL_WANT, image);
+  cs(t, C_TL_RET, ret);
+  cs(t, C_TC_TD, -1);
   trace(t, N_list, n);
   threadNext(t, TL_PID_NEXT, IPC_NS);
 }
 
 function listStep(t: i32, action: i32): void {
-  const base = unchecked(tlSlot[t]) * MAX_TAPDISKS;
-  const i = unchecked(tlI[t]);
-  const n = unchecked(tlN[t]);
+  const base = cg(t, C_TL_SLOT) * MAX_TAPDISKS;
+  const i = cg(t, C_TL_I);
+  const n = cg(t, C_TL_N);
   if (action == TL_PID_NEXT) {
     if (i < n) { sendAndReceive(t, unchecked(tlIds[base + i]), MSG_PID, 0, LIST_TIMEOUT, TL_PID_DONE); return; }
-    unchecked(tlI[t] = 0);
+    cs(t, C_TL_I, 0);
     threadNext(t, TL_LIST_NEXT, IPC_NS);
   } else if (action == TL_PID_DONE) {
-    unchecked(tlOk[base + i] = unchecked(tcErr[t]) >= 0);
-    unchecked(tlI[t] = i + 1);
+    unchecked(tlOk[base + i] = cg(t, C_TC_ERR) >= 0);
+    cs(t, C_TL_I, i + 1);
     threadNext(t, TL_PID_NEXT, IPC_NS);
   } else if (action == TL_LIST_NEXT) {
     let j = i;
     while (j < n && !unchecked(tlOk[base + j])) j++;
-    unchecked(tlI[t] = j);
+    cs(t, C_TL_I, j);
     if (j < n) { sendAndReceive(t, unchecked(tlIds[base + j]), MSG_LIST, 0, LIST_TIMEOUT, TL_LIST_DONE); return; }
-    const found = unchecked(tcTd[t]);
-    unchecked(tcErr[t] = found >= 0 ? 0 : ENOENT);
-    unchecked(tcMinor[t] = found >= 0 ? unchecked(tlMinor[t]) : -1);
-    trace(t, N_list_done, unchecked(tcErr[t]), found, unchecked(tcMinor[t]));
-    threadNext(t, unchecked(tlRet[t]), IPC_NS);
+    const found = cg(t, C_TC_TD);
+    cs(t, C_TC_ERR, found >= 0 ? 0 : ENOENT);
+    cs(t, C_TC_MINOR, found >= 0 ? cg(t, C_TL_MINOR) : -1);
+    trace(t, N_list_done, cg(t, C_TC_ERR), found, cg(t, C_TC_MINOR));
+    threadNext(t, cg(t, C_TL_RET), IPC_NS);
   } else if (action == TL_LIST_DONE) {
-    if (unchecked(tcErr[t]) < 0) {
-      unchecked(tcErr[t] = EPROTO);
-      unchecked(tcTd[t] = -1);
+    if (cg(t, C_TC_ERR) < 0) {
+      cs(t, C_TC_ERR, EPROTO);
+      cs(t, C_TC_TD, -1);
       trace(t, N_list_done, EPROTO, -1, -1);
-      threadNext(t, unchecked(tlRet[t]), IPC_NS);
+      threadNext(t, cg(t, C_TL_RET), IPC_NS);
       return;
     }
-    const params = unchecked(tcParams[t]);
+    const params = cg(t, C_TC_PARAMS);
     unchecked(tlListed[base + i] = true);
-    unchecked(tlRMinor[base + i] = unchecked(tcMinor[t]));
+    unchecked(tlRMinor[base + i] = cg(t, C_TC_MINOR));
     unchecked(tlRParams[base + i] = params);
-    unchecked(tlRState[base + i] = unchecked(tcState[t]));
-    if (unchecked(tcTd[t]) < 0 && params >= 0 && params == unchecked(tlWant[t])) {
-      unchecked(tcTd[t] = unchecked(tlIds[base + i]));
-      unchecked(tlMinor[t] = unchecked(tcMinor[t]));
+    unchecked(tlRState[base + i] = cg(t, C_TC_STATE));
+    if (cg(t, C_TC_TD) < 0 && params >= 0 && params == cg(t, C_TL_WANT)) {
+      cs(t, C_TC_TD, unchecked(tlIds[base + i]));
+      cs(t, C_TL_MINOR, cg(t, C_TC_MINOR));
     }
-    unchecked(tlI[t] = i + 1);
+    cs(t, C_TL_I, i + 1);
     threadNext(t, TL_LIST_NEXT, IPC_NS);
   }
 }
 
 // ---- tap_ctl_create: allocate (ALLOC_TAP + mknod), spawn tapdisk2, attach, open.
 export function tapCtlCreate(t: i32, image: i32, cpu: i32, ret: i32): void {
-  unchecked(tcRet[t] = ret);
-  unchecked(tcImage[t] = image);
-  unchecked(tcCpu[t] = cpu);
+  cs(t, C_TC_RET, ret);
+  cs(t, C_TC_IMAGE, image);
+  cs(t, C_TC_CPU, cpu);
   const m = blktapAllocTap(t);
-  unchecked(tcOpMinor[t] = m);
+  cs(t, C_TC_OP_MINOR, m);
   if (m < 0) {
-    unchecked(tcErr[t] = m);
+    cs(t, C_TC_ERR, m);
     trace(t, N_create, -1, m);
     threadNext(t, ret, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
     return;
@@ -263,38 +277,38 @@ export function tapCtlCreate(t: i32, image: i32, cpu: i32, ret: i32): void {
 }
 
 function createStep(t: i32, action: i32): void {
-  const m = unchecked(tcOpMinor[t]);
+  const m = cg(t, C_TC_OP_MINOR);
   if (action == TCC_SPAWN) {
-    const td = tapdiskSpawn(t, unchecked(tcCpu[t]), unchecked(tcImage[t]));
-    unchecked(tcTd[t] = td);
+    const td = tapdiskSpawn(t, cg(t, C_TC_CPU), cg(t, C_TC_IMAGE));
+    cs(t, C_TC_TD, td);
     sendAndReceive(t, td, MSG_ATTACH, m, CTL_TIMEOUT, TCC_ATTACHED);
   } else if (action == TCC_ATTACHED) {
-    if (unchecked(tcErr[t]) < 0) { finish(t, N_create, m); return; }
-    sendAndReceive(t, unchecked(tcTd[t]), MSG_OPEN, m, CTL_TIMEOUT, TCC_OPENED);
+    if (cg(t, C_TC_ERR) < 0) { finish(t, N_create, m); return; }
+    sendAndReceive(t, cg(t, C_TC_TD), MSG_OPEN, m, CTL_TIMEOUT, TCC_OPENED);
   } else if (action == TCC_OPENED) {
     finish(t, N_create, m);
   }
 }
 
 function finish(t: i32, fnName: i32, minor: i32): void {
-  unchecked(tcMinor[t] = minor);
-  trace(t, fnName, minor, unchecked(tcErr[t]));
-  threadNext(t, unchecked(tcRet[t]), IPC_NS);
+  cs(t, C_TC_MINOR, minor);
+  trace(t, fnName, minor, cg(t, C_TC_ERR));
+  threadNext(t, cg(t, C_TC_RET), IPC_NS);
 }
 
 // ---- tap_ctl_destroy = tap_ctl_close; tap_ctl_detach; tap_ctl_free, stopping at the
 // first error: a detach that timed out never reaches FREE_TAP.
 export function tapCtlDestroy(t: i32, td: i32, minor: i32, ret: i32): void {
-  unchecked(tcRet[t] = ret);
-  unchecked(tcTd[t] = td);
-  unchecked(tcOpMinor[t] = minor);
+  cs(t, C_TC_RET, ret);
+  cs(t, C_TC_TD, td);
+  cs(t, C_TC_OP_MINOR, minor);
   trace(t, N_destroy, td, minor);
   sendAndReceive(t, td, MSG_CLOSE, 0, CTL_TIMEOUT, TCD_CLOSED);
 }
 
 function destroyStep(t: i32, action: i32): void {
-  const minor = unchecked(tcOpMinor[t]);
-  const err = unchecked(tcErr[t]);
+  const minor = cg(t, C_TC_OP_MINOR);
+  const err = cg(t, C_TC_ERR);
   if (action == TCD_CLOSED) {
     if (err < 0) {
       trace(t, N_close_fail, err);
@@ -302,7 +316,7 @@ function destroyStep(t: i32, action: i32): void {
       destroyDone(t, minor);
       return;
     }
-    sendAndReceive(t, unchecked(tcTd[t]), MSG_DETACH, 0, detachTimeout, TCD_DETACHED);
+    sendAndReceive(t, cg(t, C_TC_TD), MSG_DETACH, 0, detachTimeout, TCD_DETACHED);
   } else if (action == TCD_DETACHED) {
     if (err < 0) { destroyDone(t, minor); return; }
     threadNext(t, TCD_FREE, <i64>randExp(S_TAPCTL, IOCTL_NS) + 1);
@@ -310,15 +324,15 @@ function destroyStep(t: i32, action: i32): void {
     // open(/dev/xen/blktap-2/control); ioctl(fd, BLKTAP2_IOCTL_FREE_TAP, minor)
     const e = blktapFreeTap(t, minor);
     trace(t, N_free, minor, e);
-    unchecked(tcErr[t] = e);
+    cs(t, C_TC_ERR, e);
     destroyDone(t, minor);
   }
 }
 
 function destroyDone(t: i32, minor: i32): void {
-  trace(t, N_destroy_done, unchecked(tcErr[t]), minor);
-  unchecked(tcMinor[t] = minor);
-  threadNext(t, unchecked(tcRet[t]), IPC_NS);
+  trace(t, N_destroy_done, cg(t, C_TC_ERR), minor);
+  cs(t, C_TC_MINOR, minor);
+  threadNext(t, cg(t, C_TC_RET), IPC_NS);
 }
 
 // Dispatches a subroutine action (>= TC_FIRST) of thread t.
@@ -330,7 +344,7 @@ export function tapCtlStep(t: i32, action: i32): void {
 }
 
 // What the last tap_ctl_list of `slot` heard: the tapdisks asked, and each one's answers.
-export function tapCtlListCount(t: i32): i32 { return unchecked(tlN[t]); }
+export function tapCtlListCount(t: i32): i32 { return cg(t, C_TL_N); }
 export function tapCtlListTd(slot: i32, i: i32): i32 { return unchecked(tlIds[slot * MAX_TAPDISKS + i]); }
 export function tapCtlListPidOk(slot: i32, i: i32): bool { return unchecked(tlOk[slot * MAX_TAPDISKS + i]); }
 export function tapCtlListed(slot: i32, i: i32): bool { return unchecked(tlListed[slot * MAX_TAPDISKS + i]); }

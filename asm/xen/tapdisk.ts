@@ -46,34 +46,47 @@ export function msgName(type: i32): i32 { return unchecked(MSG_NAMES[type]); }
 export const TD_VBD_CLOSED: i32 = 0x2;
 
 // ---- connections: one per tap-ctl request
-const cClient = zeroed<i32>(MAX_CONNS);
-const cType = zeroed<i32>(MAX_CONNS);
-const cReplied = zeroed<bool>(MAX_CONNS);
-const cEof = zeroed<bool>(MAX_CONNS);        // the server closed without replying
-const cClientGone = zeroed<bool>(MAX_CONNS);
-const cServerDone = zeroed<bool>(MAX_CONNS);
-const cErr = zeroed<i32>(MAX_CONNS);
-const cR1 = zeroed<i32>(MAX_CONNS);
-const cR3 = zeroed<i32>(MAX_CONNS);
-const cR2 = zeroed<i32>(MAX_CONNS);   // LIST: the VBD's state
+// A control connection and a tapdisk2 are each one record (bools as 0/1), not one array
+// per field: the few in use sit on a page or two, where each array put its first entries
+// on a page of its own.
+const C_CLIENT: i32 = 0;
+const C_TYPE: i32 = 1;
+const C_ERR: i32 = 2;
+const C_R1: i32 = 3;
+const C_R3: i32 = 4;
+const C_R2: i32 = 5;   // LIST: the VBD's state
+const C_REPLIED: i32 = 6;
+const C_EOF: i32 = 7;   // the server closed without replying
+const C_CLIENT_GONE: i32 = 8;
+const C_SERVER_DONE: i32 = 9;
+const CONN_WORDS: i32 = 10;
+const conns = zeroed<i32>(MAX_CONNS * CONN_WORDS);
+@inline function cn(c: i32, f: i32): i32 { return unchecked(conns[c * CONN_WORDS + f]); }
+@inline function cnSet(c: i32, f: i32, v: i32): void { unchecked(conns[c * CONN_WORDS + f] = v); }
 const cFree = zeroed<i32>(MAX_CONNS);
+// Host-wide: the pool of control connections, the process table (pids) and the one
+// installed tapdisk2 binary's behaviour; each tapdisk2 and connection is a row.
 let nFreeConns: i32 = 0;
 let connsUsed: i32 = 0;
 
 // ---- tapdisk processes
-const tdThread = zeroed<i32>(MAX_TAPDISKS);
-const tdPid = zeroed<i32>(MAX_TAPDISKS);
-const tdMinor = zeroed<i32>(MAX_TAPDISKS);
-const tdImage = zeroed<i32>(MAX_TAPDISKS);     // which image (guest, disk key) it serves
-const tdHasVbd = zeroed<bool>(MAX_TAPDISKS);
-const tdAttached = zeroed<bool>(MAX_TAPDISKS);
-const tdState = zeroed<i32>(MAX_TAPDISKS);
-const tdRun = zeroed<bool>(MAX_TAPDISKS);
-const tdSocket = zeroed<bool>(MAX_TAPDISKS);   // ctl<id> exists
-const tdBacklog = zeroed<i32>(MAX_TAPDISKS);
-const tdConn = zeroed<i32>(MAX_TAPDISKS);      // the request being served
-const tdReplied = zeroed<bool>(MAX_TAPDISKS);
-const tdRes = zeroed<i32>(MAX_TAPDISKS);       // "tapdisk control reply", for wait-for
+const TDF_THREAD: i32 = 0;
+const TDF_PID: i32 = 1;
+const TDF_MINOR: i32 = 2;
+const TDF_IMAGE: i32 = 3;   // which image (guest, disk key) it serves
+const TDF_STATE: i32 = 4;
+const TDF_BACKLOG: i32 = 5;
+const TDF_CONN: i32 = 6;   // the request being served
+const TDF_RES: i32 = 7;   // "tapdisk control reply", for wait-for
+const TDF_HAS_VBD: i32 = 8;
+const TDF_ATTACHED: i32 = 9;
+const TDF_RUN: i32 = 10;
+const TDF_SOCKET: i32 = 11;   // ctl<id> exists
+const TDF_REPLIED: i32 = 12;
+const TD_WORDS: i32 = 13;
+const tapdisks = zeroed<i32>(MAX_TAPDISKS * TD_WORDS);
+@inline function tdf(td: i32, f: i32): i32 { return unchecked(tapdisks[td * TD_WORDS + f]); }
+@inline function tdSet(td: i32, f: i32, v: i32): void { unchecked(tapdisks[td * TD_WORDS + f] = v); }
 let nTapdisks: i32 = 0;
 let nextPid: i32 = 3100;
 const tdOfThread = zeroed<i32>(MAX_ENTS);
@@ -121,16 +134,16 @@ export function tapdiskSpawn(actor: i32, cpu: i32, image: i32): i32 {
   const pid = nextPid++;
   const t = threadNew(N_tapdisk2, pid, cpu, TD_LOOP, LOOP_NS);
   unchecked(tdOfThread[t] = id);
-  unchecked(tdThread[id] = t);
-  unchecked(tdPid[id] = pid);
-  unchecked(tdMinor[id] = -1);
-  unchecked(tdImage[id] = image);
-  unchecked(tdRun[id] = true);
-  unchecked(tdSocket[id] = true);
-  unchecked(tdBacklog[id] = fifoNew());
-  unchecked(tdConn[id] = -1);
+  tdSet(id, TDF_THREAD, t);
+  tdSet(id, TDF_PID, pid);
+  tdSet(id, TDF_MINOR, -1);
+  tdSet(id, TDF_IMAGE, image);
+  tdSet(id, TDF_RUN, 1);
+  tdSet(id, TDF_SOCKET, 1);
+  tdSet(id, TDF_BACKLOG, fifoNew());
+  tdSet(id, TDF_CONN, -1);
   const r = resNew(N_reply_res, pid);
-  unchecked(tdRes[id] = r);
+  tdSet(id, TDF_RES, r);
   resHold(r, t);
   trace(actor, N_spawn, pid, id);
   return id;
@@ -142,80 +155,80 @@ function connNew(client: i32, td: i32, type: i32): i32 {
   let c: i32;
   if (nFreeConns > 0) c = unchecked(cFree[--nFreeConns]);
   else { assert(connsUsed < MAX_CONNS, "tap-ctl connection pool exhausted"); c = connsUsed++; }
-  unchecked(cClient[c] = client);
-  unchecked(cType[c] = type);
-  unchecked(cReplied[c] = false);
-  unchecked(cEof[c] = false);
-  unchecked(cClientGone[c] = false);
-  unchecked(cServerDone[c] = false);
-  unchecked(cErr[c] = 0);
+  cnSet(c, C_CLIENT, client);
+  cnSet(c, C_TYPE, type);
+  cnSet(c, C_REPLIED, 0);
+  cnSet(c, C_EOF, 0);
+  cnSet(c, C_CLIENT_GONE, 0);
+  cnSet(c, C_SERVER_DONE, 0);
+  cnSet(c, C_ERR, 0);
   return c;
 }
 
 function connMaybeFree(c: i32): void {
-  if (unchecked(cClientGone[c]) && unchecked(cServerDone[c])) unchecked(cFree[nFreeConns++] = c);
+  if (cn(c, C_CLIENT_GONE) != 0 && cn(c, C_SERVER_DONE) != 0) unchecked(cFree[nFreeConns++] = c);
 }
 
 // Connects and sends; returns the connection, or -ECONNREFUSED when ctl<id> is gone.
 export function tapCtlConnectSend(client: i32, td: i32, type: i32): i32 {
-  if (td < 0 || td >= nTapdisks || !unchecked(tdSocket[td])) return ECONNREFUSED;
+  if (td < 0 || td >= nTapdisks || tdf(td, TDF_SOCKET) == 0) return ECONNREFUSED;
   const c = connNew(client, td, type);
-  fifoPush(unchecked(tdBacklog[td]), c, 0);
-  wakeUpProcess(unchecked(tdThread[td]));
+  fifoPush(tdf(td, TDF_BACKLOG), c, 0);
+  wakeUpProcess(tdf(td, TDF_THREAD));
   return c;
 }
 
-export function connReplied(c: i32): bool { return unchecked(cReplied[c]); }
-export function connEof(c: i32): bool { return unchecked(cEof[c]); }
-export function connErr(c: i32): i32 { return unchecked(cErr[c]); }
-export function connR1(c: i32): i32 { return unchecked(cR1[c]); }
-export function connR3(c: i32): i32 { return unchecked(cR3[c]); }
-export function connR2(c: i32): i32 { return unchecked(cR2[c]); }
+export function connReplied(c: i32): bool { return cn(c, C_REPLIED) != 0; }
+export function connEof(c: i32): bool { return cn(c, C_EOF) != 0; }
+export function connErr(c: i32): i32 { return cn(c, C_ERR); }
+export function connR1(c: i32): i32 { return cn(c, C_R1); }
+export function connR3(c: i32): i32 { return cn(c, C_R3); }
+export function connR2(c: i32): i32 { return cn(c, C_R2); }
 
 // The client closes its end (after the reply, or after giving up).
 export function connClose(c: i32): void {
-  unchecked(cClientGone[c] = true);
+  cnSet(c, C_CLIENT_GONE, 1);
   connMaybeFree(c);
 }
 
 // The wait-for resource a client waits on while in select() for this tapdisk.
-export function tapdiskReplyRes(td: i32): i32 { return unchecked(tdRes[td]); }
+export function tapdiskReplyRes(td: i32): i32 { return tdf(td, TDF_RES); }
 
 // ---- the server side
 
 // r1: pid or minor; r3: LIST's params (the image the VBD serves), -1: none; r2: LIST's state.
 function reply(t: i32, td: i32, err: i32, r1: i32, r3: i32, r2: i32 = -1): void {
-  const c = unchecked(tdConn[td]);
-  unchecked(tdReplied[td] = true);
-  if (unchecked(cClientGone[c])) {
+  const c = tdf(td, TDF_CONN);
+  tdSet(td, TDF_REPLIED, 1);
+  if (cn(c, C_CLIENT_GONE) != 0) {
     // tap-ctl gave up (its select timed out) and closed: EPIPE, SIGPIPE is ignored
-    trace(t, N_write_fail, msgName(unchecked(cType[c])));
+    trace(t, N_write_fail, msgName(cn(c, C_TYPE)));
   } else {
-    unchecked(cErr[c] = err);
-    unchecked(cR1[c] = r1);
-    unchecked(cR3[c] = r3);
-    unchecked(cR2[c] = r2);
-    unchecked(cReplied[c] = true);
-    trace(t, N_write_rsp, msgName(unchecked(cType[c])), err);
-    wakeUpProcess(unchecked(cClient[c]));
+    cnSet(c, C_ERR, err);
+    cnSet(c, C_R1, r1);
+    cnSet(c, C_R3, r3);
+    cnSet(c, C_R2, r2);
+    cnSet(c, C_REPLIED, 1);
+    trace(t, N_write_rsp, msgName(cn(c, C_TYPE)), err);
+    wakeUpProcess(cn(c, C_CLIENT));
   }
-  unchecked(cServerDone[c] = true);
+  cnSet(c, C_SERVER_DONE, 1);
   connMaybeFree(c);
 }
 
 function exitServer(t: i32, td: i32): void {
   // the socket goes; clients still queued on it read EOF at once
-  unchecked(tdSocket[td] = false);
-  const q = unchecked(tdBacklog[td]);
+  tdSet(td, TDF_SOCKET, 0);
+  const q = tdf(td, TDF_BACKLOG);
   while (fifoPop(q)) {
     const c = popA;
-    unchecked(cEof[c] = true);
-    unchecked(cServerDone[c] = true);
-    if (!unchecked(cClientGone[c])) wakeUpProcess(unchecked(cClient[c]));
+    cnSet(c, C_EOF, 1);
+    cnSet(c, C_SERVER_DONE, 1);
+    if (cn(c, C_CLIENT_GONE) == 0) wakeUpProcess(cn(c, C_CLIENT));
     connMaybeFree(c);
   }
-  resRelease(unchecked(tdRes[td]));
-  trace(t, N_exit, unchecked(tdPid[td]));
+  resRelease(tdf(td, TDF_RES));
+  trace(t, N_exit, tdf(td, TDF_PID));
   threadExit(t);
 }
 
@@ -229,40 +242,40 @@ export function tapdiskStep(t: i32): void {
 }
 
 function loop(t: i32, td: i32): void {
-  if (!unchecked(tdRun[td])) { exitServer(t, td); return; }
-  if (!fifoPop(unchecked(tdBacklog[td]))) {
+  if (tdf(td, TDF_RUN) == 0) { exitServer(t, td); return; }
+  if (!fifoPop(tdf(td, TDF_BACKLOG))) {
     threadSleep(t, TASK_INTERRUPTIBLE, N_iterate, TD_LOOP, LOOP_NS);
     return;
   }
   const c = popA;
-  unchecked(tdConn[td] = c);
-  unchecked(tdReplied[td] = false);
-  const type = unchecked(cType[c]);
-  const m = unchecked(tdMinor[td]);
+  tdSet(td, TDF_CONN, c);
+  tdSet(td, TDF_REPLIED, 0);
+  const type = cn(c, C_TYPE);
+  const m = tdf(td, TDF_MINOR);
   trace(t, N_ctl_msg, msgName(type), c);
   if (type == MSG_PID) {
-    reply(t, td, 0, unchecked(tdPid[td]), 0);
+    reply(t, td, 0, tdf(td, TDF_PID), 0);
   } else if (type == MSG_LIST) {
     // one entry per VBD: minor, params (the image key); none: an orphaned tapdisk
-    if (unchecked(tdHasVbd[td])) reply(t, td, 0, m, unchecked(tdImage[td]), unchecked(tdState[td]));
+    if (tdf(td, TDF_HAS_VBD) != 0) reply(t, td, 0, m, tdf(td, TDF_IMAGE), tdf(td, TDF_STATE));
     else reply(t, td, 0, -1, -1);
   } else if (type == MSG_ATTACH) {
-    const minor = unchecked(cR1[c]);
-    unchecked(tdMinor[td] = minor);
-    unchecked(tdHasVbd[td] = true);
-    unchecked(tdAttached[td] = true);
+    const minor = cn(c, C_R1);
+    tdSet(td, TDF_MINOR, minor);
+    tdSet(td, TDF_HAS_VBD, 1);
+    tdSet(td, TDF_ATTACHED, 1);
     trace(t, N_attach, minor);
     blktapRingAttach(t, minor);
     reply(t, td, 0, minor, 0);
   } else if (type == MSG_OPEN) {
     trace(t, N_open, m);
-    unchecked(tdState[td] = 0);
+    tdSet(td, TDF_STATE, 0);
     blktapDeviceCreate(t, m);
     reply(t, td, 0, m, 0);
   } else if (type == MSG_CLOSE) {
     // tapdisk_vbd_close_vdi: the images close; the ring and tapdevN are untouched
-    unchecked(tdState[td] |= TD_VBD_CLOSED);
-    trace(t, N_close, m, 0, unchecked(tdState[td]));
+    tdSet(td, TDF_STATE, tdf(td, TDF_STATE) | TD_VBD_CLOSED);
+    trace(t, N_close, m, 0, tdf(td, TDF_STATE));
     reply(t, td, 0, 0, 0);
   } else if (type == MSG_DETACH) {
     trace(t, N_detach, m);
@@ -276,7 +289,7 @@ function loop(t: i32, td: i32): void {
 // tapdisk_vbd_unmap_device: close(ring.fd); munmap(ring.mem) → blktap_ring_vm_close, and
 // the last fput → blktap_ring_release.
 function unmap(t: i32, td: i32): void {
-  const m = unchecked(tdMinor[td]);
+  const m = tdf(td, TDF_MINOR);
   trace(t, N_unmap, m);
   blktapRingVmClose(t, m);
   threadNext(t, TD_RELEASE, <i64>randExp(S_TAPDISK, DEL_GENDISK_NS) + 1);
@@ -284,7 +297,7 @@ function unmap(t: i32, td: i32): void {
 
 // blktap_device_destroy_sync: wait_event(ring.poll_wait, !blktap_device_try_destroy(tap)).
 function release(t: i32, td: i32): void {
-  const m = unchecked(tdMinor[td]);
+  const m = tdf(td, TDF_MINOR);
   if (blktapDeviceTryDestroy(t, m) != 0) {
     blktapPollWait(t, m);
     wfWaitChecked(t, blktapBdevRes(m));
@@ -293,29 +306,29 @@ function release(t: i32, td: i32): void {
   }
   wfDone(t);
   blktapRingReleased(t, m);
-  unchecked(tdAttached[td] = false);
+  tdSet(td, TDF_ATTACHED, 0);
   threadNext(t, TD_DETACH_DONE, LOOP_NS);
 }
 
 // The rest of tapdisk_control_detach_vbd: the VBD goes, then the reply, then
 // tapdisk_server_check_state stops the loop when no VBD is left.
 function detachDone(t: i32, td: i32): void {
-  trace(t, N_remove_vbd, unchecked(tdMinor[td]));
-  unchecked(tdHasVbd[td] = false);
-  if (!unchecked(tdReplied[td])) reply(t, td, 0, 0, 0);
-  unchecked(tdRun[td] = false);
+  trace(t, N_remove_vbd, tdf(td, TDF_MINOR));
+  tdSet(td, TDF_HAS_VBD, 0);
+  if (tdf(td, TDF_REPLIED) == 0) reply(t, td, 0, 0, 0);
+  tdSet(td, TDF_RUN, 0);
   trace(t, N_check_state, 0);
   threadNext(t, TD_LOOP, LOOP_NS);
 }
 
 // Sets the ATTACH request's minor (the message payload) before it is sent.
-export function connSetArg(c: i32, v: i32): void { unchecked(cR1[c] = v); }
+export function connSetArg(c: i32, v: i32): void { cnSet(c, C_R1, v); }
 
 export function tapdiskCount(): i32 { return nTapdisks; }
-export function tapdiskAlive(td: i32): bool { return unchecked(tdSocket[td]); }
-export function tapdiskPid(td: i32): i32 { return unchecked(tdPid[td]); }
-export function tapdiskMinor(td: i32): i32 { return unchecked(tdMinor[td]); }
-export function tapdiskHasVbd(td: i32): bool { return unchecked(tdHasVbd[td]); }
-export function tapdiskState(td: i32): i32 { return unchecked(tdState[td]); }
-export function tapdiskImage(td: i32): i32 { return unchecked(tdImage[td]); }
-export function tapdiskThread(td: i32): i32 { return unchecked(tdThread[td]); }
+export function tapdiskAlive(td: i32): bool { return tdf(td, TDF_SOCKET) != 0; }
+export function tapdiskPid(td: i32): i32 { return tdf(td, TDF_PID); }
+export function tapdiskMinor(td: i32): i32 { return tdf(td, TDF_MINOR); }
+export function tapdiskHasVbd(td: i32): bool { return tdf(td, TDF_HAS_VBD) != 0; }
+export function tapdiskState(td: i32): i32 { return tdf(td, TDF_STATE); }
+export function tapdiskImage(td: i32): i32 { return tdf(td, TDF_IMAGE); }
+export function tapdiskThread(td: i32): i32 { return tdf(td, TDF_THREAD); }

@@ -14,7 +14,7 @@ import { tapdiskInit, tapdiskStep } from "../../xen/tapdisk";
 import { tapCtlInit } from "../../xen/tapctl";
 import { blkbackInit, udevStep, xenwatchStep } from "../../xen/blkback";
 import { guestInit, guestStep, guestThread } from "../../xen/blkfront";
-import { libxlInit, releaseDomainNode, xlStep, xlThread } from "../../xen/libxl";
+import { libxlNew, releaseDomainNode, xlStep, xlThread } from "../../xen/libxl";
 import { F_domain0, S_name, domainDir } from "../../xen/device";
 import {
   EV_SETTLE, K_CYCLES, K_DETACH_TIMEOUT, K_DISKS, K_GUESTS, K_RELEASE, K_STRESS, K_TOOLSTACK, K_UPTIME,
@@ -25,7 +25,8 @@ import { allDone, startTapCtlList, tapCtlListStep } from "./workload";
 import { finish, sample } from "./detectors";
 import { evidence, snapshot } from "./evidence";
 
-function step(t: i32): void {
+// Each thread by its role (defs.ts); the Xen test module (asm/tests/xen.ts) runs its threads with it too.
+export function step(t: i32): void {
   const r = unchecked(role[t]);
   if (r == ROLE_TAPDISK) tapdiskStep(t);
   else if (r == ROLE_XL) xlStep(t);
@@ -63,7 +64,7 @@ scenario("blktap2-teardown", (): void => {
     xenwatchThread: xenwatch, udevThread: udevd,
     releaseMeanNs: <i64>(kv(K_RELEASE) * <f64>NSEC_PER_MSEC), releaseStream: S_BLKBACK,
   });
-  libxlInit({
+  libxlNew({
     toolstack: <i32>kvi(K_TOOLSTACK), teardownOrder: patched(P_ORDER),
     guests, disksPerGuest: <i32>kvi(K_DISKS), cycles: <i32>kvi(K_CYCLES), dom0Cpus: dom0,
     guestUptimeNs: <i64>(kv(K_UPTIME) * <f64>NSEC_PER_SEC), uptimeStream: S_UPTIME,

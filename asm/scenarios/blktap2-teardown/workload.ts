@@ -4,7 +4,7 @@ import { now } from "../../kernel/clock";
 import { worldStop } from "../../kernel/world";
 import { scheduleIn } from "../../kernel/events";
 import { threadAction, threadNew } from "../../kernel/sched";
-import { TAPCTL_LIST_SLOT, TC_FIRST, setCallerPid, tapCtlFind, tapCtlStep, tcErr } from "../../xen/tapctl";
+import { TAPCTL_LIST_SLOT, TC_FIRST, setCallerPid, tapCtlFind, tapCtlStep, tcErrOf } from "../../xen/tapctl";
 import { EV_SETTLE, N_tapctl, ROLE_TAPCTL, SETTLE_NS, role } from "./defs";
 
 // ---- the operator's `tap-ctl list` once the workload is over (or a task hangs): a real
@@ -30,7 +30,7 @@ export function tapCtlListStep(t: i32): void {
   const a = threadAction(t);
   if (a >= TC_FIRST) { tapCtlStep(t, a); return; }
   if (a == TL_START) { tapCtlFind(t, TAPCTL_LIST_SLOT, -1, TL_DONE); return; }
-  listErr = unchecked(tcErr[t]) == -71 ? -71 : 0;   // tap_ctl_list: -EPROTO if a LIST failed
+  listErr = tcErrOf(t) == -71 ? -71 : 0;   // tap_ctl_list: -EPROTO if a LIST failed
   listEndNs = now;
   worldStop();
 }
