@@ -3,7 +3,7 @@
 // verdict and the result of the DESIGN.md contract, pages of trace and state snapshots.
 import { instantiate, isCut, nameTable, readJson, traceHashHex, VERDICTS, RUN_STATUS, SimAbort } from "./wasm";
 import type { CoreExports, NameTable, Runner, RunStatus, Verdict } from "./wasm";
-import { ConfigError, knobNumber, validateConfig } from "./config";
+import { ConfigError, knobNumber, parseSeed, validateConfig } from "./config";
 import type { ConfigInput, RunConfig } from "./config";
 import { requireScenario } from "./config";
 import type { DescribeContext, KnobValue, ScenarioSpec } from "./scenarios/types";
@@ -136,6 +136,13 @@ export class World {
   // Validates `input` (throws ConfigError naming the field) and builds the world.
   static create(module: WebAssembly.Module, input: ConfigInput | RunConfig, opts: WorldOptions = {}): World {
     return new World(module, validateConfig(input as ConfigInput), opts);
+  }
+
+  // Builds the world of a config validateConfig returned, with another seed, without
+  // validating the rest again (a sweep's seeds: for some scenarios that costs more than
+  // the instance reset).
+  static withSeed(module: WebAssembly.Module, config: RunConfig, seed: number, opts: WorldOptions = {}): World {
+    return new World(module, { ...config, seed: parseSeed(seed) }, opts);
   }
 
   get core(): CoreExports { return this.x; }
