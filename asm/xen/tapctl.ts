@@ -7,7 +7,7 @@ import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { stream, randExp } from "../kernel/prng";
-import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../kernel/sched";
 import { wfDone } from "../kernel/waitfor";
 import {
   MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
@@ -16,14 +16,15 @@ import {
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
 import { wfWaitChecked } from "../kernel/waitfor";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const EIO: i32 = -5;
 const EPROTO: i32 = -71;
 const ENOENT: i32 = -2;
 const MAX_XL: i32 = 9;   // one slot per guest's xl, and the operator's `tap-ctl list`
 
-// results of the last subroutine, per thread
+// results of the last subroutine, per thread (the instance reset zeroes the entities' rows)
+rowsBegin(MAX_ENTS, entCount);
 export const tcErr = zeroed<i32>(MAX_ENTS);
 export const tcMinor = zeroed<i32>(MAX_ENTS);
 export const tcTd = zeroed<i32>(MAX_ENTS);
@@ -36,6 +37,7 @@ const scRet = zeroed<i32>(MAX_ENTS);
 const scDeadline = zeroed<i64>(MAX_ENTS);
 const scType = zeroed<i32>(MAX_ENTS);
 const scPid = zeroed<i32>(MAX_ENTS);   // the caller's pid, for syslog
+rowsEnd();
 // tap_ctl_list state, per xl slot
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
@@ -44,6 +46,7 @@ const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
+rowsBegin(MAX_ENTS, entCount);
 const tlN = zeroed<i32>(MAX_ENTS);
 const tlI = zeroed<i32>(MAX_ENTS);
 const tlSlot = zeroed<i32>(MAX_ENTS);
@@ -55,6 +58,7 @@ const tcRet = zeroed<i32>(MAX_ENTS);
 const tcImage = zeroed<i32>(MAX_ENTS);
 const tcOpMinor = zeroed<i32>(MAX_ENTS);   // the minor being created or destroyed
 const tcCpu = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;
 const CTL_TIMEOUT: i64 = 5 * NSEC_PER_SEC;     // close, attach, open: (id, &message, 5)
