@@ -60,14 +60,15 @@ export function leaveModule(): void { inside = false; }
 // tables above are zeroed from their high-water marks instead and their pages skipped.
 const PAGE: usize = 4096;
 const LINE: usize = 64;
+const ALL_LINES: u64 = u64.MAX_VALUE;   // PAGE / LINE = 64 lines, a bit each
 const RESET_AREA: i32 = 3 << 20;
 const resetArea = zeroed<u8>(RESET_AREA);
 let areaLo: usize = 0;          // the area's whole pages, which the reset skips
 let areaHi: usize = 0;
 let imgPages: usize = 0;        // pages [0, imgPages) have an image
 let imgMask: usize = 0;         // u64 per page: its non-zero lines
+let imgCheck: usize = 0;        // u64 per page: the lines a reset looks at (not the row tables' zero lines)
 let imgAt: usize = 0;           // u32 per page: where its lines are packed
-let imgSkip: usize = 0;         // u8 per page: inside a row table, zero in the image
 let imgGlobals: usize = 0;      // where the host saves the globals
 
 @inline function lineNonZero(p: usize): bool {
@@ -88,9 +89,9 @@ export function memSnapshot(top: usize, globalsBytes: i32): usize {
   areaHi = (base + <usize>RESET_AREA) & ~(PAGE - 1);
   imgPages = (top + PAGE - 1) / PAGE;
   imgMask = areaLo;
-  imgAt = imgMask + imgPages * 8;
-  imgSkip = imgAt + imgPages * 4;
-  imgGlobals = (imgSkip + imgPages + 7) & ~7;
+  imgCheck = imgMask + imgPages * 8;
+  imgAt = imgCheck + imgPages * 8;
+  imgGlobals = (imgAt + imgPages * 4 + 7) & ~7;
   let out = imgGlobals + <usize>globalsBytes;
   for (let pg: usize = 0; pg < imgPages; pg++) {
     const p = pg * PAGE;
@@ -105,15 +106,32 @@ export function memSnapshot(top: usize, globalsBytes: i32): usize {
       }
     }
     store<u64>(imgMask + pg * 8, mask);
+    store<u64>(imgCheck + pg * 8, p < areaLo || p >= areaHi ? ALL_LINES : 0);
     store<u32>(imgAt + pg * 4, <u32>(out - popcnt(mask) * LINE));
   }
+  // the lines wholly inside a row table that are zero in the image need no look
   for (let i = 0; i < nRowTables; i++) {
     const lo = load<usize>(rt(i, 0)), hi = lo + load<usize>(rt(i, 1));
-    for (let pg = (lo + PAGE - 1) / PAGE; (pg + 1) * PAGE <= hi && pg < imgPages; pg++) {
-      if (load<u64>(imgMask + pg * 8) == 0) store<u8>(imgSkip + pg, 1);
+    for (let q = (lo + LINE - 1) & ~(LINE - 1); q + LINE <= hi && q < imgPages * PAGE; q += LINE) {
+      const pg = q / PAGE, bit = (<u64>1) << ((q & (PAGE - 1)) / LINE);
+      if (!(load<u64>(imgMask + pg * 8) & bit)) store<u64>(imgCheck + pg * 8, load<u64>(imgCheck + pg * 8) & ~bit);
     }
   }
   return imgGlobals;
+}
+
+// Zeroes [lo, hi) page by page where it is not zero already: a row group's count is
+// shared by tables a scenario never writes (a thread's tap-ctl state in a SUNRPC run),
+// whose pages still read as the shared zero page; a write would fault them in.
+function zeroWritten(lo: usize, hi: usize): void {
+  for (let a = lo; a < hi; ) {
+    const b = min((a & ~(PAGE - 1)) + PAGE, hi);
+    // 16-byte loads may read a few bytes past hi: then at worst zero [a, b) needlessly
+    let acc = i64x2.splat(0);
+    for (let q = a; q < b; q += 16) acc = v128.or(acc, v128.load(q));
+    if (v128.any_true(acc)) memory.fill(a, 0, b - a);
+    a = b;
+  }
 }
 
 // Makes [0, top) equal to the image (top: the heap top the last run reached); returns
@@ -124,7 +142,8 @@ export function memReset(top: usize): i32 {
     for (let i = 0; i < nRowTables; i++) {
       const g = changetype<RowGroup>(load<usize>(rt(i, 2)));
       const used = min(max(g.used(), 0), g.rows);
-      memory.fill(load<usize>(rt(i, 0)), 0, load<usize>(rt(i, 1)) / <usize>g.rows * <usize>used);
+      const lo = load<usize>(rt(i, 0));
+      zeroWritten(lo, lo + load<usize>(rt(i, 1)) / <usize>g.rows * <usize>used);
     }
   }
   let changed = 0;
@@ -133,27 +152,38 @@ export function memReset(top: usize): i32 {
     if (p >= areaLo && p < areaHi) { p = areaHi - PAGE; continue; }
     const pg = p / PAGE;
     const mask: u64 = pg < imgPages ? load<u64>(imgMask + pg * 8) : 0;
-    if (mask == 0) {
-      if (exact && pg < imgPages && load<u8>(imgSkip + pg)) continue;
-      // 16-byte loads, four at a time: the scan of never-written pages is most of a reset
+    const zero: u64 = (pg < imgPages && exact ? load<u64>(imgCheck + pg * 8) : ALL_LINES) & ~mask;
+    let dirty = false;
+    // the image's lines: compared, copied back if changed
+    let src = <usize>load<u32>(imgAt + pg * 4);
+    for (let left = mask; left != 0; left &= left - 1) {
+      const q = p + <usize>ctz(left) * LINE;
+      if (lineDiffers(q, src)) { memory.copy(q, src, LINE); dirty = true; }
+      src += LINE;
+    }
+    // the lines that must be zero: one pass without branches (16-byte loads, four at a
+    // time: the scan of never-written pages is most of a reset), line by line only if
+    // one is not; a few (beside a row table) line by line at once
+    let suspect = zero;
+    if (zero == ALL_LINES) {
       let acc = i64x2.splat(0);
       for (let q = p; q < p + PAGE; q += LINE) {
         acc = v128.or(acc, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48))));
       }
-      if (v128.any_true(acc)) { memory.fill(p, 0, PAGE); changed++; }
-      continue;
-    }
-    let src = <usize>load<u32>(imgAt + pg * 4);
-    let dirty = false;
-    for (let l: usize = 0; l < PAGE / LINE; l++) {
-      const q = p + l * LINE;
-      if (mask & ((<u64>1) << l)) {
-        if (lineDiffers(q, src)) { memory.copy(q, src, LINE); dirty = true; }
-        src += LINE;
-      } else if (lineNonZero(q)) {
-        memory.fill(q, 0, LINE);
-        dirty = true;
+      if (v128.any_true(acc)) { memory.fill(p, 0, PAGE); dirty = true; }
+      suspect = 0;
+    } else if (popcnt(zero) > 8) {
+      let acc = i64x2.splat(0);
+      for (let l: usize = 0; l < PAGE / LINE; l++) {
+        const q = p + l * LINE;
+        const sel = i64x2.splat(-<i64>((zero >> l) & 1));
+        acc = v128.or(acc, v128.and(sel, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48)))));
       }
+      if (!v128.any_true(acc)) suspect = 0;
+    }
+    for (let left = suspect; left != 0; left &= left - 1) {
+      const q = p + <usize>ctz(left) * LINE;
+      if (lineNonZero(q)) { memory.fill(q, 0, LINE); dirty = true; }
     }
     if (dirty) changed++;
   }
