@@ -11,20 +11,23 @@
 // happened in the store since it started (one global generation count).
 import { fn, name, CAT_STEP, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
-import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { scheduleIn } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
 import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
 import { nameStr } from "../kernel/names";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const MAX_NODES: i32 = 1 << 15;
 const MAX_WATCHES: i32 = 4096;
 export const EAGAIN: i32 = -11;
 export const ENOENT: i32 = -2;
 
+// nodes, watches and threads below their counts: the instance reset zeroes those rows
+let nNodes: i32 = 0;
+rowsBegin(MAX_NODES, (): i32 => nNodes);
 const nParent = zeroed<i32>(MAX_NODES);
 const nSeg = zeroed<i32>(MAX_NODES);     // name id of the path segment
 const nNum = zeroed<i32>(MAX_NODES);     // numeric segment (domid, devid), -1: none
@@ -35,17 +38,21 @@ const nFmt = zeroed<i32>(MAX_NODES);     // value format (a name id); 0: a plain
 const nVal = zeroed<i32>(MAX_NODES);
 const nVal2 = zeroed<i32>(MAX_NODES);
 const nHasVal = zeroed<bool>(MAX_NODES);
-let nNodes: i32 = 0;
+rowsEnd();
 let generation: i32 = 0;
 
+let nWatches: i32 = 0;
+rowsBegin(MAX_WATCHES, (): i32 => nWatches);
 const wNode = zeroed<i32>(MAX_WATCHES);
 const wOwner = zeroed<i32>(MAX_WATCHES);
 const wToken = zeroed<i32>(MAX_WATCHES);
 const wLive = zeroed<bool>(MAX_WATCHES);
-let nWatches: i32 = 0;
+rowsEnd();
 
+rowsBegin(MAX_ENTS, entCount);
 const thWatchFifo = zeroed<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
 const thRingIrqCpu = zeroed<i32>(MAX_ENTS);  // cpu + 1 of a kernel client's xenbus IRQ; 0: socket
+rowsEnd();
 
 // Kernel clients (dom0's and a guest's xenbus) talk to xenstored over the shared ring page:
 // each event xenstored puts there raises the xenbus event channel (timing model,
