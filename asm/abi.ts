@@ -10,7 +10,7 @@ import {
 import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "./kernel/trace";
 import { benchHeap } from "./kernel/events";
 import { prngSeed } from "./kernel/prng";
-import { memSnapshot, memReset, enterModule, leaveModule } from "./kernel/mem";
+import { memSnapshot, memReset, enterModule, leaveModule, testUncountedRow } from "./kernel/mem";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
   evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget, costBudgetUnits,
@@ -94,6 +94,9 @@ export function heap_top(): usize {
 }
 export function mem_snapshot(top: usize, globalsBytes: i32): usize { return memSnapshot(top, globalsBytes); }
 export function mem_reset(top: usize): i32 { return memReset(top); }
+// Test-only (engine/test/sweep.test.ts): traps as a model would with a row written and not
+// yet counted; the next reset must find it.
+export function test_uncounted_row(): void { testUncountedRow(); }
 
 // Decisions (asm/kernel/prng.ts): stream names, forcing by address, recording, forking.
 export function stream_count(): i32 { return streamCount(); }

@@ -43,6 +43,7 @@ export interface CoreExports {
   heap_top(): number;
   mem_snapshot(top: number, globalsBytes: number): number;
   mem_reset(top: number): number;
+  test_uncounted_row(): void;
   globals_bytes(): number;
   globals_save(ptr: number): void;
   globals_restore(ptr: number): void;

@@ -189,3 +189,13 @@ export function memReset(top: usize): i32 {
   }
   return changed;
 }
+
+// Test-only (engine/test/sweep.test.ts): a model that traps between writing a row and
+// counting it (the first row table's row just past its count).
+export function testUncountedRow(): void {
+  enterModule();
+  const g = changetype<RowGroup>(load<usize>(rt(0, 2)));
+  const rowBytes = load<usize>(rt(0, 1)) / <usize>g.rows;
+  store<u8>(load<usize>(rt(0, 0)) + <usize>min(max(g.used(), 0), g.rows - 1) * rowBytes, 0xff);
+  unreachable();
+}
