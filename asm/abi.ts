@@ -10,6 +10,7 @@ import {
 import { traceBuf, traceCap, traceWritten, traceHash, traceFirstAnomaly } from "./kernel/trace";
 import { benchHeap } from "./kernel/events";
 import { prngSeed } from "./kernel/prng";
+import { memSnapshot, memReset, enterModule, leaveModule, testUncountedRow } from "./kernel/mem";
 import {
   worldInit, worldRun, eventCount, getVerdict, runStatus, worldFinished, snapshotJson,
   evidenceJson, timeLimitNs, entitiesOnlyJson, costSpent, setCostBudget, costBudgetUnits,
@@ -37,12 +38,19 @@ export function patch_name(p: i32): i32 { return patchNameId(p); }
 export function set_knob(k: i32, v: f64): void { setKnob(k, v); }
 export function set_patch(p: i32, on: i32): void { setPatch(p, on != 0); }
 
+// A build or a slice that traps leaves the module entered: the next reset then trusts no
+// row table's high-water mark.
 export function world_init(scn: i32, seedLo: u32, seedHi: u32, traceCapacity: i32): void {
+  enterModule();
   worldInit(scn, (<u64>seedHi << 32) | <u64>seedLo, traceCapacity);
+  leaveModule();
 }
 
 export function run(maxEvents: f64, until: f64): i32 {
-  return worldRun(<i64>maxEvents, <i64>until);
+  enterModule();
+  const s = worldRun(<i64>maxEvents, <i64>until);
+  leaveModule();
+  return s;
 }
 
 export function now_ns(): f64 { return <f64>now; }
@@ -75,30 +83,20 @@ export function test_reseed(seedLo: u32, seedHi: u32): void {
   prngSeed((<u64>seedHi << 32) | <u64>seedLo);
 }
 
-// Instance reuse (engine/wasm.ts Runner): the host snapshots memory and globals once after
-// start and restores them before each seed, instead of instantiating a fresh module (whose
+// Instance reuse (engine/wasm.ts Runner): the host snapshots the instance once after start
+// and resets it in place before each seed, instead of instantiating a fresh module (whose
 // start grows and faults in tens of MiB). The stub runtime only bumps its heap top, so a
-// run writes nothing above heap_top(); zeroed() relies on untouched memory reading zero,
-// so mem_scrub zeroes every 4 KiB page a run dirtied below it (pages never written read
-// as the kernel's shared zero page: scanning them costs no memory traffic).
+// run writes nothing above heap_top() (asm/kernel/mem.ts memReset).
 export function heap_top(): usize {
   const p = __alloc(0);
   __free(p);
   return p;
 }
-
-export function mem_scrub(lo: usize, hi: usize): i32 {
-  let dirty = 0;
-  for (let p = lo & ~4095; p < hi; p += 4096) {
-    // 16-byte loads, four at a time: the scan of never-written pages is most of a reset
-    let acc = i64x2.splat(0);
-    for (let q = p; q < p + 4096; q += 64) {
-      acc = v128.or(acc, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48))));
-    }
-    if (v128.any_true(acc)) { memory.fill(p, 0, 4096); dirty++; }
-  }
-  return dirty;
-}
+export function mem_snapshot(top: usize, globalsBytes: i32): usize { return memSnapshot(top, globalsBytes); }
+export function mem_reset(top: usize): i32 { return memReset(top); }
+// Test-only (engine/test/sweep.test.ts): traps as a model would with a row written and not
+// yet counted; the next reset must find it.
+export function test_uncounted_row(): void { testUncountedRow(); }
 
 // Decisions (asm/kernel/prng.ts): stream names, forcing by address, recording, forking.
 export function stream_count(): i32 { return streamCount(); }

@@ -62,7 +62,7 @@ const SLICE = 1 << 20;
 // would read the evidence JSON and describe() it: most of an nfs seed's cost).
 export function runSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number, marks = false): SeedOutcome {
   const runner = runnerOf(src);
-  const w = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner });
+  const w = World.withSeed(runner.module, base, seed, { traceCapacity: 0, runner });
   const m: string[] | undefined = marks ? [] : undefined;
   if (m) while (!w.step(HASH_EVERY)) m.push(w.traceHash);
   else while (!w.step(SLICE)) { /* to the end */ }
@@ -72,7 +72,7 @@ export function runSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed:
 // The reason of one failing seed (its evidence and describe()), with its reproduction.
 export function describeSeed(src: Runner | WebAssembly.Module, base: RunConfig, seed: number): SweepFailure {
   const runner = runnerOf(src);
-  const d = World.create(runner.module, { ...base, seed }, { traceCapacity: 0, runner }).run();
+  const d = World.withSeed(runner.module, base, seed, { traceCapacity: 0, runner }).run();
   const f: SweepFailure = { seed, verdict: d.verdict, reason: d.reason, repro: repro({ ...base, seed }) };
   if (isCut(d.status)) f.status = d.status as CutStatus;
   return f;
@@ -95,7 +95,7 @@ export function repro(cfg: RunConfig): string[] {
 // runs in the same slices as a check (runSeed with marks), so it repeats that run.
 export function traceUpTo(src: Runner | WebAssembly.Module, base: RunConfig, seed: number, events: number, cap = 1 << 20): { first: number; records: string[] } {
   const runner = runnerOf(src);
-  const w = World.create(runner.module, { ...base, seed }, { traceCapacity: cap, runner });
+  const w = World.withSeed(runner.module, base, seed, { traceCapacity: cap, runner });
   while (w.events < events && !w.step(HASH_EVERY)) { /* on to the event */ }
   const ents = w.entities();
   const { first, end } = w.traceRange();

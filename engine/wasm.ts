@@ -41,7 +41,9 @@ export interface CoreExports {
   bench_heap(n: number): number;
   test_reseed(seedLo: number, seedHi: number): void;
   heap_top(): number;
-  mem_scrub(lo: number, hi: number): number;
+  mem_snapshot(top: number, globalsBytes: number): number;
+  mem_reset(top: number): number;
+  test_uncounted_row(): void;
   globals_bytes(): number;
   globals_save(ptr: number): void;
   globals_restore(ptr: number): void;
@@ -136,41 +138,25 @@ export function traceHashHex(x: CoreExports): string {
     (x.trace_hash_lo() >>> 0).toString(16).padStart(8, "0");
 }
 
-const PAGE = 4096;
-
 // One instance reused for run after run, each starting from the state right after start.
 // A fresh instance costs its start function (growing and faulting in tens of MiB) every
-// time; here memory and globals are snapshotted once after start and restored in place:
-// mem_scrub zeroes the pages the last run dirtied, the snapshot's non-zero pages are
-// copied back, and every mutable global is reloaded (asbuild.js adds globals_save/restore).
+// time; here the module records its own image once after start (mem_snapshot: the
+// non-zero lines of every page, in an area of its memory no run touches) and the host
+// saves every mutable global beside it (asbuild.js adds globals_save/restore). Before
+// each later run, mem_reset puts every page back to its image (zeroing the row tables
+// up to their high-water marks instead of scanning them) and the globals are reloaded.
 export class Runner {
   readonly x: CoreExports;
-  private readonly image: Uint8Array;     // memory [0, end) after start
-  private readonly spans: Int32Array;     // [from, to) byte ranges of its non-zero pages
-  private readonly globalsAt: number;     // where the globals sit inside the image
-  private readonly end: number;
+  private readonly globalsAt: number;     // where the globals are saved
+  private readonly top: number;           // the heap top after start
   private used = false;
   resets = 0;
 
   constructor(readonly module: WebAssembly.Module) {
     const x = (this.x = instantiate(module));
-    this.globalsAt = (x.heap_top() + 7) & ~7;
-    this.end = this.globalsAt + x.globals_bytes();
-    if (this.end > x.memory.buffer.byteLength) x.memory.grow(Math.ceil((this.end - x.memory.buffer.byteLength) / 65536));
+    this.top = x.heap_top();
+    this.globalsAt = x.mem_snapshot(this.top, x.globals_bytes());
     x.globals_save(this.globalsAt);
-    this.image = new Uint8Array(x.memory.buffer, 0, this.end).slice();
-    const words = new Int32Array(this.image.buffer, 0, this.end >> 2);
-    const spans: number[] = [];
-    for (let p = 0; p < this.end; p += PAGE) {
-      const stop = Math.min(this.end, p + PAGE);
-      let nonzero = false;
-      for (let i = p >> 2; i < stop >> 2 && !nonzero; i++) nonzero = words[i] !== 0;
-      if (!nonzero && stop === this.end) nonzero = true;      // the tail (globals) always
-      if (!nonzero) continue;
-      if (spans.length && spans[spans.length - 1] === p) spans[spans.length - 1] = stop;
-      else spans.push(p, stop);
-    }
-    this.spans = Int32Array.from(spans);
   }
 
   // The instance, in its after-start state (restored if a run has used it).
@@ -180,18 +166,10 @@ export class Runner {
     return this.x;
   }
 
-  // The gaps between the snapshot's non-zero spans are scrubbed (the page the image ends
-  // in whole: the run may have written past the end), then the spans copied back.
+  // The heap top is the last run's (read before the globals put it back).
   private restore(): void {
-    const x = this.x, spans = this.spans;
-    let from = 0;
-    for (let i = 0; i < spans.length; i += 2) {
-      if (spans[i] > from) x.mem_scrub(from, spans[i]);
-      from = spans[i + 1];
-    }
-    x.mem_scrub(from, Math.max(x.heap_top(), this.end));
-    const mem = new Uint8Array(x.memory.buffer);
-    for (let i = 0; i < spans.length; i += 2) mem.set(this.image.subarray(spans[i], spans[i + 1]), spans[i]);
+    const x = this.x;
+    x.mem_reset(Math.max(x.heap_top(), this.top));
     x.globals_restore(this.globalsAt);
     this.resets++;
   }

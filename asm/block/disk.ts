@@ -1,15 +1,17 @@
 // The server's disk (the exported file's blocks): what reached stable storage, block by
 // block — the page pattern written, and which WRITE (write id, xid) wrote it last.
 import { PG_FILL } from "../mm/page";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const MAX_BLOCKS: i32 = 1 << 16;
+let maxBlock: i32 = -1;
+// blocks up to maxBlock: the instance reset zeroes those rows
+rowsBegin(MAX_BLOCKS, (): i32 => maxBlock + 1);
 export const blkPattern = zeroed<u32>(MAX_BLOCKS);
 export const blkKind = zeroed<u8>(MAX_BLOCKS);
 export const blkWriteId = zeroed<i32>(MAX_BLOCKS);
 export const blkXid = zeroed<u32>(MAX_BLOCKS);
 export const blkWrites = zeroed<i32>(MAX_BLOCKS);
-let maxBlock: i32 = -1;
 
 // A block's contents as runs: bytes from blkRunOff on hold page words of (blkRunKind,
 // blkRunPattern), word j of the block being pattern + j for a counter. One run unless the
@@ -20,6 +22,7 @@ export const blkRuns = zeroed<i32>(MAX_BLOCKS);
 export const blkRunOff = zeroed<i32>(MAX_BLOCKS * BLK_RUNS);
 export const blkRunKind = zeroed<u8>(MAX_BLOCKS * BLK_RUNS);
 export const blkRunPattern = zeroed<u32>(MAX_BLOCKS * BLK_RUNS);
+rowsEnd();
 
 // submit_bio(WRITE) of one 4 KB block, contents as received: the run from byte `off` on
 // (off 0 starts the block's write).

@@ -6,7 +6,7 @@
 // be cancelled: cancel marks the slot and the heap drops it lazily when it surfaces.
 // Everything is preallocated: scheduling and running an event allocate nothing.
 import { now, setNow } from "./clock";
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 import { KIND_MODEL, hookEvent } from "./hooks";
 
 export const MAX_EVENTS: i32 = 1 << 16;
@@ -17,6 +17,10 @@ const SLOT_MASK: i32 = MAX_EVENTS - 1;
 if (MAX_EVENTS != 1 << SLOT_BITS || SLOT_BITS + 15 > 31) ERROR("event handles: MAX_EVENTS must be 1 << SLOT_BITS, SLOT_BITS <= 16");
 
 // slot pool
+let nFree: i32 = 0;
+let nSlotsUsed: i32 = 0;
+// every slot and heap position written is below nSlotsUsed: the instance reset zeroes those rows
+rowsBegin(MAX_EVENTS, (): i32 => nSlotsUsed);
 const evTime = zeroed<i64>(MAX_EVENTS);
 const evKind = zeroed<i32>(MAX_EVENTS);
 const evObj = zeroed<i32>(MAX_EVENTS);
@@ -24,13 +28,12 @@ const evArg = zeroed<i32>(MAX_EVENTS);
 const evGen = zeroed<i32>(MAX_EVENTS);
 const evCancelled = zeroed<bool>(MAX_EVENTS);
 const freeSlots = zeroed<i32>(MAX_EVENTS);
-let nFree: i32 = 0;
-let nSlotsUsed: i32 = 0;
 
 // heap of (time, seq, slot)
 const hTime = zeroed<i64>(MAX_EVENTS);
 const hSeq = zeroed<u64>(MAX_EVENTS);
 const hSlot = zeroed<i32>(MAX_EVENTS);
+rowsEnd();
 let hLen: i32 = 0;
 let seq: u64 = 0;
 

@@ -12,7 +12,7 @@
 // benign value. The host can also record the non-benign decisions of a run (a chance
 // that came true, a delay in its 1% tail), and fork a run: from event k on every
 // stream is reseeded from a derived seed (the point-of-no-return search).
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 import { now } from "./clock";
 import { traceWritten } from "./trace";
 
@@ -68,8 +68,10 @@ const TAIL_U32: u32 = 4252017623;
 const decIndex = zeroed<i64>(MAX_STREAMS);      // next decision index of each stream
 // forced addresses, sorted by (stream, index); each stream walks its own slice
 const MAX_FORCED = 1 << 16;
-const forcedIdx = zeroed<i64>(MAX_FORCED);
 let nForced: i32 = 0;
+rowsBegin(MAX_FORCED, (): i32 => nForced);   // the instance reset zeroes rows written
+const forcedIdx = zeroed<i64>(MAX_FORCED);
+rowsEnd();
 const forcedPos = zeroed<i32>(MAX_STREAMS);     // next forced entry of the stream
 const forcedEnd = zeroed<i32>(MAX_STREAMS);
 const forcedNext = zeroed<i64>(MAX_STREAMS);    // its index, or i64.MAX_VALUE
@@ -88,6 +90,8 @@ export function forcedHitCount(): i32 { return forcedHits; }
 
 // The recorded non-benign decisions (host reads the arrays; one row per decision).
 const MAX_REC = 1 << 16;
+let nRec: i32 = 0;
+rowsBegin(MAX_REC, (): i32 => nRec);
 export const recStream = zeroed<i32>(MAX_REC);
 export const recKind = zeroed<i32>(MAX_REC);
 export const recIndex = zeroed<i64>(MAX_REC);
@@ -96,8 +100,8 @@ export const recTime = zeroed<i64>(MAX_REC);
 export const recRecord = zeroed<i64>(MAX_REC);
 export const recValue = zeroed<i64>(MAX_REC);   // the drawn delay in ns, or the chance in ppb
 export const recMean = zeroed<i64>(MAX_REC);
+rowsEnd();
 let recording: bool = false;
-let nRec: i32 = 0;
 let nNonBenign: i64 = 0;
 let nDecisions: i64 = 0;
 export function recordDecisions(on: bool): void { recording = on; }

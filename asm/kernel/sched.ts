@@ -25,7 +25,7 @@ import {
   notePreempt, noteIrq, PREEMPT_TICK, PREEMPT_WAKEUP, timingInit, TIMING_REALISTIC, TIMING_STRESS,
 } from "./timing";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 
 export const MAX_ENTS: i32 = 1 << 14;
 export const MAX_CPUS: i32 = 64;
@@ -45,11 +45,12 @@ const N_sleep = fn("schedule", "state=%d wchan=%n", CAT_SCHED);
 const N_wake = fn("try_to_wake_up", "cpu=%d", CAT_SCHED);
 const N_exit = fn("do_exit", "", CAT_SCHED);
 
-// entity table
+// entity table (every entity below nEnts: the instance reset zeroes those rows)
+let nEnts: i32 = 0;
+rowsBegin(MAX_ENTS, (): i32 => nEnts);
 const entKind = zeroed<i32>(MAX_ENTS);
 const entComm = zeroed<i32>(MAX_ENTS);
 const entPid = zeroed<i32>(MAX_ENTS);
-let nEnts: i32 = 0;
 
 // thread fields (valid when thState != NOT_A_THREAD)
 const thState = zeroed<i32>(MAX_ENTS);
@@ -68,6 +69,7 @@ const thStepEv = zeroed<i32>(MAX_ENTS);      // the pending EV_STEP (interrupts 
 const thStepEnd = zeroed<i64>(MAX_ENTS);
 const thRunSince = zeroed<i64>(MAX_ENTS);    // switched in at (CFS slice)
 const thVruntime = zeroed<i64>(MAX_ENTS);
+rowsEnd();
 
 // CPUs
 const cpuCurr = zeroed<i32>(MAX_CPUS);

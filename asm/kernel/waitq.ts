@@ -3,23 +3,29 @@
 // O(1), as with a list_head. A queue has 1..4 priority levels; FIFO within a level.
 // SUNRPC's rpc_wait_queue uses the 4 levels (LOW, NORMAL, HIGH, PRIVILEGED) and its own
 // batching policy on top (see wqFirstAt).
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 
 export const MAX_ITEMS: i32 = 1 << 16;
 const MAX_QUEUES: i32 = 4096;
 const LEVELS: i32 = 4;
 
+// items below itemsUsed, queues below nQueues: the instance reset zeroes those rows
+let itemsUsed: i32 = 0;
+let nQueues: i32 = 0;
+rowsBegin(MAX_ITEMS, (): i32 => itemsUsed);
 const itNext = zeroed<i32>(MAX_ITEMS);
 const itPrev = zeroed<i32>(MAX_ITEMS);
 const itQueue = zeroed<i32>(MAX_ITEMS);
 const itLevel = zeroed<i32>(MAX_ITEMS);
+rowsEnd();
 
+rowsBegin(MAX_QUEUES, (): i32 => nQueues);
 const qHead = zeroed<i32>(MAX_QUEUES * LEVELS);
 const qTail = zeroed<i32>(MAX_QUEUES * LEVELS);
 const qLen = zeroed<i32>(MAX_QUEUES);
 const qLevels = zeroed<i32>(MAX_QUEUES);
 const qName = zeroed<i32>(MAX_QUEUES);
-let nQueues: i32 = 0;
+rowsEnd();
 
 // An item on no queue has itQueue == -1; StaticArrays start zeroed, so store q + 1.
 export function wqNew(nameId: i32, levels: i32 = 1): i32 {
@@ -46,6 +52,7 @@ export function wqCount(): i32 { return nQueues; }
 export function wqAdd(q: i32, item: i32, level: i32 = 0): void {
   assert(item >= 0 && item < MAX_ITEMS, "wait queue item out of range");
   assert(wqOf(item) < 0, "item already on a wait queue");
+  if (item >= itemsUsed) itemsUsed = item + 1;
   if (level >= unchecked(qLevels[q])) level = unchecked(qLevels[q]) - 1;
   const k = q * LEVELS + level;
   const tail = unchecked(qTail[k]);
@@ -61,6 +68,7 @@ export function wqAdd(q: i32, item: i32, level: i32 = 0): void {
 // Inserts item at the head of `level` (a task re-queued ahead of others).
 export function wqAddHead(q: i32, item: i32, level: i32 = 0): void {
   assert(wqOf(item) < 0, "item already on a wait queue");
+  if (item >= itemsUsed) itemsUsed = item + 1;
   if (level >= unchecked(qLevels[q])) level = unchecked(qLevels[q]) - 1;
   const k = q * LEVELS + level;
   const head = unchecked(qHead[k]);

@@ -23,7 +23,7 @@ import {
   MAX_SKB_FRAGS, skbSeq, skbLen, skbRecType, skbXid, skbRecA, skbRecB, skbRecOff, skbRecLen, skbNrFrags, skbFrag,
   skbFragLen, skbFragOff, kfreeSkb, skbAddr, REC_NONE,
 } from "./skbuff";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const EV_NIC_TX_DONE: i32 = eventKind("nic.tx_done");
 export const EV_LINK_RX: i32 = eventKind("link.rx");
@@ -37,6 +37,8 @@ export const CAP_MAX: i32 = 1 << 15;
 export const FATE_DELIVERED: i32 = 0;
 export const FATE_STALL: i32 = 1;
 export const FATE_LOSS: i32 = 2;
+let capWritten: i32 = 0;
+rowsBegin(CAP_MAX, (): i32 => capWritten);   // the instance reset zeroes rows written
 export const capTime = zeroed<i64>(CAP_MAX);
 export const capDir = zeroed<i32>(CAP_MAX);      // 0 client->server, 1 server->client
 export const capSeq = zeroed<u32>(CAP_MAX);
@@ -59,7 +61,7 @@ export const capRecOff = zeroed<i32>(CAP_MAX);
 export const capRecLen = zeroed<i32>(CAP_MAX);
 export const capFate = zeroed<i32>(CAP_MAX);
 export const capRetrans = zeroed<bool>(CAP_MAX);
-let capWritten: i32 = 0;
+rowsEnd();
 export function capCount(): i32 { return capWritten; }
 export function capFirst(): i32 { return capWritten > CAP_MAX ? capWritten - CAP_MAX : 0; }
 @inline export function capSlot(ci: i32): i32 { return ci & (CAP_MAX - 1); }

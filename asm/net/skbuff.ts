@@ -8,7 +8,7 @@
 import { fn, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { getPage, putPage, PAGE_SIZE } from "../mm/page";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const MAX_SKBS: i32 = 8192;
 export const MAX_SKB_FRAGS: i32 = 17;
@@ -19,6 +19,11 @@ export const REC_NONE: i32 = 0;
 export const REC_CALL: i32 = 1;   // record marker + RPC call header + NFSv3 WRITE args
 export const REC_REPLY: i32 = 2;  // record marker + RPC reply + WRITE3res
 
+let nFree: i32 = 0;
+let nUsed: i32 = 0;
+let nLive: i32 = 0;
+// every skb is below nUsed: the instance reset zeroes those rows
+rowsBegin(MAX_SKBS, (): i32 => nUsed);
 export const skbSk = zeroed<i32>(MAX_SKBS);
 export const skbSeq = zeroed<u32>(MAX_SKBS);
 export const skbLen = zeroed<i32>(MAX_SKBS);      // bytes of sequence space
@@ -39,9 +44,7 @@ export const skbXmitTime = zeroed<i64>(MAX_SKBS);   // last sent (-1: never)
 const skbDataref = zeroed<i32>(MAX_SKBS);
 const skbDestructorArg = zeroed<i32>(MAX_SKBS);
 const freeSkbs = zeroed<i32>(MAX_SKBS);
-let nFree: i32 = 0;
-let nUsed: i32 = 0;
-let nLive: i32 = 0;
+rowsEnd();
 
 const N_kfree_skb = fn("__kfree_skb", "skb=%x frags=%d");
 const N_frag_destructor = fn("skb_frag_destructor", "skb=%x arg=%d frags=%d");

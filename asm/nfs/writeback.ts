@@ -8,8 +8,8 @@
 import { now } from "../kernel/clock";
 import { fn, name, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
-import { wakeUpProcess, MAX_ENTS, threadCpu } from "../kernel/sched";
-import { zeroed } from "../kernel/mem";
+import { wakeUpProcess, MAX_ENTS, threadCpu, entCount } from "../kernel/sched";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { RPC_TASK_ASYNC, NFS3PROC_WRITE, NFS3PROC_COMMIT, NFS3PROC_GETATTR } from "../sunrpc/defs";
 import {
   rpcNewTask, rpcExecuteAsync, rpcExecuteSync, tkCalldata, tkStatus, tkOps, tkEnt, setRpcSyncDone,
@@ -36,6 +36,8 @@ const CPF: i32 = 512;
 export const CH_CLEAN: i32 = 0;
 export const CH_DIRTY: i32 = 1;
 export const CH_WRITEBACK: i32 = 2;
+let nFiles: i32 = 0;
+rowsBegin(MAX_FILES, (): i32 => nFiles);   // the instance reset zeroes the files' rows
 const chState = zeroed<i32>(MAX_FILES * CPF);
 const chRedirty = zeroed<bool>(MAX_FILES * CPF);
 const chTask = zeroed<i32>(MAX_FILES * CPF);
@@ -45,16 +47,18 @@ const fDirty = zeroed<i32>(MAX_FILES);
 const fWb = zeroed<i32>(MAX_FILES);
 const fUnstable = zeroed<i32>(MAX_FILES);
 const fIno = zeroed<i32>(MAX_FILES);
-let nFiles: i32 = 0;
+rowsEnd();
 export let totalDirty: i32 = 0;
 export let totalWb: i32 = 0;
 export let writesDone: i32 = 0;
 export let commitsDone: i32 = 0;
 
 // threads waiting: in filemap_fdatawait_range (file + 1) or for a COMMIT (file + 1)
+rowsBegin(MAX_ENTS, entCount);
 const waitWb = zeroed<i32>(MAX_ENTS);
 const waitCommit = zeroed<i32>(MAX_ENTS);
 const waitChunk = zeroed<i32>(MAX_ENTS);      // chunk + 1 (f * CPF + c)
+rowsEnd();
 const MAXWAIT: i32 = 256;
 const waiters = zeroed<i32>(MAXWAIT);
 let nWaiters: i32 = 0;

@@ -11,7 +11,7 @@
 import { now, NSEC_PER_SEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name } from "../kernel/names";
 import { stream, randExp } from "../kernel/prng";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { chargeWork, costExhausted } from "../kernel/world";
 
 export const DRC_LRU1024: i32 = 0;
@@ -42,13 +42,15 @@ export const N_miss_expired = name("miss (expired)");
 
 const S_SERVER_LOAD = stream("server-load");
 const MAX_ENTRIES: i32 = 1 << 14;
+let nEntries: i32 = 0;
+rowsBegin(MAX_ENTRIES, (): i32 => nEntries);   // the instance reset zeroes the entries' rows
 const eXid = zeroed<u32>(MAX_ENTRIES);
 const eCsum = zeroed<u32>(MAX_ENTRIES);
 const eLen = zeroed<i32>(MAX_ENTRIES);
 const eState = zeroed<i32>(MAX_ENTRIES);
 const eTimestamp = zeroed<i64>(MAX_ENTRIES);
 const eTick = zeroed<i64>(MAX_ENTRIES);   // LRU position: ticks of later uses
-let nEntries: i32 = 0;
+rowsEnd();
 let tick: i64 = 0;
 let variant: i32 = DRC_LRU1024;
 let otherRate: f64 = 0;

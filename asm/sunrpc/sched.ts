@@ -15,11 +15,11 @@ import { scheduleIn, cancelEvent } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import {
   entNew, entPidOf, threadNew, threadNext, threadSleep, wakeUpProcess, threadState, threadCpu,
-  TASK_INTERRUPTIBLE, TASK_RUNNING, MAX_ENTS,
+  TASK_INTERRUPTIBLE, TASK_RUNNING, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { MAX_TASKS, ETIMEDOUT, ERESTARTSYS, RPC_TASK_ASYNC, RPC_TASK_KILLED, RPC_PRIORITY_NORMAL, RPC_PRIORITY_LOW } from "./defs";
 import { rpcqNew, rpcqAdd, rpcqRemove, rpcqOf, rpcqName, rpcqSetOwner, rpcqFindNext, rpcqHighest } from "./rpcq";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const EV_RPC_TIMER: i32 = eventKind("rpc.timer");
 export const EV_DELAYED_WORK: i32 = eventKind("rpc.delayed_work");
@@ -40,6 +40,9 @@ export const N_delayq = name("delayq");
 export const N_none = name("none");
 
 // ---- the rpc_task table ----------------------------------------------------------
+// (the instance reset zeroes the rows of the task slots and entities used)
+let nTasksUsed: i32 = 0;
+rowsBegin(MAX_TASKS, (): i32 => nTasksUsed);
 export const tkUsed = zeroed<bool>(MAX_TASKS);
 export const tkEnt = zeroed<i32>(MAX_TASKS);
 export const tkPid = zeroed<i32>(MAX_TASKS);
@@ -63,12 +66,14 @@ export const tkSleptIn = zeroed<i32>(MAX_TASKS);   // name of the function that 
 export const tkKeep = zeroed<bool>(MAX_TASKS);     // freed, but a dangling pointer still names it
 export const tkCreated = zeroed<i64>(MAX_TASKS);
 export const tkTimeouts = zeroed<i32>(MAX_TASKS);  // major timeouts
+rowsEnd();
 
+rowsBegin(MAX_ENTS, entCount);
 const entTask = zeroed<i32>(MAX_ENTS);
 const syncEnt = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 const freeTasks = zeroed<i32>(MAX_TASKS);
 let nFreeTasks: i32 = 0;
-let nTasksUsed: i32 = 0;
 let nextPid: i32 = 1;
 let liveTasks: i32 = 0;
 let totalTasks: i32 = 0;

@@ -7,7 +7,7 @@ import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { stream, randExp } from "../kernel/prng";
-import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../kernel/sched";
 import { wfDone } from "../kernel/waitfor";
 import {
   MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
@@ -16,17 +16,13 @@ import {
 } from "./tapdisk";
 import { blktapAllocTap, blktapFreeTap } from "./blktap";
 import { wfWaitChecked } from "../kernel/waitfor";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const EIO: i32 = -5;
 const EPROTO: i32 = -71;
 const ENOENT: i32 = -2;
 const MAX_XL: i32 = 9;   // one slot per guest's xl, and the operator's `tap-ctl list`
 
-// results of the last subroutine, per thread
-
-// tap_ctl_send_and_receive state
-// tap_ctl_list state, per xl slot
 // Each caller thread's tap-ctl state is one record of CALLER_WORDS (the deadline an i64
 // in two of them), not twenty arrays of MAX_ENTS: the few callers' state then sits on one
 // page or two, where each array put its first entries on a page of its own.
@@ -51,7 +47,10 @@ const C_TC_OP_MINOR: i32 = 17;
 const C_TC_CPU: i32 = 18;
 const C_DEADLINE: i32 = 20;   // i64, 8-byte aligned
 const CALLER_WORDS: i32 = C_DEADLINE + 2;
+// (the instance reset zeroes the entities' rows)
+rowsBegin(MAX_ENTS, entCount);
 const callers = zeroed<i32>(MAX_ENTS * CALLER_WORDS);
+rowsEnd();
 @inline function cg(t: i32, f: i32): i32 { return unchecked(callers[t * CALLER_WORDS + f]); }
 @inline function cs(t: i32, f: i32, v: i32): void { unchecked(callers[t * CALLER_WORDS + f] = v); }
 @inline function deadline(t: i32): i64 { return load<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2)); }
@@ -60,6 +59,7 @@ const callers = zeroed<i32>(MAX_ENTS * CALLER_WORDS);
 export function tcErrOf(t: i32): i32 { return cg(t, C_TC_ERR); }
 export function tcMinorOf(t: i32): i32 { return cg(t, C_TC_MINOR); }
 export function tcTdOf(t: i32): i32 { return cg(t, C_TC_TD); }
+// tap_ctl_list state, per xl slot
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
 // each tapdisk's LIST reply: minor (-1: no VBD), params, state; tlListed: it answered
@@ -67,7 +67,6 @@ const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
-// tap_ctl_create / tap_ctl_destroy state
 
 // Host-wide: the installed tap-ctl's detach timeout, and dom0's syslog and its counts.
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;

@@ -11,14 +11,14 @@
 // happened in the store since it started (one global generation count).
 import { fn, name, CAT_STEP, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
-import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
+import { threadNext, threadSleep, wakeUpProcess, deviceIrq, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../kernel/sched";
 import { stream } from "../kernel/prng";
 import { scheduleIn } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import { fifoNew, fifoPush, fifoPop, fifoLen, popA, popB } from "./fifo";
 import { jArr, jEndArr, jObj, jEndObj, jKS, jKI } from "../kernel/json";
 import { nameStr } from "../kernel/names";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 // A host runs one xenstored, which every domain's clients share: its tree, watches and
 // generation count stay module state, as they are the one daemon's.
@@ -43,21 +43,28 @@ const F_FMT: i32 = 6;       // value format (a name id); 0: a plain integer
 const F_VAL: i32 = 7;
 const F_VAL2: i32 = 8;
 const F_HAS_VAL: i32 = 9;   // 0/1
+// nodes, watches and threads below their counts: the instance reset zeroes those rows
+let nNodes: i32 = 0;
+rowsBegin(MAX_NODES, (): i32 => nNodes);
 const nodes = zeroed<i32>(MAX_NODES * NODE_WORDS);
+rowsEnd();
 @inline function nd(n: i32, f: i32): i32 { return unchecked(nodes[n * NODE_WORDS + f]); }
 @inline function ndSet(n: i32, f: i32, v: i32): void { unchecked(nodes[n * NODE_WORDS + f] = v); }
 @inline function live(n: i32): bool { return nd(n, F_LIVE) != 0; }
-let nNodes: i32 = 0;
 let generation: i32 = 0;
 
+let nWatches: i32 = 0;
+rowsBegin(MAX_WATCHES, (): i32 => nWatches);
 const wNode = zeroed<i32>(MAX_WATCHES);
 const wOwner = zeroed<i32>(MAX_WATCHES);
 const wToken = zeroed<i32>(MAX_WATCHES);
 const wLive = zeroed<bool>(MAX_WATCHES);
-let nWatches: i32 = 0;
+rowsEnd();
 
+rowsBegin(MAX_ENTS, entCount);
 const thWatchFifo = zeroed<i32>(MAX_ENTS);   // fifo + 1; 0: none yet
 const thRingIrqCpu = zeroed<i32>(MAX_ENTS);  // cpu + 1 of a kernel client's xenbus IRQ; 0: socket
+rowsEnd();
 
 // Kernel clients (dom0's and a guest's xenbus) talk to xenstored over the shared ring page:
 // each event xenstored puts there raises the xenbus event channel (timing model,

@@ -7,7 +7,7 @@ import { randDuration, randU32 } from "../../kernel/prng";
 import { trace } from "../../kernel/trace";
 import { scheduleIn } from "../../kernel/events";
 import { threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE } from "../../kernel/sched";
-import { zeroed } from "../../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 import { allocPage, pageFill, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../../mm/page";
 import { tap } from "../../mm/tap";
 import { nfsDirectWriteSchedule } from "../../nfs/direct";
@@ -17,7 +17,10 @@ import {
   N_nfs_direct_wait, N_tapdisk2, N_think, S_WORKLOAD, X_BLKBACK, X_GETEVENTS, X_GUEST, X_KICK, X_SUBMIT,
 } from "./defs";
 
-// ---- the workload's writes: what the buffer held when write() was issued
+// ---- the workload's writes: what the buffer held when write() was issued (the instance
+// reset zeroes the rows of the writes issued)
+export let nWrites: i32 = 0;
+rowsBegin(MAX_WRITES, (): i32 => nWrites);
 export const wThread = zeroed<i32>(MAX_WRITES);
 export const wBase = zeroed<u32>(MAX_WRITES);
 const wFirst = zeroed<i32>(MAX_WRITES);
@@ -30,7 +33,7 @@ export const wDupResult = zeroed<i32>(MAX_WRITES);   // name id of the DRC outco
 export const wDupWhy = zeroed<i32>(MAX_WRITES);
 export const wDupGarbage = zeroed<bool>(MAX_WRITES);
 export const wDupAge = zeroed<i64>(MAX_WRITES);
-export let nWrites: i32 = 0;
+rowsEnd();
 
 // per app thread
 export const appWrite = zeroed<i32>(MAX_APPS);

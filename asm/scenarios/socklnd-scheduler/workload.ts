@@ -11,7 +11,7 @@ import { randExp, randRange } from "../../kernel/prng";
 import { kvi } from "../../kernel/config";
 import { scheduleAt, scheduleIn } from "../../kernel/events";
 import { taskSchedRuntime } from "../../kernel/sched";
-import { zeroed } from "../../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 import { trace } from "../../kernel/trace";
 import {
   MAX_CONNS, MAX_CPTS, N_CONN_TYPE, SOCKLND_CONN_BULK_IN, SOCKLND_CONN_BULK_OUT, SOCKLND_CONN_CONTROL,
@@ -63,17 +63,22 @@ export let warmBytes: f64 = 0;
 export let msgsRx: i32 = 0;
 export let msgsTx: i32 = 0;
 const MAX_LAT: i32 = 1 << 16;
-export const lat = zeroed<i64>(MAX_LAT);
 export let nLat: i32 = 0;
+// latencies and samples below their counts: the instance reset zeroes those rows
+rowsBegin(MAX_LAT, (): i32 => nLat);
+export const lat = zeroed<i64>(MAX_LAT);
+rowsEnd();
 const MAX_SAMPLES: i32 = 100;
 export let sampleNs: i64 = 0;
 export let nSamples: i32 = 0;
+rowsBegin(MAX_SAMPLES, (): i32 => nSamples);
 export const sampT = zeroed<i64>(MAX_SAMPLES);
 export const sampBytes = zeroed<f64>(MAX_SAMPLES);
 export const sampBusy = zeroed<i64>(MAX_SAMPLES * 64);
 export const sampQueue = zeroed<i32>(MAX_SAMPLES * MAX_CPTS);
 export const sampTxq = zeroed<i32>(MAX_SAMPLES);
 export const sampOwnQ = zeroed<i32>(MAX_SAMPLES * 64);   // per thread: conns queued on its sched
+rowsEnd();
 const lastBusy = zeroed<i64>(64);
 export const warmBusy = zeroed<i64>(64);
 let lastBytes: f64 = 0;
