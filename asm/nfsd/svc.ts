@@ -236,17 +236,11 @@ function dispatch(k: i32): void {
     const gen = unchecked(rqConn[i]);
     const xid = unchecked(rqXid[i]);
     const proc = unchecked(rqProc[i]);
-    let c = -1;
-    if (gen == 0) unchecked(srvUdpQueued[k] -= 1);
-    else {
-      c = conn(k, gen);
-      if (c < 0 || !established(c)) continue;   // the connection went away
-      unchecked(cOld[c] = false);
-      if (tcpRecvmsg(unchecked(cSk[c]), unchecked(rqBytes[i]))) tcpCtrlToClient(gen, CTRL_WINDOW);
-    }
+    const ops = xprtClass(gen);
+    if (!ops.recvfrom(k, gen, unchecked(rqBytes[i]))) continue;   // the connection went away
     const entry = cacheLookup(k, xid, proc, unchecked(rqBytes[i]), gen, unchecked(rqPeer[i]));
     if (entry == -2) continue;                  // a duplicate: dropped or answered from the cache
-    if (c >= 0) unchecked(cRefs[c] += 1);
+    ops.get(k, gen);
     let s = k * SV;
     const end = s + SV;
     while (s < end && unchecked(svUsed[s])) s++;
@@ -277,25 +271,12 @@ function cacheLookup(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i3
   if (res == RC_DOIT) return unchecked(drcLookupEntry[d]);
   if (res == RC_REPLY) {
     unchecked(srvNDrcReplies[k] += 1);
-    const dropped = svcSend(k, gen, peer, xid, proc, false);
+    const dropped = !xprtClass(gen).sendto(k, gen, peer, xid, proc);
     trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
   } else unchecked(srvNDrcDrops[k] += 1);
   return -2;
 }
 
-// svc_send: the reply to the client the call came from, unless nfsd restarted since or the
-// connection is dead (XPT_DEAD: svc_send drops it); true if dropped
-function svcSend(k: i32, gen: i32, peer: i32, xid: u32, proc: i32, stale: bool): bool {
-  let dropped = stale || !unchecked(srvUp[k]);
-  if (gen == 0) {
-    if (!dropped) udpReplyToClient(peer, xid, proc);
-  } else {
-    const c = conn(k, gen);
-    if (c < 0 || !established(c) || dropped) dropped = true;
-    else tcpReplyToClient(gen, xid, proc);
-  }
-  return dropped;
-}
 
 function done(s: i32): void {
   const k = s / SV;
@@ -307,17 +288,53 @@ function done(s: i32): void {
   // nfsd_cache_update (a restart emptied the cache: the entry is not this call's any more)
   if (unchecked(svEntry[s]) >= 0 && !stale) nfsdCacheUpdate(unchecked(svEntry[s]));
   const xid = unchecked(svXid[s]), proc = unchecked(svProc[s]);
-  const dropped = svcSend(k, gen, unchecked(svPeer[s]), xid, proc, stale);
-  if (gen != 0) {
-    const c = conn(k, gen);
-    if (c >= 0) {
-      unchecked(cRefs[c] -= 1);
-      if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
-    }
-  }
+  // svc_send: not after a restart (the reply is lost with the threads)
+  const ops = xprtClass(gen);
+  const dropped = stale || !unchecked(srvUp[k]) || !ops.sendto(k, gen, unchecked(svPeer[s]), xid, proc);
+  ops.put(k, gen);
   trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
   dispatch(k);
 }
+
+// ---- struct svc_xprt_ops: one row per transport class (svc_udp_class, svc_tcp_class); a
+// request's transport is its connection, generation 0 the UDP socket -------------------
+class SvcXprtOps {
+  // xpo_recvfrom: the call is read off the transport; false if the transport went away
+  recvfrom: (k: i32, gen: i32, bytes: i32) => bool = (k: i32, gen: i32, bytes: i32): bool => true;
+  // svc_xprt_get / svc_xprt_put: a thread holds the transport while it serves the call
+  get: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
+  put: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
+  // xpo_sendto: the reply; false if the transport is dead (XPT_DEAD: svc_send drops it)
+  sendto: (k: i32, gen: i32, peer: i32, xid: u32, proc: i32) => bool = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => true;
+}
+
+const svc_udp_class = new SvcXprtOps();
+svc_udp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => { unchecked(srvUdpQueued[k] -= 1); return true; };
+svc_udp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => { udpReplyToClient(peer, xid, proc); return true; };
+
+const svc_tcp_class = new SvcXprtOps();
+svc_tcp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => {
+  const c = conn(k, gen);
+  if (c < 0 || !established(c)) return false;
+  unchecked(cOld[c] = false);
+  if (tcpRecvmsg(unchecked(cSk[c]), bytes)) tcpCtrlToClient(gen, CTRL_WINDOW);
+  return true;
+};
+svc_tcp_class.get = (k: i32, gen: i32): void => { unchecked(cRefs[conn(k, gen)] += 1); };
+svc_tcp_class.put = (k: i32, gen: i32): void => {
+  const c = conn(k, gen);
+  if (c < 0) return;
+  unchecked(cRefs[c] -= 1);
+  if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
+};
+svc_tcp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => {
+  const c = conn(k, gen);
+  if (c < 0 || !established(c)) return false;
+  tcpReplyToClient(gen, xid, proc);
+  return true;
+};
+
+function xprtClass(gen: i32): SvcXprtOps { return gen == 0 ? svc_udp_class : svc_tcp_class; }
 
 // ---- UDP ----------------------------------------------------------------------------
 function udpRecv(k: i32, peer: i32, xid: u32, proc: i32, bytes: i32): bool {
