@@ -18,8 +18,10 @@ import { MAX_SKB_FRAGS, REC_CALL, REC_REPLY } from "../net/skbuff";
 import { capSlot, capXid, capRecA, capRecB, capRecLen, capNrFrags, capFragOff, capFragPattern, capFragKind, capFragLen, capRecType } from "../net/dev";
 import { tcpSendRecord, tcpRcvRecordSegs, tcpRcvRecordSeg, skSetDataReady } from "../net/tcp";
 import { nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, drcCsumWords, RC_DOIT, RC_REPLY, N_nfsd_cache_lookup, N_nfsd_cache_update, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT } from "./drc";
-import { MAX_SVC, N_nfsd, srvDrc } from "./svc";
+import { MAX_SVC, srvDrc } from "./svc";
 
+// the threads' comm (its own name id: the scenarios registered after this one keep theirs)
+const N_nfsd = name("nfsd");
 export const N_svc_recv_wait = name("svc_recv");
 export const N_io_schedule = name("io_schedule");
 const S_RECV = fn("svc_recv", "xid=%x len=%d");

@@ -46,7 +46,7 @@ export const EV_SVC_DROP: i32 = eventKind("nfsd.svc_drop");
 
 const S_SRV = stream("sunrpc.server");
 
-export const N_nfsd = name("nfsd");
+const N_nfsd = name("nfsd");
 const N_server = name("knfsd 10.0.0.2");
 const N_svc_process = fn("nfsd_dispatch", "xid=%x proc=%n wait=%t", CAT_STEP);
 const N_svc_reply = fn("svc_send", "xid=%x proc=%n dropped=%d", CAT_NET);
