@@ -140,8 +140,8 @@ export class SvcOptions {
   threads: i32 = 8;               // nfsd threads
   ent: i32 = -1;                  // the entity its records name (-1: a knfsd entity of its own)
   // the DRC: DRC_LRU1024 (<= 3.8) or DRC_CSUM (>= 3.9), and other clients' requests per
-  // second recycling its entries. DRC_NONE runs every call, as the sunrpc-* scenarios'
-  // server did before it had one: their expected shares are measured without it.
+  // second recycling its entries. DRC_NONE: every call runs (the sunrpc-* scenarios' setting
+  // for now: their expected shares were measured without a DRC).
   drc: i32 = DRC_NONE;
   otherOpsPerSec: f64 = 0;
   rcvbufBytes: i32 = 262144;      // each accepted TCP connection's receive buffer
@@ -276,7 +276,6 @@ function cacheLookup(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i3
   } else unchecked(srvNDrcDrops[k] += 1);
   return -2;
 }
-
 
 function done(s: i32): void {
   const k = s / SV;
