@@ -10,7 +10,12 @@
 // answers through udpReplyToClient / tcpReplyToClient / tcpCtrlToClient.
 //
 // A knfsd is an instance: svcNew() returns a handle k and every field is srvXxx[k]; its
-// request rings, requests in service and TCP connections are rows of their tables.
+// request rings, requests in service and TCP connections are rows of their tables. Each
+// has its duplicate request cache (asm/nfsd/drc.ts): nfsd_dispatch asks it for every call
+// of a cached procedure (an NFSv3 WRITE, RC_REPLBUFF; GETATTR and COMMIT are RC_NOCACHE): a
+// duplicate of a call in progress is dropped, one of a call answered is answered from the
+// cache. The nfsd threads are a pool of service times here (one event per request); on a
+// modelled TCP socket they are scheduled kernel threads instead (asm/nfsd/nfsd.ts).
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -21,7 +26,11 @@ import { stream, randExp, randF64, randDuration } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
 import { NFS3PROC_WRITE, NFS3PROC_COMMIT, NFS3PROC_GETATTR } from "../sunrpc/defs";
 import {
-  setServerHooks, udpReplyToClient, tcpReplyToClient, tcpCtrlToClient, CTRL_SYN, CTRL_SYNACK,
+  drcNew, drcReset, nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, RC_DOIT, RC_REPLY,
+  N_nfsd_cache_lookup, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
+} from "./drc";
+import {
+  setServerHooks, xprtOfGen, udpReplyToClient, tcpReplyToClient, tcpCtrlToClient, CTRL_SYN, CTRL_SYNACK,
   CTRL_FIN, CTRL_RST, CTRL_FINACK, CTRL_WINDOW,
 } from "../sunrpc/xprtsock";
 import {
@@ -54,8 +63,10 @@ N_PROC[NFS3PROC_GETATTR] = name("GETATTR");
 N_PROC[NFS3PROC_WRITE] = name("WRITE");
 N_PROC[NFS3PROC_COMMIT] = name("COMMIT");
 
-const MAX_SVC: i32 = 2;
+export const MAX_SVC: i32 = 2;
+export const DRC_NONE: i32 = -1;
 export const srvEnt = zeroed<i32>(MAX_SVC);
+export const srvDrc = zeroed<i32>(MAX_SVC);       // its duplicate request cache
 export const srvUp = zeroed<bool>(MAX_SVC);
 export const srvStalled = zeroed<bool>(MAX_SVC);
 const srvStallEnd = zeroed<i64>(MAX_SVC);
@@ -76,6 +87,8 @@ export const srvNServed = zeroed<i32>(MAX_SVC);
 export const srvNStalls = zeroed<i32>(MAX_SVC);
 export const srvNRestarts = zeroed<i32>(MAX_SVC);
 export const srvNUdpDrops = zeroed<i32>(MAX_SVC);
+export const srvNDrcReplies = zeroed<i32>(MAX_SVC);   // duplicates answered from the cache
+export const srvNDrcDrops = zeroed<i32>(MAX_SVC);     // duplicates dropped (in progress, or within RC_DELAY)
 export const srvLastStallStart = zeroed<i64>(MAX_SVC);
 export const srvLastStallLen = zeroed<i64>(MAX_SVC);
 let nSvc: i32 = 0;
@@ -101,6 +114,7 @@ const svConn = zeroed<i32>(MAX_SVC * SV);
 const svPeer = zeroed<i32>(MAX_SVC * SV);
 const svEpoch = zeroed<i32>(MAX_SVC * SV);
 const svUsed = zeroed<bool>(MAX_SVC * SV);
+const svEntry = zeroed<i32>(MAX_SVC * SV);         // its DRC entry, -1 if not cached
 
 // TCP connections (svc_xprt), keyed by the client socket generation (mod NC): the
 // accepted socket (-1 once released: data gets a reset), the nfsd threads using it
@@ -124,6 +138,12 @@ function established(c: i32): bool {
 // The server's options, checked at svcNew.
 export class SvcOptions {
   threads: i32 = 8;               // nfsd threads
+  ent: i32 = -1;                  // the entity its records name (-1: a knfsd entity of its own)
+  // the DRC: DRC_LRU1024 (<= 3.8) or DRC_CSUM (>= 3.9), and other clients' requests per
+  // second recycling its entries. DRC_NONE: every call runs (the sunrpc-* scenarios' setting
+  // for now: their expected shares were measured without a DRC).
+  drc: i32 = DRC_NONE;
+  otherOpsPerSec: f64 = 0;
   rcvbufBytes: i32 = 262144;      // each accepted TCP connection's receive buffer
   udpQueueMax: i32 = 64;          // datagrams the UDP socket queues before dropping
   wsizeBytes: i32 = 32768;        // the clients' wsize (a WRITE call's size)
@@ -152,7 +172,8 @@ export function svcNew(o: SvcOptions): i32 {
   unchecked(srvWsize[k] = o.wsizeBytes);
   unchecked(srvUp[k] = true);
   unchecked(srvLastStallStart[k] = -1);
-  unchecked(srvEnt[k] = entNew(N_nfsd, N_server, 0));
+  unchecked(srvEnt[k] = o.ent >= 0 ? o.ent : entNew(N_nfsd, N_server, 0));
+  unchecked(srvDrc[k] = o.drc == DRC_NONE ? -1 : drcNew(o.drc, o.otherOpsPerSec));
   for (let c = k * NC; c < (k + 1) * NC; c++) unchecked(cSk[c] = -1);
   setServerHooks(udpRecv, tcpCtrl, tcpData, tcpWindow);
   storageStalls(k, o.stallEveryS, o.stallMeanS, o.stallMaxS);
@@ -215,14 +236,11 @@ function dispatch(k: i32): void {
     const gen = unchecked(rqConn[i]);
     const xid = unchecked(rqXid[i]);
     const proc = unchecked(rqProc[i]);
-    if (gen == 0) unchecked(srvUdpQueued[k] -= 1);
-    else {
-      const c = conn(k, gen);
-      if (c < 0 || !established(c)) continue;   // the connection went away
-      unchecked(cRefs[c] += 1);
-      unchecked(cOld[c] = false);
-      if (tcpRecvmsg(unchecked(cSk[c]), unchecked(rqBytes[i]))) tcpCtrlToClient(gen, CTRL_WINDOW);
-    }
+    const ops = xprtClass(gen);
+    if (!ops.recvfrom(k, gen, unchecked(rqBytes[i]))) continue;   // the connection went away
+    const entry = cacheLookup(k, xid, proc, unchecked(rqBytes[i]), gen, unchecked(rqPeer[i]));
+    if (entry == -2) continue;                  // a duplicate: dropped or answered from the cache
+    ops.get(k, gen);
     let s = k * SV;
     const end = s + SV;
     while (s < end && unchecked(svUsed[s])) s++;
@@ -233,6 +251,7 @@ function dispatch(k: i32): void {
     unchecked(svConn[s] = gen);
     unchecked(svPeer[s] = unchecked(rqPeer[i]));
     unchecked(svEpoch[s] = unchecked(srvEpoch[k]));
+    unchecked(svEntry[s] = entry);
     unchecked(srvBusy[k] += 1);
     let start = now;
     // a storage stall blocks writes to the backing store
@@ -242,30 +261,79 @@ function dispatch(k: i32): void {
   }
 }
 
+// nfsd_cache_lookup for a cached procedure: the entry to update when the call is done (-1
+// for a procedure not cached), or -2 for a duplicate dropped or answered from the cache.
+function cacheLookup(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): i32 {
+  const d = unchecked(srvDrc[k]);
+  if (proc != NFS3PROC_WRITE || d < 0) return -1;      // RC_NOCACHE, or no cache
+  const res = nfsdCacheLookup(d, xid, gen == 0 ? peer : xprtOfGen(gen), 0, bytes);
+  trace(unchecked(srvEnt[k]), N_nfsd_cache_lookup, <i32>xid, res == RC_DOIT ? N_RC_DOIT : res == RC_REPLY ? N_RC_REPLY : N_RC_DROPIT, 0);
+  if (res == RC_DOIT) return unchecked(drcLookupEntry[d]);
+  if (res == RC_REPLY) {
+    unchecked(srvNDrcReplies[k] += 1);
+    const dropped = !xprtClass(gen).sendto(k, gen, peer, xid, proc);
+    trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
+  } else unchecked(srvNDrcDrops[k] += 1);
+  return -2;
+}
+
 function done(s: i32): void {
   const k = s / SV;
   unchecked(svUsed[s] = false);
   unchecked(srvBusy[k] -= 1);
   unchecked(srvNServed[k] += 1);
   const gen = unchecked(svConn[s]);
-  const xid = unchecked(svXid[s]);
-  const proc = unchecked(svProc[s]);
-  let dropped = unchecked(svEpoch[s]) != unchecked(srvEpoch[k]) || !unchecked(srvUp[k]);
-  if (gen == 0) {
-    if (!dropped) udpReplyToClient(unchecked(svPeer[s]), xid, proc);
-  } else {
-    const c = conn(k, gen);
-    if (c < 0) dropped = true;
-    else {
-      if (established(c) && !dropped) tcpReplyToClient(gen, xid, proc);
-      else dropped = true;                    // XPT_DEAD: svc_send drops it
-      unchecked(cRefs[c] -= 1);
-      if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
-    }
-  }
+  const stale = unchecked(svEpoch[s]) != unchecked(srvEpoch[k]);
+  // nfsd_cache_update (a restart emptied the cache: the entry is not this call's any more)
+  if (unchecked(svEntry[s]) >= 0 && !stale) nfsdCacheUpdate(unchecked(svEntry[s]));
+  const xid = unchecked(svXid[s]), proc = unchecked(svProc[s]);
+  // svc_send: not after a restart (the reply is lost with the threads)
+  const ops = xprtClass(gen);
+  const dropped = stale || !unchecked(srvUp[k]) || !ops.sendto(k, gen, unchecked(svPeer[s]), xid, proc);
+  ops.put(k, gen);
   trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
   dispatch(k);
 }
+
+// ---- struct svc_xprt_ops: one row per transport class (svc_udp_class, svc_tcp_class); a
+// request's transport is its connection, generation 0 the UDP socket -------------------
+class SvcXprtOps {
+  // xpo_recvfrom: the call is read off the transport; false if the transport went away
+  recvfrom: (k: i32, gen: i32, bytes: i32) => bool = (k: i32, gen: i32, bytes: i32): bool => true;
+  // svc_xprt_get / svc_xprt_put: a thread holds the transport while it serves the call
+  get: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
+  put: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
+  // xpo_sendto: the reply; false if the transport is dead (XPT_DEAD: svc_send drops it)
+  sendto: (k: i32, gen: i32, peer: i32, xid: u32, proc: i32) => bool = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => true;
+}
+
+const svc_udp_class = new SvcXprtOps();
+svc_udp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => { unchecked(srvUdpQueued[k] -= 1); return true; };
+svc_udp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => { udpReplyToClient(peer, xid, proc); return true; };
+
+const svc_tcp_class = new SvcXprtOps();
+svc_tcp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => {
+  const c = conn(k, gen);
+  if (c < 0 || !established(c)) return false;
+  unchecked(cOld[c] = false);
+  if (tcpRecvmsg(unchecked(cSk[c]), bytes)) tcpCtrlToClient(gen, CTRL_WINDOW);
+  return true;
+};
+svc_tcp_class.get = (k: i32, gen: i32): void => { unchecked(cRefs[conn(k, gen)] += 1); };
+svc_tcp_class.put = (k: i32, gen: i32): void => {
+  const c = conn(k, gen);
+  if (c < 0) return;
+  unchecked(cRefs[c] -= 1);
+  if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
+};
+svc_tcp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => {
+  const c = conn(k, gen);
+  if (c < 0 || !established(c)) return false;
+  tcpReplyToClient(gen, xid, proc);
+  return true;
+};
+
+function xprtClass(gen: i32): SvcXprtOps { return gen == 0 ? svc_udp_class : svc_tcp_class; }
 
 // ---- UDP ----------------------------------------------------------------------------
 function udpRecv(k: i32, peer: i32, xid: u32, proc: i32, bytes: i32): bool {
@@ -413,6 +481,7 @@ function restart(k: i32, up: bool): void {
     unchecked(srvEpoch[k] += 1);
     unchecked(srvRqLen[k] = 0);
     unchecked(srvUdpQueued[k] = 0);
+    if (unchecked(srvDrc[k]) >= 0) drcReset(unchecked(srvDrc[k]));
     trace(e, N_restart, 0);
     scheduleIn(down, EV_RESTART, (k << 1) | 1);
   } else {

@@ -208,7 +208,7 @@ const xsServer = zeroed<i32>(MAX_XPRT);             // the knfsd the mount talks
 const GEN_SHIFT: i32 = 24;
 let lastGen: i32 = 0;
 function xsGen(x: i32): i32 { return (x << GEN_SHIFT) | ++lastGen; }
-function xprtOfGen(gen: i32): i32 { return gen >>> GEN_SHIFT; }
+export function xprtOfGen(gen: i32): i32 { return gen >>> GEN_SHIFT; }
 function serverOfGen(gen: i32): i32 { return unchecked(xsServer[xprtOfGen(gen)]); }
 // sk->sk_user_data: the transport whose socket this is
 function xprtOfSk(sk: i32): i32 {

@@ -1,5 +1,5 @@
 // Compiles the AssemblyScript core to build/iostack.wasm (and the test modules to
-// build/kernel-test.wasm, build/sunrpc-test.wasm, build/xen-test.wasm and build/socklnd-test.wasm). -O3 with the stub runtime: the core allocates only at start.
+// build/kernel-test.wasm, build/sunrpc-test.wasm, build/knfsd-test.wasm, build/xen-test.wasm and build/socklnd-test.wasm). -O3 with the stub runtime: the core allocates only at start.
 // The initial memory covers what start and a sweep run allocate, so no seed grows it.
 // Then adds globals_save(ptr)/globals_restore(ptr): every mutable global stored to or
 // loaded from 8-byte slots at ptr, for the host's instance reuse (engine/wasm.ts Runner).
@@ -11,6 +11,7 @@ const targets = [
   ["asm/index.ts", "build/iostack.wasm"],
   ["asm/tests/kernel.ts", "build/kernel-test.wasm"],
   ["asm/tests/sunrpc.ts", "build/sunrpc-test.wasm"],
+  ["asm/tests/knfsd.ts", "build/knfsd-test.wasm"],
   ["asm/tests/xen.ts", "build/xen-test.wasm"],
   ["asm/tests/socklnd.ts", "build/socklnd-test.wasm"],
 ];

@@ -8,7 +8,8 @@
 // NIC later reads whatever the pages hold. The detectors compare the wire and the disk
 // with what the application had in its buffer when it issued each write.
 //
-// defs.ts registers; workload.ts is the application; server.ts is knfsd; detectors.ts
+// defs.ts registers; workload.ts is the application; server.ts is the WRITE procedure of
+// the shared knfsd (asm/nfsd) and what the detectors see of its DRC; detectors.ts
 // gives the verdict; evidence.ts writes what the host formats. This file wires them.
 import { NSEC_PER_SEC } from "../../kernel/clock";
 import { scenario, kv, kvi, patched } from "../../kernel/config";
@@ -25,14 +26,13 @@ import "../../mm/page";
 import "../../mm/tap";
 import "../../net/skbuff";
 import { devLinkInit, devStalls, nicNew, devEvent, N_bnx2_start_xmit, setDmaFault, setOnCapture } from "../../net/dev";
-import { tcpInit, tcpSockNew, tcpEvent, skSetDataReady, tcpQueuedBytes } from "../../net/tcp";
+import { tcpInit, tcpSockNew, tcpEvent, tcpQueuedBytes } from "../../net/tcp";
 import { XPRT_TCP, JIFFY, RPC_DEF_SLOT_TABLE } from "../../sunrpc/defs";
 import { rpciodInit, isRpciod, rpciodStep } from "../../sunrpc/sched";
 import { setPatches, setDequeueOnComplete, xprtInitXid } from "../../sunrpc/xprt";
 import { clntInit } from "../../sunrpc/clnt";
 import { xsSetup, xsTcpAttachSocket, sunrpcEvent } from "../../sunrpc/xprtsock";
 import { nfsDirectInit } from "../../nfs/direct";
-import { drcInit } from "../../nfsd/drc";
 import "../../block/disk";
 import "../../xen/blkback_io";
 import {
@@ -41,14 +41,14 @@ import {
   P_COMPLETE_AFTER_RELEASE, P_COPY_ON_RESEND, P_DEQUEUE, S_SERVER, S_WORKLOAD,
 } from "./defs";
 import { WorkloadOptions, appOf, appStep, appsStart, clientSk, mnt, mountSet, onWriteComplete, pfns, workloadInit } from "./workload";
-import { nfsdOf, nfsdStart, nfsdStep, serverSk, svcDataReady } from "./server";
+import { nfsdRun } from "../../nfsd/nfsd";
+import { serverSk, serverStart } from "./server";
 import { onCapture, onDmaFault, onFinish } from "./detectors";
 import { onEvidence, onSnapshot } from "./evidence";
 
 function onStep(t: i32): void {
   if (isRpciod(t)) { rpciodStep(t); return; }
-  const n = nfsdOf(t);
-  if (n >= 0) { nfsdStep(t, n, threadAction(t)); return; }
+  if (nfsdRun(t)) return;
   const i = appOf(t);
   if (i >= 0) appStep(t, i, threadAction(t));
 }
@@ -90,7 +90,6 @@ scenario("nfs-odirect-retransmit", (): void => {
   const isnC = randU32(S_WORKLOAD), isnS = randU32(S_SERVER);
   const clientSock = tcpSockNew(0, clientNic, clientHost, isnC, isnS, <i32>kvi(K_TCP_WMEM));
   const serverSock = tcpSockNew(1, serverNic, serverHost, isnS, isnC, 4 << 20);
-  skSetDataReady(serverSock, svcDataReady);
   setDmaFault(onDmaFault);
   setOnCapture(onCapture);
 
@@ -113,8 +112,7 @@ scenario("nfs-odirect-retransmit", (): void => {
   xsTcpAttachSocket(mnt, clientSk, pfns, patched(P_COPY_ON_RESEND), patched(P_COMPLETE_AFTER_RELEASE));
   nfsDirectInit(pfns, patched(P_COMPLETE_AFTER_RELEASE), onWriteComplete);
 
-  drcInit(<i32>kvi(K_DRC), kv(K_SERVER_LOAD));
-  nfsdStart(serverSock);
+  serverStart(serverHost, serverSock, <i32>kvi(K_DRC), kv(K_SERVER_LOAD));
   appsStart();
   hungTaskInit(120 * NSEC_PER_SEC);
   setStopOnHung(false);

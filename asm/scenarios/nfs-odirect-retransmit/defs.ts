@@ -4,7 +4,6 @@ import { fn, name, CAT_ANOMALY, CAT_LOG } from "../../kernel/names";
 import { knob, patch } from "../../kernel/config";
 import { stream } from "../../kernel/prng";
 import { eventKind } from "../../kernel/events";
-import { N_nfsd_cache_update } from "../../nfsd/drc";
 import {
   N_blkif_queue_request, N_dispatch_rw_block_io, N_tapdisk_io_submit, N_tapdisk_io_getevents, N_blktap_ioctl_kick,
 } from "../../xen/blkback_io";
@@ -37,10 +36,7 @@ export const N_client = name("nfs-client");
 export const N_server = name("nfs-server");
 export const N_blktest2 = name("blktest2");
 export const N_tapdisk2 = name("tapdisk2");
-export const N_nfsd = name("nfsd");
 export const N_nfs_direct_wait = name("nfs_direct_wait");
-export const N_svc_recv_wait = name("svc_recv");
-export const N_io_schedule = name("io_schedule");
 export const N_think = name("hrtimer_nanosleep");
 
 // app steps
@@ -54,12 +50,6 @@ export const X_SUBMIT = N_tapdisk_io_submit;
 export const X_GETEVENTS = N_tapdisk_io_getevents;
 export const X_KICK = N_blktap_ioctl_kick;
 export const A_EXIT = fn("exit_group", "");
-// server steps
-export const S_RECV = fn("svc_recv", "xid=%x len=%d");
-export const S_DISPATCH = fn("nfsd_dispatch", "xid=%x proc=WRITE");
-export const S_WRITE = fn("nfsd3_proc_write -> nfsd_vfs_write", "xid=%x off=%d count=%d");
-export const S_UPDATE = N_nfsd_cache_update;
-export const S_SEND = fn("svc_send", "xid=%x");
 export const N_corrupt_wire = fn("wire: WRITE payload differs from the buffer at issue", "xid=%x write=%d seq=%x", CAT_ANOMALY);
 export const N_corrupt_disk = fn("disk: block differs from the buffer at issue", "block=%d write=%d xid=%x", CAT_ANOMALY);
 export const N_dup_seen = fn("knfsd: duplicate WRITE", "xid=%x result=%n garbage=%d", CAT_LOG);

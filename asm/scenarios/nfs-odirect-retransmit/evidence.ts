@@ -14,14 +14,13 @@ import { tcpQueuedBytes, tcpRetransSegs, tcpWriteQueueJson, TCP_MSS } from "../.
 import { xNDequeuedOnComplete } from "../../sunrpc/xprt";
 import { nMajorTimeouts, nMinorTimeouts } from "../../sunrpc/clnt";
 import { dreqXid, RPC_WRITE_CALL_HDR, RPC_WRITE_REPLY_LEN } from "../../nfs/direct";
-import { drcPayloadMisses } from "../../nfsd/drc";
 import { blkWriteId, blkXid, blkWrites, blkRuns, blkRunOff, blkRunKind, blkRunPattern, BLK_RUNS } from "../../block/disk";
 import { pageUnmappedAt } from "../../xen/blkback_io";
 import {
   appEnt, appWrite, clientSk, concurrency, expectedWord, mnt, npages, nWrites, pfns, wBase, wDone, wDupAge,
   wDupGarbage, wDupResult, wDupWhy, wExecuted, wIssued, wOffBlk, wServerSeen, wThread, writeBytes,
 } from "./workload";
-import { serverSk } from "./server";
+import { serverPayloadMisses, serverSk } from "./server";
 import {
   badWrites, crashAt, crashed, crashFn, crashPfn, crashSkb, crashWrite, crashXid, diffFrom, diffTo, diskBad,
   diskBlk, diskRun, fragDiff, segDataOff, wireBad, wireBadSegs, wireCi, wireFrom, wireKind, wirePage, wirePattern,
@@ -83,7 +82,7 @@ export function onEvidence(): void {
   jKI("cancelledRetransmits", unchecked(xNDequeuedOnComplete[mnt]));
   jKI("tcpRetransmitTimeouts", tcpRetransSegs(clientSk));
   jKI("serverTcpRetransmitTimeouts", tcpRetransSegs(serverSk));
-  jKI("drcPayloadMisses", drcPayloadMisses());
+  jKI("drcPayloadMisses", serverPayloadMisses());
   jKB("crashed", crashed);
   jKI("wireCorruptCalls", wireBad);
   jKI("wireCorruptSegments", wireBadSegs);
