@@ -21,6 +21,7 @@ import {
 } from "../kernel/sched";
 import { stream, randExp, randRange, randF64 } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
+import { Lookahead } from "./lookahead";
 import { isSyncRpcAction, procRpcStep, procFatalSignal, sendFatalSignal, procRpcTask } from "../sunrpc/sched";
 import { xprtRemount } from "../sunrpc/xprt";
 import {
@@ -329,7 +330,7 @@ function mmap3Start(k: i32): void {
     unchecked(tInst[th] = k);
     unchecked(mThreads[k * 16 + i] = th);
     unchecked(tSlot[th] = k * 16 + i);
-    planReset(k * 16 + i);
+    mLook.reset(k * 16 + i);
   }
   unchecked(mAlarmAt[k] = now + mRunNs);
   scheduleIn(mRunNs, EV_WL_ALARM, main);
@@ -357,7 +358,7 @@ function workerStep(th: i32, a: i32): void {
   const k = unchecked(tInst[th]);
   const f = unchecked(mFile[k]);
   const s = unchecked(tSlot[th]);
-  if (a == A_MW_MMAP) thinkDone(s);
+  if (a == A_MW_MMAP) thinkOver(s);
   // mmap() -> nfs_file_mmap -> nfs_revalidate_mapping: GETATTR when the attributes expired
   if (a == A_MW_MMAP && (unchecked(mAttrAt[k]) < 0 || now - unchecked(mAttrAt[k]) >= mActimeoNs)) {
     unchecked(mAttrAt[k] = now);
@@ -373,116 +374,56 @@ function workerStep(th: i32, a: i32): void {
   if (procFatalSignal(th)) {
     trace(th, N_exit, pid);
     threadExit(th);
-    planReset(s);
     return;
   }
-  nfsDirty(th, f, planChunk(s), 1);
+  nfsDirty(th, f, mLook.nextChoice(s), 1);
   if (totalDirty >= bgThreshChunks) kickFlusher();
   if (mThinkNs <= 0) { threadNext(th, A_MW_MMAP, copyNs + copyNs); return; }
-  const thinkNs = planThink(s);
-  threadSleep(th, TASK_INTERRUPTIBLE, N_think, A_MW_MMAP, mmapStepNs());
-  planFrom(s, 0, now + thinkNs);
+  const thinkNs = mLook.nextThink(s);
+  threadSleep(th, TASK_INTERRUPTIBLE, N_think, A_MW_MMAP, mLook.stepNs);
+  thinkSleep(s, thinkNs);
 }
 
 // ---- mmap3: the iterations that change nothing
 // Most iterations of a worker dirty a chunk that is dirty already, well within the
-// attribute cache's lifetime: nothing anyone can observe changes. So a worker draws its next
-// iterations ahead (the chunk, then the think time: each iteration's draws, in its order)
-// and sleeps once, until the first iteration that would change state (a chunk not dirty,
-// expired attributes, dirty data over the background threshold). A skipped iteration ends
-// its think time's mean step cost later, as if it had the CPU at once. What can change that
-// prediction (a chunk of the file changing state, the attributes refreshed) makes the
-// sleeping workers predict again from their first iteration not yet over.
-const PLAN: i32 = 128;                        // iterations drawn ahead per worker
-const pChunk = zeroed<i32>(MI * 16 * PLAN);   // a ring per worker slot (instance * 16 + thread)
-const pThinkNs = zeroed<i64>(MI * 16 * PLAN); // -1: not drawn yet
-const pWakeAt = zeroed<i64>(MI * 16 * PLAN);  // when the iteration's think sleep ends
-const pHead = zeroed<i32>(MI * 16);
-const pLen = zeroed<i32>(MI * 16);
-const pSkip = zeroed<i32>(MI * 16);           // the first iterations of the ring, skipped
-const pWakeEv = zeroed<i32>(MI * 16);         // the think sleep's end (EV_WL_THINK)
-const pEndAt = zeroed<i64>(MI * 16);          // ... at this time
+// attribute cache's lifetime: nothing anyone can observe changes. A worker draws them ahead
+// and sleeps once, until the first iteration that would change state (lookahead.ts): a
+// chunk not dirty, expired attributes, dirty data over the background threshold. What can
+// change that prediction (a chunk of the file changing state, the attributes refreshed)
+// makes the sleeping workers predict again. A worker's loop is its slot, instance * 16 + i.
+const mLook = new Lookahead(MI * 16, 0, iterationNoop, drawChunk, drawThinkNs);
+const mWakeEv = zeroed<i32>(MI * 16);         // the think sleep's end (EV_WL_THINK)
 const tSlot = zeroed<i32>(MAX_ENTS);
 const mAlarmAt = zeroed<i64>(MI);
-export let mmap3Skipped: i64 = 0;
+export function mmap3Skipped(): i64 { return mLook.skipped; }
 
-@inline function pAt(s: i32, j: i32): i32 { return s * PLAN + (unchecked(pHead[s]) + j) % PLAN; }
-function pPop(s: i32, n: i32): void {
-  unchecked(pHead[s] = (unchecked(pHead[s]) + n) % PLAN);
-  unchecked(pLen[s] -= n);
-}
-// a worker's A_MW_MMAP step: the mmap's cost + copy_us
-function mmapStepNs(): i64 { return 20 * NSEC_PER_USEC + copyNs; }
+function drawChunk(s: i32): i32 { return <i32>randRange(S_WL, 0, mChunks - 1); }
+function drawThinkNs(s: i32): i64 { return <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC; }
 
-function planReset(s: i32): void {
-  cancelEvent(unchecked(pWakeEv[s]));
-  unchecked(pHead[s] = 0);
-  unchecked(pLen[s] = 0);
-  unchecked(pSkip[s] = 0);
-}
-
-// The think sleep is over (or was cut short by a signal): the skipped iterations are done.
-function thinkDone(s: i32): void {
-  cancelEvent(unchecked(pWakeEv[s]));
-  mmap3Skipped += unchecked(pSkip[s]);
-  pPop(s, unchecked(pSkip[s]));
-  unchecked(pSkip[s] = 0);
-}
-
-// The chunk this iteration dirties: drawn ahead, or drawn now.
-function planChunk(s: i32): i32 {
-  return unchecked(pLen[s]) > 0 ? unchecked(pChunk[pAt(s, 0)]) : <i32>randRange(S_WL, 0, mChunks - 1);
-}
-// Its think time (after planChunk): drawn ahead, or drawn now. The iteration leaves the ring.
-function planThink(s: i32): i64 {
-  if (unchecked(pLen[s]) == 0) return drawThinkNs();
-  const d = unchecked(pThinkNs[pAt(s, 0)]);
-  pPop(s, 1);
-  return d >= 0 ? d : drawThinkNs();
-}
-function drawThinkNs(): i64 { return <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC; }
-
-// Would an iteration of instance k ending at `at`, dirtying chunk c, change nothing?
-function iterationNoop(k: i32, c: i32, at: i64): bool {
+// Would worker s's iteration ending at `at`, dirtying chunk c, change nothing?
+function iterationNoop(s: i32, c: i32, at: i64): bool {
+  const k = s >> 4;
   const a = unchecked(mAttrAt[k]);
   return a >= 0 && at - a < mActimeoNs && totalDirty < bgThreshChunks && chunkDirtyNoop(unchecked(mFile[k]), c);
 }
 
-// From iteration j of slot s's ring, whose think sleep ends at wakeAt: skip those that
-// change nothing, and end the sleep when the first that would begins (or at the alarm,
-// which wakes the worker anyway).
-function planFrom(s: i32, j: i32, wakeAt: i64): void {
-  const k = s >> 4;
-  let w = wakeAt;
-  while (j < PLAN && w < unchecked(mAlarmAt[k])) {
-    if (j == unchecked(pLen[s])) {
-      const e = pAt(s, j);
-      unchecked(pChunk[e] = <i32>randRange(S_WL, 0, mChunks - 1));
-      unchecked(pThinkNs[e] = -1);
-      unchecked(pLen[s] += 1);
-    }
-    const e = pAt(s, j);
-    unchecked(pWakeAt[e] = w);
-    if (!iterationNoop(k, unchecked(pChunk[e]), w + mmapStepNs())) break;
-    if (unchecked(pThinkNs[e]) < 0) unchecked(pThinkNs[e] = drawThinkNs());
-    w += mmapStepNs() + unchecked(pThinkNs[e]);
-    j++;
-  }
-  unchecked(pSkip[s] = j);
-  unchecked(pEndAt[s] = w);
-  cancelEvent(unchecked(pWakeEv[s]));
-  unchecked(pWakeEv[s] = scheduleAt(w > now ? w : now, EV_WL_THINK, unchecked(mThreads[s])));
+function thinkSleep(s: i32, thinkNs: i64): void {
+  armThink(s, mLook.sleep(s, now + thinkNs, unchecked(mAlarmAt[s >> 4])));
+}
+function armThink(s: i32, at: i64): void {
+  cancelEvent(unchecked(mWakeEv[s]));
+  unchecked(mWakeEv[s] = scheduleAt(at > now ? at : now, EV_WL_THINK, unchecked(mThreads[s])));
+}
+function thinkOver(s: i32): void {
+  cancelEvent(unchecked(mWakeEv[s]));
+  mLook.woke(s);
 }
 
-// Instance k's workers asleep in their think time predict again, from their first
-// iteration whose step has not ended by now.
+// Instance k's workers asleep in their think time predict again.
 function replanInstance(k: i32): void {
   for (let i = 0; i < mWorkers; i++) {
     const s = k * 16 + i;
-    if (!eventPending(unchecked(pWakeEv[s]))) continue;
-    let j = 0;
-    while (j < unchecked(pSkip[s]) && unchecked(pWakeAt[pAt(s, j)]) + mmapStepNs() <= now) j++;
-    planFrom(s, j, j < unchecked(pSkip[s]) ? unchecked(pWakeAt[pAt(s, j)]) : unchecked(pEndAt[s]));
+    if (eventPending(unchecked(mWakeEv[s]))) armThink(s, mLook.replan(s, now, unchecked(mAlarmAt[k])));
   }
 }
 
@@ -561,6 +502,7 @@ function hogStep(th: i32): void {
 export function workloadInit(nCpus: i32, copyUs: f64, perWrite: i32, bgThresh: i32, dirtyLimit: i32): void {
   cpus = nCpus;
   copyNs = <i64>(copyUs * <f64>NSEC_PER_USEC);
+  mLook.stepNs = 20 * NSEC_PER_USEC + copyNs;       // a worker's A_MW_MMAP step: the mmap's cost + copy_us
   chunksPerWrite = perWrite;
   bgThreshChunks = bgThresh;
   dirtyLimitChunks = dirtyLimit;

@@ -1,0 +1,115 @@
+// Think loops planned ahead: a loop (one per worker) whose iteration ends its step by
+// acting on a drawn choice (which chunk to dirty), then draws a think time and sleeps.
+// When most iterations change nothing, running each as a wake-up and a step costs events
+// nobody observes. Lookahead draws a loop's next iterations ahead, the same draws in the
+// same order (choice, then think time), skips those that `noop` says would change nothing,
+// and gives the time the first one that would begins: the loop sleeps once until then.
+// A skipped iteration ends its think time plus `stepNs` later (the step's mean cost, as if
+// it had its CPU at once). When something changes what `noop` answers, replan() predicts
+// again from the loop's first iteration whose step has not ended.
+import { zeroed } from "../kernel/mem";
+
+export const LOOKAHEAD_ITERATIONS: i32 = 128;   // drawn ahead per loop
+const P = LOOKAHEAD_ITERATIONS;
+
+export type NoopFn = (loop: i32, choice: i32, at: i64) => bool;
+export type ChoiceFn = (loop: i32) => i32;
+export type ThinkFn = (loop: i32) => i64;
+
+export class Lookahead {
+  private choice: StaticArray<i32>;    // a ring of iterations per loop
+  private thinkNs: StaticArray<i64>;   // -1: not drawn yet
+  private wakeAt: StaticArray<i64>;    // when the iteration's think sleep ends
+  private head: StaticArray<i32>;
+  private len: StaticArray<i32>;
+  private skip: StaticArray<i32>;      // the ring's first iterations, skipped
+  private endAt: StaticArray<i64>;     // when the loop's sleep ends
+  skipped: i64 = 0;                    // iterations skipped so far, all loops
+
+  constructor(loops: i32, public stepNs: i64, private noop: NoopFn, private drawChoice: ChoiceFn, private drawThink: ThinkFn) {
+    this.choice = zeroed<i32>(loops * P);
+    this.thinkNs = zeroed<i64>(loops * P);
+    this.wakeAt = zeroed<i64>(loops * P);
+    this.head = zeroed<i32>(loops);
+    this.len = zeroed<i32>(loops);
+    this.skip = zeroed<i32>(loops);
+    this.endAt = zeroed<i64>(loops);
+  }
+
+  @inline private at(l: i32, j: i32): i32 { return l * P + (unchecked(this.head[l]) + j) % P; }
+  private pop(l: i32, n: i32): void {
+    unchecked(this.head[l] = (unchecked(this.head[l]) + n) % P);
+    unchecked(this.len[l] -= n);
+  }
+
+  // The loop starts over (a new thread): nothing drawn ahead.
+  reset(l: i32): void {
+    unchecked(this.head[l] = 0);
+    unchecked(this.len[l] = 0);
+    unchecked(this.skip[l] = 0);
+  }
+
+  // The loop's sleep is over (or was cut short): its skipped iterations are done.
+  woke(l: i32): void {
+    const n = unchecked(this.skip[l]);
+    this.skipped += n;
+    this.pop(l, n);
+    unchecked(this.skip[l] = 0);
+  }
+
+  // The iteration running now: its choice, then its think time (it then leaves the ring).
+  nextChoice(l: i32): i32 {
+    if (unchecked(this.len[l]) > 0) return unchecked(this.choice[this.at(l, 0)]);
+    const f = this.drawChoice;
+    return f(l);
+  }
+  nextThink(l: i32): i64 {
+    let d: i64 = -1;
+    if (unchecked(this.len[l]) > 0) {
+      d = unchecked(this.thinkNs[this.at(l, 0)]);
+      this.pop(l, 1);
+    }
+    if (d >= 0) return d;
+    const f = this.drawThink;
+    return f(l);
+  }
+
+  // The loop sleeps; its next iteration's think sleep would end at `wakeAt`. Returns when
+  // its sleep ends: when the first iteration that would change state begins (or at or
+  // past `horizon`, when the loop is woken anyway).
+  sleep(l: i32, wakeAt: i64, horizon: i64): i64 { return this.plan(l, 0, wakeAt, horizon); }
+
+  // Something `noop` reads changed at `now`: when the sleeping loop's sleep ends now.
+  replan(l: i32, now: i64, horizon: i64): i64 {
+    let j = 0;
+    const n = unchecked(this.skip[l]);
+    while (j < n && unchecked(this.wakeAt[this.at(l, j)]) + this.stepNs <= now) j++;
+    return this.plan(l, j, j < n ? unchecked(this.wakeAt[this.at(l, j)]) : unchecked(this.endAt[l]), horizon);
+  }
+
+  private plan(l: i32, j: i32, wakeAt: i64, horizon: i64): i64 {
+    const noop = this.noop;
+    let w = wakeAt;
+    while (j < P && w < horizon) {
+      if (j == unchecked(this.len[l])) {
+        const f = this.drawChoice;
+        const e = this.at(l, j);
+        unchecked(this.choice[e] = f(l));
+        unchecked(this.thinkNs[e] = -1);
+        unchecked(this.len[l] += 1);
+      }
+      const e = this.at(l, j);
+      unchecked(this.wakeAt[e] = w);
+      if (!noop(l, unchecked(this.choice[e]), w + this.stepNs)) break;
+      if (unchecked(this.thinkNs[e]) < 0) {
+        const f = this.drawThink;
+        unchecked(this.thinkNs[e] = f(l));
+      }
+      w += this.stepNs + unchecked(this.thinkNs[e]);
+      j++;
+    }
+    unchecked(this.skip[l] = j);
+    unchecked(this.endAt[l] = w);
+    return w;
+  }
+}
