@@ -79,12 +79,18 @@ export class Lookahead {
   // past `horizon`, when the loop is woken anyway).
   sleep(l: i32, wakeAt: i64, horizon: i64): i64 { return this.plan(l, 0, wakeAt, horizon); }
 
-  // Something `noop` reads changed at `now`: when the sleeping loop's sleep ends now.
-  replan(l: i32, now: i64, horizon: i64): i64 {
+  // The sleeping loop's skipped iterations whose step has ended by `now`.
+  doneBy(l: i32, now: i64): i32 {
     let j = 0;
     const n = unchecked(this.skip[l]);
     while (j < n && unchecked(this.wakeAt[this.at(l, j)]) + this.stepNs <= now) j++;
-    return this.plan(l, j, j < n ? unchecked(this.wakeAt[this.at(l, j)]) : unchecked(this.endAt[l]), horizon);
+    return j;
+  }
+
+  // Something `noop` reads changed at `now`: when the sleeping loop's sleep ends now.
+  replan(l: i32, now: i64, horizon: i64): i64 {
+    const j = this.doneBy(l, now);
+    return this.plan(l, j, j < unchecked(this.skip[l]) ? unchecked(this.wakeAt[this.at(l, j)]) : unchecked(this.endAt[l]), horizon);
   }
 
   private plan(l: i32, j: i32, wakeAt: i64, horizon: i64): i64 {

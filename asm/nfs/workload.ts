@@ -17,7 +17,7 @@ import { scheduleIn } from "../kernel/events";
 import { eventKind, scheduleAt, cancelEvent, eventPending } from "../kernel/events";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadAction, wakeUpProcess,
-  threadState, entPidOf, threadCpu, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
+  threadState, entPidOf, threadCpu, threadCharge, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { stream, randExp, randRange, randF64 } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
@@ -344,6 +344,7 @@ function mmap3Alarm(main: i32): void {
   trace(main, N_group_exit, entPidOf(main), mWorkers);
   for (let i = 0; i < mWorkers; i++) {
     const th = unchecked(mThreads[k * 16 + i]);
+    if (cancelEvent(unchecked(mWakeEv[k * 16 + i]))) thinkEnds(k * 16 + i);
     if (threadState(th) != TASK_DEAD) sendFatalSignal(th, true);
   }
   sendFatalSignal(main, false);
@@ -417,6 +418,11 @@ function armThink(s: i32, at: i64): void {
 function thinkOver(s: i32): void {
   cancelEvent(unchecked(mWakeEv[s]));
   mLook.woke(s);
+}
+// The think sleep ends (its timer, or the alarm's signal): the skipped iterations ran on
+// the worker's CPU, so their time counts in its run time and vruntime before it wakes.
+function thinkEnds(s: i32): void {
+  threadCharge(unchecked(mThreads[s]), <i64>mLook.doneBy(s, now) * mLook.stepNs);
 }
 
 // Instance k's workers asleep in their think time predict again.
@@ -535,7 +541,7 @@ export function workloadEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_WL_NEXT) { mmap3Start(obj); return true; }
   if (kind == EV_WL_START_DD) { startDd(obj); return true; }
   if (kind == EV_WL_BDI_WAKEUP) { bdiWakeupTimer(); return true; }
-  if (kind == EV_WL_THINK) { wakeUpProcess(obj); return true; }
+  if (kind == EV_WL_THINK) { thinkEnds(unchecked(tSlot[obj])); wakeUpProcess(obj); return true; }
   return false;
 }
 
