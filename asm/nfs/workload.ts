@@ -7,7 +7,8 @@
 //  mmap3   (TCP) LTP mtest06_3: worker threads loop mmap (attribute revalidation: a sync
 //          GETATTR) / dirty the mapping / munmap; the alarm ends the test: the group exits on
 //          a fatal signal and the last exit closes the file: filp_close -> nfs_file_flush ->
-//          nfs_file_fsync, waiting for writeback in D state.
+//          nfs_file_fsync, waiting for writeback in D state. Iterations that would change
+//          nothing are drawn ahead and slept through (lookahead.ts): no event each.
 //  flush-0:22  the bdi flusher: every 5 s writes back chunks dirty for 30 s, and everything
 //          when kicked past the background threshold.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
@@ -411,6 +412,8 @@ function iterationNoop(s: i32, c: i32, at: i64): bool {
 function thinkSleep(s: i32, thinkNs: i64): void {
   armThink(s, mLook.sleep(s, now + thinkNs, unchecked(mAlarmAt[s >> 4])));
 }
+// A prediction made again may end the sleep inside an iteration's step: the worker then
+// wakes at once, and that step ends less than one step later than it would have.
 function armThink(s: i32, at: i64): void {
   cancelEvent(unchecked(mWakeEv[s]));
   unchecked(mWakeEv[s] = scheduleAt(at > now ? at : now, EV_WL_THINK, unchecked(mThreads[s])));

@@ -15,7 +15,7 @@ const forcedOf = (r: ExplainResult) => (r.replay.forced.length ? parseForce(r.re
 
 describe("decisions", () => {
   const runs: Array<[string, RunConfig]> = [
-    ["realistic timing", cfg("sunrpc-tcp-close-wait", 554)],
+    ["realistic timing", cfg("sunrpc-tcp-close-wait", 15)],
     ["stress timing", cfg("sunrpc-tcp-close-wait", 7, { stress_per_1k: 500 })],
     ["stock timing", cfg("nfs-odirect-retransmit")],
   ];
