@@ -4,9 +4,10 @@
 // nobody observes. Lookahead draws a loop's next iterations ahead, the same draws in the
 // same order (choice, then think time), skips those that `noop` says would change nothing,
 // and gives the time the first one that would begins: the loop sleeps once until then.
-// A skipped iteration ends its think time plus `stepNs` later (the step's mean cost, as if
-// it had its CPU at once). When something changes what `noop` answers, replan() predicts
-// again from the loop's first iteration whose step has not ended.
+// A skipped iteration's step starts `delay` after its think time ends (what stress mode's
+// starvation would have held it off its CPU) and ends `stepNs` later (the step's mean
+// cost). When something changes what `noop` answers, replan() predicts again from the
+// loop's first iteration whose step has not ended.
 import { zeroed } from "../kernel/mem";
 
 export const LOOKAHEAD_ITERATIONS: i32 = 128;   // drawn ahead per loop
@@ -15,21 +16,24 @@ const P = LOOKAHEAD_ITERATIONS;
 export type NoopFn = (loop: i32, choice: i32, at: i64) => bool;
 export type ChoiceFn = (loop: i32) => i32;
 export type ThinkFn = (loop: i32) => i64;
+export type DelayFn = (loop: i32) => i64;
 
 export class Lookahead {
   private choice: StaticArray<i32>;    // a ring of iterations per loop
   private thinkNs: StaticArray<i64>;   // -1: not drawn yet
   private wakeAt: StaticArray<i64>;    // when the iteration's think sleep ends
+  private delayNs: StaticArray<i64>;   // then its step starts this much later; -1: not drawn
   private head: StaticArray<i32>;
   private len: StaticArray<i32>;
   private skip: StaticArray<i32>;      // the ring's first iterations, skipped
   private endAt: StaticArray<i64>;     // when the loop's sleep ends
   skipped: i64 = 0;                    // iterations skipped so far, all loops
 
-  constructor(loops: i32, public stepNs: i64, private noop: NoopFn, private drawChoice: ChoiceFn, private drawThink: ThinkFn) {
+  constructor(loops: i32, public stepNs: i64, private noop: NoopFn, private drawChoice: ChoiceFn, private drawThink: ThinkFn, private drawDelay: DelayFn) {
     this.choice = zeroed<i32>(loops * P);
     this.thinkNs = zeroed<i64>(loops * P);
     this.wakeAt = zeroed<i64>(loops * P);
+    this.delayNs = zeroed<i64>(loops * P);
     this.head = zeroed<i32>(loops);
     this.len = zeroed<i32>(loops);
     this.skip = zeroed<i32>(loops);
@@ -79,12 +83,27 @@ export class Lookahead {
   // past `horizon`, when the loop is woken anyway).
   sleep(l: i32, wakeAt: i64, horizon: i64): i64 { return this.plan(l, 0, wakeAt, horizon); }
 
+  @inline private stepEnd(e: i32): i64 { return unchecked(this.wakeAt[e]) + unchecked(this.delayNs[e]) + this.stepNs; }
+
   // The sleeping loop's skipped iterations whose step has ended by `now`.
   doneBy(l: i32, now: i64): i32 {
     let j = 0;
     const n = unchecked(this.skip[l]);
-    while (j < n && unchecked(this.wakeAt[this.at(l, j)]) + this.stepNs <= now) j++;
+    while (j < n && this.stepEnd(this.at(l, j)) <= now) j++;
     return j;
+  }
+
+  // A skipped iteration whose think time is over by `now` but whose step has not ended
+  // (held off its CPU, or running) runs after all: the loop's sleep ends when its step
+  // starts, returned; -1 if there is none.
+  keepRunning(l: i32, now: i64): i64 {
+    const j = this.doneBy(l, now);
+    if (j == unchecked(this.skip[l])) return -1;
+    const e = this.at(l, j);
+    if (unchecked(this.wakeAt[e]) > now) return -1;
+    unchecked(this.skip[l] = j);
+    unchecked(this.endAt[l] = unchecked(this.wakeAt[e]));
+    return unchecked(this.wakeAt[e]) + unchecked(this.delayNs[e]);
   }
 
   // Something `noop` reads changed at `now`: when the sleeping loop's sleep ends now.
@@ -102,16 +121,21 @@ export class Lookahead {
         const e = this.at(l, j);
         unchecked(this.choice[e] = f(l));
         unchecked(this.thinkNs[e] = -1);
+        unchecked(this.delayNs[e] = -1);
         unchecked(this.len[l] += 1);
       }
       const e = this.at(l, j);
       unchecked(this.wakeAt[e] = w);
-      if (!noop(l, unchecked(this.choice[e]), w + this.stepNs)) break;
+      if (unchecked(this.delayNs[e]) < 0) {
+        const f = this.drawDelay;
+        unchecked(this.delayNs[e] = f(l));
+      }
+      if (!noop(l, unchecked(this.choice[e]), this.stepEnd(e))) break;
       if (unchecked(this.thinkNs[e]) < 0) {
         const f = this.drawThink;
         unchecked(this.thinkNs[e] = f(l));
       }
-      w += this.stepNs + unchecked(this.thinkNs[e]);
+      w = this.stepEnd(e) + unchecked(this.thinkNs[e]);
       j++;
     }
     unchecked(this.skip[l] = j);

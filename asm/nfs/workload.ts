@@ -23,6 +23,7 @@ import {
 import { stream, randExp, randRange, randF64 } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
 import { Lookahead } from "./lookahead";
+import { chaosStarveNs } from "../kernel/timing";
 import { isSyncRpcAction, procRpcStep, procFatalSignal, sendFatalSignal, procRpcTask } from "../sunrpc/sched";
 import { xprtRemount } from "../sunrpc/xprt";
 import {
@@ -344,8 +345,13 @@ function mmap3Alarm(main: i32): void {
   unchecked(mExiting[k] = true);
   trace(main, N_group_exit, entPidOf(main), mWorkers);
   for (let i = 0; i < mWorkers; i++) {
-    const th = unchecked(mThreads[k * 16 + i]);
-    if (cancelEvent(unchecked(mWakeEv[k * 16 + i]))) thinkEnds(k * 16 + i);
+    const s = k * 16 + i;
+    const th = unchecked(mThreads[s]);
+    // a worker inside a skipped iteration's step is not asleep: it acts on the signal
+    // when that step ends, as the step would have
+    const runsAt = eventPending(unchecked(mWakeEv[s])) ? mLook.keepRunning(s, now) : -1;
+    if (runsAt >= 0) { armThink(s, runsAt); sendFatalSignal(th, false); continue; }
+    if (cancelEvent(unchecked(mWakeEv[s]))) thinkEnds(s);
     if (threadState(th) != TASK_DEAD) sendFatalSignal(th, true);
   }
   sendFatalSignal(main, false);
@@ -393,7 +399,7 @@ function workerStep(th: i32, a: i32): void {
 // chunk not dirty, expired attributes, dirty data over the background threshold. What can
 // change that prediction (a chunk of the file changing state, the attributes refreshed)
 // makes the sleeping workers predict again. A worker's loop is its slot, instance * 16 + i.
-const mLook = new Lookahead(MI * 16, 0, iterationNoop, drawChunk, drawThinkNs);
+const mLook = new Lookahead(MI * 16, 0, iterationNoop, drawChunk, drawThinkNs, starveNs);
 const mWakeEv = zeroed<i32>(MI * 16);         // the think sleep's end (EV_WL_THINK)
 const tSlot = zeroed<i32>(MAX_ENTS);
 const mAlarmAt = zeroed<i64>(MI);
@@ -401,6 +407,8 @@ export function mmap3Skipped(): i64 { return mLook.skipped; }
 
 function drawChunk(s: i32): i32 { return <i32>randRange(S_WL, 0, mChunks - 1); }
 function drawThinkNs(s: i32): i64 { return <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC; }
+// stress mode's starvation before a skipped iteration's step, as the scheduler draws it
+function starveNs(s: i32): i64 { return chaosStarveNs(); }
 
 // Would worker s's iteration ending at `at`, dirtying chunk c, change nothing?
 function iterationNoop(s: i32, c: i32, at: i64): bool {
