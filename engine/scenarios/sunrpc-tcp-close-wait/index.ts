@@ -84,7 +84,7 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
     },
   ],
   expected: [
-    { patches: {}, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "stress mode: XPRT_LOCKED leaked by an exited task; the socket stays in CLOSE_WAIT (seeds 1-1000: 24.7%, 5001-6000: 26.3%; realistic timing at the defaults: 0.2% and 0.6%)" },
+    { patches: {}, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "stress mode: XPRT_LOCKED leaked by an exited task; the socket stays in CLOSE_WAIT (seeds 1-1000: 24.5%, 5001-6000: 23.4%; realistic timing at the defaults: 0.5% and 0.4%)" },
     { patches: { "xprt-release-lock-on-early-exit": true, "xs-tcp-close-on-close-wait": true }, verdict: "ok", note: "both fixes" },
     { patches: { "xprt-release-lock-on-early-exit": true }, verdict: "ok", note: "87ed5003 alone: the lock is never leaked" },
     { patches: { "xs-tcp-close-on-close-wait": true }, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "the CLOSE_WAIT fixes alone: the leaked lock still blocks every WRITE and xprt_force_disconnect" },
