@@ -10,7 +10,7 @@
 // loop's first iteration whose step has not ended.
 import { zeroed } from "../kernel/mem";
 
-export const LOOKAHEAD_ITERATIONS: i32 = 128;   // drawn ahead per loop
+const LOOKAHEAD_ITERATIONS: i32 = 128;          // drawn ahead per loop
 const P = LOOKAHEAD_ITERATIONS;
 
 export type NoopFn = (loop: i32, choice: i32, at: i64) => bool;
