@@ -83,6 +83,21 @@ export class Lookahead {
   // past `horizon`, when the loop is woken anyway).
   sleep(l: i32, wakeAt: i64, horizon: i64): i64 { return this.plan(l, 0, wakeAt, horizon); }
 
+  // Has the loop an iteration from j on (the one its sleep ends for included) with `choice`?
+  private pending(l: i32, j: i32, choice: i32): bool {
+    const n = min(unchecked(this.skip[l]) + 1, unchecked(this.len[l]));
+    for (; j < n; j++) if (unchecked(this.choice[this.at(l, j)]) == choice) return true;
+    return false;
+  }
+
+  private lastNoop(l: i32): bool {
+    const j = unchecked(this.skip[l]);
+    if (j >= unchecked(this.len[l])) return false;
+    const e = this.at(l, j);
+    const noop = this.noop;
+    return noop(l, unchecked(this.choice[e]), this.stepEnd(e));
+  }
+
   @inline private stepEnd(e: i32): i64 { return unchecked(this.wakeAt[e]) + unchecked(this.delayNs[e]) + this.stepNs; }
 
   // The sleeping loop's skipped iterations whose step has ended by `now`.
@@ -106,9 +121,12 @@ export class Lookahead {
     return unchecked(this.wakeAt[e]) + unchecked(this.delayNs[e]);
   }
 
-  // Something `noop` reads changed at `now`: when the sleeping loop's sleep ends now.
-  replan(l: i32, now: i64, horizon: i64): i64 {
+  // Something `noop` reads changed at `now`, for choice `choice` only (-1: for any): when
+  // the sleeping loop's sleep ends now. Iterations with another choice answer as before,
+  // unless the one the sleep ends for now changes nothing (changes that way are not told).
+  replan(l: i32, now: i64, horizon: i64, choice: i32 = -1): i64 {
     const j = this.doneBy(l, now);
+    if (choice >= 0 && !this.pending(l, j, choice) && !this.lastNoop(l)) return unchecked(this.endAt[l]);
     return this.plan(l, j, j < unchecked(this.skip[l]) ? unchecked(this.wakeAt[this.at(l, j)]) : unchecked(this.endAt[l]), horizon);
   }
 

@@ -15,7 +15,7 @@ import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock
 import { fn, name, CAT_STEP, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { eventKind, scheduleAt, cancelEvent, eventPending } from "../kernel/events";
+import { eventKind, scheduleAt, cancelEvent, eventPending, eventTime } from "../kernel/events";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadAction, wakeUpProcess,
   threadState, entPidOf, threadCpu, threadCharge, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
@@ -436,19 +436,26 @@ function thinkEnds(s: i32): void {
   threadCharge(unchecked(mThreads[s]), <i64>mLook.doneBy(s, now) * mLook.stepNs);
 }
 
-// Instance k's workers asleep in their think time predict again.
-function replanInstance(k: i32): void {
+// Instance k's workers asleep in their think time predict again (for those dirtying
+// chunk c only, or -1: all).
+function replanInstance(k: i32, c: i32 = -1): void {
   for (let i = 0; i < mWorkers; i++) {
     const s = k * 16 + i;
-    if (eventPending(unchecked(mWakeEv[s]))) armThink(s, mLook.replan(s, now, unchecked(mAlarmAt[k])));
+    if (!eventPending(unchecked(mWakeEv[s]))) continue;
+    const at = mLook.replan(s, now, unchecked(mAlarmAt[k]), c);
+    if (at <= now || at != eventTime(unchecked(mWakeEv[s]))) armThink(s, at);
   }
 }
 
-// A chunk of file f changed state: its workers, or all of them once the dirty data is over
-// the background threshold (each iteration then kicks the flusher).
-function chunkChanged(f: i32): void {
+// Chunk c of file f changed state: its workers, or all of them once the dirty data is at
+// the background threshold (each iteration then kicks the flusher, and one more dirty chunk
+// or one less changes that).
+function chunkChanged(f: i32, c: i32): void {
+  const all = totalDirty >= bgThreshChunks;
+  const near = totalDirty >= bgThreshChunks - 1;
   for (let k = 0; k < mInstances; k++) {
-    if (unchecked(mFile[k]) == f || totalDirty >= bgThreshChunks) replanInstance(k);
+    if (all) replanInstance(k);
+    else if (unchecked(mFile[k]) == f) replanInstance(k, near ? -1 : c);
   }
 }
 

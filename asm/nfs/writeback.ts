@@ -64,16 +64,16 @@ const commitTaskOf = zeroed<i32>(MAX_FILES);   // task + 1
 let firstDirty: () => void = (): void => {};
 export function nfsOnFirstDirty(f: () => void): void { firstDirty = f; }
 
-// Told when a chunk of file f changes state (clean, dirty, under writeback): whoever
-// predicted what dirtying it would do predicts again.
-let chunkChanged: (f: i32) => void = (f: i32): void => {};
-export function nfsOnChunkChange(h: (f: i32) => void): void { chunkChanged = h; }
+// Told when chunk c of file f changes state (clean, dirty, under writeback; c -1: several
+// chunks): whoever predicted what dirtying it would do predicts again.
+let chunkChanged: (f: i32, c: i32) => void = (f: i32, c: i32): void => {};
+export function nfsOnChunkChange(h: (f: i32, c: i32) => void): void { chunkChanged = h; }
 function chunkDirtied(f: i32, i: i32): void {
   unchecked(chState[i] = CH_DIRTY);
   unchecked(chDirtiedAt[i] = now);
   unchecked(fDirty[f] += 1);
   if (totalDirty++ == 0) firstDirty();
-  chunkChanged(f);
+  chunkChanged(f, i - f * CPF);
 }
 
 // Would dirtying chunk c of file f change nothing? Dirty already, or under writeback and
@@ -159,7 +159,7 @@ export function nfsWritepages(ent: i32, f: i32, owner: i32, cpu: i32, olderThan:
     rpcExecuteAsync(t, cpu);
     n++;
   }
-  if (n > 0) chunkChanged(f);
+  if (n > 0) chunkChanged(f, -1);
   if (n > 0) trace(ent, N_writepages, unchecked(fIno[f]), n);
   return n;
 }
@@ -249,7 +249,7 @@ function release(t: i32): void {
       chunkDirtied(f, i);
     } else {
       unchecked(chState[i] = CH_CLEAN);
-      chunkChanged(f);
+      chunkChanged(f, i % CPF);
     }
     unchecked(chTask[i] = -1);
     trace(unchecked(tkEnt[t]), N_end_writeback, unchecked(fIno[f]), i % CPF);
