@@ -185,9 +185,10 @@ export function t_la_run(seed: u32, endNs: f64, planned: i32): i32 {
     const now = cleanAt <= unchecked(laEnd[l]) ? cleanAt : unchecked(laEnd[l]);
     if (now > end) break;
     if (cleanAt == now) {
-      unchecked(laDirty[laCleanChunk[nextClean]] = false);
+      const c = unchecked(laCleanChunk[nextClean]);
+      unchecked(laDirty[c] = false);
       nextClean++;
-      if (planned) for (let m = 0; m < LA_LOOPS; m++) unchecked(laEnd[m] = la.replan(m, now, end) + LA_STEP_NS);
+      if (planned) for (let m = 0; m < LA_LOOPS; m++) unchecked(laEnd[m] = la.replan(m, now, end, c) + LA_STEP_NS);
       continue;
     }
     if (!planned) {
@@ -196,10 +197,14 @@ export function t_la_run(seed: u32, endNs: f64, planned: i32): i32 {
       continue;
     }
     la.woke(l);
-    const changed = laIterate(l, now, la.nextChoice(l));
+    const attrAt = laAttrAt;
+    const c = la.nextChoice(l);
+    const changed = laIterate(l, now, c);
     const wake = now + la.nextThink(l);
     if (changed) {
-      for (let m = 0; m < LA_LOOPS; m++) if (m != l) unchecked(laEnd[m] = la.replan(m, now, end) + LA_STEP_NS);
+      // the attributes refreshed: every iteration may answer otherwise; else chunk c's
+      const only = laAttrAt != attrAt ? -1 : c;
+      for (let m = 0; m < LA_LOOPS; m++) if (m != l) unchecked(laEnd[m] = la.replan(m, now, end, only) + LA_STEP_NS);
     }
     unchecked(laEnd[l] = la.sleep(l, wake, end) + LA_STEP_NS);
   }
