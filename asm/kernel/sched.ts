@@ -311,6 +311,15 @@ function preempted(c: i32, t: i32): bool {
   return false;
 }
 
+// CPU time thread t used in steps the model did not run one by one (a think loop planned
+// ahead, nfs/lookahead.ts): accounted as those steps would have been (vruntime included,
+// which orders its next wake-up against the others on its CPU).
+export function threadCharge(t: i32, ns: i64): void {
+  unchecked(thBusy[t] += ns);
+  unchecked(cpuBusy[unchecked(thCpu[t])] += ns);
+  unchecked(thVruntime[t] += ns);
+}
+
 // EV_STEP: thread t finished its step. Apply it, then decide who runs next.
 export function threadStepDone(t: i32): void {
   const c = unchecked(thCpu[t]);

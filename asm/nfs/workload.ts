@@ -7,26 +7,29 @@
 //  mmap3   (TCP) LTP mtest06_3: worker threads loop mmap (attribute revalidation: a sync
 //          GETATTR) / dirty the mapping / munmap; the alarm ends the test: the group exits on
 //          a fatal signal and the last exit closes the file: filp_close -> nfs_file_flush ->
-//          nfs_file_fsync, waiting for writeback in D state.
+//          nfs_file_fsync, waiting for writeback in D state. Iterations that would change
+//          nothing are drawn ahead and slept through (lookahead.ts): no event each.
 //  flush-0:22  the bdi flusher: every 5 s writes back chunks dirty for 30 s, and everything
 //          when kicked past the background threshold.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
-import { eventKind } from "../kernel/events";
+import { eventKind, scheduleAt, cancelEvent, eventPending, eventTime } from "../kernel/events";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadAction, wakeUpProcess,
-  threadState, entPidOf, threadCpu, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
+  threadState, entPidOf, threadCpu, threadCharge, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { stream, randExp, randRange, randF64 } from "../kernel/prng";
 import { zeroed } from "../kernel/mem";
+import { Lookahead } from "./lookahead";
+import { chaosStarveNs } from "../kernel/timing";
 import { isSyncRpcAction, procRpcStep, procFatalSignal, sendFatalSignal, procRpcTask } from "../sunrpc/sched";
 import { xprtRemount } from "../sunrpc/xprt";
 import {
   nfsInit, nfsNewFile, nfsTruncate, nfsDirty, nfsWritepages, nfsCommit, commitInFlight, nfsGetattrSync,
   nfsWaitWriteback, nfsWaitCommit, nfsStopWaiting, fileDirty, fileWriteback, fileCount, totalDirty, totalWb,
-  N_sleep_on_page, N_nfs_commit_wait, nfsOnFirstDirty,
+  N_sleep_on_page, N_nfs_commit_wait, nfsOnFirstDirty, nfsOnChunkChange, chunkDirtyNoop,
 } from "./writeback";
 
 export const EV_WL_BURST: i32 = eventKind("nfs_wl.burst");
@@ -34,6 +37,7 @@ export const EV_WL_ALARM: i32 = eventKind("nfs_wl.alarm");
 export const EV_WL_NEXT: i32 = eventKind("nfs_wl.next");
 export const EV_WL_START_DD: i32 = eventKind("nfs_wl.start_dd");
 export const EV_WL_BDI_WAKEUP: i32 = eventKind("nfs_wl.bdi_wakeup");
+export const EV_WL_THINK: i32 = eventKind("nfs_wl.think");
 
 const S_WL = stream("sunrpc.workload");
 
@@ -327,7 +331,10 @@ function mmap3Start(k: i32): void {
     unchecked(tFile[th] = unchecked(mFile[k]));
     unchecked(tInst[th] = k);
     unchecked(mThreads[k * 16 + i] = th);
+    unchecked(tSlot[th] = k * 16 + i);
+    mLook.reset(k * 16 + i);
   }
+  unchecked(mAlarmAt[k] = now + mRunNs);
   scheduleIn(mRunNs, EV_WL_ALARM, main);
 }
 
@@ -338,7 +345,13 @@ function mmap3Alarm(main: i32): void {
   unchecked(mExiting[k] = true);
   trace(main, N_group_exit, entPidOf(main), mWorkers);
   for (let i = 0; i < mWorkers; i++) {
-    const th = unchecked(mThreads[k * 16 + i]);
+    const s = k * 16 + i;
+    const th = unchecked(mThreads[s]);
+    // a worker inside a skipped iteration's step is not asleep: it acts on the signal
+    // when that step ends, as the step would have
+    const runsAt = eventPending(unchecked(mWakeEv[s])) ? mLook.keepRunning(s, now) : -1;
+    if (runsAt >= 0) { armThink(s, runsAt); sendFatalSignal(th, false); continue; }
+    if (cancelEvent(unchecked(mWakeEv[s]))) thinkEnds(s);
     if (threadState(th) != TASK_DEAD) sendFatalSignal(th, true);
   }
   sendFatalSignal(main, false);
@@ -352,9 +365,12 @@ function workerStep(th: i32, a: i32): void {
   const pid = entPidOf(th);
   const k = unchecked(tInst[th]);
   const f = unchecked(mFile[k]);
+  const s = unchecked(tSlot[th]);
+  if (a == A_MW_MMAP) thinkOver(s);
   // mmap() -> nfs_file_mmap -> nfs_revalidate_mapping: GETATTR when the attributes expired
   if (a == A_MW_MMAP && (unchecked(mAttrAt[k]) < 0 || now - unchecked(mAttrAt[k]) >= mActimeoNs)) {
     unchecked(mAttrAt[k] = now);
+    replanInstance(k);
     trace(th, N_mmap, pid);
     unchecked(tAfterRpc[th] = A_MW_DIRTY);
     nfsGetattrSync(th, pid);
@@ -368,11 +384,79 @@ function workerStep(th: i32, a: i32): void {
     threadExit(th);
     return;
   }
-  const c = <i32>randRange(S_WL, 0, mChunks - 1);
-  nfsDirty(th, f, c, 1);
+  nfsDirty(th, f, mLook.nextChoice(s), 1);
   if (totalDirty >= bgThreshChunks) kickFlusher();
   if (mThinkNs <= 0) { threadNext(th, A_MW_MMAP, copyNs + copyNs); return; }
-  threadSleepTimeout(th, TASK_INTERRUPTIBLE, N_think, <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC, A_MW_MMAP, 20 * NSEC_PER_USEC + copyNs);
+  const thinkNs = mLook.nextThink(s);
+  threadSleep(th, TASK_INTERRUPTIBLE, N_think, A_MW_MMAP, mLook.stepNs);
+  thinkSleep(s, thinkNs);
+}
+
+// ---- mmap3: the iterations that change nothing
+// Most iterations of a worker dirty a chunk that is dirty already, well within the
+// attribute cache's lifetime: nothing anyone can observe changes. A worker draws them ahead
+// and sleeps once, until the first iteration that would change state (lookahead.ts): a
+// chunk not dirty, expired attributes, dirty data over the background threshold. What can
+// change that prediction (a chunk of the file changing state, the attributes refreshed)
+// makes the sleeping workers predict again. A worker's loop is its slot, instance * 16 + i.
+const mLook = new Lookahead(MI * 16, 0, iterationNoop, drawChunk, drawThinkNs, starveNs);
+const mWakeEv = zeroed<i32>(MI * 16);         // the think sleep's end (EV_WL_THINK)
+const tSlot = zeroed<i32>(MAX_ENTS);
+const mAlarmAt = zeroed<i64>(MI);
+export function mmap3Skipped(): i64 { return mLook.skipped; }
+
+function drawChunk(s: i32): i32 { return <i32>randRange(S_WL, 0, mChunks - 1); }
+function drawThinkNs(s: i32): i64 { return <i64>randExp(S_WL, mThinkNs) + NSEC_PER_USEC; }
+// stress mode's starvation before a skipped iteration's step, as the scheduler draws it
+function starveNs(s: i32): i64 { return chaosStarveNs(); }
+
+// Would worker s's iteration ending at `at`, dirtying chunk c, change nothing?
+function iterationNoop(s: i32, c: i32, at: i64): bool {
+  const k = s >> 4;
+  const a = unchecked(mAttrAt[k]);
+  return a >= 0 && at - a < mActimeoNs && totalDirty < bgThreshChunks && chunkDirtyNoop(unchecked(mFile[k]), c);
+}
+
+function thinkSleep(s: i32, thinkNs: i64): void {
+  armThink(s, mLook.sleep(s, now + thinkNs, unchecked(mAlarmAt[s >> 4])));
+}
+// A prediction made again may end the sleep inside an iteration's step: the worker then
+// wakes at once, and that step ends less than one step later than it would have.
+function armThink(s: i32, at: i64): void {
+  cancelEvent(unchecked(mWakeEv[s]));
+  unchecked(mWakeEv[s] = scheduleAt(at > now ? at : now, EV_WL_THINK, unchecked(mThreads[s])));
+}
+function thinkOver(s: i32): void {
+  cancelEvent(unchecked(mWakeEv[s]));
+  mLook.woke(s);
+}
+// The think sleep ends (its timer, or the alarm's signal): the skipped iterations ran on
+// the worker's CPU, so their time counts in its run time and vruntime before it wakes.
+function thinkEnds(s: i32): void {
+  threadCharge(unchecked(mThreads[s]), <i64>mLook.doneBy(s, now) * mLook.stepNs);
+}
+
+// Instance k's workers asleep in their think time predict again (for those dirtying
+// chunk c only, or -1: all).
+function replanInstance(k: i32, c: i32 = -1): void {
+  for (let i = 0; i < mWorkers; i++) {
+    const s = k * 16 + i;
+    if (!eventPending(unchecked(mWakeEv[s]))) continue;
+    const at = mLook.replan(s, now, unchecked(mAlarmAt[k]), c);
+    if (at <= now || at != eventTime(unchecked(mWakeEv[s]))) armThink(s, at);
+  }
+}
+
+// Chunk c of file f changed state: its workers, or all of them once the dirty data is at
+// the background threshold (each iteration then kicks the flusher, and one more dirty chunk
+// or one less changes that).
+function chunkChanged(f: i32, c: i32): void {
+  const all = totalDirty >= bgThreshChunks;
+  const near = totalDirty >= bgThreshChunks - 1;
+  for (let k = 0; k < mInstances; k++) {
+    if (all) replanInstance(k);
+    else if (unchecked(mFile[k]) == f) replanInstance(k, near ? -1 : c);
+  }
 }
 
 function mainStep(th: i32, a: i32): void {
@@ -442,10 +526,12 @@ function hogStep(th: i32): void {
 export function workloadInit(nCpus: i32, copyUs: f64, perWrite: i32, bgThresh: i32, dirtyLimit: i32): void {
   cpus = nCpus;
   copyNs = <i64>(copyUs * <f64>NSEC_PER_USEC);
+  mLook.stepNs = 20 * NSEC_PER_USEC + copyNs;       // a worker's A_MW_MMAP step: the mmap's cost + copy_us
   chunksPerWrite = perWrite;
   bgThreshChunks = bgThresh;
   dirtyLimitChunks = dirtyLimit;
   nfsInit(syncDone);
+  nfsOnChunkChange(chunkChanged);
 }
 
 // a sync RPC finished: the process goes on where it left off
@@ -473,6 +559,7 @@ export function workloadEvent(kind: i32, obj: i32, arg: i32): bool {
   if (kind == EV_WL_NEXT) { mmap3Start(obj); return true; }
   if (kind == EV_WL_START_DD) { startDd(obj); return true; }
   if (kind == EV_WL_BDI_WAKEUP) { bdiWakeupTimer(); return true; }
+  if (kind == EV_WL_THINK) { thinkEnds(unchecked(tSlot[obj])); wakeUpProcess(obj); return true; }
   return false;
 }
 

@@ -67,11 +67,25 @@ const commitTaskOf = zeroed<i32>(MAX_FILES);   // task + 1
 // __mark_inode_dirty on a bdi with no dirty I/O left: the flusher's delayed wake-up
 let firstDirty: () => void = (): void => {};
 export function nfsOnFirstDirty(f: () => void): void { firstDirty = f; }
+
+// Told when chunk c of file f changes state (clean, dirty, under writeback; c -1: several
+// chunks): whoever predicted what dirtying it would do predicts again.
+let chunkChanged: (f: i32, c: i32) => void = (f: i32, c: i32): void => {};
+export function nfsOnChunkChange(h: (f: i32, c: i32) => void): void { chunkChanged = h; }
 function chunkDirtied(f: i32, i: i32): void {
   unchecked(chState[i] = CH_DIRTY);
   unchecked(chDirtiedAt[i] = now);
   unchecked(fDirty[f] += 1);
   if (totalDirty++ == 0) firstDirty();
+  chunkChanged(f, i - f * CPF);
+}
+
+// Would dirtying chunk c of file f change nothing? Dirty already, or under writeback and
+// already marked to be redirtied.
+export function chunkDirtyNoop(f: i32, c: i32): bool {
+  const i = f * CPF + c;
+  const s = unchecked(chState[i]);
+  return s == CH_DIRTY || (s == CH_WRITEBACK && unchecked(chRedirty[i]));
 }
 
 export let syncDoneHook: (th: i32, status: i32) => void = (th: i32, status: i32): void => {};
@@ -149,6 +163,7 @@ export function nfsWritepages(ent: i32, f: i32, owner: i32, cpu: i32, olderThan:
     rpcExecuteAsync(t, cpu);
     n++;
   }
+  if (n > 0) chunkChanged(f, -1);
   if (n > 0) trace(ent, N_writepages, unchecked(fIno[f]), n);
   return n;
 }
@@ -236,7 +251,10 @@ function release(t: i32): void {
     if (unchecked(chRedirty[i])) {
       unchecked(chRedirty[i] = false);
       chunkDirtied(f, i);
-    } else unchecked(chState[i] = CH_CLEAN);
+    } else {
+      unchecked(chState[i] = CH_CLEAN);
+      chunkChanged(f, i % CPF);
+    }
     unchecked(chTask[i] = -1);
     trace(unchecked(tkEnt[t]), N_end_writeback, unchecked(fIno[f]), i % CPF);
     wakeWaiters(i, false);

@@ -15,8 +15,8 @@ const forcedOf = (r: ExplainResult) => (r.replay.forced.length ? parseForce(r.re
 
 describe("decisions", () => {
   const runs: Array<[string, RunConfig]> = [
-    ["realistic timing", cfg("sunrpc-tcp-close-wait", 554)],
-    ["stress timing", cfg("sunrpc-tcp-close-wait", 7, { stress_per_1k: 500 })],
+    ["realistic timing", cfg("sunrpc-tcp-close-wait", 15)],
+    ["stress timing", cfg("sunrpc-tcp-close-wait", 6, { stress_per_1k: 500 })],
     ["stock timing", cfg("nfs-odirect-retransmit")],
   ];
   it.each(runs)("forcing nothing reproduces the trace hash (%s), recording included", (_, c) => {
@@ -29,7 +29,7 @@ describe("decisions", () => {
   });
 
   it("a forced decision is drawn but takes its benign value: it is no longer non-benign, and the run differs", () => {
-    const c = cfg("sunrpc-tcp-close-wait", 7, { stress_per_1k: 500 });
+    const c = cfg("sunrpc-tcp-close-wait", 6, { stress_per_1k: 500 });
     const rec = replay(mod, c, { record: true });
     const starve = rec.decisions.find((d) => d.stream === "sched.chaos")!;
     expect(starve.what).toMatch(/starved/);

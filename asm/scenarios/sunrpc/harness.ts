@@ -28,7 +28,7 @@ import {
   svcConnSk, srvLastStallStart, srvLastStallLen,
 } from "../../nfsd/svc";
 import {
-  workloadStep, workloadEvent, workloadDone, setOnWorkloadDone, threadWaitFile, burstsDone, mCyclesDone, threadRoleIsDd, budgetStop,
+  workloadStep, workloadEvent, workloadDone, setOnWorkloadDone, threadWaitFile, burstsDone, mCyclesDone, mmap3Skipped, threadRoleIsDd, budgetStop,
 } from "../../nfs/workload";
 import { firstWritebackTask, firstWritebackChunk, totalDirty, totalWb, writesDone, commitsDone, fileIno } from "../../nfs/writeback";
 
@@ -200,6 +200,7 @@ function countersJson(): void {
   jKI("writebackChunks", totalWb);
   jKI("burstsDone", burstsDone);
   jKI("mmap3Runs", mCyclesDone);
+  jKI("mmap3IterationsSkipped", mmap3Skipped());
   jKB("workloadDone", workloadDone);
   jKB("budgetStop", budgetStop);
   jKI("firstHungAt", firstHungAt);

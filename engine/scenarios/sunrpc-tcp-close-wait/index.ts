@@ -55,16 +55,16 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
   presets: [
     {
       id: "documented",
-      label: "The documented hang, realistic timing (seed 554)",
+      label: "The documented hang, realistic timing (seed 15)",
       description: "Two mmap3 instances of four threads, SIGALRM every 10 s, realistic timing: one of the rare seeds in which a killed thread's GETATTR is handed XPRT_LOCKED between 'got signal' and rpc_exit; the lock leaks, knfsd ages out the connection and the socket stays in CLOSE_WAIT.",
-      seed: 554,
+      seed: 15,
       knobs: {},
     },
     {
       id: "both-fixes",
       label: "87ed5003 + CLOSE_WAIT fixes",
       description: "The same run with both TCP fixes.",
-      seed: 554,
+      seed: 15,
       knobs: {},
       patches: { "xprt-release-lock-on-early-exit": true, "xs-tcp-close-on-close-wait": true },
     },
@@ -72,7 +72,7 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
       id: "stress",
       label: "Stress mode (chaos starvation, 500 per 1000 steps)",
       description: "Every thread may be starved before any step (rr chaos mode): the rare window opens in about a quarter of the seeds. Not a realistic share: it finds the interleaving fast.",
-      seed: 7,
+      seed: 6,
       knobs: { stress_per_1k: 500 },
     },
     {
@@ -84,7 +84,7 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
     },
   ],
   expected: [
-    { patches: {}, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "stress mode: XPRT_LOCKED leaked by an exited task; the socket stays in CLOSE_WAIT (seeds 1-1000: 24.7%, 5001-6000: 26.3%; realistic timing at the defaults: 0.2% and 0.6%)" },
+    { patches: {}, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "stress mode: XPRT_LOCKED leaked by an exited task; the socket stays in CLOSE_WAIT (seeds 1-1000: 24.5%, 5001-6000: 23.4%; realistic timing at the defaults: 0.5% and 0.4%)" },
     { patches: { "xprt-release-lock-on-early-exit": true, "xs-tcp-close-on-close-wait": true }, verdict: "ok", note: "both fixes" },
     { patches: { "xprt-release-lock-on-early-exit": true }, verdict: "ok", note: "87ed5003 alone: the lock is never leaked" },
     { patches: { "xs-tcp-close-on-close-wait": true }, knobs: { stress_per_1k: 500 }, verdict: "hang", note: "the CLOSE_WAIT fixes alone: the leaked lock still blocks every WRITE and xprt_force_disconnect" },

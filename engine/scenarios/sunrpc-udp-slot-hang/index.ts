@@ -63,7 +63,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   ],
   assumptions: [
     "Timing is the kernel core's model (asm/kernel/timing.ts): CFS slices and wake-up preemption (CONFIG_PREEMPT, HZ=1000), tick and NIC interrupt time, rpciod work queued behind other work. No knob adds a delay at a named point except the mdelay() knobs, which only the labelled presets set. Stress mode (stress_per_1k > 0) adds random starvation of any thread before any step, like rr's chaos mode; every result says which mode made it.",
-    "Under realistic timing the leaked-lock window (from 'got signal' to rpc_exit's RPC_IS_QUEUED, under a microsecond) is hit rarely: at the default knobs 1 of seeds 1-1000 hangs with 43cedbf0 (0.1%, the leaked lock). With f39c1bfb no slot allocation holds the lock, so the path cannot be taken. The documented preset is a stress reproducer: stress mode and a lossy link (0.5% of frames lost: 11% of 32 KiB WRITEs), which keeps GETATTRs waiting on xprt_sending.",
+    "Under realistic timing the leaked-lock window (from 'got signal' to rpc_exit's RPC_IS_QUEUED, under a microsecond) is hit rarely: at the default knobs 2 of seeds 1-1000 hang with 43cedbf0 (0.2%, the leaked lock). With f39c1bfb no slot allocation holds the lock, so the path cannot be taken. The documented preset is a stress reproducer: stress mode and a lossy link (0.5% of frames lost: 11% of 32 KiB WRITEs), which keeps GETATTRs waiting on xprt_sending.",
     "Dick Streefland's script is not in the thread; the dd-bursts workload is our reading of it (writers, idle gaps longer than the 5 min idle timeout). It kills nothing, so it cannot reach the leaked lock; it shows the credit-stranding path only.",
     "Loss is per Ethernet frame; a datagram is lost when any of its IP fragments is (default 1e-4 per frame).",
     "HZ=1000; timeo=11 -> 1.1 s initial timeout, doubled per retry up to 60 s; retrans=3. xprt_wait_for_buffer_space sleeps with tk_timeout = rq_timeout, as in 3.x, the same as in the TCP scenario.",
@@ -76,16 +76,16 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   presets: [
     {
       id: "documented",
-      label: "Andrew's reproducer, stress mode (seed 3)",
+      label: "Andrew's reproducer, stress mode (seed 9)",
       description: "LTP mmap3 in a loop on a lossy link (0.5% frame loss), stress timing (20% of steps start after a random starvation). A GETATTR whose thread was killed is handed XPRT_LOCKED by a slot allocator's release between 'got signal' and rpc_exit; it exits without a slot and the lock leaks.",
-      seed: 3,
+      seed: 9,
       knobs: { loss: 0.005, stress_per_1k: 200 },
     },
     {
       id: "before-43cedbf0",
       label: "Before 43cedbf0",
       description: "The same run on a kernel without 43cedbf0: slot allocation does not touch XPRT_LOCKED.",
-      seed: 3,
+      seed: 9,
       knobs: { loss: 0.005, stress_per_1k: 200 },
       patches: { "xprt-lock-before-alloc": false },
     },
@@ -93,7 +93,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
       id: "realistic",
       label: "Realistic timing (defaults)",
       description: "The same workload with realistic timing and 1e-4 frame loss: the hang is rare (see the sweep figures in the docs).",
-      seed: 3,
+      seed: 9,
       knobs: {},
     },
     {
@@ -106,7 +106,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
     },
   ],
   expected: [
-    { patches: {}, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "hang", note: "documented stress reproducer: XPRT_LOCKED leaked by a killed GETATTR (seeds 1-1000: 6.6%, 5001-6000: 5.9%; realistic defaults: 0.1%)" },
+    { patches: {}, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "hang", note: "documented stress reproducer: XPRT_LOCKED leaked by a killed GETATTR (seeds 1-1000: 5.0%, 5001-6000: 5.3%; realistic defaults: 0.2% and 0.2%)" },
     { patches: { "xprt-alloc-slot-op": true }, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "ok", note: "f39c1bfb: no slot allocation holds the lock" },
     { patches: { "xprt-lock-before-alloc": false }, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "ok", note: "before 43cedbf0: the same runs as with f39c1bfb" },
     { patches: { "xprt-alloc-slot-op": true, "xprt-put-cong-on-sleep": true }, verdict: "ok", note: "no task sleeps on xprt_sending holding a credit, and no slot allocator holds the lock" },
