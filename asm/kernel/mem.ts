@@ -69,6 +69,8 @@ let imgPages: usize = 0;        // pages [0, imgPages) have an image
 let imgMask: usize = 0;         // u64 per page: its non-zero lines
 let imgCheck: usize = 0;        // u64 per page: the lines a reset looks at (not the row tables' zero lines)
 let imgAt: usize = 0;           // u32 per page: where its lines are packed
+let imgList: usize = 0;         // u32 per page a reset visits: its index (the others have nothing to look at)
+let imgListLen: usize = 0;
 let imgGlobals: usize = 0;      // where the host saves the globals
 
 @inline function lineNonZero(p: usize): bool {
@@ -91,7 +93,8 @@ export function memSnapshot(top: usize, globalsBytes: i32): usize {
   imgMask = areaLo;
   imgCheck = imgMask + imgPages * 8;
   imgAt = imgCheck + imgPages * 8;
-  imgGlobals = (imgAt + imgPages * 4 + 7) & ~7;
+  imgList = imgAt + imgPages * 4;
+  imgGlobals = (imgList + imgPages * 4 + 7) & ~7;
   let out = imgGlobals + <usize>globalsBytes;
   for (let pg: usize = 0; pg < imgPages; pg++) {
     const p = pg * PAGE;
@@ -116,6 +119,11 @@ export function memSnapshot(top: usize, globalsBytes: i32): usize {
       const pg = q / PAGE, bit = (<u64>1) << ((q & (PAGE - 1)) / LINE);
       if (!(load<u64>(imgMask + pg * 8) & bit)) store<u64>(imgCheck + pg * 8, load<u64>(imgCheck + pg * 8) & ~bit);
     }
+  }
+  // most pages (the row tables', the area's) have no line to look at: list the others
+  imgListLen = 0;
+  for (let pg: usize = 0; pg < imgPages; pg++) {
+    if (load<u64>(imgCheck + pg * 8) | load<u64>(imgMask + pg * 8)) store<u32>(imgList + imgListLen++ * 4, <u32>pg);
   }
   return imgGlobals;
 }
@@ -148,46 +156,66 @@ export function memReset(top: usize): i32 {
   }
   let changed = 0;
   const end = (top + PAGE - 1) & ~(PAGE - 1);
-  for (let p: usize = 0; p < end; p += PAGE) {
-    if (p >= areaLo && p < areaHi) { p = areaHi - PAGE; continue; }
-    const pg = p / PAGE;
-    const mask: u64 = pg < imgPages ? load<u64>(imgMask + pg * 8) : 0;
-    const zero: u64 = (pg < imgPages && exact ? load<u64>(imgCheck + pg * 8) : ALL_LINES) & ~mask;
-    let dirty = false;
-    // the image's lines: compared, copied back if changed
-    let src = <usize>load<u32>(imgAt + pg * 4);
-    for (let left = mask; left != 0; left &= left - 1) {
-      const q = p + <usize>ctz(left) * LINE;
-      if (lineDiffers(q, src)) { memory.copy(q, src, LINE); dirty = true; }
-      src += LINE;
+  // after an exact count, only the listed pages of the image; after a trap, every one
+  const imaged = min(end, imgPages * PAGE);
+  if (exact) {
+    for (let i: usize = 0; i < imgListLen; i++) {
+      const pg = <usize>load<u32>(imgList + i * 4);
+      if (pg * PAGE >= imaged) break;
+      const mask = load<u64>(imgMask + pg * 8);
+      if (resetPage(pg * PAGE, mask, load<u64>(imgCheck + pg * 8) & ~mask, load<u32>(imgAt + pg * 4))) changed++;
     }
-    // the lines that must be zero: one pass without branches (16-byte loads, four at a
-    // time: the scan of never-written pages is most of a reset), line by line only if
-    // one is not; a few (beside a row table) line by line at once
-    let suspect = zero;
-    if (zero == ALL_LINES) {
-      let acc = i64x2.splat(0);
-      for (let q = p; q < p + PAGE; q += LINE) {
-        acc = v128.or(acc, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48))));
-      }
-      if (v128.any_true(acc)) { memory.fill(p, 0, PAGE); dirty = true; }
-      suspect = 0;
-    } else if (popcnt(zero) > 8) {
-      let acc = i64x2.splat(0);
-      for (let l: usize = 0; l < PAGE / LINE; l++) {
-        const q = p + l * LINE;
-        const sel = i64x2.splat(-<i64>((zero >> l) & 1));
-        acc = v128.or(acc, v128.and(sel, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48)))));
-      }
-      if (!v128.any_true(acc)) suspect = 0;
+  } else {
+    for (let p: usize = 0; p < imaged; p += PAGE) {
+      if (p >= areaLo && p < areaHi) continue;
+      const mask = load<u64>(imgMask + p / PAGE * 8);
+      if (resetPage(p, mask, ~mask, load<u32>(imgAt + p / PAGE * 4))) changed++;
     }
-    for (let left = suspect; left != 0; left &= left - 1) {
-      const q = p + <usize>ctz(left) * LINE;
-      if (lineNonZero(q)) { memory.fill(q, 0, LINE); dirty = true; }
-    }
-    if (dirty) changed++;
+  }
+  // pages the heap grew into during the run: all zero in the image
+  for (let p = imaged; p < end; p += PAGE) {
+    if (p >= areaLo && p < areaHi) continue;
+    if (resetPage(p, 0, ALL_LINES, 0)) changed++;
   }
   return changed;
+}
+
+// Makes page p equal to its image: `mask` its lines in the image (packed at `src`), `zero`
+// the lines that must be zero; true if it differed.
+@inline function resetPage(p: usize, mask: u64, zero: u64, at: u32): bool {
+  let dirty = false;
+  // the image's lines: compared, copied back if changed
+  let src = <usize>at;
+  for (let left = mask; left != 0; left &= left - 1) {
+    const q = p + <usize>ctz(left) * LINE;
+    if (lineDiffers(q, src)) { memory.copy(q, src, LINE); dirty = true; }
+    src += LINE;
+  }
+  // the lines that must be zero: one pass without branches (16-byte loads, four at a
+  // time: the scan of never-written pages is most of a reset), line by line only if
+  // one is not; a few (beside a row table) line by line at once
+  let suspect = zero;
+  if (zero == ALL_LINES) {
+    let acc = i64x2.splat(0);
+    for (let q = p; q < p + PAGE; q += LINE) {
+      acc = v128.or(acc, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48))));
+    }
+    if (v128.any_true(acc)) { memory.fill(p, 0, PAGE); dirty = true; }
+    suspect = 0;
+  } else if (popcnt(zero) > 8) {
+    let acc = i64x2.splat(0);
+    for (let l: usize = 0; l < PAGE / LINE; l++) {
+      const q = p + l * LINE;
+      const sel = i64x2.splat(-<i64>((zero >> l) & 1));
+      acc = v128.or(acc, v128.and(sel, v128.or(v128.or(v128.load(q), v128.load(q, 16)), v128.or(v128.load(q, 32), v128.load(q, 48)))));
+    }
+    if (!v128.any_true(acc)) suspect = 0;
+  }
+  for (let left = suspect; left != 0; left &= left - 1) {
+    const q = p + <usize>ctz(left) * LINE;
+    if (lineNonZero(q)) { memory.fill(q, 0, LINE); dirty = true; }
+  }
+  return dirty;
 }
 
 // Test-only (engine/test/sweep.test.ts): a model that traps between writing a row and
