@@ -20,7 +20,7 @@ import { scheduleAt, cancelEvent } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import { entNew } from "../kernel/sched";
 import { bitsNew, testBit, setBit, clearBit, testAndSetBit, testAndClearBit, bitsWord } from "../kernel/bitops";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import {
   EAGAIN, ETIMEDOUT, ENOTCONN, EIO, XPRT_LOCKED, XPRT_CONNECTED, XPRT_CONNECTING, XPRT_CLOSE_WAIT,
   XPRT_BOUND, XPRT_CLOSING, XPRT_CONNECTION_CLOSE, RPC_PRIORITY_LOW, RPC_PRIORITY_NORMAL,
@@ -123,6 +123,7 @@ export class RpcXprtOps {
 // ---- state: struct rpc_xprt, one row per handle -------------------------------------
 export let nXprts: i32 = 0;
 const xOps = new StaticArray<RpcXprtOps>(MAX_XPRT);
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // the reset zeroes the transports a run made
 export const xBits = zeroed<i32>(MAX_XPRT);          // xprt->state (a bit word)
 export const xProt = zeroed<i32>(MAX_XPRT);          // XPRT_UDP / XPRT_TCP
 export const xEnt = zeroed<i32>(MAX_XPRT);
@@ -155,6 +156,7 @@ const xToIncrement = zeroed<i64>(MAX_XPRT);
 const xToRetries = zeroed<i32>(MAX_XPRT);
 const xToExponential = zeroed<bool>(MAX_XPRT);
 
+rowsEnd();
 // the task's transport (task->tk_xprt); 0 until a world binds tasks to another one
 export const tkXprt = zeroed<i32>(MAX_TASKS);
 export function rpcTaskSetXprt(task: i32, x: i32): void { unchecked(tkXprt[task] = x); }
@@ -172,6 +174,7 @@ export function setPutCongOnSleep(on: bool): void { pPutCongOnSleep = on; }
 export let pDequeueOnComplete: bool = false;
 export function setDequeueOnComplete(on: bool): void { pDequeueOnComplete = on; }
 
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row: a transport's MAX_RQST slots
 // struct rpc_rqst: the slots of transport x are x * MAX_RQST .. x * MAX_RQST + max_reqs - 1
 export const rqUsed = zeroed<bool>(MAX_XPRT * MAX_RQST);
 export const rqTask = zeroed<i32>(MAX_XPRT * MAX_RQST);
@@ -202,6 +205,7 @@ export const xNCreditParked = zeroed<i32>(MAX_XPRT);      // a credit holder wen
 export const xNConnectedRace = zeroed<i32>(MAX_XPRT);     // xprt_connect found the transport connected
 export const xNDequeuedOnComplete = zeroed<i32>(MAX_XPRT);   // with pDequeueOnComplete
 export const xNRemounts = zeroed<i32>(MAX_XPRT);
+rowsEnd();
 
 // The mount's options for its transport, checked at xprtNew.
 export class XprtOptions {
@@ -300,6 +304,7 @@ export function maxCwnd(x: i32): i32 { return unchecked(xMaxReqs[x]) << RPC_CWND
 
 // ---- series for the Metrics view: cwnd, cong, sending length over time --------------
 const SER_MAX: i32 = 2048;
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row: a transport's SER_MAX samples
 const serT = zeroed<i64>(MAX_XPRT * SER_MAX);
 const serCwnd = zeroed<i32>(MAX_XPRT * SER_MAX);
 const serCong = zeroed<i32>(MAX_XPRT * SER_MAX);
@@ -310,6 +315,7 @@ const xSerSkip = zeroed<i32>(MAX_XPRT);
 const xLastSerCwnd = zeroed<i32>(MAX_XPRT);
 const xLastSerCong = zeroed<i32>(MAX_XPRT);
 const xLastSerSending = zeroed<i32>(MAX_XPRT);
+rowsEnd();
 
 export function sampleSeries(x: i32): void {
   const s = rpcqLenOf(unchecked(xSending[x]));
