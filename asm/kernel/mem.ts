@@ -23,7 +23,7 @@ export function zeroed<T>(n: i32): StaticArray<T> {
 class RowGroup {
   constructor(readonly rows: i32, readonly used: () => i32) {}
 }
-const MAX_ROW_TABLES = 256;
+const MAX_ROW_TABLES = 512;
 // the registry: (base, bytes, group) per table
 @inline function rt(i: i32, field: i32): usize { return rtArea + ((<usize>i * 3 + <usize>field) << alignof<usize>()); }
 

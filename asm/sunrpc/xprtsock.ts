@@ -30,7 +30,7 @@ import { eventKind } from "../kernel/events";
 import { entNew, deviceIrq } from "../kernel/sched";
 import { stream, randChance } from "../kernel/prng";
 import { LinkOptions, linkNew, linkLost, linkSerializeNs, linkDelayNs } from "../net/link";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import {
   EAGAIN, ENOTCONN, EPIPE, XPRT_UDP, XPRT_TCP, XPRT_CONNECTED, XPRT_CONNECTING,
   XPRT_CLOSE_WAIT, XPRT_CLOSING, XPRT_CONNECTION_ABORT, XPRT_CONNECTION_CLOSE, XPRT_BOUND,
@@ -46,7 +46,7 @@ import {
 import { REC_CALL, REC_REPLY } from "../net/skbuff";
 import { capSlot, capRecType, capXid, capLen } from "../net/dev";
 import { EV_RPC_TIMER, EV_DELAYED_WORK, rpcTimerFire, delayedWorkFire } from "./sched";
-import { tkRqst, tkProc, tkEnt, tkFlags, tkCalldata, rpcTaskTap, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork } from "./sched";
+import { tkRqst, tkProc, tkEnt, tkFlags, tkCalldata, rpcTaskTap, queueDelayedWork, queueWork, cancelDelayedWork, workNew, setCurCpu, curCpu, setRpcRunWork, rpcTaskSlots } from "./sched";
 import {
   RpcXprtOps, XprtOptions, xprtNew, xprtOps, nXprts, tkXprt, xEnt, xSndTask, xAutoclose, xReestablishTimeout, rqXid, rqSlen,
   rqBytesSent, rqTask, rqNtrans, xprtBit, xprtSetBit, xprtClearBit, xprtConnected, xprtWakePendingTasks,
@@ -196,6 +196,7 @@ export function replyBytes(proc: i32): i32 {
 }
 
 // ---- struct sock_xprt, one row per handle ---------------------------------------------------
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row per transport (nXprts made)
 export const xsSockGen = zeroed<i32>(MAX_XPRT);     // transport->sock: 0 = NULL, else a generation
 const xsAsyncNospace = zeroed<bool>(MAX_XPRT);      // SOCK_ASYNC_NOSPACE
 const xsConnectWork = zeroed<i32>(MAX_XPRT);        // transport->connect_worker
@@ -203,6 +204,7 @@ const xsSndbuf = zeroed<i32>(MAX_XPRT);
 export const xsSk = zeroed<i32>(MAX_XPRT);          // transport->inet: the asm/net socket, -1 = none
 const xsSkbRecords = zeroed<bool>(MAX_XPRT);        // data as the socket's own skbs (xsTcpAttachSocket)
 const xsServer = zeroed<i32>(MAX_XPRT);             // the knfsd the mount talks to (asm/nfsd svcNew)
+rowsEnd();
 // Socket generations: the low 24 bits count sockets across all transports (the server
 // keys its connections by them), the top bits are the handle.
 const GEN_SHIFT: i32 = 24;
@@ -239,6 +241,7 @@ function xsWriteSpace(x: i32): void {
 }
 
 // ---- UDP -------------------------------------------------------------------------------
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row: a transport's UQ ring
 export const xsUdpWmem = zeroed<i32>(MAX_XPRT);
 // each transport's datagrams not yet sent by the NIC: a ring of UQ per handle
 const UQ: i32 = 256;
@@ -250,6 +253,7 @@ const uqGen = zeroed<i32>(MAX_XPRT * UQ);
 const xsUqHead = zeroed<i32>(MAX_XPRT);
 const xsUqLen = zeroed<i32>(MAX_XPRT);
 const xsUdpTxBusy = zeroed<bool>(MAX_XPRT);
+rowsEnd();
 // a datagram's event argument: proc, source transport and size (a UDP WRITE is < 1 MiB)
 const DGRAM_X_SHIFT: i32 = 20;
 const DGRAM_BYTES_MASK: i32 = (1 << DGRAM_X_SHIFT) - 1;
@@ -383,6 +387,7 @@ function xsUdpSetupSocket(x: i32): void {
 // the segments queued on xsSk and not yet on the wire (sunrpc-tcp-close-wait): a ring of
 // TQ per handle
 const TQ: i32 = 1024;
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row: a transport's TQ ring
 const tqXid = zeroed<u32>(MAX_XPRT * TQ);
 const tqProc = zeroed<i32>(MAX_XPRT * TQ);
 const tqBytes = zeroed<i32>(MAX_XPRT * TQ);        // unsent bytes of this segment
@@ -400,6 +405,7 @@ export const xsNHalfCloses = zeroed<i32>(MAX_XPRT);
 export const xsNFullCloses = zeroed<i32>(MAX_XPRT);
 export const xsNConnects = zeroed<i32>(MAX_XPRT);
 export const xsNResets = zeroed<i32>(MAX_XPRT);
+rowsEnd();
 
 export function setCloseOnCloseWait(on: bool): void { pCloseOnCloseWait = on; }
 
@@ -490,6 +496,7 @@ function tcpPump(x: i32): void {
 
 // a segment left the NIC: in flight to the server, a ring of TQ per handle (the event
 // names the slot, x * TQ + i)
+rowsBegin(MAX_XPRT, (): i32 => nXprts);     // a row: a transport's TQ in flight
 const inflXid = zeroed<u32>(MAX_XPRT * TQ);
 const inflProc = zeroed<i32>(MAX_XPRT * TQ);
 const inflBytes = zeroed<i32>(MAX_XPRT * TQ);
@@ -497,6 +504,7 @@ const inflEnd = zeroed<bool>(MAX_XPRT * TQ);
 const inflFin = zeroed<bool>(MAX_XPRT * TQ);
 const inflGen = zeroed<i32>(MAX_XPRT * TQ);
 const xsInflNext = zeroed<i32>(MAX_XPRT);
+rowsEnd();
 
 function tcpTxDone(gen: i32, bytes: i32): void {
   const x = xprtOfGen(gen);
@@ -851,11 +859,13 @@ let pCopyOnResend: bool = false;     // a6b31d18: a retransmission is sent by co
 let pFragDestructors: bool = false;  // Ian Campbell: skb fragments carry a destructor
 // rq_snd_buf of each task: the RPC header's length and the page list (indices into netPfns),
 // and a tag the capture carries with the record (the NFS file offset in pages)
+rowsBegin(MAX_TASKS, rpcTaskSlots);     // a row per rpc_task made
 const sbHead = zeroed<i32>(MAX_TASKS);
 const sbFirst = zeroed<i32>(MAX_TASKS);
 const sbNpages = zeroed<i32>(MAX_TASKS);
 const sbPageLen = zeroed<i32>(MAX_TASKS);
 const sbTag = zeroed<i32>(MAX_TASKS);
+rowsEnd();
 const N_tcp_send_rec = fn("xs_tcp_send_request", "xid=%x zerocopy=%d", CAT_NET);
 const N_xid_not_found = fn("xs_tcp_read_reply: XID not found", "xid=%x", CAT_LOG);
 
