@@ -13,13 +13,15 @@ import {
   TASK_UNINTERRUPTIBLE,
 } from "./sched";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName } from "./json";
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 
 const N_hung = fn("check_hung_task", "blocked_for=%t wchan=%n", CAT_ANOMALY);
 
 let timeout: i64 = 120 * NSEC_PER_SEC;
 let warnings: i32 = 10;
+rowsBegin(MAX_ENTS, entCount);
 const lastSwitches = zeroed<u32>(MAX_ENTS);
+rowsEnd();
 const MAX_REPORTS: i32 = 10;
 const repEnt = zeroed<i32>(MAX_REPORTS);
 const repTime = zeroed<i64>(MAX_REPORTS);

@@ -4,18 +4,22 @@
 // release it) or an entity seen before (a deadlock cycle). Models record the edges as
 // the kernel code takes and drops the things they stand for; the analysis is generic.
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKName, jKB, jKey } from "./json";
-import { MAX_ENTS } from "./sched";
+import { MAX_ENTS, entCount } from "./sched";
 import { now } from "./clock";
 import { fn, CAT_ANOMALY } from "./names";
 import { traceAnomaly } from "./trace";
-import { zeroed } from "./mem";
+import { zeroed, rowsBegin, rowsEnd } from "./mem";
 
 const MAX_RES: i32 = 4096;
+let nRes: i32 = 0;
+rowsBegin(MAX_RES, (): i32 => nRes);
 const resName = zeroed<i32>(MAX_RES);
 const resObj = zeroed<i32>(MAX_RES);
 const resHolder = zeroed<i32>(MAX_RES);   // holder entity + 1; 0 = free
+rowsEnd();
+rowsBegin(MAX_ENTS, entCount);
 const waitsOn = zeroed<i32>(MAX_ENTS);    // resource + 1; 0 = not waiting
-let nRes: i32 = 0;
+rowsEnd();
 
 export function resNew(nameId: i32, obj: i32 = 0): i32 {
   assert(nRes < MAX_RES, "too many wait-for resources");

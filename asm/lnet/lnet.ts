@@ -8,7 +8,7 @@
 // the bytes came from, or 0 = never written. A message is intact when every slot holds
 // its own tag. This is how the lab compares "what the receiver got" with "what the
 // sender queued" without moving real bytes.
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const SOCKLND = 2;                 // LND type of the tcp network
 export const LNET_PID_LUSTRE: i32 = 12345;
@@ -53,6 +53,8 @@ export function slotStart(s: i32): i32 {
 export const MAX_MSGS: i32 = 4096;
 export const MSG_IN: i32 = 0;    // peer -> us
 export const MSG_OUT: i32 = 1;   // us -> peer
+let msgRows: i32 = 0;            // above every message id allocated (the pool hands out low ids first)
+rowsBegin(MAX_MSGS, (): i32 => msgRows);
 export const msgSerial = zeroed<i32>(MAX_MSGS);
 export const msgConn = zeroed<i32>(MAX_MSGS);
 export const msgDir = zeroed<i32>(MAX_MSGS);
@@ -60,6 +62,8 @@ export const msgType = zeroed<i32>(MAX_MSGS);
 export const msgNob = zeroed<i32>(MAX_MSGS);      // payload bytes
 export const msgQueued = zeroed<i64>(MAX_MSGS);   // lnet_send / first byte on our socket
 export const msgStream = zeroed<f64>(MAX_MSGS);   // offset of its first byte in the TCP stream
+rowsEnd();
+export function msgRowsUsed(): i32 { return msgRows; }
 // The message pool and its counters are the_lnet's: one per host, as in the kernel.
 const freeMsgs = zeroed<i32>(MAX_MSGS);
 let nFree: i32 = 0;
@@ -87,6 +91,7 @@ export function msgSlots(m: i32): i32 { return slotOf(msgImage(m) - 1) + 1; }
 export function msgAlloc(conn: i32, dir: i32, type: i32, nob: i32, t: i64): i32 {
   if (nFree == 0) return -1;
   const m = unchecked(freeMsgs[--nFree]);
+  if (m >= msgRows) msgRows = m + 1;
   msgsInUse++;
   nextSerial = nextSerial >= (1 << 22) - 1 ? 1 : nextSerial + 1;
   unchecked(msgSerial[m] = nextSerial);

@@ -19,7 +19,7 @@ import { trace, traceAnomaly } from "../kernel/trace";
 import { scheduleIn } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import {
-  MAX_ENTS, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
+  MAX_ENTS, entCount, threadNew, threadNext, threadSleep, wakeUpProcess, entNew, TASK_INTERRUPTIBLE,
   deviceIrq, cpuCount,
 } from "../kernel/sched";
 import { stream } from "../kernel/prng";
@@ -27,9 +27,9 @@ import { wqNew, wqAdd, wqAddHead, wqPop, wqLen, wqOf, wqPeek, wqRemove } from ".
 import {
   KSOCK_MSG_HDR, KSM_HDR, MSG_IN, MSG_OUT, bufTag, wireTag, slots, slotOf, slotStart, tagOf,
   tagInBuf, tagOnWire, msgSerial, msgNob, msgImage, msgSlots, msgStream, msgType, msgFree,
-  msgConn, firstBadSlot, countBadSlots, msgQueued, PAGE_SIZE,
+  msgConn, firstBadSlot, countBadSlots, msgQueued, PAGE_SIZE, MAX_MSGS, msgRowsUsed,
 } from "./lnet";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { chargeWork } from "../kernel/world";
 import { jArr, jEndArr, jObj, jEndObj, jKI, jKB, jKey, jKName, jInt } from "../kernel/json";
 
@@ -222,7 +222,9 @@ export const thCpt = zeroed<i32>(MAX_THREADS);
 export const thSid = zeroed<i32>(MAX_THREADS);
 export const thSched = zeroed<i32>(MAX_THREADS);
 export const thScratch = zeroed<i32>(MAX_THREADS);
+rowsBegin(MAX_ENTS, entCount);
 const entThread = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 const thAct = zeroed<i32>(MAX_THREADS);
 const thConn = zeroed<i32>(MAX_THREADS);
 const thMsg = zeroed<i32>(MAX_THREADS);
@@ -306,10 +308,12 @@ const drainArmed = zeroed<bool>(MAX_CONNS);
 export const linkBytesPerNs = zeroed<f64>(MAX_CONNS);
 const sockLockFree = zeroed<i64>(MAX_CONNS);   // lock_sock: tcp_sendmsg/tcp_recvmsg of one socket
 @inline function releaseSock(c: i32): void { unchecked(sockLockFree[c] = now); }
-const txPos = zeroed<i32>(4096);   // per lnet_msg: image bytes handed to the socket
+rowsBegin(MAX_MSGS, msgRowsUsed);
+const txPos = zeroed<i32>(MAX_MSGS);   // per lnet_msg: image bytes handed to the socket
 // per lnet_msg: ksm_zc_cookies[0] != 0, a zero-copy request; its tx is done when the peer's
 // ZC-ACK comes back (ksocknal_handle_zcack), not when the bytes are in the socket
-const txZcReq = zeroed<bool>(4096);
+const txZcReq = zeroed<bool>(MAX_MSGS);
+rowsEnd();
 
 export const EV_DRAIN: i32 = eventKind("socklnd.drain");   // our socket -> wire (one segment)
 const DRAIN_CHUNK: i32 = 65536;

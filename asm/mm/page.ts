@@ -6,7 +6,7 @@
 // Readers (the NIC's DMA, copy_page, the disk) read the words at the moment they run:
 // nothing snapshots a page unless the modelled kernel code copies it.
 import { fn, CAT_STEP } from "../kernel/names";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const PAGE_SIZE: i32 = 4096;
 export const PAGE_WORDS: i32 = PAGE_SIZE >> 2;
@@ -14,13 +14,16 @@ export const PG_COUNTER: u8 = 0;
 export const PG_FILL: u8 = 1;
 export const MAX_PAGES: i32 = 1 << 14;
 
+// rows: the frames made (the free list holds fewer than that)
+let nPages: i32 = 0;
+rowsBegin(MAX_PAGES, (): i32 => nPages);
 const pgPattern = zeroed<u32>(MAX_PAGES);
 const pgKind = zeroed<u8>(MAX_PAGES);
 const pgMapped = zeroed<bool>(MAX_PAGES);
 const pgCount = zeroed<i32>(MAX_PAGES);
 const pgForeign = zeroed<bool>(MAX_PAGES);
-let nPages: i32 = 0;
 const freeList = zeroed<i32>(MAX_PAGES);
+rowsEnd();
 let nFree: i32 = 0;
 
 export const N_get_page = fn("get_page", "pfn=%x count=%d");
@@ -42,6 +45,7 @@ export function allocPage(): i32 {
   return p;
 }
 
+export function pageFrames(): i32 { return nPages; }
 export function getPage(p: i32): void { unchecked(pgCount[p] += 1); }
 
 // put_page(): the last reference frees the frame.

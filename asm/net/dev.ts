@@ -69,6 +69,10 @@ export function capFirst(): i32 { return capWritten > CAP_MAX ? capWritten - CAP
 // ---- NICs (one per host) and their TX rings
 const MAX_NICS: i32 = 2;
 const RING: i32 = 4096;
+// a row per ring position, the NICs side by side in it: the reset zeroes the positions used
+@inline function ringSlot(nic: i32, pos: i32): i32 { return (pos & (RING - 1)) * MAX_NICS + nic; }
+let ringRows: i32 = 0;
+rowsBegin(RING, (): i32 => ringRows);
 const ringSkb = zeroed<i32>(MAX_NICS * RING);     // -1: a pure ACK
 const ringSk = zeroed<i32>(MAX_NICS * RING);
 const ringSeq = zeroed<u32>(MAX_NICS * RING);
@@ -76,6 +80,7 @@ const ringAck = zeroed<u32>(MAX_NICS * RING);
 const ringTsval = zeroed<i64>(MAX_NICS * RING);
 const ringTsecr = zeroed<i64>(MAX_NICS * RING);
 const ringRetrans = zeroed<bool>(MAX_NICS * RING);
+rowsEnd();
 const ringHead = zeroed<i32>(MAX_NICS);
 const ringTail = zeroed<i32>(MAX_NICS);
 const nicBusy = zeroed<bool>(MAX_NICS);
@@ -166,7 +171,8 @@ export function nicNew(dir: i32, ent: i32, startXmitName: i32, irqCpu: i32): i32
 export function devQueueXmit(nic: i32, skb: i32, sk: i32, retrans: bool): void {
   const t = unchecked(ringTail[nic]);
   assert(t - unchecked(ringHead[nic]) < RING, "NIC TX ring overflow");
-  const k = nic * RING + (t & (RING - 1));
+  const k = ringSlot(nic, t);
+  if ((t & (RING - 1)) >= ringRows) ringRows = (t & (RING - 1)) + 1;
   unchecked(ringSkb[k] = skb);
   unchecked(ringSk[k] = sk);
   // tcp_transmit_skb() builds the header now: seq, and the ACK of what we have received
@@ -194,7 +200,7 @@ export function setTcpHeaderFns(ack: (sk: i32) => u32, seq: (sk: i32) => u32, ts
 function startXmit(nic: i32): void {
   const h = unchecked(ringHead[nic]);
   if (h == unchecked(ringTail[nic])) return;
-  const k = nic * RING + (h & (RING - 1));
+  const k = ringSlot(nic, h);
   const skb = unchecked(ringSkb[k]);
   // dma_map the fragments first: a fault happens before the packet exists for tcpdump
   if (skb >= 0) {
@@ -253,7 +259,7 @@ function startXmit(nic: i32): void {
 // TX completion: free the clone, put the packet on the wire, start the next one.
 function txDone(nic: i32, ci: i32): void {
   const h = unchecked(ringHead[nic]);
-  const k = nic * RING + (h & (RING - 1));
+  const k = ringSlot(nic, h);
   const skb = unchecked(ringSkb[k]);
   unchecked(ringHead[nic] = h + 1);
   unchecked(nicBusy[nic] = false);

@@ -13,7 +13,7 @@ import { wakeUpProcess } from "../kernel/sched";
 import { getPage, putPage } from "../mm/page";
 import { setSkbFragDestructor } from "../net/skbuff";
 import { tap } from "../mm/tap";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { RPC_TASK_ASYNC, NFS3PROC_WRITE } from "../sunrpc/defs";
 import { rpcNewTask, rpcExecuteAsync, rpcTaskEnt, rpcTaskAddr, setRpcTaskTap, tkCalldata, tkRqst, tkUsed } from "../sunrpc/sched";
 import { rpcCallStart, setCallDone } from "../sunrpc/clnt";
@@ -36,6 +36,8 @@ export const N_nfs_direct_free_writedata = fn("nfs_direct_free_writedata", "dreq
 export const N_nfs_direct_wait_frags = fn("nfs_direct_write_result: waiting for skb fragment destructors", "dreq=%x frags=%d");
 
 const MAX_DREQS: i32 = 1 << 14;
+let dqRows: i32 = 0;              // above every dreq id scheduled (the caller's ids)
+rowsBegin(MAX_DREQS, (): i32 => dqRows);
 const dqWaiter = zeroed<i32>(MAX_DREQS);
 const dqFirst = zeroed<i32>(MAX_DREQS);
 const dqNpages = zeroed<i32>(MAX_DREQS);
@@ -46,6 +48,7 @@ const dqTask = zeroed<i32>(MAX_DREQS);
 const dqEnt = zeroed<i32>(MAX_DREQS);        // the WRITE task's entity (the task is recycled)
 const dqXid = zeroed<u32>(MAX_DREQS);        // its XID, once the reply is in
 export const dqCompleted = zeroed<bool>(MAX_DREQS);
+rowsEnd();
 let waitForFrags: bool = false;
 let pfns: StaticArray<i32> = zeroed<i32>(0);
 // Told when a write() is over (the application or tapdisk2 resumes).
@@ -74,6 +77,8 @@ function fragsTaken(dreq: i32, n: i32): void { unchecked(dqFragRefs[dreq] += n);
 // this write(); the WRITE covers pfns[first..first+npages), `count` bytes at block offBlk.
 // The async WRITE task is started on `cpu` (rpc_execute -> queue_work on the caller's CPU).
 export function nfsDirectWriteSchedule(dreq: i32, waiter: i32, ent: i32, pid: i32, cpu: i32, first: i32, npages: i32, count: i32, offBlk: i32): void {
+  assert(dreq >= 0 && dreq < MAX_DREQS, "nfs_direct: dreq id out of range");
+  if (dreq >= dqRows) dqRows = dreq + 1;
   unchecked(dqWaiter[dreq] = waiter);
   unchecked(dqFirst[dreq] = first);
   unchecked(dqNpages[dreq] = npages);

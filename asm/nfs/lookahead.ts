@@ -8,7 +8,7 @@
 // starvation would have held it off its CPU) and ends `stepNs` later (the step's mean
 // cost). When something changes what `noop` answers, replan() predicts again from the
 // loop's first iteration whose step has not ended.
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const LOOKAHEAD_ITERATIONS: i32 = 128;          // drawn ahead per loop
 const P = LOOKAHEAD_ITERATIONS;
@@ -29,7 +29,9 @@ export class Lookahead {
   private endAt: StaticArray<i64>;     // when the loop's sleep ends
   skipped: i64 = 0;                    // iterations skipped so far, all loops
 
-  constructor(loops: i32, public stepNs: i64, private noop: NoopFn, private drawChoice: ChoiceFn, private drawThink: ThinkFn, private drawDelay: DelayFn) {
+  // `used`: above every loop the owner has started (reset), for the instance reset
+  constructor(loops: i32, used: () => i32, public stepNs: i64, private noop: NoopFn, private drawChoice: ChoiceFn, private drawThink: ThinkFn, private drawDelay: DelayFn) {
+    rowsBegin(loops, used);
     this.choice = zeroed<i32>(loops * P);
     this.thinkNs = zeroed<i64>(loops * P);
     this.wakeAt = zeroed<i64>(loops * P);
@@ -38,6 +40,7 @@ export class Lookahead {
     this.len = zeroed<i32>(loops);
     this.skip = zeroed<i32>(loops);
     this.endAt = zeroed<i64>(loops);
+    rowsEnd();
   }
 
   @inline private at(l: i32, j: i32): i32 { return l * P + (unchecked(this.head[l]) + j) % P; }

@@ -21,7 +21,7 @@ import {
   threadState, entPidOf, threadCpu, threadCharge, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, TASK_DEAD, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { stream, randExp, randRange, randF64 } from "../kernel/prng";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { Lookahead } from "./lookahead";
 import { chaosStarveNs } from "../kernel/timing";
 import { isSyncRpcAction, procRpcStep, procFatalSignal, sendFatalSignal, procRpcTask } from "../sunrpc/sched";
@@ -78,10 +78,12 @@ const A_MM_WAIT: i32 = 132;
 const A_MM_EXIT: i32 = 133;
 const A_HOG: i32 = 140;
 
+rowsBegin(MAX_ENTS, entCount);
 const role = zeroed<i32>(MAX_ENTS);
 const tFile = zeroed<i32>(MAX_ENTS);
 const tPos = zeroed<i32>(MAX_ENTS);
 const tAfterRpc = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 // knobs (set by the scenario)
 export let cpus: i32 = 2;
@@ -296,7 +298,9 @@ const mAttrAt = zeroed<i64>(MI);
 const mExiting = zeroed<bool>(MI);
 const mStarted = zeroed<i32>(MI);
 const mThreads = zeroed<i32>(MI * 16);
+rowsBegin(MAX_ENTS, entCount);
 const tInst = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 export function mmap3Init(instances: i32, workers: i32, chunks: i32, runS: f64, cycles: i32, thinkMs: f64, actimeoMs: f64): void {
   mInstances = instances < 1 ? 1 : instances > MI ? MI : instances;
@@ -332,6 +336,7 @@ function mmap3Start(k: i32): void {
     unchecked(tInst[th] = k);
     unchecked(mThreads[k * 16 + i] = th);
     unchecked(tSlot[th] = k * 16 + i);
+    if (k * 16 + i >= mLoops) mLoops = k * 16 + i + 1;
     mLook.reset(k * 16 + i);
   }
   unchecked(mAlarmAt[k] = now + mRunNs);
@@ -399,9 +404,12 @@ function workerStep(th: i32, a: i32): void {
 // chunk not dirty, expired attributes, dirty data over the background threshold. What can
 // change that prediction (a chunk of the file changing state, the attributes refreshed)
 // makes the sleeping workers predict again. A worker's loop is its slot, instance * 16 + i.
-const mLook = new Lookahead(MI * 16, 0, iterationNoop, drawChunk, drawThinkNs, starveNs);
+let mLoops: i32 = 0;     // above every worker slot started
+const mLook = new Lookahead(MI * 16, (): i32 => mLoops, 0, iterationNoop, drawChunk, drawThinkNs, starveNs);
 const mWakeEv = zeroed<i32>(MI * 16);         // the think sleep's end (EV_WL_THINK)
+rowsBegin(MAX_ENTS, entCount);
 const tSlot = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 const mAlarmAt = zeroed<i64>(MI);
 export function mmap3Skipped(): i64 { return mLook.skipped; }
 

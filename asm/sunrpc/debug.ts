@@ -6,12 +6,12 @@ import { name } from "../kernel/names";
 import { entPidOf, entCommOf, MAX_ENTS } from "../kernel/sched";
 import { resNew, resHold, resRelease, wfWait, wfDone, wfChainJson } from "../kernel/waitfor";
 import { jObj, jEndObj, jArr, jEndArr, jKey, jKI, jKB, jKName, jInt, jName, jKN } from "../kernel/json";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { XPRT_LOCKED, JIFFY, MAX_TASKS, MAX_XPRT, MAX_RQST, RPC_CWNDSCALE } from "./defs";
 import {
   tkUsed, tkEnt, tkPid, tkFlags, tkStatus, tkAction, tkTimeout, tkRqst, tkProc, tkOps, tkOwner, tkSleptIn,
   tkQueuedAt, tkKeep, tkCreated, rpcQueueNameOf, rpcTaskQueue, rpcStepName, rpcSyncDone,
-  nKills, rpcKillsOn,
+  nKills, rpcKillsOn, rpcTaskSlots,
 } from "./sched";
 import { rpcqLen, rpcqLevelLen, rpcqLevelOf, rpcqName } from "./rpcq";
 import {
@@ -163,7 +163,9 @@ const rPutCong = zeroed<i32>(MAX_XPRT);
 const rSlot = zeroed<i32>(MAX_XPRT);
 const rReply = zeroed<i32>(MAX_XPRT);
 const rPage = zeroed<i32>(64);
+rowsBegin(MAX_TASKS, rpcTaskSlots);
 const taskInGraph = zeroed<bool>(MAX_TASKS);
+rowsEnd();
 
 export function waitforInit(nFiles: i32): void {
   for (let x = 0; x < nXprts; x++) {

@@ -8,7 +8,7 @@
 // sublist; here they sit right behind it in the flat list, which serves them in the same
 // order. Items are rpc_task slots; a task is on at most one rpc_wait_queue.
 import { MAX_TASKS, RPC_BATCH_COUNT, RPC_NR_PRIORITY } from "./defs";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const MAX_Q: i32 = 16;
 const L: i32 = RPC_NR_PRIORITY;
@@ -24,13 +24,19 @@ const qHead = zeroed<i32>(MAX_Q * L);
 const qTail = zeroed<i32>(MAX_Q * L);
 let nQ: i32 = 0;
 
+let tRows: i32 = 0;     // above every task slot seen
+rowsBegin(MAX_TASKS, (): i32 => tRows);
 const tNext = zeroed<i32>(MAX_TASKS);
 const tPrev = zeroed<i32>(MAX_TASKS);
 const tQueue = zeroed<i32>(MAX_TASKS);   // queue + 1; 0 = not queued
 const tLevel = zeroed<i32>(MAX_TASKS);
 const tOwner = zeroed<i32>(MAX_TASKS);
+rowsEnd();
 
-export function rpcqSetOwner(task: i32, owner: i32): void { unchecked(tOwner[task] = owner); }
+export function rpcqSetOwner(task: i32, owner: i32): void {
+  if (task >= tRows) tRows = task + 1;
+  unchecked(tOwner[task] = owner);
+}
 
 function setPriority(q: i32, p: i32): void {
   unchecked(qPriority[q] = p);
@@ -101,6 +107,7 @@ function unlink(q: i32, level: i32, task: i32): void {
 // __rpc_add_wait_queue: priority queues group an owner's tasks together.
 export function rpcqAdd(q: i32, task: i32, level: i32): void {
   assert(rpcqOf(task) < 0, "rpc_task already queued");
+  if (task >= tRows) tRows = task + 1;
   const max = unchecked(qMaxPrio[q]);
   if (level > max) level = max;
   if (level < 0) level = 0;

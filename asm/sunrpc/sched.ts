@@ -72,7 +72,9 @@ rowsBegin(MAX_ENTS, entCount);
 const entTask = zeroed<i32>(MAX_ENTS);
 const syncEnt = zeroed<i32>(MAX_ENTS);
 rowsEnd();
+rowsBegin(MAX_TASKS, (): i32 => nTasksUsed);   // (fewer are free than were made)
 const freeTasks = zeroed<i32>(MAX_TASKS);
+rowsEnd();
 let nFreeTasks: i32 = 0;
 let nextPid: i32 = 1;
 let liveTasks: i32 = 0;
@@ -259,13 +261,19 @@ const ACT_RPCIOD: i32 = 1;
 export const ACT_SYNC_RPC: i32 = 7001;     // a process running its sync task's next step
 export const ACT_SYNC_RECHECK: i32 = 7002; // woken in out_of_line_wait_on_bit: re-test QUEUED
 const wkThread = zeroed<i32>(MAX_RPC_CPUS);
+let nWorkers: i32 = 0;
+rowsBegin(MAX_RPC_CPUS, (): i32 => nWorkers);   // a row: one rpciod's work list
 const wkRing = zeroed<i32>(MAX_RPC_CPUS * MAXW);
+rowsEnd();
 const wkHead = zeroed<i32>(MAX_RPC_CPUS);
 const wkLen = zeroed<i32>(MAX_RPC_CPUS);
 const wkCur = zeroed<i32>(MAX_RPC_CPUS);      // unit: task slot, or -(work+2); -1 none
+rowsBegin(MAX_ENTS, entCount);
 const threadIsWorker = zeroed<i32>(MAX_ENTS);  // cpu + 1
+rowsEnd();
+rowsBegin(MAX_TASKS, (): i32 => nTasksUsed);
 const onWork = zeroed<bool>(MAX_TASKS);
-let nWorkers: i32 = 0;
+rowsEnd();
 const PICK_NS: i64 = 1500;    // wake-up to process_one_work
 
 // Work items (work_struct): xprt->task_cleanup, transport->connect_worker.
@@ -444,8 +452,10 @@ export function rpciodStep(th: i32): void {
 }
 
 // ---- sync tasks run by their process -----------------------------------------------
+rowsBegin(MAX_ENTS, entCount);
 const procTask = zeroed<i32>(MAX_ENTS);      // task + 1
 const sigFatal = zeroed<bool>(MAX_ENTS);
+rowsEnd();
 
 export function procRpcTask(th: i32): i32 { return unchecked(procTask[th]) - 1; }
 export function procFatalSignal(th: i32): bool { return unchecked(sigFatal[th]); }
@@ -489,7 +499,9 @@ const SYNC_EXIT_NS: i64 = 600;
 // RPC_IS_QUEUED() test: the window 87ed5003's report needs, widened. 0 = stock timing.
 let exitRaceNs: i64 = 0;
 export function setExitRace(ns: i64): void { exitRaceNs = ns; }
+rowsBegin(MAX_ENTS, entCount);
 const syncPhase = zeroed<i32>(MAX_ENTS);    // 0 run, 1 killed: rpc_exit next
+rowsEnd();
 
 // The step hook for a process that is inside __rpc_execute. Returns true if the task is
 // done (the process continues with its own code, through rpcSyncDone).

@@ -31,7 +31,7 @@ import {
   tkEnt, tkPid, tkStatus, tkTimeout, tkRqst, tkFlags, tkProc, tkUsed, rpcSleepOnPriority, rpcSleepOn,
   rpcWakeUpFirst, rpcWakeUpNext, rpcWakeUpStatus, rpcWakeUp, rpcWakeUpQueuedTask, rpcWaitQueue,
   rpcIsQueued, rpcTimerArmed, queueWork, workNew, workPending, curCpu, rpcTaskQueue, tkSyncThread,
-  rpcTaskTap, setRpcTimerTap, tkCallback,
+  rpcTaskTap, setRpcTimerTap, tkCallback, rpcTaskSlots,
 } from "./sched";
 
 export const EV_XPRT_IDLE: i32 = eventKind("xprt.idle");
@@ -158,7 +158,9 @@ const xToExponential = zeroed<bool>(MAX_XPRT);
 
 rowsEnd();
 // the task's transport (task->tk_xprt); 0 until a world binds tasks to another one
+rowsBegin(MAX_TASKS, rpcTaskSlots);
 export const tkXprt = zeroed<i32>(MAX_TASKS);
+rowsEnd();
 export function rpcTaskSetXprt(task: i32, x: i32): void { unchecked(tkXprt[task] = x); }
 // the transport of a task, as the kernel's task->tk_xprt
 function xOf(task: i32): i32 { return unchecked(tkXprt[task]); }

@@ -143,7 +143,7 @@ function laChoice(l: i32): i32 { return <i32>randRange(unchecked(S_LA[l]), 0, LA
 function laThink(l: i32): i64 { return <i64>randExp(unchecked(S_LA[l]), LA_THINK_NS) + 1000; }
 function laNoop(l: i32, c: i32, at: i64): bool { return laAttrAt >= 0 && at - laAttrAt < LA_ACTIMEO_NS && unchecked(laDirty[c]); }
 function laDelay(l: i32): i64 { return 0; }
-const la = new Lookahead(LA_LOOPS, LA_STEP_NS, laNoop, laChoice, laThink, laDelay);
+const la = new Lookahead(LA_LOOPS, (): i32 => LA_LOOPS, LA_STEP_NS, laNoop, laChoice, laThink, laDelay);
 
 function laRecord(at: i64, l: i32, c: i32): void {
   laHash = (laHash ^ <u64>at ^ (<u64>(l * 1000 + c + 1) << 48)) * 0x100000001b3;

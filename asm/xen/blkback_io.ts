@@ -8,8 +8,8 @@
 import { now } from "../kernel/clock";
 import { fn } from "../kernel/names";
 import { trace } from "../kernel/trace";
-import { pageMapForeign, pageUnmap, pageFill, PG_COUNTER } from "../mm/page";
-import { zeroed } from "../kernel/mem";
+import { pageMapForeign, pageUnmap, pageFill, PG_COUNTER, MAX_PAGES, pageFrames } from "../mm/page";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const N_blkif_queue_request = fn("blkif_queue_request (domU blkfront)", "id=%d");
 export const N_dispatch_rw_block_io = fn("dispatch_rw_block_io (blkback)", "id=%d");
@@ -20,8 +20,9 @@ export const N_blktap_ioctl_kick = fn("blktap_ioctl(BLKTAP2_IOCTL_KICK_FE)", "id
 export const N_fast_flush_area = fn("fast_flush_area", "pfn=%x pages=%d");
 export const N_blkif_response = fn("make_response (blkback -> domU)", "id=%d");
 
-const MAX_PFNS: i32 = 1 << 14;
-const unmappedAt = zeroed<i64>(MAX_PFNS);
+rowsBegin(MAX_PAGES, pageFrames);   // a row per page frame (mm/page's)
+const unmappedAt = zeroed<i64>(MAX_PAGES);
+rowsEnd();
 
 // blktap_map(): the guest frames of a new request appear at the slot's pfns, holding
 // what the guest wrote into them (its counter).

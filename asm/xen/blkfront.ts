@@ -7,7 +7,7 @@ import { fn, name, CAT_STATE } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadAction, wakeUpProcess,
-  TASK_INTERRUPTIBLE, MAX_ENTS,
+  TASK_INTERRUPTIBLE, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { xsWatch, xsUnwatch, xsNextEvent, xsExists, xsRead, xsWrite, xsFireSpecial, xsRingClient } from "./xenstore";
 import { popA } from "./fifo";
@@ -17,7 +17,7 @@ import {
   XenbusStateClosed, S_ring_ref, S_event_channel,
 } from "./device";
 import { xsPath } from "./xenstore";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const G_IDLE: i32 = 1;
 const G_BOOT: i32 = 2;
@@ -56,7 +56,9 @@ const gShutdownReq = zeroed<bool>(MAX_GUESTS);
 const gDead = zeroed<bool>(MAX_GUESTS);
 const gCur = zeroed<i32>(MAX_GUESTS);
 const gDeadline = zeroed<i64>(MAX_GUESTS);
+rowsBegin(MAX_ENTS, entCount);
 const guestOfThread = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 let releaseDomainNode: i32 = -1;   // xenstored's one @releaseDomain
 
 export function guestInit(g: i32, cpu: i32, releaseDomain: i32): void {

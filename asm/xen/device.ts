@@ -5,8 +5,8 @@
 import { name } from "../kernel/names";
 import { entNew } from "../kernel/sched";
 import { resHold, resRelease, resNew } from "../kernel/waitfor";
-import { xsPath, xsRoot, xsParent, xsRm, xsPathCleanup, xsValueFormat, MAX_NODES } from "./xenstore";
-import { zeroed } from "../kernel/mem";
+import { xsPath, xsRoot, xsParent, xsRm, xsPathCleanup, xsValueFormat, MAX_NODES, xsNodeCount } from "./xenstore";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const MAX_VBDS: i32 = 1100;
 export const MAX_GUESTS: i32 = 8;
@@ -47,6 +47,8 @@ const N_be_node = name("backend node (xs_rm be_path)");
 
 export const BLKTAP_MAJOR: i32 = 0xfe;
 
+let nVbds: i32 = 0;   // the row allocator: each VBD is a row
+rowsBegin(MAX_VBDS, (): i32 => nVbds);
 export const vbdDomid = zeroed<i32>(MAX_VBDS);
 export const vbdDevid = zeroed<i32>(MAX_VBDS);
 export const vbdMinor = zeroed<i32>(MAX_VBDS);
@@ -66,9 +68,11 @@ export const vbdRemoving = zeroed<bool>(MAX_VBDS);
 export const vbdBdevOpen = zeroed<bool>(MAX_VBDS);
 export const vbdConnected = zeroed<bool>(MAX_VBDS);
 export const vbdOtherendWatch = zeroed<i32>(MAX_VBDS);
-let nVbds: i32 = 0;   // the row allocator: each VBD is a row
+rowsEnd();
 
+rowsBegin(MAX_NODES, xsNodeCount);
 const vbdOfNode = zeroed<i32>(MAX_NODES);   // vbd + 1 for a backend directory
+rowsEnd();
 
 export function devid(disk: i32): i32 { return 51712 + 16 * disk; }   // xvda, xvdb, ...
 export function imageKey(guest: i32, disk: i32): i32 { return guest * 16 + disk; }

@@ -1,21 +1,25 @@
 // FIFOs of (a, b) pairs over one preallocated cell pool: socket backlogs, watch-event
 // queues, the uevent queue. The kernel's wait queues (kernel/waitq.ts) share one item
 // namespace with the run queues, so messages that are not threads live here instead.
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 const MAX_FIFOS: i32 = 4096;
 const MAX_CELLS: i32 = 1 << 14;
 
+let freeCell: i32 = -1;
+let cellsUsed: i32 = 0;
+rowsBegin(MAX_CELLS, (): i32 => cellsUsed);
 const cellA = zeroed<i32>(MAX_CELLS);
 const cellB = zeroed<i32>(MAX_CELLS);
 const cellNext = zeroed<i32>(MAX_CELLS);
-let freeCell: i32 = -1;
-let cellsUsed: i32 = 0;
+rowsEnd();
 
+let nFifos: i32 = 0;
+rowsBegin(MAX_FIFOS, (): i32 => nFifos);
 const fHead = zeroed<i32>(MAX_FIFOS);
 const fTail = zeroed<i32>(MAX_FIFOS);
 const fLen = zeroed<i32>(MAX_FIFOS);
-let nFifos: i32 = 0;
+rowsEnd();
 
 // The pair popped last.
 export let popA: i32 = 0;

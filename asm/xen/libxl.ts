@@ -16,7 +16,7 @@ import { fn, name, CAT_STATE, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import {
   threadNew, threadNext, threadSleep, threadSleepTimeout, threadAction, threadExit,
-  TASK_INTERRUPTIBLE, MAX_ENTS,
+  TASK_INTERRUPTIBLE, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { randDuration } from "../kernel/prng";
 import {
@@ -32,7 +32,7 @@ import {
 import { tapCtlFind, tapCtlCreate, tapCtlDestroy, tapCtlStep, setCallerPid, TC_FIRST, tcErrOf, tcMinorOf, tcTdOf } from "./tapctl";
 import { guestStart, guestDead } from "./blkfront";
 import { udevDisableNode } from "./blkback";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const TS_4_1_2: i32 = 0;
 export const TS_4_1_4: i32 = 1;
@@ -109,17 +109,21 @@ const xParams = zeroed<bool>(MAX_GUESTS);
 const xDeadline = zeroed<i64>(MAX_GUESTS);
 const xDestroyStart = zeroed<i64>(MAX_GUESTS);
 const xVbds = new StaticArray<StaticArray<i32>>(MAX_GUESTS);
+rowsBegin(MAX_ENTS, entCount);
 const slotOfThread = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 // teardown latencies (xc_domain_destroy - libxl_domain_destroy)
 const MAX_TEARDOWNS: i32 = 2048;
+// Host-wide, as on a dom0: the teardowns any toolstack finished (each names its guest).
+let nTeardowns: i32 = 0;
+rowsBegin(MAX_TEARDOWNS, (): i32 => nTeardowns);
 const tdGuest = zeroed<i32>(MAX_TEARDOWNS);
 const tdCycle = zeroed<i32>(MAX_TEARDOWNS);
 const tdDomid = zeroed<i32>(MAX_TEARDOWNS);
 const tdStart = zeroed<i64>(MAX_TEARDOWNS);
 const tdNs = zeroed<i64>(MAX_TEARDOWNS);
-// Host-wide, as on a dom0: the teardowns any toolstack finished (each names its guest).
-let nTeardowns: i32 = 0;
+rowsEnd();
 
 // A libxl ctx (libxl_ctx_alloc): the toolstack release, its teardown order and the guests
 // its xl processes run; a world may hold several, each with its own settings and guests.

@@ -7,7 +7,7 @@ import { now, NSEC_PER_SEC } from "../kernel/clock";
 import { fn, name, CAT_LOG, CAT_STEP } from "../kernel/names";
 import { trace } from "../kernel/trace";
 import { stream, randExp } from "../kernel/prng";
-import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../kernel/sched";
+import { threadNext, threadSleep, threadSleepTimeout, TASK_INTERRUPTIBLE, MAX_ENTS } from "../kernel/sched";
 import { wfDone } from "../kernel/waitfor";
 import {
   MAX_TAPDISKS, MSG_PID, MSG_LIST, MSG_ATTACH, MSG_OPEN, MSG_CLOSE, MSG_DETACH, msgName,
@@ -47,19 +47,25 @@ const C_TC_OP_MINOR: i32 = 17;
 const C_TC_CPU: i32 = 18;
 const C_DEADLINE: i32 = 20;   // i64, 8-byte aligned
 const CALLER_WORDS: i32 = C_DEADLINE + 2;
-// (the instance reset zeroes the entities' rows)
-rowsBegin(MAX_ENTS, entCount);
+// (the instance reset zeroes the rows of the threads that called tap-ctl: in a world
+// without Xen, none of its many entities)
+let callerRows: i32 = 0;
+rowsBegin(MAX_ENTS, (): i32 => callerRows);
 const callers = zeroed<i32>(MAX_ENTS * CALLER_WORDS);
 rowsEnd();
 @inline function cg(t: i32, f: i32): i32 { return unchecked(callers[t * CALLER_WORDS + f]); }
-@inline function cs(t: i32, f: i32, v: i32): void { unchecked(callers[t * CALLER_WORDS + f] = v); }
+@inline function written(t: i32): void { if (t >= callerRows) callerRows = t + 1; }
+@inline function cs(t: i32, f: i32, v: i32): void { written(t); unchecked(callers[t * CALLER_WORDS + f] = v); }
 @inline function deadline(t: i32): i64 { return load<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2)); }
-@inline function setDeadline(t: i32, v: i64): void { store<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2), v); }
+@inline function setDeadline(t: i32, v: i64): void { written(t); store<i64>(changetype<usize>(callers) + ((<usize>(t * CALLER_WORDS + C_DEADLINE)) << 2), v); }
 // What the last tap-ctl call of thread t returned: its error, minor and tapdisk2.
 export function tcErrOf(t: i32): i32 { return cg(t, C_TC_ERR); }
 export function tcMinorOf(t: i32): i32 { return cg(t, C_TC_MINOR); }
 export function tcTdOf(t: i32): i32 { return cg(t, C_TC_TD); }
-// tap_ctl_list state, per xl slot
+// tap_ctl_list state, per xl slot: a row per tapdisk2 listed (at most the tapdisk2s made),
+// the xl slots side by side in it
+@inline function tl(slot: i32, i: i32): i32 { return i * MAX_XL + slot; }
+rowsBegin(MAX_TAPDISKS, tapdiskCount);
 const tlIds = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlOk = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
 // each tapdisk's LIST reply: minor (-1: no VBD), params, state; tlListed: it answered
@@ -67,6 +73,7 @@ const tlRMinor = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRParams = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlRState = zeroed<i32>(MAX_XL * MAX_TAPDISKS);
 const tlListed = zeroed<bool>(MAX_XL * MAX_TAPDISKS);
+rowsEnd();
 
 // Host-wide: the installed tap-ctl's detach timeout, and dom0's syslog and its counts.
 let detachTimeout: i64 = 5 * NSEC_PER_SEC;
@@ -196,12 +203,11 @@ function receive(t: i32): void {
 // to each (any failure fails the whole list with -EPROTO); the first VBD serving `image`.
 export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
   let n = 0;
-  const base = slot * MAX_TAPDISKS;
   for (let td = 0; td < tapdiskCount(); td++) {
     if (!tapdiskAlive(td)) continue;
-    unchecked(tlIds[base + n] = td);
-    unchecked(tlOk[base + n] = false);
-    unchecked(tlListed[base + n] = false);
+    unchecked(tlIds[tl(slot, n)] = td);
+    unchecked(tlOk[tl(slot, n)] = false);
+    unchecked(tlListed[tl(slot, n)] = false);
     n++;
   }
   cs(t, C_TL_N, n);
@@ -215,22 +221,22 @@ export function tapCtlFind(t: i32, slot: i32, image: i32, ret: i32): void {
 }
 
 function listStep(t: i32, action: i32): void {
-  const base = cg(t, C_TL_SLOT) * MAX_TAPDISKS;
+  const slot = cg(t, C_TL_SLOT);
   const i = cg(t, C_TL_I);
   const n = cg(t, C_TL_N);
   if (action == TL_PID_NEXT) {
-    if (i < n) { sendAndReceive(t, unchecked(tlIds[base + i]), MSG_PID, 0, LIST_TIMEOUT, TL_PID_DONE); return; }
+    if (i < n) { sendAndReceive(t, unchecked(tlIds[tl(slot, i)]), MSG_PID, 0, LIST_TIMEOUT, TL_PID_DONE); return; }
     cs(t, C_TL_I, 0);
     threadNext(t, TL_LIST_NEXT, IPC_NS);
   } else if (action == TL_PID_DONE) {
-    unchecked(tlOk[base + i] = cg(t, C_TC_ERR) >= 0);
+    unchecked(tlOk[tl(slot, i)] = cg(t, C_TC_ERR) >= 0);
     cs(t, C_TL_I, i + 1);
     threadNext(t, TL_PID_NEXT, IPC_NS);
   } else if (action == TL_LIST_NEXT) {
     let j = i;
-    while (j < n && !unchecked(tlOk[base + j])) j++;
+    while (j < n && !unchecked(tlOk[tl(slot, j)])) j++;
     cs(t, C_TL_I, j);
-    if (j < n) { sendAndReceive(t, unchecked(tlIds[base + j]), MSG_LIST, 0, LIST_TIMEOUT, TL_LIST_DONE); return; }
+    if (j < n) { sendAndReceive(t, unchecked(tlIds[tl(slot, j)]), MSG_LIST, 0, LIST_TIMEOUT, TL_LIST_DONE); return; }
     const found = cg(t, C_TC_TD);
     cs(t, C_TC_ERR, found >= 0 ? 0 : ENOENT);
     cs(t, C_TC_MINOR, found >= 0 ? cg(t, C_TL_MINOR) : -1);
@@ -245,12 +251,12 @@ function listStep(t: i32, action: i32): void {
       return;
     }
     const params = cg(t, C_TC_PARAMS);
-    unchecked(tlListed[base + i] = true);
-    unchecked(tlRMinor[base + i] = cg(t, C_TC_MINOR));
-    unchecked(tlRParams[base + i] = params);
-    unchecked(tlRState[base + i] = cg(t, C_TC_STATE));
+    unchecked(tlListed[tl(slot, i)] = true);
+    unchecked(tlRMinor[tl(slot, i)] = cg(t, C_TC_MINOR));
+    unchecked(tlRParams[tl(slot, i)] = params);
+    unchecked(tlRState[tl(slot, i)] = cg(t, C_TC_STATE));
     if (cg(t, C_TC_TD) < 0 && params >= 0 && params == cg(t, C_TL_WANT)) {
-      cs(t, C_TC_TD, unchecked(tlIds[base + i]));
+      cs(t, C_TC_TD, unchecked(tlIds[tl(slot, i)]));
       cs(t, C_TL_MINOR, cg(t, C_TC_MINOR));
     }
     cs(t, C_TL_I, i + 1);
@@ -344,12 +350,12 @@ export function tapCtlStep(t: i32, action: i32): void {
 
 // What the last tap_ctl_list of `slot` heard: the tapdisks asked, and each one's answers.
 export function tapCtlListCount(t: i32): i32 { return cg(t, C_TL_N); }
-export function tapCtlListTd(slot: i32, i: i32): i32 { return unchecked(tlIds[slot * MAX_TAPDISKS + i]); }
-export function tapCtlListPidOk(slot: i32, i: i32): bool { return unchecked(tlOk[slot * MAX_TAPDISKS + i]); }
-export function tapCtlListed(slot: i32, i: i32): bool { return unchecked(tlListed[slot * MAX_TAPDISKS + i]); }
-export function tapCtlListMinor(slot: i32, i: i32): i32 { return unchecked(tlRMinor[slot * MAX_TAPDISKS + i]); }
-export function tapCtlListParams(slot: i32, i: i32): i32 { return unchecked(tlRParams[slot * MAX_TAPDISKS + i]); }
-export function tapCtlListState(slot: i32, i: i32): i32 { return unchecked(tlRState[slot * MAX_TAPDISKS + i]); }
+export function tapCtlListTd(slot: i32, i: i32): i32 { return unchecked(tlIds[tl(slot, i)]); }
+export function tapCtlListPidOk(slot: i32, i: i32): bool { return unchecked(tlOk[tl(slot, i)]); }
+export function tapCtlListed(slot: i32, i: i32): bool { return unchecked(tlListed[tl(slot, i)]); }
+export function tapCtlListMinor(slot: i32, i: i32): i32 { return unchecked(tlRMinor[tl(slot, i)]); }
+export function tapCtlListParams(slot: i32, i: i32): i32 { return unchecked(tlRParams[tl(slot, i)]); }
+export function tapCtlListState(slot: i32, i: i32): i32 { return unchecked(tlRState[tl(slot, i)]); }
 export const TAPCTL_LIST_SLOT: i32 = MAX_XL - 1;
 
 export function syslogCount(): i32 { return nLog; }

@@ -13,7 +13,7 @@ import { trace } from "../kernel/trace";
 import { stream, randExp } from "../kernel/prng";
 import {
   threadNew, threadNext, threadSleep, threadExit, threadAction, wakeUpProcess, TASK_INTERRUPTIBLE,
-  TASK_UNINTERRUPTIBLE, MAX_ENTS,
+  TASK_UNINTERRUPTIBLE, MAX_ENTS, entCount,
 } from "../kernel/sched";
 import { resHold, resRelease, resNew, wfDone, wfWaitChecked } from "../kernel/waitfor";
 import { fifoNew, fifoPush, fifoPop, popA } from "./fifo";
@@ -21,7 +21,7 @@ import {
   blktapRingAttach, blktapDeviceCreate, blktapRingVmClose, blktapDeviceTryDestroy, blktapPollWait,
   blktapRingReleased, blktapBdevRes,
 } from "./blktap";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 
 export const MAX_TAPDISKS: i32 = 1200;
 const MAX_CONNS: i32 = 4096;
@@ -60,14 +60,16 @@ const C_EOF: i32 = 7;   // the server closed without replying
 const C_CLIENT_GONE: i32 = 8;
 const C_SERVER_DONE: i32 = 9;
 const CONN_WORDS: i32 = 10;
+let connsUsed: i32 = 0;
+rowsBegin(MAX_CONNS, (): i32 => connsUsed);   // (fewer are free than were made)
 const conns = zeroed<i32>(MAX_CONNS * CONN_WORDS);
 @inline function cn(c: i32, f: i32): i32 { return unchecked(conns[c * CONN_WORDS + f]); }
 @inline function cnSet(c: i32, f: i32, v: i32): void { unchecked(conns[c * CONN_WORDS + f] = v); }
 const cFree = zeroed<i32>(MAX_CONNS);
+rowsEnd();
 // Host-wide: the pool of control connections, the process table (pids) and the one
 // installed tapdisk2 binary's behaviour; each tapdisk2 and connection is a row.
 let nFreeConns: i32 = 0;
-let connsUsed: i32 = 0;
 
 // ---- tapdisk processes
 const TDF_THREAD: i32 = 0;
@@ -84,12 +86,16 @@ const TDF_RUN: i32 = 10;
 const TDF_SOCKET: i32 = 11;   // ctl<id> exists
 const TDF_REPLIED: i32 = 12;
 const TD_WORDS: i32 = 13;
+let nTapdisks: i32 = 0;
+rowsBegin(MAX_TAPDISKS, (): i32 => nTapdisks);
 const tapdisks = zeroed<i32>(MAX_TAPDISKS * TD_WORDS);
+rowsEnd();
 @inline function tdf(td: i32, f: i32): i32 { return unchecked(tapdisks[td * TD_WORDS + f]); }
 @inline function tdSet(td: i32, f: i32, v: i32): void { unchecked(tapdisks[td * TD_WORDS + f] = v); }
-let nTapdisks: i32 = 0;
 let nextPid: i32 = 3100;
+rowsBegin(MAX_ENTS, entCount);
 const tdOfThread = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 const N_tapdisk2 = name("tapdisk2");
 const N_reply_res = name("tapdisk control reply");

@@ -48,6 +48,7 @@ let nNodes: i32 = 0;
 rowsBegin(MAX_NODES, (): i32 => nNodes);
 const nodes = zeroed<i32>(MAX_NODES * NODE_WORDS);
 rowsEnd();
+export function xsNodeCount(): i32 { return nNodes; }
 @inline function nd(n: i32, f: i32): i32 { return unchecked(nodes[n * NODE_WORDS + f]); }
 @inline function ndSet(n: i32, f: i32, v: i32): void { unchecked(nodes[n * NODE_WORDS + f] = v); }
 @inline function live(n: i32): bool { return nd(n, F_LIVE) != 0; }

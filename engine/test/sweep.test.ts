@@ -39,8 +39,9 @@ describe("a reused instance", () => {
 
 describe("an instance reset", () => {
   // Byte for byte the memory of an instance just started (and snapshotted the same way):
-  // after a run of every scenario, and after a trap that left a row table's row written
-  // but not counted (then the reset must not trust the tables' high-water marks).
+  // after a run of every scenario and of every preset (their knobs reach tables the
+  // defaults leave alone), and after a trap that left a row table's row written but not
+  // counted (then the reset must not trust the tables' high-water marks).
   const mod = loadModule();
   const started = (): Uint32Array => {
     const x = instantiate(mod);
@@ -55,9 +56,13 @@ describe("an instance reset", () => {
     const want = started();
     const runner = new Runner(mod);
     for (const spec of SCENARIOS) {
-      runSeed(runner, validateConfig({ scenario: spec.id }), 3);
+      const runs = [{ seed: 3, knobs: {}, patches: {} }, ...spec.presets];
+      for (const r of runs) {
+        runSeed(runner, validateConfig({ scenario: spec.id, knobs: r.knobs, patches: r.patches }), r.seed);
+        const x = runner.fresh();
+        expect(firstDiff(want, new Uint32Array(x.memory.buffer, 0, want.length)), `${spec.id} after ${JSON.stringify(r)}`).toBe(-1);
+      }
       const x = runner.fresh();
-      expect(firstDiff(want, new Uint32Array(x.memory.buffer, 0, want.length))).toBe(-1);
       expect(() => x.test_uncounted_row()).toThrow(/unreachable/);
       const y = runner.fresh();
       expect(firstDiff(want, new Uint32Array(y.memory.buffer, 0, want.length))).toBe(-1);

@@ -5,8 +5,8 @@ import { NSEC_PER_SEC } from "../../kernel/clock";
 import { stream } from "../../kernel/prng";
 import { knob, patch } from "../../kernel/config";
 import { eventKind } from "../../kernel/events";
-import { MAX_ENTS } from "../../kernel/sched";
-import { zeroed } from "../../kernel/mem";
+import { MAX_ENTS, entCount } from "../../kernel/sched";
+import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 
 export const K_GUESTS = knob("guests");
 export const K_DISKS = knob("disks");
@@ -36,7 +36,9 @@ export const ROLE_XENSTORED: i32 = 3;
 export const ROLE_XENWATCH: i32 = 4;
 export const ROLE_UDEVD: i32 = 5;
 export const ROLE_TAPCTL: i32 = 6;
+rowsBegin(MAX_ENTS, entCount);
 export const role = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 export const EV_SETTLE: i32 = eventKind("blktap2.settle");
 export const SETTLE_NS: i64 = 30 * NSEC_PER_SEC;

@@ -3,7 +3,7 @@
 import { now } from "../../kernel/clock";
 import { VERDICT_LEAK, setVerdict } from "../../kernel/world";
 import { hungReports } from "../../kernel/hungtask";
-import { zeroed } from "../../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 import { xsExists } from "../../xen/xenstore";
 import { vbdBeDir, vbdCount } from "../../xen/device";
 import { tapdiskAlive, tapdiskCount, tapdiskMinor } from "../../xen/tapdisk";
@@ -11,9 +11,11 @@ import { blktapAllocated, blktapMinorsHigh } from "../../xen/blktap";
 
 // orphaned minors sampled at each guest start, and at the end
 const MAX_POINTS: i32 = 2048;
+export let nPoints: i32 = 0;
+rowsBegin(MAX_POINTS, (): i32 => nPoints);
 export const ptTime = zeroed<i64>(MAX_POINTS);
 export const ptOrphans = zeroed<i32>(MAX_POINTS);
-export let nPoints: i32 = 0;
+rowsEnd();
 
 export let cycleOrphans: i32 = 0;
 export let endTapdisks: i32 = 0;

@@ -4,7 +4,7 @@
 import { now } from "../../kernel/clock";
 import { traceAnomaly } from "../../kernel/trace";
 import { worldStop, setVerdict, VERDICT_CORRUPTION, VERDICT_CRASH } from "../../kernel/world";
-import { zeroed } from "../../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 import { PG_COUNTER, PAGE_SIZE } from "../../mm/page";
 import { MAX_SKB_FRAGS, REC_CALL, skbRecA, skbXid } from "../../net/skbuff";
 import {
@@ -58,8 +58,10 @@ export let wireWords: i32 = 0;         // words of wirePage in the segment, and 
 export let wireWordsDiffer: i32 = 0;
 export let wireFrom: i32 = -1;         // bytes of the WRITE's data that differ in the segment
 export let wireTo: i32 = -1;
+rowsBegin(MAX_WRITES, (): i32 => nWrites);
 const wWireSeq = zeroed<u32>(MAX_WRITES);   // the last bad transmission counted, per write
 const wWireCounted = zeroed<bool>(MAX_WRITES);
+rowsEnd();
 export let diskBad: i32 = 0;
 export let diskBlk: i32 = -1;
 export let diskRun: i32 = -1;

@@ -6,7 +6,7 @@ import { now, NSEC_PER_SEC, NSEC_PER_USEC } from "../../kernel/clock";
 import { randDuration, randU32 } from "../../kernel/prng";
 import { trace } from "../../kernel/trace";
 import { scheduleIn } from "../../kernel/events";
-import { threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE } from "../../kernel/sched";
+import { threadNew, threadNext, threadSleep, threadSleepTimeout, threadExit, threadCpu, TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE, MAX_ENTS, entCount } from "../../kernel/sched";
 import { zeroed, rowsBegin, rowsEnd } from "../../kernel/mem";
 import { allocPage, pageFill, PG_COUNTER, PG_FILL, PAGE_SIZE, PAGE_WORDS } from "../../mm/page";
 import { tap } from "../../mm/tap";
@@ -177,7 +177,9 @@ export function workloadInit(o: WorkloadOptions): void {
 }
 
 // entity -> application thread index + 1
-const appIndexOf = zeroed<i32>(1 << 14);
+rowsBegin(MAX_ENTS, entCount);
+const appIndexOf = zeroed<i32>(MAX_ENTS);
+rowsEnd();
 
 export function appOf(t: i32): i32 { return unchecked(appIndexOf[t]) - 1; }
 
