@@ -49,6 +49,29 @@ describe("event heap", () => {
     }
   });
 
+  it("pops what a sorted list would, with pushes and pops interleaved", () => {
+    const x = fresh();
+    // the reference: every pending (time, order scheduled), smallest first
+    const pending: { t: number; obj: number }[] = [];
+    let seed = 0x9e3779b9, now = 0, obj = 0;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    for (let round = 0; round < 40; round++) {
+      for (let i = rand() % 300; i > 0; i--) {
+        const t = now + (rand() % 5000);          // many ties, and nothing in the past
+        x.t_schedule(t, obj);
+        pending.push({ t, obj: obj++ });
+      }
+      pending.sort((a, b) => a.t - b.t || a.obj - b.obj);
+      for (let i = rand() % 250; i > 0 && pending.length > 0; i--) {
+        const want = pending.shift()!;
+        expect([x.t_pop(), x.t_now()]).toEqual([want.obj, want.t]);
+        now = want.t;
+      }
+    }
+    for (const want of pending) expect([x.t_pop(), x.t_now()]).toEqual([want.obj, want.t]);
+    expect(x.t_pop()).toBe(-1);
+  });
+
   it("cancels a timer: the event never fires and its handle goes stale", () => {
     const x = fresh();
     x.t_schedule(10, 1);
