@@ -163,7 +163,8 @@ function nfsdStep(t: i32, r: i32, a: i32): void {
       threadSleep(t, TASK_INTERRUPTIBLE, N_svc_recv_wait, S_RECV, 2 * NSEC_PER_USEC);
       return;
     }
-    svcRecv(k, r, t);
+    // (a TCP connection that went away took its call with it: the next one)
+    if (!svcRecv(k, r, t)) { threadNext(t, S_RECV, 2 * NSEC_PER_USEC); return; }
     trace(t, S_RECV, <i32>unchecked(rqstXid[r]), unchecked(rqstBytes[r]));
     threadNext(t, S_DISPATCH, 5 * NSEC_PER_USEC);
     return;
