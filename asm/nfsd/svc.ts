@@ -244,7 +244,7 @@ function aging(k: i32, periodS: f64, dropEveryS: f64): void {
   if (drop > 0) scheduleIn(<i64>randExp(S_SRV, drop), EV_SVC_DROP, k);
 }
 
-// the pool's procedure: a service time drawn per procedure
+// the default procedure op (a server whose storage is not modelled): a drawn service time
 function serviceNs(r: i32): i64 {
   const proc = unchecked(rqstProc[r]);
   if (proc == NFS3PROC_WRITE) return randDuration(S_SRV, 250 * NSEC_PER_USEC);
