@@ -10,12 +10,14 @@
 // answers through udpReplyToClient / tcpReplyToClient / tcpCtrlToClient.
 //
 // A knfsd is an instance: svcNew() returns a handle k and every field is srvXxx[k]; its
-// request rings, requests in service and TCP connections are rows of their tables. Each
-// has its duplicate request cache (asm/nfsd/drc.ts): nfsd_dispatch asks it for every call
-// of a cached procedure (an NFSv3 WRITE, RC_REPLBUFF; GETATTR and COMMIT are RC_NOCACHE): a
-// duplicate of a call in progress is dropped, one of a call answered is answered from the
-// cache. The nfsd threads are a pool of service times here (one event per request); on a
-// modelled TCP socket they are scheduled kernel threads instead (asm/nfsd/nfsd.ts).
+// request ring, request rows (svc_rqst) and TCP connections are rows of their tables. All
+// instances serve calls along one path (svc_xprt_enqueue -> svc_recv -> nfsd_dispatch ->
+// nfsd_cache_update -> svc_send), through a struct svc_xprt_ops row per transport class.
+// Each has its duplicate request cache (asm/nfsd/drc.ts): nfsd_dispatch asks it for every
+// call of a cached procedure: a duplicate of a call in progress is dropped, one of a call
+// answered is answered from the cache. The nfsd threads are a pool of service times here
+// (one event per request); on a modelled TCP socket they are scheduled kernel threads
+// instead (asm/nfsd/nfsd.ts), on the same path.
 import { now, NSEC_PER_SEC, NSEC_PER_USEC, NSEC_PER_MSEC } from "../kernel/clock";
 import { fn, name, CAT_STEP, CAT_STATE, CAT_NET, CAT_LOG } from "../kernel/names";
 import { trace } from "../kernel/trace";
@@ -23,10 +25,10 @@ import { scheduleIn, scheduleAt } from "../kernel/events";
 import { eventKind } from "../kernel/events";
 import { entNew } from "../kernel/sched";
 import { stream, randExp, randF64, randDuration } from "../kernel/prng";
-import { zeroed } from "../kernel/mem";
+import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { NFS3PROC_WRITE, NFS3PROC_COMMIT, NFS3PROC_GETATTR } from "../sunrpc/defs";
 import {
-  drcNew, drcReset, nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, RC_DOIT, RC_REPLY,
+  drcNew, drcReset, nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, RC_DOIT, RC_REPLY, RC_DROPIT,
   N_nfsd_cache_lookup, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
 } from "./drc";
 import {
@@ -93,37 +95,63 @@ export const srvLastStallStart = zeroed<i64>(MAX_SVC);
 export const srvLastStallLen = zeroed<i64>(MAX_SVC);
 let nSvc: i32 = 0;
 
-// requests waiting for a thread (svc_xprt_enqueue, FIFO): a ring of RQ per server
+// ---- the request path, one for every instance: svc_xprt_enqueue queues a call, svc_recv
+// gives it to a request row (struct svc_rqst) through its transport's xpo_recvfrom,
+// nfsd_dispatch asks the DRC and runs the procedure, nfsd_cache_update and svc_send (through
+// xpo_sendto) answer it. How the rows' threads run is the instance's choice (srvWake, below).
+
+// calls waiting for a thread (svc_xprt_enqueue, FIFO): a ring of RQ per instance
 const RQ: i32 = 4096;
+const srvRqHead = zeroed<i32>(MAX_SVC);
+const srvRqLen = zeroed<i32>(MAX_SVC);
+const srvRqMade = zeroed<i32>(MAX_SVC);            // calls ever queued (the rows' high-water mark)
+rowsBegin(MAX_SVC * RQ, (): i32 => nSvc == 0 ? 0 : (nSvc - 1) * RQ + min(unchecked(srvRqMade[nSvc - 1]), RQ));
+const rqOps = zeroed<usize>(MAX_SVC * RQ);         // its transport class (a SvcXprtOps row)
 const rqXid = zeroed<u32>(MAX_SVC * RQ);
 const rqProc = zeroed<i32>(MAX_SVC * RQ);
 const rqBytes = zeroed<i32>(MAX_SVC * RQ);
 const rqConn = zeroed<i32>(MAX_SVC * RQ);          // TCP connection gen, 0 = UDP
 const rqPeer = zeroed<i32>(MAX_SVC * RQ);          // UDP: the client transport the datagram came from
-const rqArrive = zeroed<i64>(MAX_SVC * RQ);
-const srvRqHead = zeroed<i32>(MAX_SVC);
-const srvRqLen = zeroed<i32>(MAX_SVC);
+// a socket whose segments the NIC captured: the record's segments in its ring (asm/nfsd/nfsd.ts)
+export const rqSeg = zeroed<i32>(MAX_SVC * RQ);
+export const rqSegs = zeroed<i32>(MAX_SVC * RQ);
+rowsEnd();
 const srvUdpQueued = zeroed<i32>(MAX_SVC);
 const srvUdpQueueMax = zeroed<i32>(MAX_SVC);
 
-// requests in service: SV per server (EV_NFSD_DONE names the row, k * SV + s)
-const SV: i32 = 256;
-const svXid = zeroed<u32>(MAX_SVC * SV);
-const svProc = zeroed<i32>(MAX_SVC * SV);
-const svConn = zeroed<i32>(MAX_SVC * SV);
-const svPeer = zeroed<i32>(MAX_SVC * SV);
-const svEpoch = zeroed<i32>(MAX_SVC * SV);
-const svUsed = zeroed<bool>(MAX_SVC * SV);
-const svEntry = zeroed<i32>(MAX_SVC * SV);         // its DRC entry, -1 if not cached
+// request rows (struct svc_rqst): SV per instance, row r = k * SV + s (EV_NFSD_DONE names it)
+export const SV: i32 = 256;
+const srvRqstHigh = zeroed<i32>(MAX_SVC);          // rows used (s < high)
+function rqstRows(): i32 { return nSvc == 0 ? 0 : (nSvc - 1) * SV + unchecked(srvRqstHigh[nSvc - 1]); }
+rowsBegin(MAX_SVC * SV, rqstRows);
+const rqstOps = zeroed<usize>(MAX_SVC * SV);
+export const rqstXid = zeroed<u32>(MAX_SVC * SV);
+export const rqstProc = zeroed<i32>(MAX_SVC * SV);
+export const rqstBytes = zeroed<i32>(MAX_SVC * SV);  // rq_arg.len as received
+const rqstConn = zeroed<i32>(MAX_SVC * SV);
+const rqstPeer = zeroed<i32>(MAX_SVC * SV);
+const rqstEnt = zeroed<i32>(MAX_SVC * SV);         // the thread serving it (the pool: the server)
+const rqstEpoch = zeroed<i32>(MAX_SVC * SV);
+const rqstUsed = zeroed<bool>(MAX_SVC * SV);
+const rqstHeld = zeroed<bool>(MAX_SVC * SV);       // svc_xprt_get: it holds its transport
+const rqstEntry = zeroed<i32>(MAX_SVC * SV);       // its DRC entry, -1 if not cached
+// the DRC's key beyond the xid: the client's address and port, and the arguments' checksum
+// (0 where the payload is not modelled) and length
+export const rqstClient = zeroed<i32>(MAX_SVC * SV);
+export const rqstCsum = zeroed<u32>(MAX_SVC * SV);
+export const rqstLen = zeroed<i32>(MAX_SVC * SV);
+rowsEnd();
 
 // TCP connections (svc_xprt), keyed by the client socket generation (mod NC): the
 // accepted socket (-1 once released: data gets a reset), the nfsd threads using it
 // (xpt_ref) and XPT_OLD; NC per server
 const NC: i32 = 64;
+rowsBegin(MAX_SVC * NC, (): i32 => nSvc * NC);
 const cGen = zeroed<i32>(MAX_SVC * NC);
 const cSk = zeroed<i32>(MAX_SVC * NC);
 const cRefs = zeroed<i32>(MAX_SVC * NC);
 const cOld = zeroed<bool>(MAX_SVC * NC);
+rowsEnd();
 
 function slot(k: i32, gen: i32): i32 { return k * NC + gen % NC; }
 function conn(k: i32, gen: i32): i32 {
@@ -157,7 +185,14 @@ export class SvcOptions {
   downS: f64 = 0;
   agePeriodS: f64 = 0;
   dropEveryS: f64 = 0;
+  // the procedure (what a call does once nfsd_dispatch runs it): how long its thread is
+  // then busy or blocked; by default a service time drawn per procedure
+  proc: (r: i32) => i64 = serviceNs;
+  // what a caller's detectors see of each nfsd_cache_lookup: (request row, thread, result)
+  onLookup: ((r: i32, t: i32, res: i32) => void) | null = null;
 }
+const srvProc = zeroed<usize>(MAX_SVC);
+const srvOnLookup = zeroed<usize>(MAX_SVC);
 
 export function svcNew(o: SvcOptions): i32 {
   assert(nSvc < MAX_SVC, "too many knfsd instances");
@@ -174,6 +209,9 @@ export function svcNew(o: SvcOptions): i32 {
   unchecked(srvLastStallStart[k] = -1);
   unchecked(srvEnt[k] = o.ent >= 0 ? o.ent : entNew(N_nfsd, N_server, 0));
   unchecked(srvDrc[k] = o.drc == DRC_NONE ? -1 : drcNew(o.drc, o.otherOpsPerSec));
+  unchecked(srvProc[k] = changetype<usize>(o.proc));
+  unchecked(srvOnLookup[k] = changetype<usize>(o.onLookup));
+  unchecked(srvWake[k] = changetype<usize>(poolRun));
   for (let c = k * NC; c < (k + 1) * NC; c++) unchecked(cSk[c] = -1);
   setServerHooks(udpRecv, tcpCtrl, tcpData, tcpWindow);
   storageStalls(k, o.stallEveryS, o.stallMeanS, o.stallMaxS);
@@ -206,134 +244,212 @@ function aging(k: i32, periodS: f64, dropEveryS: f64): void {
   if (drop > 0) scheduleIn(<i64>randExp(S_SRV, drop), EV_SVC_DROP, k);
 }
 
-function serviceNs(proc: i32): i64 {
+// the default procedure op (a server whose storage is not modelled): a drawn service time
+function serviceNs(r: i32): i64 {
+  const proc = unchecked(rqstProc[r]);
   if (proc == NFS3PROC_WRITE) return randDuration(S_SRV, 250 * NSEC_PER_USEC);
   if (proc == NFS3PROC_COMMIT) return randDuration(S_SRV, 3 * NSEC_PER_MSEC);
   return randDuration(S_SRV, 40 * NSEC_PER_USEC);
 }
 
-function enqueue(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): void {
+// svc_xprt_enqueue: the call waits for a thread, and the instance's threads are told
+export function svcXprtEnqueue(k: i32, ops: SvcXprtOps, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32, seg: i32, segs: i32): void {
   const len = unchecked(srvRqLen[k]);
   assert(len < RQ, "nfsd request queue overflow");
   const i = k * RQ + (unchecked(srvRqHead[k]) + len) % RQ;
+  unchecked(rqOps[i] = changetype<usize>(ops));
   unchecked(rqXid[i] = xid);
   unchecked(rqProc[i] = proc);
   unchecked(rqBytes[i] = bytes);
   unchecked(rqConn[i] = gen);
   unchecked(rqPeer[i] = peer);
-  unchecked(rqArrive[i] = now);
+  unchecked(rqSeg[i] = seg);
+  unchecked(rqSegs[i] = segs);
   unchecked(srvRqLen[k] = len + 1);
-  dispatch(k);
+  unchecked(srvRqMade[k] += 1);
+  wake(k);
 }
 
-// svc_recv: free threads take queued requests
-function dispatch(k: i32): void {
+// svc_recv: request row r (served by thread entity `ent`) takes the next queued call
+// through its transport's xpo_recvfrom; false if the transport went away (the call is gone)
+export function svcRecv(k: i32, r: i32, ent: i32): bool {
+  const head = unchecked(srvRqHead[k]);
+  const i = k * RQ + head;
+  unchecked(srvRqHead[k] = (head + 1) % RQ);
+  unchecked(srvRqLen[k] -= 1);
+  const ops = unchecked(rqOps[i]);
+  unchecked(rqstOps[r] = ops);
+  unchecked(rqstXid[r] = unchecked(rqXid[i]));
+  unchecked(rqstProc[r] = unchecked(rqProc[i]));
+  unchecked(rqstBytes[r] = unchecked(rqBytes[i]));
+  unchecked(rqstConn[r] = unchecked(rqConn[i]));
+  unchecked(rqstPeer[r] = unchecked(rqPeer[i]));
+  unchecked(rqstEnt[r] = ent);
+  unchecked(rqstEpoch[r] = unchecked(srvEpoch[k]));
+  unchecked(rqstHeld[r] = false);
+  unchecked(rqstEntry[r] = -1);
+  unchecked(rqstCsum[r] = 0);
+  unchecked(rqstLen[r] = unchecked(rqBytes[i]));
+  return changetype<SvcXprtOps>(ops).recvfrom(k, i, r);
+}
+
+// nfsd_dispatch: a cached procedure (an NFSv3 WRITE, RC_REPLBUFF; GETATTR and COMMIT are
+// RC_NOCACHE) asks the instance's DRC first. RC_DOIT: the thread holds the transport and
+// runs the procedure; RC_REPLY: answer from the cache; RC_DROPIT: drop the call.
+export function nfsdDispatch(k: i32, r: i32): i32 {
+  const d = unchecked(srvDrc[k]);
+  if (unchecked(rqstProc[r]) == NFS3PROC_WRITE && d >= 0) {
+    const xid = unchecked(rqstXid[r]);
+    const res = nfsdCacheLookup(d, xid, unchecked(rqstClient[r]), unchecked(rqstCsum[r]), unchecked(rqstLen[r]));
+    trace(unchecked(rqstEnt[r]), N_nfsd_cache_lookup, <i32>xid, res == RC_DOIT ? N_RC_DOIT : res == RC_REPLY ? N_RC_REPLY : N_RC_DROPIT, <i32>unchecked(rqstCsum[r]));
+    if (res == RC_REPLY) unchecked(srvNDrcReplies[k] += 1);
+    if (res == RC_DROPIT) unchecked(srvNDrcDrops[k] += 1);
+    const onLookup = unchecked(srvOnLookup[k]);
+    if (onLookup) changetype<(r: i32, t: i32, res: i32) => void>(onLookup)(r, unchecked(rqstEnt[r]), res);
+    if (res != RC_DOIT) return res;
+    unchecked(rqstEntry[r] = unchecked(drcLookupEntry[d]));
+  }
+  changetype<SvcXprtOps>(unchecked(rqstOps[r])).get(k, r);
+  unchecked(rqstHeld[r] = true);
+  return RC_DOIT;
+}
+
+// a storage stall blocks writes to the backing store: how long the procedure waits first
+export function svcStallWaitNs(k: i32, r: i32): i64 {
+  const proc = unchecked(rqstProc[r]);
+  if (!unchecked(srvStalled[k]) || (proc != NFS3PROC_WRITE && proc != NFS3PROC_COMMIT)) return 0;
+  return unchecked(srvStallEnd[k]) - now;
+}
+
+// the procedure (the instance's op): how long the thread is then busy or blocked
+export function nfsdProcNs(k: i32, r: i32): i64 {
+  return svcStallWaitNs(k, r) + changetype<(r: i32) => i64>(unchecked(srvProc[k]))(r);
+}
+
+// the procedure is done: nfsd_cache_update caches its reply (a restart emptied the cache:
+// the entry is not this call's any more)
+export function nfsdDone(k: i32, r: i32): void {
+  unchecked(srvNServed[k] += 1);
+  if (unchecked(rqstEntry[r]) >= 0 && unchecked(rqstEpoch[r]) == unchecked(srvEpoch[k])) nfsdCacheUpdate(unchecked(rqstEntry[r]));
+}
+
+// svc_send through xpo_sendto, then svc_xprt_put if the thread held the transport: false
+// (dropped) after a restart (the reply is lost with the threads) or on a dead transport
+export function svcSend(k: i32, r: i32): bool {
+  const ops = changetype<SvcXprtOps>(unchecked(rqstOps[r]));
+  const sent = unchecked(rqstEpoch[r]) == unchecked(srvEpoch[k]) && unchecked(srvUp[k]) && ops.sendto(k, r);
+  if (unchecked(rqstHeld[r])) ops.put(k, r);
+  return sent;
+}
+
+// ---- how an instance's nfsd threads run: its choice, made once ------------------------
+// A remote server's CPUs are not modelled: its threads are a pool of drawn service times,
+// one event per call (the sunrpc scenarios' budget, issue #13). A server on the modelled
+// CPUs runs scheduled kthreads instead (asm/nfsd/nfsd.ts svcSetThreads): there the WRITE
+// blocks in io_schedule and competes for the CPUs.
+const srvWake = zeroed<usize>(MAX_SVC);           // svc_xprt_enqueue's wake-up: (k) => void
+function wake(k: i32): void { changetype<(k: i32) => void>(unchecked(srvWake[k]))(k); }
+export function svcSetThreads(k: i32, wakeUp: (k: i32) => void): void { unchecked(srvWake[k] = changetype<usize>(wakeUp)); }
+export function svcThreads(k: i32): i32 { return unchecked(srvThreads[k]); }
+export function svcInstances(): i32 { return nSvc; }
+export function svcRqstEnt(r: i32): i32 { return unchecked(rqstEnt[r]); }
+export function svcRqstRows(): i32 { return rqstRows(); }
+
+function rqstGet(k: i32): i32 {
+  let s = k * SV;
+  const end = s + SV;
+  while (s < end && unchecked(rqstUsed[s])) s++;
+  assert(s < end, "too many requests in service");
+  unchecked(rqstUsed[s] = true);
+  if (s - k * SV >= unchecked(srvRqstHigh[k])) unchecked(srvRqstHigh[k] = s - k * SV + 1);
+  return s;
+}
+// a thread's own request row (the kthreads': one each)
+export function svcRqstOf(k: i32, n: i32): i32 {
+  assert(n >= 0 && n < SV, "svcRqstOf: no such row");
+  if (n >= unchecked(srvRqstHigh[k])) unchecked(srvRqstHigh[k] = n + 1);
+  return k * SV + n;
+}
+
+// the pool: free threads take queued calls; a call run ends with EV_NFSD_DONE
+function poolRun(k: i32): void {
+  const e = unchecked(srvEnt[k]);
   while (unchecked(srvUp[k]) && unchecked(srvBusy[k]) < unchecked(srvThreads[k]) && unchecked(srvRqLen[k]) > 0) {
-    const head = unchecked(srvRqHead[k]);
-    const i = k * RQ + head;
-    unchecked(srvRqHead[k] = (head + 1) % RQ);
-    unchecked(srvRqLen[k] -= 1);
-    const gen = unchecked(rqConn[i]);
-    const xid = unchecked(rqXid[i]);
-    const proc = unchecked(rqProc[i]);
-    const ops = xprtClass(gen);
-    if (!ops.recvfrom(k, gen, unchecked(rqBytes[i]))) continue;   // the connection went away
-    const entry = cacheLookup(k, xid, proc, unchecked(rqBytes[i]), gen, unchecked(rqPeer[i]));
-    if (entry == -2) continue;                  // a duplicate: dropped or answered from the cache
-    ops.get(k, gen);
-    let s = k * SV;
-    const end = s + SV;
-    while (s < end && unchecked(svUsed[s])) s++;
-    assert(s < end, "too many requests in service");
-    unchecked(svUsed[s] = true);
-    unchecked(svXid[s] = xid);
-    unchecked(svProc[s] = proc);
-    unchecked(svConn[s] = gen);
-    unchecked(svPeer[s] = unchecked(rqPeer[i]));
-    unchecked(svEpoch[s] = unchecked(srvEpoch[k]));
-    unchecked(svEntry[s] = entry);
+    const r = rqstGet(k);
+    if (!svcRecv(k, r, e)) { unchecked(rqstUsed[r] = false); continue; }
+    const res = nfsdDispatch(k, r);
+    const xid = unchecked(rqstXid[r]), proc = unchecked(rqstProc[r]);
+    if (res != RC_DOIT) {
+      if (res == RC_REPLY) trace(e, N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), svcSend(k, r) ? 0 : 1);
+      unchecked(rqstUsed[r] = false);
+      continue;
+    }
     unchecked(srvBusy[k] += 1);
-    let start = now;
-    // a storage stall blocks writes to the backing store
-    if (unchecked(srvStalled[k]) && (proc == NFS3PROC_WRITE || proc == NFS3PROC_COMMIT)) start = unchecked(srvStallEnd[k]);
-    trace(unchecked(srvEnt[k]), N_svc_process, <i32>xid, unchecked(N_PROC[proc]), <i32>((start - now) / 1000000));
-    scheduleAt(start + serviceNs(proc), EV_NFSD_DONE, s);
+    trace(e, N_svc_process, <i32>xid, unchecked(N_PROC[proc]), <i32>(svcStallWaitNs(k, r) / 1000000));
+    scheduleAt(now + nfsdProcNs(k, r), EV_NFSD_DONE, r);
   }
 }
 
-// nfsd_cache_lookup for a cached procedure: the entry to update when the call is done (-1
-// for a procedure not cached), or -2 for a duplicate dropped or answered from the cache.
-function cacheLookup(k: i32, xid: u32, proc: i32, bytes: i32, gen: i32, peer: i32): i32 {
-  const d = unchecked(srvDrc[k]);
-  if (proc != NFS3PROC_WRITE || d < 0) return -1;      // RC_NOCACHE, or no cache
-  const res = nfsdCacheLookup(d, xid, gen == 0 ? peer : xprtOfGen(gen), 0, bytes);
-  trace(unchecked(srvEnt[k]), N_nfsd_cache_lookup, <i32>xid, res == RC_DOIT ? N_RC_DOIT : res == RC_REPLY ? N_RC_REPLY : N_RC_DROPIT, 0);
-  if (res == RC_DOIT) return unchecked(drcLookupEntry[d]);
-  if (res == RC_REPLY) {
-    unchecked(srvNDrcReplies[k] += 1);
-    const dropped = !xprtClass(gen).sendto(k, gen, peer, xid, proc);
-    trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
-  } else unchecked(srvNDrcDrops[k] += 1);
-  return -2;
-}
-
-function done(s: i32): void {
-  const k = s / SV;
-  unchecked(svUsed[s] = false);
+function poolDone(r: i32): void {
+  const k = r / SV;
+  unchecked(rqstUsed[r] = false);
   unchecked(srvBusy[k] -= 1);
-  unchecked(srvNServed[k] += 1);
-  const gen = unchecked(svConn[s]);
-  const stale = unchecked(svEpoch[s]) != unchecked(srvEpoch[k]);
-  // nfsd_cache_update (a restart emptied the cache: the entry is not this call's any more)
-  if (unchecked(svEntry[s]) >= 0 && !stale) nfsdCacheUpdate(unchecked(svEntry[s]));
-  const xid = unchecked(svXid[s]), proc = unchecked(svProc[s]);
-  // svc_send: not after a restart (the reply is lost with the threads)
-  const ops = xprtClass(gen);
-  const dropped = stale || !unchecked(srvUp[k]) || !ops.sendto(k, gen, unchecked(svPeer[s]), xid, proc);
-  ops.put(k, gen);
-  trace(unchecked(srvEnt[k]), N_svc_reply, <i32>xid, unchecked(N_PROC[proc]), dropped ? 1 : 0);
-  dispatch(k);
+  nfsdDone(k, r);
+  const dropped = !svcSend(k, r);
+  trace(unchecked(srvEnt[k]), N_svc_reply, <i32>unchecked(rqstXid[r]), unchecked(N_PROC[unchecked(rqstProc[r])]), dropped ? 1 : 0);
+  poolRun(k);
 }
 
-// ---- struct svc_xprt_ops: one row per transport class (svc_udp_class, svc_tcp_class); a
-// request's transport is its connection, generation 0 the UDP socket -------------------
-class SvcXprtOps {
-  // xpo_recvfrom: the call is read off the transport; false if the transport went away
-  recvfrom: (k: i32, gen: i32, bytes: i32) => bool = (k: i32, gen: i32, bytes: i32): bool => true;
+// ---- struct svc_xprt_ops: one row per transport class (svc_udp_class, svc_tcp_class
+// here, and asm/nfsd/nfsd.ts's svc_sock_class); each op takes the instance k and the
+// request row r (recvfrom also the queued call q)
+export class SvcXprtOps {
+  // xpo_recvfrom: the call is read off the transport into row r (and its DRC key); false
+  // if the transport went away
+  recvfrom: (k: i32, q: i32, r: i32) => bool = (k: i32, q: i32, r: i32): bool => true;
   // svc_xprt_get / svc_xprt_put: a thread holds the transport while it serves the call
-  get: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
-  put: (k: i32, gen: i32) => void = (k: i32, gen: i32): void => {};
+  get: (k: i32, r: i32) => void = (k: i32, r: i32): void => {};
+  put: (k: i32, r: i32) => void = (k: i32, r: i32): void => {};
   // xpo_sendto: the reply; false if the transport is dead (XPT_DEAD: svc_send drops it)
-  sendto: (k: i32, gen: i32, peer: i32, xid: u32, proc: i32) => bool = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => true;
+  sendto: (k: i32, r: i32) => bool = (k: i32, r: i32): bool => true;
 }
 
 const svc_udp_class = new SvcXprtOps();
-svc_udp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => { unchecked(srvUdpQueued[k] -= 1); return true; };
-svc_udp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => { udpReplyToClient(peer, xid, proc); return true; };
+svc_udp_class.recvfrom = (k: i32, q: i32, r: i32): bool => {
+  unchecked(srvUdpQueued[k] -= 1);
+  unchecked(rqstClient[r] = unchecked(rqstPeer[r]));
+  return true;
+};
+svc_udp_class.sendto = (k: i32, r: i32): bool => {
+  udpReplyToClient(unchecked(rqstPeer[r]), unchecked(rqstXid[r]), unchecked(rqstProc[r]));
+  return true;
+};
 
+// a request's TCP transport is its connection (the client socket's generation)
 const svc_tcp_class = new SvcXprtOps();
-svc_tcp_class.recvfrom = (k: i32, gen: i32, bytes: i32): bool => {
+svc_tcp_class.recvfrom = (k: i32, q: i32, r: i32): bool => {
+  const gen = unchecked(rqstConn[r]);
   const c = conn(k, gen);
   if (c < 0 || !established(c)) return false;
   unchecked(cOld[c] = false);
-  if (tcpRecvmsg(unchecked(cSk[c]), bytes)) tcpCtrlToClient(gen, CTRL_WINDOW);
+  if (tcpRecvmsg(unchecked(cSk[c]), unchecked(rqstBytes[r]))) tcpCtrlToClient(gen, CTRL_WINDOW);
+  unchecked(rqstClient[r] = xprtOfGen(gen));
   return true;
 };
-svc_tcp_class.get = (k: i32, gen: i32): void => { unchecked(cRefs[conn(k, gen)] += 1); };
-svc_tcp_class.put = (k: i32, gen: i32): void => {
-  const c = conn(k, gen);
+svc_tcp_class.get = (k: i32, r: i32): void => { unchecked(cRefs[conn(k, unchecked(rqstConn[r]))] += 1); };
+svc_tcp_class.put = (k: i32, r: i32): void => {
+  const c = conn(k, unchecked(rqstConn[r]));
   if (c < 0) return;
   unchecked(cRefs[c] -= 1);
   if (unchecked(cRefs[c]) == 0 && closed(c)) release(k, c);
 };
-svc_tcp_class.sendto = (k: i32, gen: i32, peer: i32, xid: u32, proc: i32): bool => {
+svc_tcp_class.sendto = (k: i32, r: i32): bool => {
+  const gen = unchecked(rqstConn[r]);
   const c = conn(k, gen);
   if (c < 0 || !established(c)) return false;
-  tcpReplyToClient(gen, xid, proc);
+  tcpReplyToClient(gen, unchecked(rqstXid[r]), unchecked(rqstProc[r]));
   return true;
 };
-
-function xprtClass(gen: i32): SvcXprtOps { return gen == 0 ? svc_udp_class : svc_tcp_class; }
 
 // ---- UDP ----------------------------------------------------------------------------
 function udpRecv(k: i32, peer: i32, xid: u32, proc: i32, bytes: i32): bool {
@@ -344,7 +460,7 @@ function udpRecv(k: i32, peer: i32, xid: u32, proc: i32, bytes: i32): bool {
     return true;
   }
   unchecked(srvUdpQueued[k] += 1);
-  enqueue(k, xid, proc, bytes, 0, peer);
+  svcXprtEnqueue(k, svc_udp_class, xid, proc, bytes, 0, peer, 0, 0);
   return true;
 }
 
@@ -365,7 +481,7 @@ function tcpData(k: i32, gen: i32, xid: u32, proc: i32, bytes: i32, recEnd: bool
     return false;
   }
   tcpQueueRcv(unchecked(cSk[c]), bytes);
-  if (recEnd) enqueue(k, xid, proc, callBytesOf(k, proc), gen, 0);
+  if (recEnd) svcXprtEnqueue(k, svc_tcp_class, xid, proc, callBytesOf(k, proc), gen, 0, 0, 0);
   return true;
 }
 
@@ -488,12 +604,12 @@ function restart(k: i32, up: bool): void {
     unchecked(srvUp[k] = true);
     trace(e, N_restart, 1);
     scheduleIn(<i64>randExp(S_SRV, unchecked(srvRestartEveryNs[k])) + down, EV_RESTART, k << 1);
-    dispatch(k);
+    wake(k);
   }
 }
 
 export function svcEvent(kind: i32, obj: i32, arg: i32): bool {
-  if (kind == EV_NFSD_DONE) { done(obj); return true; }
+  if (kind == EV_NFSD_DONE) { poolDone(obj); return true; }
   if (kind == EV_STORAGE) { storage(obj >> 1, (obj & 1) != 0); return true; }
   if (kind == EV_RESTART) { restart(obj >> 1, (obj & 1) != 0); return true; }
   if (kind == EV_SVC_AGE) { age(obj); return true; }

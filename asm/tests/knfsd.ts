@@ -8,6 +8,9 @@
 //   Two mounts use the same xids: the DRC tells them apart by the client's port.
 // probe.mode 1: the same WRITE datagram (one xid) reaches the server three times: twice at
 //   once (the second while the first is in progress), and once a second later.
+// probe.kthreads 1: the server's nfsd threads are scheduled kthreads (asm/nfsd/nfsd.ts, as
+//   nfs-odirect-retransmit runs them) instead of the pool of service times, on the same
+//   request path and DRC.
 export * from "../abi";
 import { NSEC_PER_SEC } from "../kernel/clock";
 import { name } from "../kernel/names";
@@ -23,12 +26,14 @@ import { clntInit, rpcCallStart, setCallDone } from "../sunrpc/clnt";
 import { setPatches, rpcTaskSetXprt } from "../sunrpc/xprt";
 import { xsSetup, xsLinkInit, sunrpcEvent, srvUdpRecv } from "../sunrpc/xprtsock";
 import { svcNew, svcEvent, srvNServed, srvNDrcReplies, srvNDrcDrops } from "../nfsd/svc";
+import { nfsdStart, nfsdRun } from "../nfsd/nfsd";
 
 const K_MODE = knob("probe.mode");
 const K_WRITES = knob("probe.writes");
 const K_LOSS = knob("probe.loss");
 const K_DRC = knob("probe.drc");          // -1 none, 0 lru1024, 1 csum
 const K_MOUNTS = knob("probe.mounts");
+const K_KTHREADS = knob("probe.kthreads");
 const N_write = name("probe WRITE");
 const EV_DGRAM = eventKind("probe.dgram");
 const XID: u32 = 0x1234;
@@ -37,7 +42,7 @@ let srv: i32 = 0;
 let mnt: i32 = 0;                  // the first mount (mode 1's datagrams come from it)
 let done: i32 = 0;
 
-function onStep(t: i32): void { if (isRpciod(t)) rpciodStep(t); }
+function onStep(t: i32): void { if (isRpciod(t)) rpciodStep(t); else nfsdRun(t); }
 function onEvent(kind: i32, obj: i32, arg: i32): void {
   if (kind == EV_DGRAM) { srvUdpRecv(srv, mnt, XID, NFS3PROC_WRITE, 32768 + 180); return; }
   if (sunrpcEvent(kind, obj, arg)) return;
@@ -71,6 +76,7 @@ scenario("knfsd-probe", (): void => {
   rpciodInit(2, 90);
   xsLinkInit({ rateBps: 1e9, delayNs: 0, jitterMeanNs: 100000, lossPerFrame: kv(K_LOSS) }, 0);
   srv = svcNew({ threads: 8, rcvbufBytes: 0, udpQueueMax: 64, wsizeBytes: 32768, drc: <i32>kvi(K_DRC) });
+  if (kvi(K_KTHREADS) == 1) nfsdStart(srv, { sk: -1, cpu0: 0, pid0: 200, replyBytes: 0 });
   if (kvi(K_MODE) == 1) {
     scheduleIn(1, EV_DGRAM, 0);
     scheduleIn(1, EV_DGRAM, 0);

@@ -8,10 +8,10 @@ import { trace } from "../../kernel/trace";
 import { PG_COUNTER } from "../../mm/page";
 import { diskWriteBlock } from "../../block/disk";
 import { RPC_WRITE_REPLY_LEN } from "../../nfs/direct";
-import { svcNew, srvDrc } from "../../nfsd/svc";
+import { svcNew, srvDrc, rqstXid } from "../../nfsd/svc";
 import { drcLastMissWhy, drcLastEntryAge, drcPayloadMissesOf, RC_DOIT, RC_REPLY, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT } from "../../nfsd/drc";
 import {
-  NfsdOptions, nfsdStart, MAX_PIECES, nfsdRqXid, nfsdRqRecA, nfsdRqOffBlk, nfsdRqPieces, nfsdRqPiecePage, nfsdRqPieceOff,
+  NfsdOptions, nfsdStart, MAX_PIECES, nfsdRqRecA, nfsdRqOffBlk, nfsdRqPieces, nfsdRqPiecePage, nfsdRqPieceOff,
   nfsdRqPiecePattern, nfsdRqPieceKind,
 } from "../../nfsd/nfsd";
 import { N_dup_seen, S_SERVER } from "./defs";
@@ -23,7 +23,7 @@ export let serverSk: i32 = -1;
 // nfsd3_proc_write -> nfsd_vfs_write: the pieces as received go to the disk
 function procWrite(r: i32): i64 {
   const w = unchecked(nfsdRqRecA[r]);
-  const xid = unchecked(nfsdRqXid[r]);
+  const xid = unchecked(rqstXid[r]);
   const off = unchecked(nfsdRqOffBlk[r]);
   for (let i = 0; i < unchecked(nfsdRqPieces[r]); i++) {
     const p = r * MAX_PIECES + i;
@@ -47,7 +47,7 @@ function onLookup(r: i32, t: i32, res: i32): void {
   unchecked(wDupWhy[w] = res == RC_DOIT ? unchecked(drcLastMissWhy[d]) : 0);
   unchecked(wDupGarbage[w] = garbage);
   unchecked(wDupAge[w] = unchecked(drcLastEntryAge[d]));
-  trace(t, N_dup_seen, <i32>unchecked(nfsdRqXid[r]), name, garbage ? 1 : 0);
+  trace(t, N_dup_seen, <i32>unchecked(rqstXid[r]), name, garbage ? 1 : 0);
 }
 
 function payloadMatches(r: i32, w: i32): bool {
@@ -61,16 +61,9 @@ function payloadMatches(r: i32, w: i32): bool {
 
 // knfsd on the server host's socket: 8 nfsd threads on the server's CPUs (2-3)
 export function serverStart(hostEnt: i32, sk: i32, drc: i32, otherOpsPerSec: f64): void {
-  srv = svcNew({ threads: 8, ent: hostEnt, drc: drc, otherOpsPerSec: otherOpsPerSec });
+  srv = svcNew({ threads: 8, ent: hostEnt, drc: drc, otherOpsPerSec: otherOpsPerSec, proc: procWrite, onLookup: onLookup });
   serverSk = sk;
-  const o = new NfsdOptions();
-  o.sk = sk;
-  o.threads = 8;
-  o.cpu0 = 2;
-  o.replyBytes = RPC_WRITE_REPLY_LEN;
-  o.procWrite = procWrite;
-  o.onLookup = onLookup;
-  nfsdStart(srv, o);
+  nfsdStart(srv, { sk: sk, cpu0: 2, pid0: 200, replyBytes: RPC_WRITE_REPLY_LEN });
 }
 
 export function serverPayloadMisses(): i32 { return drcPayloadMissesOf(unchecked(srvDrc[srv])); }
