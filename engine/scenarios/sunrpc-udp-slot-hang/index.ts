@@ -63,10 +63,11 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
   ],
   assumptions: [
     "Timing is the kernel core's model (asm/kernel/timing.ts): CFS slices and wake-up preemption (CONFIG_PREEMPT, HZ=1000), tick and NIC interrupt time, rpciod work queued behind other work. No knob adds a delay at a named point except the mdelay() knobs, which only the labelled presets set. Stress mode (stress_per_1k > 0) adds random starvation of any thread before any step, like rr's chaos mode; every result says which mode made it.",
-    "Under realistic timing the leaked-lock window (from 'got signal' to rpc_exit's RPC_IS_QUEUED, under a microsecond) is hit rarely: at the default knobs 2 of seeds 1-1000 hang with 43cedbf0 (0.2%, the leaked lock). With f39c1bfb no slot allocation holds the lock, so the path cannot be taken. The documented preset is a stress reproducer: stress mode and a lossy link (0.5% of frames lost: 11% of 32 KiB WRITEs), which keeps GETATTRs waiting on xprt_sending.",
+    "Under realistic timing the leaked-lock window (from 'got signal' to rpc_exit's RPC_IS_QUEUED, under a microsecond) is hit rarely: at the default knobs 3 of seeds 1-1000 and 2 of 5001-6000 hang with 43cedbf0 (0.3% and 0.2%, the leaked lock). With f39c1bfb no slot allocation holds the lock, so the path cannot be taken. The documented preset is a stress reproducer: stress mode and a lossy link (0.5% of frames lost: 11% of 32 KiB WRITEs), which keeps GETATTRs waiting on xprt_sending.",
     "Dick Streefland's script is not in the thread; the dd-bursts workload is our reading of it (writers, idle gaps longer than the 5 min idle timeout). It kills nothing, so it cannot reach the leaked lock; it shows the credit-stranding path only.",
     "Loss is per Ethernet frame; a datagram is lost when any of its IP fragments is (default 1e-4 per frame).",
     "HZ=1000; timeo=11 -> 1.1 s initial timeout, doubled per retry up to 60 s; retrans=3. xprt_wait_for_buffer_space sleeps with tk_timeout = rq_timeout, as in 3.x, the same as in the TCP scenario.",
+    "knfsd has the duplicate request cache of 3.x (fs/nfsd/nfscache.c up to 3.8: 1024 entries, LRU): a WRITE resent while its call is in progress or less than 200 ms after its reply is dropped (UDP's RTT-based timer resends that soon after a lost reply), a later one is answered from the cache. This mount is the server's only client.",
     "An unconnected UDP socket ignores ICMP errors (xs_error_report only acts on sk_err of connected sockets); nfsd restarts therefore show up as timeouts, not -ECONNREFUSED.",
     "No rpcbind round trip: the port is fixed (mount option port=2049), call_bind is a no-op.",
     "After khungtaskd's first report the run goes on until the state is absorbing (a lock held by a freed task, or the liveness invariant broken with no rpciod work queued): then `hang`. A task blocked past 120 s in a state that can still move is reported as slow progress, not as a hang. Long runs are cut at 12k rpc_tasks (the simulation's entity table).",
@@ -106,7 +107,7 @@ export const sunrpcUdpSlotHang: ScenarioSpec = {
     },
   ],
   expected: [
-    { patches: {}, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "hang", note: "documented stress reproducer: XPRT_LOCKED leaked by a killed GETATTR (seeds 1-1000: 5.0%, 5001-6000: 5.3%; realistic defaults: 0.2% and 0.2%)" },
+    { patches: {}, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "hang", note: "documented stress reproducer: XPRT_LOCKED leaked by a killed GETATTR (seeds 1-1000: 5.6%, 5001-6000: 5.6%; realistic defaults: 0.3% and 0.2%)" },
     { patches: { "xprt-alloc-slot-op": true }, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "ok", note: "f39c1bfb: no slot allocation holds the lock" },
     { patches: { "xprt-lock-before-alloc": false }, knobs: { loss: 0.005, stress_per_1k: 200 }, verdict: "ok", note: "before 43cedbf0: the same runs as with f39c1bfb" },
     { patches: { "xprt-alloc-slot-op": true, "xprt-put-cong-on-sleep": true }, verdict: "ok", note: "no task sleeps on xprt_sending holding a credit, and no slot allocator holds the lock" },
