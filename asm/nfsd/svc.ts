@@ -28,7 +28,7 @@ import { stream, randExp, randF64, randDuration } from "../kernel/prng";
 import { zeroed, rowsBegin, rowsEnd } from "../kernel/mem";
 import { NFS3PROC_WRITE, NFS3PROC_COMMIT, NFS3PROC_GETATTR } from "../sunrpc/defs";
 import {
-  drcNew, drcReset, nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, RC_DOIT, RC_REPLY, RC_DROPIT,
+  DRC_LRU1024, drcNew, drcReset, nfsdCacheLookup, nfsdCacheUpdate, drcLookupEntry, RC_DOIT, RC_REPLY, RC_DROPIT,
   N_nfsd_cache_lookup, N_RC_DOIT, N_RC_REPLY, N_RC_DROPIT,
 } from "./drc";
 import {
@@ -167,10 +167,10 @@ function established(c: i32): bool {
 export class SvcOptions {
   threads: i32 = 8;               // nfsd threads
   ent: i32 = -1;                  // the entity its records name (-1: a knfsd entity of its own)
-  // the DRC: DRC_LRU1024 (<= 3.8) or DRC_CSUM (>= 3.9), and other clients' requests per
-  // second recycling its entries. DRC_NONE: every call runs (the sunrpc-* scenarios' setting
-  // for now: their expected shares were measured without a DRC).
-  drc: i32 = DRC_NONE;
+  // the DRC: DRC_LRU1024 (<= 3.8, the knfsd of every modelled kernel) or DRC_CSUM (>= 3.9),
+  // and other clients' requests per second recycling its entries. DRC_NONE: no cache, every
+  // call runs (no knfsd lacks one; for tests that need a server without it).
+  drc: i32 = DRC_LRU1024;
   otherOpsPerSec: f64 = 0;
   rcvbufBytes: i32 = 262144;      // each accepted TCP connection's receive buffer
   udpQueueMax: i32 = 64;          // datagrams the UDP socket queues before dropping

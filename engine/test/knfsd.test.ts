@@ -74,7 +74,7 @@ for (const [kthreads, threads] of [[0, "a pool of service times"], [1, "schedule
       });
     }
 
-    it("without a DRC (DRC_NONE, the sunrpc-* scenarios' server) every arrival runs", () => {
+    it("without a DRC (DRC_NONE) every arrival runs", () => {
       expect(run({ "probe.kthreads": kthreads, "probe.mode": 1, "probe.drc": -1 }, 1)).toEqual({ done: 0, served: 3, drcReplies: 0, drcDrops: 0 });
     });
   });

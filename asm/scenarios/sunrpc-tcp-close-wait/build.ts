@@ -26,6 +26,7 @@ import { waitforInit } from "../../sunrpc/debug";
 import { harnessInstall, harnessMount, harnessServer } from "../sunrpc/harness";
 import { mmap3Start } from "../sunrpc/mmap3";
 import { svcNew } from "../../nfsd/svc";
+import { DRC_LRU1024 } from "../../nfsd/drc";
 import { workloadInit, flusherInit, flusherTunables } from "../../nfs/workload";
 import { fileCount } from "../../nfs/writeback";
 import {
@@ -62,7 +63,10 @@ scenario("sunrpc-tcp-close-wait", (): void => {
   setExitRace(<i64>(kv(K_EXIT_RACE) * 1000.0));
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC) }, 0);
+  // a 3.x knfsd: the 1024-entry LRU duplicate request cache; this mount is its only client
+  // (SCENARIOS.md names no other load), so nothing else recycles the entries
   harnessServer(svcNew({
+    drc: DRC_LRU1024, otherOpsPerSec: 0,
     threads: <i32>kvi(K_NFSD), rcvbufBytes: 262144, udpQueueMax: 0, wsizeBytes: wsize,
     stallEveryS: kv(K_STALL_EVERY), stallMeanS: kv(K_STALL), stallMaxS: kv(K_STALL) * 2.0,
     agePeriodS: kv(K_AGE), dropEveryS: kv(K_DROP),

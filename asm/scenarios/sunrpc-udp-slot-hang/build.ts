@@ -27,6 +27,7 @@ import { waitforInit } from "../../sunrpc/debug";
 import { harnessInstall, harnessLinkFlaps, harnessMount, harnessServer } from "../sunrpc/harness";
 import { mmap3Start } from "../sunrpc/mmap3";
 import { svcNew } from "../../nfsd/svc";
+import { DRC_LRU1024 } from "../../nfsd/drc";
 import { workloadInit, flusherInit, ddInit, hogsInit, ddStartJitter, ddRemount } from "../../nfs/workload";
 import { fileCount } from "../../nfs/writeback";
 import {
@@ -66,7 +67,10 @@ scenario("sunrpc-udp-slot-hang", (): void => {
   rpciodInit(cpus, 90);
   xsLinkInit({ rateBps: kv(K_MBPS) * 1e6, delayNs: 0, jitterMeanNs: <i64>(kv(K_LAT) * <f64>NSEC_PER_USEC), lossPerFrame: kv(K_LOSS) }, 0);
   nicTxHangs(kv(K_TXH) / 1000.0, kv(K_TXS));
+  // a 3.x knfsd: the 1024-entry LRU duplicate request cache; this mount is its only client
+  // (SCENARIOS.md names no other load), so nothing else recycles the entries
   harnessServer(svcNew({
+    drc: DRC_LRU1024, otherOpsPerSec: 0,
     threads: <i32>kvi(K_NFSD), rcvbufBytes: 0, udpQueueMax: 64, wsizeBytes: wsize,
     restartEveryS: kv(K_RESTART_EVERY), downS: kv(K_DOWN),
   }));

@@ -46,6 +46,7 @@ export const sunrpcTcpCloseWait: ScenarioSpec = {
     "HZ=1000; timeo=600 retrans=2 with linear backoff. xprt_wait_for_buffer_space sleeps with tk_timeout = rq_timeout, as in 3.x on every transport (the same in the UDP scenario).",
     "Timing is the kernel core's model (asm/kernel/timing.ts): CFS preemption (CONFIG_PREEMPT, HZ=1000), tick and NIC interrupt time; no delay at a named point. exit_race_us is a debugging mdelay() in __rpc_execute, 0 except in the labelled preset.",
     "knfsd closes an idle TCP connection after two svc_age_temp_xprts periods (6 min by default here, shortened to keep runs short) with a shutdown: the client receives a FIN.",
+    "knfsd has the duplicate request cache of 3.x (fs/nfsd/nfscache.c up to 3.8: 1024 entries, LRU): a WRITE resent while its call is in progress or less than 200 ms after its reply is dropped, a later one is answered from the cache. This mount is the server's only client.",
     "rpciod is one kworker per client CPU; a sync rpc_task (GETATTR) runs in its caller's process, so a fatal signal ends its killable wait.",
     "No rpcbind round trip: the port is fixed, call_bind is a no-op.",
     "The run continues after khungtaskd's first report until the server has aged the connection out (the CLOSE_WAIT is evidence), or 20 min after the report.",
