@@ -8,5 +8,5 @@ const ids = process.argv.length > 3 ? process.argv.slice(3) : SCENARIOS.map((s) 
 for (const id of ids) {
   fixedCost(id, 3);     // warm the JIT and the instance
   const f = fixedCost(id, seeds);
-  console.log(`${id.padEnd(24)} ${f.reusedMs.toFixed(3)} ms`);
+  console.log(`${id.padEnd(24)} ${f.reusedMs.toFixed(3)} ms (reset ${f.resetMs.toFixed(3)}, clean ${f.cleanResetMs.toFixed(3)})`);
 }

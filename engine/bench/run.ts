@@ -77,8 +77,11 @@ const UNITS: Record<string, [string, (e: any) => number]> = {
 //    each minus the time inside the module's event loop. Also events per unit.
 class LoopTimer extends Runner {
   loopMs = 0;
+  resetMs = 0;     // inside fresh(): the reset, when the instance was used
   fresh(): CoreExports {
+    const t0 = performance.now();
     const x = super.fresh();
+    this.resetMs += performance.now() - t0;
     const run = (n: number, until: number) => {
       const t = performance.now();
       try { return x.run(n, until); } finally { this.loopMs += performance.now() - t; }
@@ -107,12 +110,20 @@ export function fixedCost(id: string, seeds: number) {
   // The sweep path in a loop of its own, seed after seed as a sweep runs them: between
   // fresh instances its figure would also carry their cost (the discarded memories' GC,
   // a cold instance), which a sweep never pays.
+  const reset0 = runner.resetMs;
   for (let seed = 1; seed <= seeds; seed++) {
     const loop = runner.loopMs, d = performance.now();
     runSeed(runner, base, seed);
     reused += performance.now() - d - (runner.loopMs - loop);
   }
-  return { freshMs: fresh / seeds, reusedMs: reused / seeds, eventsPerRun: events / seeds, eventsPerUnit: events / units };
+  const resetMs = (runner.resetMs - reset0) / seeds;
+  // a reset with nothing to undo (the instance was just reset): what a run adds is the
+  // zeroing of the rows it wrote, which grows with the run
+  runner.fresh();
+  const clean0 = runner.resetMs;
+  for (let i = 0; i < seeds; i++) runner.fresh();
+  const cleanResetMs = (runner.resetMs - clean0) / seeds;
+  return { freshMs: fresh / seeds, reusedMs: reused / seeds, resetMs, cleanResetMs, eventsPerRun: events / seeds, eventsPerUnit: events / units };
 }
 
 // 4. 1000 seeds on every core, on the warm pool (started by a first small sweep).
@@ -147,9 +158,10 @@ async function main() {
     row(`${s.id}: per run: set-up / events / result`, `${r.setupMs.toFixed(2)} / ${r.loopMs.toFixed(2)} / ${r.resultMs.toFixed(2)} ms  (${fmt(r.eventsPerRun)} events)`);
     row(`${s.id}: seeds/s, one core, end to end`, `${fmt(r.seedsPerSec)}`);
     row(`${s.id}: simulated time / wall time`, `${fmt(r.simPerWall)}x`);
-    const f = fixedCost(s.id, Math.max(10, Math.min(200, seeds >> 2)));
+    const f = fixedCost(s.id, Math.max(40, Math.min(200, seeds >> 2)));   // enough seeds that one GC pause is not the figure
     row(`${s.id}: fixed cost per seed, fresh instance + result`, `${f.freshMs.toFixed(2)} ms`);
     row(`${s.id}: fixed cost per seed, sweep path (reused, minus events)`, `${f.reusedMs.toFixed(2)} ms (target <= 0.5 ms)`);
+    row(`${s.id}:   of which the reset / a clean instance's reset`, `${f.resetMs.toFixed(2)} / ${f.cleanResetMs.toFixed(2)} ms (the difference zeroes what the run wrote)`);
     row(`${s.id}: events per run / per ${UNITS[s.id]?.[0] ?? "unit"}`, `${fmt(f.eventsPerRun)} / ${f.eventsPerUnit.toFixed(1)}`);
     const sw = await sweepWall(s.id, 1000);
     row(`${s.id}: 1000-seed sweep on ${availableParallelism()} cores`, `${sw.s.toFixed(2)} s (${sw.failing} failing)`);
