@@ -344,9 +344,9 @@ export function svcSend(k: i32, r: i32): bool {
 
 // ---- how an instance's nfsd threads run: its choice, made once ------------------------
 // A remote server's CPUs are not modelled: its threads are a pool of drawn service times,
-// one event per call (the sunrpc scenarios' budget, issue #13). A server on the modelled
-// CPUs runs scheduled kthreads instead (asm/nfsd/nfsd.ts svcSetThreads): there the WRITE
-// blocks in io_schedule and competes for the CPUs.
+// one event per call (the sunrpc scenarios run about 19 events per rpc_task). A server on
+// the modelled CPUs runs scheduled kthreads instead (asm/nfsd/nfsd.ts svcSetThreads):
+// there the WRITE blocks in io_schedule and competes for the CPUs.
 const srvWake = zeroed<usize>(MAX_SVC);           // svc_xprt_enqueue's wake-up: (k) => void
 function wake(k: i32): void { changetype<(k: i32) => void>(unchecked(srvWake[k]))(k); }
 export function svcSetThreads(k: i32, wakeUp: (k: i32) => void): void { unchecked(srvWake[k] = changetype<usize>(wakeUp)); }
